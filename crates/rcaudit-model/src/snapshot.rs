@@ -1,0 +1,298 @@
+//! A loaded snapshot: the parsed tree, the text it came from, and loading
+//! errors that point into that text.
+
+use miette::{Diagnostic, SourceSpan};
+use thiserror::Error;
+
+use crate::locate::locate;
+use crate::source::SourceText;
+use crate::value::{self, Kind, Node};
+
+/// The snapshot format this reader understands (SNAPSHOT.md).
+pub const SNAPSHOT_VERSION: i64 = 1;
+
+/// How many schema violations an error carries for display; the count is
+/// always exact.
+const MAX_SHOWN_VIOLATIONS: usize = 50;
+
+/// A snapshot loaded and validated against the snapshot schema.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    source: SourceText,
+    root: Node,
+}
+
+impl Snapshot {
+    /// The parsed document.
+    pub fn root(&self) -> &Node {
+        &self.root
+    }
+
+    /// The text it was parsed from, for diagnostics.
+    pub fn source(&self) -> &SourceText {
+        &self.source
+    }
+
+    /// `account.id` as a string, when present.
+    pub fn account_id(&self) -> Option<String> {
+        self.root.get("account")?.get("id")?.id_string()
+    }
+
+    /// `capturedAt`, when present.
+    pub fn captured_at(&self) -> Option<&str> {
+        self.root.get("capturedAt")?.as_str()
+    }
+}
+
+/// Why a snapshot could not be loaded.
+#[derive(Debug, Error, Diagnostic)]
+pub enum LoadError {
+    #[error("{name} is not UTF-8 text (invalid byte at line {line}, column {column})")]
+    #[diagnostic(
+        code(rcaudit::snapshot::encoding),
+        help("a snapshot is a JSON file in UTF-8, as `rcaudit fetch` writes it")
+    )]
+    Encoding {
+        name: String,
+        line: usize,
+        column: usize,
+        #[source_code]
+        src: SourceText,
+        #[label("not valid UTF-8 here")]
+        span: SourceSpan,
+    },
+
+    #[error("{name} is not valid JSON: {message} at line {line}, column {column}")]
+    #[diagnostic(code(rcaudit::snapshot::syntax), help("{help}"))]
+    Syntax {
+        name: String,
+        message: String,
+        line: usize,
+        column: usize,
+        help: String,
+        #[source_code]
+        src: SourceText,
+        #[label("{message}")]
+        span: SourceSpan,
+    },
+
+    #[error("{name} holds a JSON {found}, not a snapshot")]
+    #[diagnostic(
+        code(rcaudit::snapshot::not_an_object),
+        help(
+            "a snapshot is one JSON object with `snapshotVersion`, `account`, `phoneNumbers`, `extensions`, ...; `rcaudit fetch` writes one"
+        )
+    )]
+    NotAnObject {
+        name: String,
+        found: &'static str,
+        #[source_code]
+        src: SourceText,
+        #[label("expected an object")]
+        span: SourceSpan,
+    },
+
+    #[error("{name} is snapshot version {found}; this rcaudit reads version {SNAPSHOT_VERSION}")]
+    #[diagnostic(
+        code(rcaudit::snapshot::version),
+        help("upgrade rcaudit, or re-fetch the snapshot with this version")
+    )]
+    Version {
+        name: String,
+        found: String,
+        #[source_code]
+        src: SourceText,
+        #[label("unsupported version")]
+        span: SourceSpan,
+    },
+
+    #[error("{name} does not match the snapshot schema: {count} problem{s}", s = if *.count == 1 { "" } else { "s" })]
+    #[diagnostic(
+        code(rcaudit::snapshot::schema),
+        help("{}", schema_help(*.count, .related.len()))
+    )]
+    Schema {
+        name: String,
+        count: usize,
+        #[related]
+        related: Vec<SchemaProblem>,
+    },
+
+    #[error("the bundled snapshot schema does not compile: {0}")]
+    #[diagnostic(code(rcaudit::bug))]
+    BrokenSchema(String),
+}
+
+fn schema_help(count: usize, shown: usize) -> String {
+    let more = if count > shown {
+        format!("{} more not shown; ", count - shown)
+    } else {
+        String::new()
+    };
+    format!("{more}the schema is schemas/snapshot.schema.json")
+}
+
+/// One schema violation, pointing at the value.
+#[derive(Debug, Error, Diagnostic)]
+#[error("{pointer}: {message}")]
+#[diagnostic(code(rcaudit::snapshot::schema))]
+pub struct SchemaProblem {
+    /// JSON pointer of the offending value (`""` for the whole document).
+    pub pointer: String,
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+    #[source_code]
+    pub src: SourceText,
+    #[label("{message}")]
+    pub span: SourceSpan,
+}
+
+/// Loads a snapshot from raw bytes: decodes, parses, checks the version and
+/// validates against the schema, reporting every violation.
+pub fn load(name: &str, bytes: Vec<u8>) -> Result<Snapshot, LoadError> {
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let valid = error.utf8_error().valid_up_to();
+            let bytes = error.into_bytes();
+            // Show the valid prefix; the bad byte is where it ends.
+            let shown =
+                String::from_utf8_lossy(bytes.get(..valid).unwrap_or_default()).into_owned();
+            let src = SourceText::new(name, shown);
+            let at = src.line_col(valid);
+            return Err(LoadError::Encoding {
+                name: name.to_owned(),
+                line: at.line,
+                column: at.column,
+                span: SourceSpan::new(valid.into(), 0),
+                src,
+            });
+        }
+    };
+    load_str(name, text)
+}
+
+/// Loads a snapshot from text; see [`load`].
+pub fn load_str(name: &str, text: impl Into<Box<str>>) -> Result<Snapshot, LoadError> {
+    let source = SourceText::new(name, text);
+    let root = match value::parse(source.text()) {
+        Ok(root) => root,
+        Err(error) => return Err(syntax_error(name, &source, &error)),
+    };
+    let kind = root.kind();
+    if kind != Kind::Object {
+        let span = whole_document(&source);
+        return Err(LoadError::NotAnObject {
+            name: name.to_owned(),
+            found: kind.name(),
+            span: source.first_line_span(span.offset, span.len),
+            src: source,
+        });
+    }
+    if let Some(version) = root.get("snapshotVersion") {
+        if version.as_i64() != Some(SNAPSHOT_VERSION) && matches!(version.kind(), Kind::Number) {
+            let span = span_of(&source, "/snapshotVersion");
+            return Err(LoadError::Version {
+                name: name.to_owned(),
+                found: format!("{version:?}"),
+                span,
+                src: source,
+            });
+        }
+    }
+    let violations = crate::schema::validate_snapshot(&root).map_err(LoadError::BrokenSchema)?;
+    if !violations.is_empty() {
+        return Err(schema_error(name, &source, &violations));
+    }
+    Ok(Snapshot { source, root })
+}
+
+fn whole_document(source: &SourceText) -> crate::locate::Span {
+    locate(source.text(), &[""])
+        .first()
+        .copied()
+        .flatten()
+        .unwrap_or(crate::locate::Span { offset: 0, len: 0 })
+}
+
+fn span_of(source: &SourceText, pointer: &str) -> SourceSpan {
+    let span = locate(source.text(), &[pointer])
+        .first()
+        .copied()
+        .flatten()
+        .unwrap_or(crate::locate::Span { offset: 0, len: 0 });
+    source.first_line_span(span.offset, span.len)
+}
+
+fn syntax_error(name: &str, source: &SourceText, error: &serde_json::Error) -> LoadError {
+    let offset = source.offset_of_line_byte_column(error.line(), error.column());
+    let at = source.line_col(offset);
+    // serde_json's message ends with " at line L column C"; keep the words.
+    let full = error.to_string();
+    let message = full
+        .rfind(" at line ")
+        .map_or(full.as_str(), |i| &full[..i])
+        .to_owned();
+    let help = syntax_help(&message, source, offset);
+    let len = usize::from(offset < source.text().len());
+    LoadError::Syntax {
+        name: name.to_owned(),
+        message,
+        line: at.line,
+        column: at.column,
+        help,
+        span: SourceSpan::new(offset.into(), len),
+        src: source.clone(),
+    }
+}
+
+fn syntax_help(message: &str, source: &SourceText, offset: usize) -> String {
+    let rest = source.text().get(offset..).unwrap_or_default();
+    if source.text().trim().is_empty() {
+        "the file is empty; a snapshot is a JSON object written by `rcaudit fetch`".to_owned()
+    } else if message.contains("recursion limit") {
+        "the document nests deeper than 128 levels; no RingCentral record does".to_owned()
+    } else if rest.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        "a bare word is not JSON: strings need double quotes (documentation examples such as `[ CallerId ]` are not valid JSON)".to_owned()
+    } else if message.contains("expected `,`") {
+        "a comma is missing between two values or members".to_owned()
+    } else if message.contains("trailing comma") {
+        "JSON allows no comma after the last element".to_owned()
+    } else {
+        "a snapshot must be valid JSON (RFC 8259)".to_owned()
+    }
+}
+
+fn schema_error(
+    name: &str,
+    source: &SourceText,
+    violations: &[crate::schema::Violation],
+) -> LoadError {
+    let shown: Vec<_> = violations.iter().take(MAX_SHOWN_VIOLATIONS).collect();
+    let spans = locate(
+        source.text(),
+        &shown.iter().map(|v| v.pointer.as_str()).collect::<Vec<_>>(),
+    );
+    let related = shown
+        .iter()
+        .zip(spans)
+        .map(|(violation, span)| {
+            let span = span.unwrap_or(crate::locate::Span { offset: 0, len: 0 });
+            let at = source.line_col(span.offset);
+            SchemaProblem {
+                pointer: violation.pointer.clone(),
+                message: violation.message.clone(),
+                line: at.line,
+                column: at.column,
+                span: source.first_line_span(span.offset, span.len),
+                src: source.clone(),
+            }
+        })
+        .collect();
+    LoadError::Schema {
+        name: name.to_owned(),
+        count: violations.len(),
+        related,
+    }
+}

@@ -1,0 +1,442 @@
+//! The in-memory JSON tree every other part of rcaudit reads.
+//!
+//! One tree serves three readers without copies: the JSON Schema validator
+//! (through [`crate::schema`]), the CEL interpreter (through the `Val`
+//! implementation in [`crate::cel`]) and the Rust code of the rule engine.
+//! Containers are reference-counted slices, so handing a record to a CEL
+//! expression as `item` costs one reference count, not a deep copy, and the
+//! object keys are interned: the hundred thousand `"extensionNumber"` keys of
+//! a large account share one allocation.
+//!
+//! Leaves hold `cel`'s own scalar types, so the CEL standard library
+//! (`startsWith`, `size`, `==` against literals, ...) treats them as its own
+//! strings and numbers.
+
+use std::fmt;
+use std::sync::Arc;
+
+use cel::common::types::{CelBool, CelDouble, CelInt, CelString, CelUInt};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+
+/// An interned object key. Thin (one pointer), shared by every object that
+/// uses the same name.
+pub type Key = Arc<CelString<'static>>;
+
+/// A JSON value.
+#[derive(Clone)]
+pub enum Node {
+    Null,
+    Bool(CelBool),
+    Int(CelInt),
+    /// An integer above `i64::MAX`.
+    UInt(CelUInt),
+    Double(CelDouble),
+    String(CelString<'static>),
+    Array(Array),
+    Object(Object),
+}
+
+/// A JSON array: a shared, immutable slice of nodes.
+pub type Array = Arc<[Node]>;
+
+/// A JSON object: members in document order. Lookups scan from the end, so
+/// a duplicated name resolves to its last value, as in `serde_json`.
+#[derive(Clone)]
+pub struct Object(Arc<[(Key, Node)]>);
+
+/// The JSON type of a node, for messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Null,
+    Bool,
+    Number,
+    String,
+    Array,
+    Object,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Null => "null",
+            Kind::Bool => "boolean",
+            Kind::Number => "number",
+            Kind::String => "string",
+            Kind::Array => "array",
+            Kind::Object => "object",
+        }
+    }
+}
+
+impl Node {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Node::Null => Kind::Null,
+            Node::Bool(_) => Kind::Bool,
+            Node::Int(_) | Node::UInt(_) | Node::Double(_) => Kind::Number,
+            Node::String(_) => Kind::String,
+            Node::Array(_) => Kind::Array,
+            Node::Object(_) => Kind::Object,
+        }
+    }
+
+    pub fn string(value: impl Into<String>) -> Node {
+        Node::String(CelString::from(value.into()))
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Node::String(s) => Some(s.inner()),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Node::Bool(b) => Some(*b.inner()),
+            _ => None,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Node::Int(i) => Some(*i.inner()),
+            Node::UInt(u) => i64::try_from(*u.inner()).ok(),
+            _ => None,
+        }
+    }
+
+    pub fn as_array(&self) -> Option<&[Node]> {
+        match self {
+            Node::Array(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    pub fn as_object(&self) -> Option<&Object> {
+        match self {
+            Node::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Node::Null)
+    }
+
+    /// The member `name` of an object; `None` for anything else.
+    pub fn get(&self, name: &str) -> Option<&Node> {
+        self.as_object().and_then(|o| o.get(name))
+    }
+
+    /// Follows a JSON pointer (RFC 6901) from this node.
+    pub fn pointer(&self, pointer: &str) -> Option<&Node> {
+        if pointer.is_empty() {
+            return Some(self);
+        }
+        let rest = pointer.strip_prefix('/')?;
+        let mut node = self;
+        for token in rest.split('/') {
+            let token = crate::pointer::unescape(token);
+            node = match node {
+                Node::Object(o) => o.get(&token)?,
+                Node::Array(a) => a.get(crate::pointer::parse_index(&token)?)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+
+    /// An id as a string, whether the API sent it as a number or a string.
+    pub fn id_string(&self) -> Option<String> {
+        match self {
+            Node::String(s) => Some(s.inner().to_owned()),
+            Node::Int(i) => Some(i.inner().to_string()),
+            Node::UInt(u) => Some(u.inner().to_string()),
+            Node::Double(d) if d.inner().fract() == 0.0 && d.inner().is_finite() => {
+                Some(format!("{:.0}", d.inner()))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Object {
+    pub fn new(members: Vec<(Key, Node)>) -> Object {
+        Object(Arc::from(members))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The value of member `name`; the last one when the name repeats.
+    pub fn get(&self, name: &str) -> Option<&Node> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(key, _)| key.inner() == name)
+            .map(|(_, value)| value)
+    }
+
+    /// Members in document order (duplicates included).
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Node)> + DoubleEndedIterator {
+        self.0.iter().map(|(key, value)| (key.inner(), value))
+    }
+
+    pub(crate) fn entries(&self) -> &[(Key, Node)] {
+        &self.0
+    }
+
+    pub(crate) fn ptr_eq(&self, other: &Object) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Node::Null => f.write_str("null"),
+            Node::Bool(b) => write!(f, "{}", b.inner()),
+            Node::Int(i) => write!(f, "{}", i.inner()),
+            Node::UInt(u) => write!(f, "{}", u.inner()),
+            Node::Double(d) => write!(f, "{}", d.inner()),
+            Node::String(s) => write!(f, "{:?}", s.inner()),
+            Node::Array(a) => f.debug_list().entries(a.iter()).finish(),
+            Node::Object(o) => o.fmt(f),
+        }
+    }
+}
+
+impl fmt::Debug for Object {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for Node {
+    /// JSON equality: numbers compare by value, objects as sets of members.
+    fn eq(&self, other: &Node) -> bool {
+        match (self, other) {
+            (Node::Null, Node::Null) => true,
+            (Node::Bool(a), Node::Bool(b)) => a.inner() == b.inner(),
+            (Node::String(a), Node::String(b)) => a.inner() == b.inner(),
+            (Node::Array(a), Node::Array(b)) => Arc::ptr_eq(a, b) || a[..] == b[..],
+            (Node::Object(a), Node::Object(b)) => {
+                a.ptr_eq(b)
+                    || (a.len() == b.len()
+                        && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| v == w)))
+            }
+            (a, b) => match (number(a), number(b)) {
+                (Some(x), Some(y)) => x == y,
+                _ => false,
+            },
+        }
+    }
+}
+
+/// A number in a form two JSON numbers can be compared in.
+#[derive(PartialEq)]
+enum Number {
+    Int(i128),
+    Float(f64),
+}
+
+fn number(node: &Node) -> Option<Number> {
+    match node {
+        Node::Int(i) => Some(Number::Int(i128::from(*i.inner()))),
+        Node::UInt(u) => Some(Number::Int(i128::from(*u.inner()))),
+        Node::Double(d) => {
+            let d = *d.inner();
+            #[expect(
+                clippy::cast_possible_truncation,
+                reason = "only whole numbers well inside the i128 range are converted"
+            )]
+            if d.fract() == 0.0 && d.abs() < 1e30 {
+                Some(Number::Int(d as i128))
+            } else {
+                Some(Number::Float(d))
+            }
+        }
+        _ => None,
+    }
+}
+
+// ----------------------------------------------------------------------------
+// Parsing
+
+/// Interns object keys for one parse: a key's text maps to the shared key.
+#[derive(Default)]
+struct Keys(rustc_hash::FxHashMap<Box<str>, Key>);
+
+/// Parses JSON text into a [`Node`] tree. Nesting deeper than 128 levels is
+/// an error (from `serde_json`), so no input can exhaust the stack.
+pub fn parse(text: &str) -> Result<Node, serde_json::Error> {
+    let mut keys = Keys::default();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let node = NodeSeed { keys: &mut keys }.deserialize(&mut de)?;
+    de.end()?;
+    Ok(node)
+}
+
+/// Converts a `serde_json::Value` (e.g. parameters read from YAML) into a tree.
+pub fn from_json(value: &serde_json::Value) -> Node {
+    fn convert(value: &serde_json::Value, keys: &mut Keys) -> Node {
+        match value {
+            serde_json::Value::Null => Node::Null,
+            serde_json::Value::Bool(b) => Node::Bool(CelBool::from(*b)),
+            serde_json::Value::Number(n) => number_node(n),
+            serde_json::Value::String(s) => Node::string(s.as_str()),
+            serde_json::Value::Array(a) => {
+                Node::Array(a.iter().map(|v| convert(v, keys)).collect())
+            }
+            serde_json::Value::Object(o) => Node::Object(Object::new(
+                o.iter()
+                    .map(|(k, v)| (keys.intern(k), convert(v, keys)))
+                    .collect(),
+            )),
+        }
+    }
+    convert(value, &mut Keys::default())
+}
+
+fn number_node(n: &serde_json::Number) -> Node {
+    if let Some(i) = n.as_i64() {
+        Node::Int(CelInt::from(i))
+    } else if let Some(u) = n.as_u64() {
+        Node::UInt(CelUInt::from(u))
+    } else {
+        Node::Double(CelDouble::from(n.as_f64().unwrap_or(f64::NAN)))
+    }
+}
+
+/// Converts a tree back into a `serde_json::Value` (cold paths: messages,
+/// test output).
+pub fn to_json(node: &Node) -> serde_json::Value {
+    match node {
+        Node::Null => serde_json::Value::Null,
+        Node::Bool(b) => serde_json::Value::Bool(*b.inner()),
+        Node::Int(i) => serde_json::Value::from(*i.inner()),
+        Node::UInt(u) => serde_json::Value::from(*u.inner()),
+        Node::Double(d) => serde_json::Number::from_f64(*d.inner())
+            .map_or(serde_json::Value::Null, serde_json::Value::Number),
+        Node::String(s) => serde_json::Value::String(s.inner().to_owned()),
+        Node::Array(a) => serde_json::Value::Array(a.iter().map(to_json).collect()),
+        Node::Object(o) => {
+            serde_json::Value::Object(o.iter().map(|(k, v)| (k.to_owned(), to_json(v))).collect())
+        }
+    }
+}
+
+impl Keys {
+    fn intern(&mut self, name: &str) -> Key {
+        if let Some(key) = self.0.get(name) {
+            return Arc::clone(key);
+        }
+        let key: Key = Arc::new(CelString::from(name.to_owned()));
+        self.0.insert(Box::from(name), Arc::clone(&key));
+        key
+    }
+}
+
+struct NodeSeed<'a> {
+    keys: &'a mut Keys,
+}
+
+impl<'de> DeserializeSeed<'de> for NodeSeed<'_> {
+    type Value = Node;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Node, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NodeSeed<'_> {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Node, E> {
+        Ok(Node::Bool(CelBool::from(v)))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Node, E> {
+        Ok(Node::Int(CelInt::from(v)))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
+        Ok(match i64::try_from(v) {
+            Ok(i) => Node::Int(CelInt::from(i)),
+            Err(_) => Node::UInt(CelUInt::from(v)),
+        })
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Node, E> {
+        Ok(Node::Double(CelDouble::from(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Node, E> {
+        Ok(Node::string(v))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Node, E> {
+        Ok(Node::string(v))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(NodeSeed {
+            keys: &mut *self.keys,
+        })? {
+            items.push(item);
+        }
+        Ok(Node::Array(Arc::from(items)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut members = Vec::new();
+        while let Some(key) = map.next_key_seed(KeySeed {
+            keys: &mut *self.keys,
+        })? {
+            let value = map.next_value_seed(NodeSeed {
+                keys: &mut *self.keys,
+            })?;
+            members.push((key, value));
+        }
+        Ok(Node::Object(Object::new(members)))
+    }
+}
+
+struct KeySeed<'a> {
+    keys: &'a mut Keys,
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Key;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Key, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeySeed<'_> {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Key, E> {
+        Ok(self.keys.intern(v))
+    }
+}

@@ -1,0 +1,317 @@
+//! Compiling CEL expressions once, and checking them before they run.
+//!
+//! Besides parsing, compiling does two things:
+//!
+//! - It **rewrites `==`, `!=` and `in` between two computed values** into a
+//!   symmetric comparison. `cel` asks only the left operand whether two
+//!   values are equal, and its built-in lists and maps do not recognise the
+//!   snapshot's, so `[1, 2] == item.list` would be false. A comparison with a
+//!   literal scalar, by far the common case, is left as it is.
+//! - It lists the **free variables** of the expression (those not bound by a
+//!   comprehension) and every **field path** read from a root variable
+//!   (`item.usageType`, `account.serviceInfo.servicePlan.name`), with their
+//!   offsets, so the loader can reject unknown variables and fields with a
+//!   span pointing into the expression.
+
+use std::sync::Arc;
+
+use cel::common::ast::{CallExpr, EntryExpr, Expr, IdedExpr, operators};
+use cel::{Env, ParseErrors};
+
+use crate::functions;
+
+/// A compiled expression.
+#[derive(Debug, Clone)]
+pub struct Expression {
+    /// The text as written.
+    pub source: String,
+    pub(crate) ast: Arc<IdedExpr>,
+    /// Free variables, with the byte range of each use in `source`.
+    pub variables: Vec<(String, std::ops::Range<usize>)>,
+    /// Field paths read from free variables: `["item", "usageType"]`.
+    pub paths: Vec<(Vec<String>, std::ops::Range<usize>)>,
+}
+
+/// A compile error, located in the expression text.
+#[derive(Debug, Clone)]
+pub struct CompileError {
+    pub message: String,
+    /// Byte offset into the expression text.
+    pub offset: usize,
+}
+
+/// Compiles `source` with `env`.
+pub fn compile(env: &Env, source: &str) -> Result<Expression, Vec<CompileError>> {
+    if source.trim().is_empty() {
+        return Err(vec![CompileError {
+            message: "the expression is empty".to_owned(),
+            offset: 0,
+        }]);
+    }
+    let program = env.compile(source).map_err(|e| errors(source, &e))?;
+    let info = program.source_info();
+    let offset_of = |id: u64| -> std::ops::Range<usize> {
+        info.offset_for(id)
+            .map_or(0..source.len(), |(start, stop)| {
+                char_to_byte(source, start as usize)..char_to_byte(source, stop as usize)
+            })
+    };
+    let mut ast = program.expression().clone();
+    rewrite(&mut ast);
+    let mut walker = Walker {
+        bound: Vec::new(),
+        variables: Vec::new(),
+        paths: Vec::new(),
+        offset_of: &offset_of,
+    };
+    walker.walk(program.expression());
+    Ok(Expression {
+        source: source.to_owned(),
+        ast: Arc::new(ast),
+        variables: walker.variables,
+        paths: walker.paths,
+    })
+}
+
+/// cel reports character offsets; spans are in bytes.
+fn char_to_byte(source: &str, chars: usize) -> usize {
+    source
+        .char_indices()
+        .nth(chars)
+        .map_or(source.len(), |(i, _)| i)
+}
+
+fn errors(source: &str, errors: &ParseErrors) -> Vec<CompileError> {
+    errors
+        .errors
+        .iter()
+        .map(|e| {
+            let (line, column) = e.pos;
+            CompileError {
+                message: e.msg.clone(),
+                offset: line_column_offset(source, line, column),
+            }
+        })
+        .collect()
+}
+
+/// Byte offset of a 1-based line and 0-based character column.
+fn line_column_offset(source: &str, line: isize, column: isize) -> usize {
+    let line = usize::try_from(line.max(1) - 1).unwrap_or(0);
+    let column = usize::try_from(column.max(0)).unwrap_or(0);
+    let mut start = 0;
+    for (i, l) in source.split_inclusive('\n').enumerate() {
+        if i == line {
+            let within = l.char_indices().nth(column).map_or(l.len(), |(b, _)| b);
+            return (start + within).min(source.len());
+        }
+        start += l.len();
+    }
+    source.len()
+}
+
+fn is_scalar_literal(expr: &IdedExpr) -> bool {
+    matches!(expr.expr, Expr::Literal(_))
+}
+
+/// Whether a list literal holds only scalar literals.
+fn is_scalar_list_literal(expr: &IdedExpr) -> bool {
+    match &expr.expr {
+        Expr::List(list) => list.elements.iter().all(is_scalar_literal),
+        _ => false,
+    }
+}
+
+fn call(id: u64, name: &str, args: Vec<IdedExpr>) -> IdedExpr {
+    IdedExpr {
+        id,
+        expr: Expr::Call(CallExpr {
+            func_name: name.to_owned(),
+            target: None,
+            args,
+        }),
+    }
+}
+
+/// Rewrites comparisons between computed values, see the module docs.
+fn rewrite(expr: &mut IdedExpr) {
+    // Children first.
+    match &mut expr.expr {
+        Expr::Call(c) => {
+            if let Some(target) = &mut c.target {
+                rewrite(target);
+            }
+            c.args.iter_mut().for_each(rewrite);
+        }
+        Expr::Comprehension(c) => {
+            rewrite(&mut c.iter_range);
+            rewrite(&mut c.accu_init);
+            rewrite(&mut c.loop_cond);
+            rewrite(&mut c.loop_step);
+            rewrite(&mut c.result);
+        }
+        Expr::List(l) => l.elements.iter_mut().for_each(rewrite),
+        Expr::Map(m) => {
+            for entry in &mut m.entries {
+                match &mut entry.expr {
+                    EntryExpr::MapEntry(e) => {
+                        rewrite(&mut e.key);
+                        rewrite(&mut e.value);
+                    }
+                    EntryExpr::StructField(f) => rewrite(&mut f.value),
+                }
+            }
+        }
+        Expr::Select(s) => rewrite(&mut s.operand),
+        Expr::Struct(s) => {
+            for entry in &mut s.entries {
+                match &mut entry.expr {
+                    EntryExpr::MapEntry(e) => {
+                        rewrite(&mut e.key);
+                        rewrite(&mut e.value);
+                    }
+                    EntryExpr::StructField(f) => rewrite(&mut f.value),
+                }
+            }
+        }
+        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => {}
+    }
+    let Expr::Call(c) = &mut expr.expr else {
+        return;
+    };
+    if c.target.is_some() || c.args.len() != 2 {
+        return;
+    }
+    let name = c.func_name.as_str();
+    let (Some(left), Some(right)) = (c.args.first(), c.args.get(1)) else {
+        return;
+    };
+    let replacement = match name {
+        operators::EQUALS | operators::NOT_EQUALS
+            if !is_scalar_literal(left) && !is_scalar_literal(right) =>
+        {
+            let args = std::mem::take(&mut c.args);
+            let equals = call(expr.id, functions::EQUALS, args);
+            if name == operators::NOT_EQUALS {
+                call(expr.id, operators::LOGICAL_NOT, vec![equals])
+            } else {
+                equals
+            }
+        }
+        operators::IN if !is_scalar_literal(left) && !is_scalar_list_literal(right) => {
+            call(expr.id, functions::IN, std::mem::take(&mut c.args))
+        }
+        _ => return,
+    };
+    *expr = replacement;
+}
+
+struct Walker<'a> {
+    bound: Vec<String>,
+    variables: Vec<(String, std::ops::Range<usize>)>,
+    paths: Vec<(Vec<String>, std::ops::Range<usize>)>,
+    offset_of: &'a dyn Fn(u64) -> std::ops::Range<usize>,
+}
+
+impl Walker<'_> {
+    fn walk(&mut self, expr: &IdedExpr) {
+        match &expr.expr {
+            Expr::Ident(name) => {
+                if !self.bound.iter().any(|b| b == name) {
+                    self.variables
+                        .push((name.clone(), (self.offset_of)(expr.id)));
+                }
+            }
+            Expr::Select(select) => {
+                // A chain of selects on a free variable is a field path.
+                if let Some(path) = self.path(expr) {
+                    let root_id = root_id(expr);
+                    self.variables
+                        .push((path[0].clone(), (self.offset_of)(root_id)));
+                    let range = (self.offset_of)(expr.id);
+                    self.paths.push((path, range));
+                    return;
+                }
+                self.walk(&select.operand);
+            }
+            Expr::Call(c) => {
+                if let Some(target) = &c.target {
+                    self.walk(target);
+                }
+                for a in &c.args {
+                    self.walk(a);
+                }
+            }
+            Expr::Comprehension(c) => {
+                self.walk(&c.iter_range);
+                self.walk(&c.accu_init);
+                self.bound.push(c.iter_var.clone());
+                if let Some(v) = &c.iter_var2 {
+                    self.bound.push(v.clone());
+                }
+                self.bound.push(c.accu_var.clone());
+                self.walk(&c.loop_cond);
+                self.walk(&c.loop_step);
+                self.walk(&c.result);
+                self.bound.pop();
+                if c.iter_var2.is_some() {
+                    self.bound.pop();
+                }
+                self.bound.pop();
+            }
+            Expr::List(l) => l.elements.iter().for_each(|e| self.walk(e)),
+            Expr::Map(m) => {
+                for entry in &m.entries {
+                    match &entry.expr {
+                        EntryExpr::MapEntry(e) => {
+                            self.walk(&e.key);
+                            self.walk(&e.value);
+                        }
+                        EntryExpr::StructField(f) => self.walk(&f.value),
+                    }
+                }
+            }
+            Expr::Struct(s) => {
+                for entry in &s.entries {
+                    match &entry.expr {
+                        EntryExpr::MapEntry(e) => {
+                            self.walk(&e.key);
+                            self.walk(&e.value);
+                        }
+                        EntryExpr::StructField(f) => self.walk(&f.value),
+                    }
+                }
+            }
+            Expr::Literal(_) | Expr::Unspecified => {}
+        }
+    }
+
+    /// `a.b.c` rooted at a free identifier, as `["a", "b", "c"]`. A `has()`
+    /// test (`has(a.b)`) is a path too.
+    fn path(&self, expr: &IdedExpr) -> Option<Vec<String>> {
+        let mut fields = Vec::new();
+        let mut current = expr;
+        loop {
+            match &current.expr {
+                Expr::Select(select) => {
+                    fields.push(select.field.clone());
+                    current = &select.operand;
+                }
+                Expr::Ident(name) if !self.bound.iter().any(|b| b == name) => {
+                    fields.push(name.clone());
+                    fields.reverse();
+                    return Some(fields);
+                }
+                _ => return None,
+            }
+        }
+    }
+}
+
+fn root_id(expr: &IdedExpr) -> u64 {
+    let mut current = expr;
+    while let Expr::Select(select) = &current.expr {
+        current = &select.operand;
+    }
+    current.id
+}

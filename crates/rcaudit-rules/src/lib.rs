@@ -1,0 +1,29 @@
+//! Rules: YAML files with CEL expressions, checked and compiled once, then
+//! evaluated against a snapshot.
+//!
+//! The key decision is **validate everything before running anything**. A
+//! rule file is read into a YAML tree that keeps spans ([`yaml`]), every
+//! field is checked and every expression compiled ([`load`]), and all
+//! problems come back at once, each pointing into its file. The engine
+//! ([`eval`]) then only sees [`RuleSet`]s that are known to be well formed:
+//! a violated rule is a finding, missing data is "not evaluated" with a
+//! reason, and an expression that fails on one item is a rule error that
+//! stops nothing else.
+//!
+//! This crate does no I/O: rule files come in as text.
+
+pub mod builtin;
+pub mod cases;
+pub mod eval;
+pub mod expr;
+pub mod functions;
+pub mod load;
+pub mod problem;
+pub mod rule;
+pub mod template;
+pub mod yaml;
+
+pub use eval::{Finding, NotEvaluated, Outcome, RuleError, evaluate};
+pub use load::{LoadOptions, RuleFile, load};
+pub use problem::{LoadErrors, Problem};
+pub use rule::{Docs, Requirement, Rule, RuleSet, Severity, Target};

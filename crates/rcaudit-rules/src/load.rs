@@ -1,0 +1,1279 @@
+//! Loading rule files: YAML with spans -> checked, compiled [`RuleSet`].
+//!
+//! Loading never stops at the first problem: every file is read, every field
+//! checked, every expression compiled, and all problems come back together,
+//! each pointing into its file. Only a rule set without errors is returned.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Range;
+use std::sync::Arc;
+
+use miette::SourceSpan;
+use rcaudit_model::{Node, SourceText};
+
+use crate::expr::{self, CompileError, Expression};
+use crate::problem::{LoadErrors, Problem};
+use crate::rule::{Docs, Fact, Origin, Requirement, Rule, RuleSet, Severity, Target};
+use crate::template::{self, Template};
+use crate::yaml::{self, Yaml, YamlValue};
+
+/// A rule file to load.
+#[derive(Debug, Clone)]
+pub struct RuleFile {
+    /// Shown in diagnostics: a path, or `builtin:core/...` for built-in packs.
+    pub name: String,
+    pub text: String,
+    /// The pack the file belongs to (`core` for the built-in rules).
+    pub pack: String,
+}
+
+/// Choices made outside the rule files (the command line or `rcaudit.yaml`).
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Parameters that override the packs' defaults (merged key by key).
+    pub params: Option<serde_json::Value>,
+    /// Rule ids to turn off.
+    pub disabled: BTreeSet<String>,
+    /// Severity overrides by rule id.
+    pub severities: BTreeMap<String, Severity>,
+}
+
+/// Top-level keys of a rule file.
+const FILE_KEYS: &[&str] = &["rules", "facts", "params"];
+
+/// Keys of a rule.
+const RULE_KEYS: &[&str] = &[
+    "id",
+    "name",
+    "severity",
+    "title",
+    "description",
+    "why",
+    "fix",
+    "references",
+    "target",
+    "when",
+    "assert",
+    "message",
+    "at",
+    "key",
+    "requires",
+    "cases",
+];
+
+const REQUIRED_RULE_KEYS: &[&str] = &["id", "severity", "title", "target", "assert", "message"];
+
+/// Variables every expression may read.
+pub const GLOBAL_VARIABLES: &[&str] = &[
+    "snapshot",
+    "account",
+    "serviceInfo",
+    "source",
+    "extensions",
+    "phoneNumbers",
+    "errors",
+    "params",
+    "facts",
+];
+
+/// Variables bound per item.
+pub const ITEM_VARIABLES: &[&str] = &["item", "index", "target"];
+
+/// Names CEL resolves to type values; not variables.
+const TYPE_NAMES: &[&str] = &[
+    "int",
+    "uint",
+    "double",
+    "bool",
+    "string",
+    "bytes",
+    "list",
+    "map",
+    "null_type",
+    "type",
+    "dyn",
+    "timestamp",
+    "duration",
+];
+
+/// Top-level variables that stand for snapshot data that may be absent.
+const DATA_VARIABLES: &[&str] = &["extensions", "phoneNumbers", "serviceInfo"];
+
+/// Builds the CEL environment every rule is compiled and evaluated with.
+pub fn environment() -> Result<cel::Env, cel::DeclarationError> {
+    let mut env = cel::Env::stdlib();
+    env.add_extension(cel::extensions::strings)?;
+    crate::functions::register(&mut env)?;
+    Ok(env)
+}
+
+/// Loads, checks and compiles rule files.
+///
+/// Returns the rule set and any warnings, or every problem found.
+pub fn load(
+    files: &[RuleFile],
+    options: &LoadOptions,
+) -> Result<(RuleSet, Vec<Problem>), LoadErrors> {
+    let env = match environment() {
+        Ok(env) => Arc::new(env),
+        Err(error) => {
+            let src = SourceText::new("<rcaudit>", "");
+            return Err(LoadErrors {
+                problems: vec![Problem::error(
+                    "rcaudit::bug",
+                    &src,
+                    SourceSpan::new(0.into(), 0),
+                    format!("the CEL environment could not be built: {error}"),
+                )],
+            });
+        }
+    };
+    let mut loader = Loader {
+        env: &env,
+        problems: Vec::new(),
+        rules: Vec::new(),
+        facts: Vec::new(),
+        params: Vec::new(),
+    };
+    for file in files {
+        loader.file(file);
+    }
+    loader.finish(options, Arc::clone(&env))
+}
+
+struct RawRule {
+    fields: Vec<(String, Yaml, Yaml)>,
+    span: SourceSpan,
+    src: SourceText,
+    pack: Arc<str>,
+}
+
+impl RawRule {
+    fn get(&self, key: &str) -> Option<&Yaml> {
+        self.fields
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .map(|(_, _, v)| v)
+    }
+}
+
+struct RawFact {
+    name: String,
+    name_span: SourceSpan,
+    value: Yaml,
+    src: SourceText,
+}
+
+struct RawParam {
+    name: String,
+    name_span: SourceSpan,
+    value: Yaml,
+    src: SourceText,
+}
+
+struct Loader<'e> {
+    env: &'e cel::Env,
+    problems: Vec<Problem>,
+    rules: Vec<RawRule>,
+    facts: Vec<RawFact>,
+    params: Vec<RawParam>,
+}
+
+impl Loader<'_> {
+    fn file(&mut self, file: &RuleFile) {
+        let src = SourceText::new(file.name.clone(), file.text.clone());
+        let doc = match yaml::parse(&file.text) {
+            Ok(doc) => doc,
+            Err(error) => {
+                self.problems.push(
+                    Problem::error(
+                        "rcaudit::rules::yaml",
+                        &src,
+                        error.span,
+                        format!("{} is not valid YAML", file.name),
+                    )
+                    .label(error.message),
+                );
+                return;
+            }
+        };
+        let members = match &doc.value {
+            YamlValue::Map(members) => members,
+            YamlValue::Null => return,
+            _ => {
+                self.problems.push(
+                    Problem::error(
+                        "rcaudit::rules::shape",
+                        &src,
+                        doc.span,
+                        format!("a rule file is a mapping with `rules:`, not {}", doc.kind()),
+                    )
+                    .label("expected a mapping"),
+                );
+                return;
+            }
+        };
+        let pack: Arc<str> = Arc::from(file.pack.as_str());
+        for (key, value) in members {
+            let name = key.as_str().unwrap_or_default();
+            match name {
+                "rules" => self.rule_list(value, &src, &pack),
+                "facts" => self.fact_map(value, &src),
+                "params" => self.param_map(value, &src),
+                _ => self.unknown_key(key, name, FILE_KEYS, &src, "a rule file"),
+            }
+        }
+    }
+
+    fn unknown_key(
+        &mut self,
+        key: &Yaml,
+        name: &str,
+        known: &[&str],
+        src: &SourceText,
+        within: &str,
+    ) {
+        let mut problem = Problem::error(
+            "rcaudit::rules::unknown-key",
+            src,
+            key.span,
+            format!("unknown key `{name}` in {within}"),
+        )
+        .label("unknown key");
+        problem = match suggest(name, known.iter().copied()) {
+            Some(s) => problem.help(format!("did you mean `{s}`?")),
+            None => problem.help(format!("known keys: {}", known.join(", "))),
+        };
+        self.problems.push(problem);
+    }
+
+    fn rule_list(&mut self, value: &Yaml, src: &SourceText, pack: &Arc<str>) {
+        let Some(items) = value.as_seq() else {
+            if !matches!(value.value, YamlValue::Null) {
+                self.type_problem(value, "a list of rules", src);
+            }
+            return;
+        };
+        for item in items {
+            let Some(members) = item.as_map() else {
+                self.type_problem(item, "a rule (a mapping with `id`, `assert`, ...)", src);
+                continue;
+            };
+            let mut fields = Vec::new();
+            for (key, value) in members {
+                let name = key.as_str().unwrap_or_default();
+                if RULE_KEYS.contains(&name) {
+                    fields.push((name.to_owned(), key.clone(), value.clone()));
+                } else {
+                    self.unknown_key(key, name, RULE_KEYS, src, "a rule");
+                }
+            }
+            let raw = RawRule {
+                fields,
+                span: item.span,
+                src: src.clone(),
+                pack: Arc::clone(pack),
+            };
+            let missing: Vec<&str> = REQUIRED_RULE_KEYS
+                .iter()
+                .copied()
+                .filter(|k| raw.get(k).is_none())
+                .collect();
+            if !missing.is_empty() {
+                let span = raw.fields.first().map_or(item.span, |(_, key, _)| key.span);
+                self.problems.push(
+                    Problem::error(
+                        "rcaudit::rules::missing-key",
+                        src,
+                        span,
+                        format!(
+                            "a rule is missing {}",
+                            missing
+                                .iter()
+                                .map(|k| format!("`{k}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                    .label("in this rule"),
+                );
+            }
+            self.rules.push(raw);
+        }
+    }
+
+    fn fact_map(&mut self, value: &Yaml, src: &SourceText) {
+        let Some(members) = value.as_map() else {
+            if !matches!(value.value, YamlValue::Null) {
+                self.type_problem(value, "a mapping of fact names to expressions", src);
+            }
+            return;
+        };
+        for (key, value) in members {
+            let name = key.as_str().unwrap_or_default().to_owned();
+            if !is_identifier(&name) {
+                self.problems.push(
+                    Problem::error(
+                        "rcaudit::rules::fact-name",
+                        src,
+                        key.span,
+                        format!("`{name}` is not a valid fact name"),
+                    )
+                    .help("a fact name is an identifier: letters, digits and `_`, not starting with a digit"),
+                );
+                continue;
+            }
+            self.facts.push(RawFact {
+                name,
+                name_span: key.span,
+                value: value.clone(),
+                src: src.clone(),
+            });
+        }
+    }
+
+    fn param_map(&mut self, value: &Yaml, src: &SourceText) {
+        let Some(members) = value.as_map() else {
+            if !matches!(value.value, YamlValue::Null) {
+                self.type_problem(value, "a mapping of parameter names to values", src);
+            }
+            return;
+        };
+        for (key, value) in members {
+            self.params.push(RawParam {
+                name: key.as_str().unwrap_or_default().to_owned(),
+                name_span: key.span,
+                value: value.clone(),
+                src: src.clone(),
+            });
+        }
+    }
+
+    fn type_problem(&mut self, value: &Yaml, want: &str, src: &SourceText) {
+        self.problems.push(
+            Problem::error(
+                "rcaudit::rules::type",
+                src,
+                value.span,
+                format!("expected {want}, found {}", value.kind()),
+            )
+            .label(format!("expected {want}")),
+        );
+    }
+
+    fn string<'y>(&mut self, value: &'y Yaml, src: &SourceText, what: &str) -> Option<&'y str> {
+        match value.as_str() {
+            Some(s) => Some(s),
+            None => {
+                self.type_problem(value, &format!("{what} (a string)"), src);
+                None
+            }
+        }
+    }
+
+    /// Strings, or one string, as a list.
+    fn strings<'y>(
+        &mut self,
+        value: &'y Yaml,
+        src: &SourceText,
+        what: &str,
+    ) -> Vec<(&'y str, SourceSpan)> {
+        match &value.value {
+            YamlValue::String(s) => vec![(s.as_str(), value.span)],
+            YamlValue::Seq(items) => items
+                .iter()
+                .filter_map(|item| match item.as_str() {
+                    Some(s) => Some((s, item.span)),
+                    None => {
+                        self.type_problem(item, what, src);
+                        None
+                    }
+                })
+                .collect(),
+            _ => {
+                self.type_problem(value, &format!("{what}, or a list of them"), src);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Compiles an expression held in a YAML scalar; problems point into it.
+    fn expression(&mut self, value: &Yaml, src: &SourceText, what: &str) -> Option<Expression> {
+        let text = self.string(value, src, what)?;
+        match expr::compile(self.env, text) {
+            Ok(e) => Some(e),
+            Err(errors) => {
+                for error in errors {
+                    self.compile_problem(value, src, text, &error, what);
+                }
+                None
+            }
+        }
+    }
+
+    fn template(&mut self, value: &Yaml, src: &SourceText) -> Option<Template> {
+        let text = self.string(value, src, "`message`")?;
+        match template::compile(self.env, text) {
+            Ok(t) => Some(t),
+            Err(errors) => {
+                for error in errors {
+                    self.compile_problem(value, src, text, &error, "`message` template");
+                }
+                None
+            }
+        }
+    }
+
+    fn compile_problem(
+        &mut self,
+        value: &Yaml,
+        src: &SourceText,
+        text: &str,
+        error: &CompileError,
+        what: &str,
+    ) {
+        let span = span_in_scalar(src, value.span, text, error.offset..error.offset + 1);
+        self.problems.push(
+            Problem::error(
+                "rcaudit::rules::cel",
+                src,
+                span,
+                format!("{what} does not compile: {}", error.message),
+            )
+            .label(error.message.clone())
+            .help("expressions are CEL (https://github.com/google/cel-spec/blob/master/doc/langdef.md)"),
+        );
+    }
+
+    fn finish(
+        mut self,
+        options: &LoadOptions,
+        env: Arc<cel::Env>,
+    ) -> Result<(RuleSet, Vec<Problem>), LoadErrors> {
+        let params = self.merge_params(options);
+        let params_node = rcaudit_model::value::from_json(&params);
+        let facts = self.compile_facts(&params);
+        let mut rules = Vec::new();
+        let mut seen: HashMap<String, (SourceText, SourceSpan)> = HashMap::new();
+        let raw_rules = std::mem::take(&mut self.rules);
+        for raw in &raw_rules {
+            if let Some(rule) = self.rule(raw, &facts, &params, &mut seen) {
+                rules.push(rule);
+            }
+        }
+        // Overrides naming no rule are mistakes worth stopping for.
+        for id in options.disabled.iter().chain(options.severities.keys()) {
+            if !rules.iter().any(|r: &Rule| &r.id == id) {
+                let src = SourceText::new("<options>", id.clone());
+                self.problems.push(
+                    Problem::error(
+                        "rcaudit::rules::unknown-rule",
+                        &src,
+                        SourceSpan::new(0.into(), id.len()),
+                        format!("no rule has the id `{id}`"),
+                    )
+                    .help(
+                        match suggest(id, rules.iter().map(|r| r.id.as_str())) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => "`rcaudit rules` lists the rule ids".to_owned(),
+                        },
+                    ),
+                );
+            }
+        }
+        for rule in &mut rules {
+            if options.disabled.contains(&rule.id) {
+                rule.enabled = false;
+            }
+            if let Some(severity) = options.severities.get(&rule.id) {
+                rule.severity = *severity;
+            }
+        }
+        let errors = LoadErrors {
+            problems: self.problems,
+        };
+        if errors.has_errors() {
+            return Err(errors);
+        }
+        Ok((
+            RuleSet {
+                rules,
+                facts,
+                params: params_node,
+                env,
+            },
+            errors.problems,
+        ))
+    }
+
+    fn merge_params(&mut self, options: &LoadOptions) -> serde_json::Value {
+        let mut merged = serde_json::Map::new();
+        let mut defined: HashMap<String, (SourceText, SourceSpan)> = HashMap::new();
+        let raw = std::mem::take(&mut self.params);
+        for param in &raw {
+            let value = param.value.to_json();
+            if let Some(existing) = merged.get(&param.name) {
+                if existing != &value {
+                    let (first_src, first_span) = &defined[&param.name];
+                    let at = first_src.line_col(first_span.offset());
+                    self.problems.push(
+                        Problem::error(
+                            "rcaudit::rules::param-conflict",
+                            &param.src,
+                            param.name_span,
+                            format!(
+                                "parameter `{}` is already defined with another default in {}:{}",
+                                param.name,
+                                first_src.name(),
+                                at.line
+                            ),
+                        )
+                        .help("give the parameter one default, or a different name"),
+                    );
+                }
+                continue;
+            }
+            defined.insert(param.name.clone(), (param.src.clone(), param.name_span));
+            merged.insert(param.name.clone(), value);
+        }
+        let mut merged = serde_json::Value::Object(merged);
+        if let Some(overrides) = &options.params {
+            merge_json(&mut merged, overrides);
+        }
+        merged
+    }
+
+    fn compile_facts(&mut self, params: &serde_json::Value) -> Vec<Fact> {
+        let raw = std::mem::take(&mut self.facts);
+        let mut by_name: HashMap<&str, usize> = HashMap::new();
+        let mut compiled: Vec<Option<Expression>> = Vec::new();
+        for (i, fact) in raw.iter().enumerate() {
+            if let Some(&first) = by_name.get(fact.name.as_str()) {
+                let other: &RawFact = &raw[first];
+                let at = other.src.line_col(other.name_span.offset());
+                self.problems.push(Problem::error(
+                    "rcaudit::rules::duplicate-fact",
+                    &fact.src,
+                    fact.name_span,
+                    format!(
+                        "fact `{}` is already defined in {}:{}",
+                        fact.name,
+                        other.src.name(),
+                        at.line
+                    ),
+                ));
+            } else {
+                by_name.insert(&fact.name, i);
+            }
+            compiled.push(self.expression(
+                &fact.value,
+                &fact.src,
+                &format!("fact `{}`", fact.name),
+            ));
+        }
+        // Check variables and find dependencies.
+        let mut deps: Vec<Vec<usize>> = vec![Vec::new(); raw.len()];
+        for (i, fact) in raw.iter().enumerate() {
+            let Some(expr) = &compiled[i] else { continue };
+            let scope = Scope {
+                item: false,
+                extension: false,
+            };
+            self.check_variables(expr, &fact.value, &fact.src, scope, &by_name, params);
+            deps[i] = fact_refs(expr)
+                .filter_map(|(name, _)| by_name.get(name.as_str()).copied())
+                .collect();
+        }
+        // Topological order; a cycle is a problem.
+        let mut order = Vec::new();
+        let mut state = vec![0u8; raw.len()]; // 0 new, 1 visiting, 2 done
+        for i in 0..raw.len() {
+            self.visit_fact(i, &deps, &mut state, &mut order, &raw);
+        }
+        let mut index_of = vec![usize::MAX; raw.len()];
+        for (new, &old) in order.iter().enumerate() {
+            index_of[old] = new;
+        }
+        let mut facts = Vec::new();
+        for &old in &order {
+            let Some(expr) = compiled[old].take() else {
+                continue;
+            };
+            let fact = &raw[old];
+            let depends = deps[old].iter().map(|&d| index_of[d]).collect();
+            let requires = data_requirements(&expr);
+            facts.push(Fact {
+                name: fact.name.clone(),
+                expr,
+                depends,
+                requires,
+                origin: Origin {
+                    src: fact.src.clone(),
+                    span: fact.name_span,
+                },
+            });
+        }
+        facts
+    }
+
+    fn visit_fact(
+        &mut self,
+        i: usize,
+        deps: &[Vec<usize>],
+        state: &mut [u8],
+        order: &mut Vec<usize>,
+        raw: &[RawFact],
+    ) {
+        match state[i] {
+            2 => return,
+            1 => {
+                let fact = &raw[i];
+                self.problems.push(
+                    Problem::error(
+                        "rcaudit::rules::fact-cycle",
+                        &fact.src,
+                        fact.name_span,
+                        format!("fact `{}` depends on itself", fact.name),
+                    )
+                    .help("facts may read other facts, but not in a cycle"),
+                );
+                return;
+            }
+            _ => {}
+        }
+        state[i] = 1;
+        for &d in &deps[i] {
+            self.visit_fact(d, deps, state, order, raw);
+        }
+        state[i] = 2;
+        order.push(i);
+    }
+
+    fn rule(
+        &mut self,
+        raw: &RawRule,
+        facts: &[Fact],
+        params: &serde_json::Value,
+        seen: &mut HashMap<String, (SourceText, SourceSpan)>,
+    ) -> Option<Rule> {
+        let src = raw.src.clone();
+        let before = self.problems.len();
+        let id = raw.get("id").and_then(|v| {
+            let id = self.string(v, &src, "`id`")?;
+            if !is_rule_id(id) {
+                self.problems.push(
+                    Problem::error("rcaudit::rules::id", &src, v.span, format!("`{id}` is not a valid rule id"))
+                        .help("an id is letters, digits, `-`, `_` and `.`, starting with a letter, e.g. `ACME-FW-001`"),
+                );
+                return None;
+            }
+            if let Some((first_src, first_span)) = seen.get(id) {
+                let at = first_src.line_col(first_span.offset());
+                self.problems.push(
+                    Problem::error(
+                        "rcaudit::rules::duplicate-id",
+                        &src,
+                        v.span,
+                        format!("rule id `{id}` is already used in {}:{}", first_src.name(), at.line),
+                    )
+                    .label("duplicate id")
+                    .help("rule ids are unique: waivers, baselines and CI configs refer to them"),
+                );
+                return None;
+            }
+            seen.insert(id.to_owned(), (src.clone(), v.span));
+            Some(id.to_owned())
+        });
+        let name = raw
+            .get("name")
+            .and_then(|v| self.string(v, &src, "`name`").map(str::to_owned));
+        let severity = raw.get("severity").and_then(|v| {
+            let text = self.string(v, &src, "`severity`")?;
+            let severity = Severity::parse(text);
+            if severity.is_none() {
+                let mut p = Problem::error(
+                    "rcaudit::rules::severity",
+                    &src,
+                    v.span,
+                    format!("unknown severity `{text}`"),
+                )
+                .label("not a severity");
+                p = p.help(match suggest(text, ["error", "warning", "info"]) {
+                    Some(s) => format!("did you mean `{s}`? (error, warning or info)"),
+                    None => "a severity is error, warning or info".to_owned(),
+                });
+                self.problems.push(p);
+            }
+            severity
+        });
+        let title = raw
+            .get("title")
+            .and_then(|v| self.string(v, &src, "`title`").map(str::to_owned));
+        let mut docs = Docs::default();
+        for (key, slot) in [("description", &mut docs.description)] {
+            if let Some(v) = raw.get(key) {
+                if let Some(s) = self.string(v, &src, &format!("`{key}`")) {
+                    *slot = s.trim().to_owned();
+                }
+            }
+        }
+        for (key, slot) in [("why", &mut docs.why), ("fix", &mut docs.fix)] {
+            if let Some(v) = raw.get(key) {
+                *slot = self
+                    .string(v, &src, &format!("`{key}`"))
+                    .map(|s| s.trim().to_owned());
+            }
+        }
+        if let Some(v) = raw.get("references") {
+            docs.references = self
+                .strings(v, &src, "a reference")
+                .into_iter()
+                .map(|(s, _)| s.to_owned())
+                .collect();
+        }
+        let mut targets = Vec::new();
+        if let Some(v) = raw.get("target") {
+            for (text, span) in self.strings(v, &src, "a target") {
+                match Target::parse(text) {
+                    Some(t) if !targets.contains(&t) => targets.push(t),
+                    Some(_) => {}
+                    None => {
+                        let names = Target::ALL.map(Target::as_str);
+                        let mut p = Problem::error(
+                            "rcaudit::rules::target",
+                            &src,
+                            span,
+                            format!("unknown target `{text}`"),
+                        )
+                        .label("not a target");
+                        p = p.help(match suggest(text, names) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => format!("targets: {}", names.join(", ")),
+                        });
+                        self.problems.push(p);
+                    }
+                }
+            }
+        }
+        let nested = !targets.is_empty() && targets.iter().all(|t| t.nested());
+        let scope = Scope {
+            item: true,
+            extension: nested,
+        };
+        let fact_index: HashMap<&str, usize> = facts
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name.as_str(), i))
+            .collect();
+        let when = raw.get("when").and_then(|v| {
+            let e = self.expression(v, &src, "`when`")?;
+            self.check_variables(&e, v, &src, scope, &fact_index, params);
+            Some(e)
+        });
+        let assert = raw.get("assert").and_then(|v| {
+            let e = self.expression(v, &src, "`assert`")?;
+            self.check_variables(&e, v, &src, scope, &fact_index, params);
+            Some(e)
+        });
+        let key = raw.get("key").and_then(|v| {
+            let e = self.expression(v, &src, "`key`")?;
+            self.check_variables(&e, v, &src, scope, &fact_index, params);
+            Some(e)
+        });
+        let message = raw.get("message").and_then(|v| {
+            let t = self.template(v, &src)?;
+            let text = v.as_str().unwrap_or_default().to_owned();
+            for (e, at) in t.expressions() {
+                let shifted = Shifted {
+                    value: v,
+                    text: &text,
+                    base: at,
+                };
+                self.check_variables_at(e, &shifted, &src, scope, &fact_index, params);
+            }
+            Some(t)
+        });
+        let at = raw.get("at").and_then(|v| {
+            let text = self.string(v, &src, "`at`")?;
+            let ok = text.starts_with('/') || (!text.is_empty() && text.split('.').all(is_field_name));
+            if !ok {
+                self.problems.push(
+                    Problem::error("rcaudit::rules::at", &src, v.span, format!("`at: {text}` is not a field path"))
+                        .help("`at` names a field of the item (`paymentType`, `contact.email`) or is a JSON pointer (`/phoneNumbers`)"),
+                );
+                return None;
+            }
+            Some(text.to_owned())
+        });
+        let mut requires = Vec::new();
+        if let Some(v) = raw.get("requires") {
+            for (text, span) in self.strings(v, &src, "a requirement") {
+                if let Some(r) = self.requirement(text, span, &src, &targets) {
+                    if !requires.contains(&r) {
+                        requires.push(r);
+                    }
+                }
+            }
+        }
+        if let Some(v) = raw.get("cases") {
+            if !matches!(v.value, YamlValue::Seq(_)) {
+                self.type_problem(v, "a list of cases", &src);
+            }
+        }
+        if self.problems[before..].iter().any(|p| !p.warning) {
+            return None;
+        }
+        let (id, severity, title, assert, message) = (id?, severity?, title?, assert?, message?);
+        if targets.is_empty() {
+            return None;
+        }
+        // Facts read, transitively.
+        let mut used: BTreeSet<usize> = BTreeSet::new();
+        let expressions: Vec<&Expression> = when
+            .iter()
+            .chain(std::iter::once(&assert))
+            .chain(key.iter())
+            .chain(message.expressions().map(|(e, _)| e))
+            .collect();
+        for e in &expressions {
+            for (name, _) in fact_refs(e) {
+                if let Some(&i) = fact_index.get(name.as_str()) {
+                    collect_fact(i, facts, &mut used);
+                }
+            }
+        }
+        for e in &expressions {
+            for r in data_requirements(e) {
+                if !requires.contains(&r) {
+                    requires.push(r);
+                }
+            }
+        }
+        for &i in &used {
+            for r in &facts[i].requires {
+                if !requires.contains(r) {
+                    requires.push(r.clone());
+                }
+            }
+        }
+        Some(Rule {
+            name: name.unwrap_or_else(|| id.to_lowercase()),
+            id,
+            severity,
+            title,
+            docs,
+            targets,
+            when,
+            assert,
+            message,
+            at,
+            key,
+            requires,
+            facts: used.into_iter().collect(),
+            enabled: true,
+            origin: Origin {
+                src: src.clone(),
+                span: raw.span,
+            },
+            pack: Arc::clone(&raw.pack),
+        })
+    }
+
+    fn requirement(
+        &mut self,
+        text: &str,
+        span: SourceSpan,
+        src: &SourceText,
+        targets: &[Target],
+    ) -> Option<Requirement> {
+        match text {
+            "admin" => return Some(Requirement::Admin),
+            "planClass" => return Some(Requirement::PlanClass),
+            _ => {}
+        }
+        let parts: Vec<&str> = text.split('.').collect();
+        if !parts.iter().all(|p| is_field_name(p)) {
+            self.problems.push(
+                Problem::error("rcaudit::rules::requires", src, span, format!("`{text}` is not a requirement"))
+                    .help("a requirement is `admin`, `planClass`, or a path such as `phoneNumbers`, `account.mainNumber`, `item.forwardingNumbers`"),
+            );
+            return None;
+        }
+        let rest = || {
+            parts[1..]
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect::<Vec<_>>()
+        };
+        match parts[0] {
+            "item" if parts.len() > 1 => {
+                if targets
+                    .iter()
+                    .any(|t| matches!(t, Target::Snapshot | Target::Account))
+                {
+                    self.problems.push(
+                        Problem::error("rcaudit::rules::requires", src, span, format!("`{text}` needs a list target"))
+                            .help("an `item.` requirement skips items of a list target (extensions, phoneNumbers, ...) that lack the field; for the account, require `account.<field>`"),
+                    );
+                    return None;
+                }
+                Some(Requirement::ItemPresent(rest()))
+            }
+            "extension" if parts.len() > 1 => {
+                if !targets.iter().all(|t| t.nested()) {
+                    self.problems.push(
+                        Problem::error("rcaudit::rules::requires", src, span, format!("`{text}` needs a per-extension target"))
+                            .help("`extension.` requirements apply to the targets forwardingNumbers and extensionPhoneNumbers"),
+                    );
+                    return None;
+                }
+                Some(Requirement::ExtensionPresent(rest()))
+            }
+            root if SNAPSHOT_KEYS.contains(&root) => Some(Requirement::Present(
+                parts.iter().map(|s| (*s).to_owned()).collect(),
+            )),
+            root => {
+                let known = ["admin", "planClass", "item", "extension"]
+                    .into_iter()
+                    .chain(SNAPSHOT_KEYS.iter().copied());
+                let mut p = Problem::error(
+                    "rcaudit::rules::requires",
+                    src,
+                    span,
+                    format!("unknown requirement `{text}`"),
+                );
+                p = p.help(match suggest(root, known) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "a requirement is `admin`, `planClass`, or a path from the snapshot, the item or its extension".to_owned(),
+                });
+                self.problems.push(p);
+                None
+            }
+        }
+    }
+
+    fn check_variables(
+        &mut self,
+        expr: &Expression,
+        value: &Yaml,
+        src: &SourceText,
+        scope: Scope,
+        facts: &HashMap<&str, usize>,
+        params: &serde_json::Value,
+    ) {
+        let text = value.as_str().unwrap_or_default().to_owned();
+        let shifted = Shifted {
+            value,
+            text: &text,
+            base: 0,
+        };
+        self.check_variables_at(expr, &shifted, src, scope, facts, params);
+    }
+
+    fn check_variables_at(
+        &mut self,
+        expr: &Expression,
+        at: &Shifted<'_>,
+        src: &SourceText,
+        scope: Scope,
+        facts: &HashMap<&str, usize>,
+        params: &serde_json::Value,
+    ) {
+        let mut allowed: Vec<&str> = GLOBAL_VARIABLES.to_vec();
+        if scope.item {
+            allowed.extend_from_slice(ITEM_VARIABLES);
+        }
+        if scope.extension {
+            allowed.push("extension");
+        }
+        let mut reported = BTreeSet::new();
+        for (name, range) in &expr.variables {
+            if allowed.contains(&name.as_str()) || TYPE_NAMES.contains(&name.as_str()) {
+                continue;
+            }
+            if !reported.insert(name.clone()) {
+                continue;
+            }
+            let span = at.span(src, range.clone());
+            let mut p = Problem::error(
+                "rcaudit::rules::unknown-variable",
+                src,
+                span,
+                format!("unknown variable `{name}`"),
+            )
+            .label("not defined here");
+            let hint = if !scope.item && ITEM_VARIABLES.contains(&name.as_str()) {
+                format!("`{name}` exists only in rules, not in facts")
+            } else if name == "extension" {
+                "`extension` exists only for the targets forwardingNumbers and extensionPhoneNumbers".to_owned()
+            } else {
+                match suggest(name, allowed.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("variables: {}", allowed.join(", ")),
+                }
+            };
+            p = p.help(hint);
+            self.problems.push(p);
+        }
+        for (path, range) in &expr.paths {
+            match path.first().map(String::as_str) {
+                Some("facts") => {
+                    let Some(name) = path.get(1) else { continue };
+                    if !facts.contains_key(name.as_str()) {
+                        let span = at.span(src, range.clone());
+                        let mut p = Problem::error(
+                            "rcaudit::rules::unknown-fact",
+                            src,
+                            span,
+                            format!("unknown fact `{name}`"),
+                        )
+                        .label("no such fact");
+                        p = p.help(match suggest(name, facts.keys().copied()) {
+                            Some(s) => format!("did you mean `facts.{s}`?"),
+                            None => "facts are defined under `facts:` in a rule file".to_owned(),
+                        });
+                        self.problems.push(p);
+                    }
+                }
+                Some("params") => {
+                    let Some(name) = path.get(1) else { continue };
+                    let known: Vec<&str> = params
+                        .as_object()
+                        .map(|o| o.keys().map(String::as_str).collect())
+                        .unwrap_or_default();
+                    if !known.contains(&name.as_str()) {
+                        let span = at.span(src, range.clone());
+                        let mut p = Problem::error(
+                            "rcaudit::rules::unknown-param",
+                            src,
+                            span,
+                            format!("unknown parameter `{name}`"),
+                        )
+                        .label("no such parameter");
+                        p = p.help(match suggest(name, known.iter().copied()) {
+                            Some(s) => format!("did you mean `params.{s}`?"),
+                            None => {
+                                "parameters are defined under `params:` in a rule file".to_owned()
+                            }
+                        });
+                        self.problems.push(p);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The top-level keys of a snapshot, which `requires` paths start from.
+pub const SNAPSHOT_KEYS: &[&str] = &[
+    "snapshotVersion",
+    "capturedAt",
+    "source",
+    "account",
+    "serviceInfo",
+    "phoneNumbers",
+    "extensions",
+    "errors",
+];
+
+#[derive(Debug, Clone, Copy)]
+struct Scope {
+    item: bool,
+    extension: bool,
+}
+
+/// An expression inside a YAML scalar (or inside a template inside one).
+struct Shifted<'a> {
+    value: &'a Yaml,
+    text: &'a str,
+    base: usize,
+}
+
+impl Shifted<'_> {
+    fn span(&self, src: &SourceText, range: Range<usize>) -> SourceSpan {
+        span_in_scalar(
+            src,
+            self.value.span,
+            self.text,
+            self.base + range.start..self.base + range.end,
+        )
+    }
+}
+
+/// Maps a byte range of a scalar's value to the file. A plain or quoted
+/// scalar on one line maps exactly; for block scalars the value's line is
+/// searched for in the scalar's source; failing that, the whole scalar.
+fn span_in_scalar(
+    src: &SourceText,
+    scalar: SourceSpan,
+    value: &str,
+    range: Range<usize>,
+) -> SourceSpan {
+    let file = src.text();
+    let raw = file
+        .get(scalar.offset()..scalar.offset() + scalar.len())
+        .unwrap_or_default();
+    let len = range.end.saturating_sub(range.start).max(1);
+    // Exact: the raw text is the value, possibly quoted.
+    for skip in [0usize, 1] {
+        if raw.get(skip..skip + value.len()) == Some(value) {
+            let start = scalar.offset() + skip + range.start.min(value.len());
+            return SourceSpan::new(start.into(), len.min(file.len().saturating_sub(start)));
+        }
+    }
+    // Block scalar: find the line of the value that holds the range.
+    let line_start = value
+        .get(..range.start)
+        .and_then(|v| v.rfind('\n'))
+        .map_or(0, |i| i + 1);
+    let line_end = value
+        .get(line_start..)
+        .and_then(|v| v.find('\n'))
+        .map_or(value.len(), |i| line_start + i);
+    let line = value.get(line_start..line_end).unwrap_or_default();
+    if !line.is_empty() {
+        if let Some(found) = file
+            .get(scalar.offset()..)
+            .and_then(|f| f.find(line))
+            .filter(|&f| f <= scalar.len() + 1)
+        {
+            let start = scalar.offset() + found + (range.start - line_start);
+            return SourceSpan::new(start.into(), len.min(line.len()));
+        }
+    }
+    scalar
+}
+
+/// `facts.X` names read by an expression.
+fn fact_refs(expr: &Expression) -> impl Iterator<Item = (&String, &Range<usize>)> {
+    expr.paths
+        .iter()
+        .filter(|(path, _)| path.first().map(String::as_str) == Some("facts"))
+        .filter_map(|(path, range)| path.get(1).map(|name| (name, range)))
+}
+
+fn collect_fact(i: usize, facts: &[Fact], used: &mut BTreeSet<usize>) {
+    if used.insert(i) {
+        for &d in &facts[i].depends {
+            collect_fact(d, facts, used);
+        }
+    }
+}
+
+/// Requirements implied by the data variables an expression reads: a rule
+/// that walks `phoneNumbers` needs the list, whatever its `requires` says.
+fn data_requirements(expr: &Expression) -> Vec<Requirement> {
+    let mut out = Vec::new();
+    for (name, _) in &expr.variables {
+        if DATA_VARIABLES.contains(&name.as_str()) {
+            let r = Requirement::Present(vec![name.clone()]);
+            if !out.contains(&r) {
+                out.push(r);
+            }
+        }
+    }
+    for (path, _) in &expr.paths {
+        if path.first().map(String::as_str) == Some("snapshot") {
+            if let Some(key) = path.get(1).filter(|k| DATA_VARIABLES.contains(&k.as_str())) {
+                let r = Requirement::Present(vec![key.clone()]);
+                if !out.contains(&r) {
+                    out.push(r);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn merge_json(base: &mut serde_json::Value, overrides: &serde_json::Value) {
+    match (base, overrides) {
+        (serde_json::Value::Object(base), serde_json::Value::Object(overrides)) => {
+            for (k, v) in overrides {
+                match base.get_mut(k) {
+                    Some(existing) => merge_json(existing, v),
+                    None => {
+                        base.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (base, overrides) => *base = overrides.clone(),
+    }
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn is_field_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn is_rule_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// The closest known name, if close enough to be a likely typo.
+pub fn suggest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    known
+        .into_iter()
+        .map(|k| (edit_distance(&lower, &k.to_lowercase()), k))
+        .filter(|(d, k)| *d <= (k.len().max(name.len()) / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Parameters as a tree, for evaluation.
+pub fn params_node(params: &serde_json::Value) -> Node {
+    rcaudit_model::value::from_json(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names() {
+        assert_eq!(suggest("asert", RULE_KEYS.iter().copied()), Some("assert"));
+        assert_eq!(
+            suggest("severty", RULE_KEYS.iter().copied()),
+            Some("severity")
+        );
+        assert_eq!(suggest("zzzzzz", RULE_KEYS.iter().copied()), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn rule_ids() {
+        assert!(is_rule_id("RC-PN-001"));
+        assert!(is_rule_id("acme.fw_1"));
+        assert!(!is_rule_id("1abc"));
+        assert!(!is_rule_id("a b"));
+        assert!(!is_rule_id(""));
+    }
+}

@@ -1,0 +1,223 @@
+//! Validated rules: what the engine evaluates. Every field has been checked
+//! by the loader, so the engine has no `Option` left to re-check.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::SourceSpan;
+use rcaudit_model::{Node, SourceText};
+
+use crate::expr::Expression;
+use crate::template::Template;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 3] = [Severity::Error, Severity::Warning, Severity::Info];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text {
+            "info" => Some(Severity::Info),
+            "warning" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a rule iterates over; each item is checked on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Target {
+    /// The whole snapshot, once: `item` is the document.
+    Snapshot,
+    /// The account record, once: `item` is `account`.
+    Account,
+    /// Each record of `extensions`.
+    Extensions,
+    /// Each record of the account-level `phoneNumbers`.
+    PhoneNumbers,
+    /// Each record of each extension's `phoneNumbers` (`extension` is bound).
+    ExtensionPhoneNumbers,
+    /// Each record of each extension's `forwardingNumbers` (`extension` is bound).
+    ForwardingNumbers,
+    /// Each entry of `errors` (absent means none).
+    Errors,
+}
+
+impl Target {
+    pub const ALL: [Target; 7] = [
+        Target::Snapshot,
+        Target::Account,
+        Target::Extensions,
+        Target::PhoneNumbers,
+        Target::ExtensionPhoneNumbers,
+        Target::ForwardingNumbers,
+        Target::Errors,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Target::Snapshot => "snapshot",
+            Target::Account => "account",
+            Target::Extensions => "extensions",
+            Target::PhoneNumbers => "phoneNumbers",
+            Target::ExtensionPhoneNumbers => "extensionPhoneNumbers",
+            Target::ForwardingNumbers => "forwardingNumbers",
+            Target::Errors => "errors",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Target> {
+        Target::ALL.into_iter().find(|t| t.as_str() == text)
+    }
+
+    /// Whether items have a parent extension, bound as `extension`.
+    pub fn nested(self) -> bool {
+        matches!(
+            self,
+            Target::ExtensionPhoneNumbers | Target::ForwardingNumbers
+        )
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Data a rule needs; when it is missing the rule is not evaluated.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Requirement {
+    /// `source.viewer.admin` is true.
+    Admin,
+    /// The account's plan class is known.
+    PlanClass,
+    /// A path from the snapshot root is present and not null, e.g.
+    /// `["phoneNumbers"]` or `["account", "mainNumber"]`.
+    Present(Vec<String>),
+    /// A path from each item (`item.forwardingNumbers`): items without it are
+    /// skipped and counted.
+    ItemPresent(Vec<String>),
+    /// A path from each item's parent extension (`extension.forwardingNumbers`):
+    /// extensions without it are skipped and counted.
+    ExtensionPresent(Vec<String>),
+}
+
+impl fmt::Display for Requirement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Requirement::Admin => f.write_str("admin"),
+            Requirement::PlanClass => f.write_str("planClass"),
+            Requirement::Present(path) => f.write_str(&path.join(".")),
+            Requirement::ItemPresent(path) => write!(f, "item.{}", path.join(".")),
+            Requirement::ExtensionPresent(path) => write!(f, "extension.{}", path.join(".")),
+        }
+    }
+}
+
+/// A rule's documentation, shown by `rcaudit explain`.
+#[derive(Debug, Clone, Default)]
+pub struct Docs {
+    /// What it checks.
+    pub description: String,
+    /// Why it matters.
+    pub why: Option<String>,
+    /// How to fix it in the account.
+    pub fix: Option<String>,
+    pub references: Vec<String>,
+}
+
+/// Where something was defined, for diagnostics.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub src: SourceText,
+    pub span: SourceSpan,
+}
+
+/// A validated, compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub severity: Severity,
+    pub title: String,
+    pub docs: Docs,
+    pub targets: Vec<Target>,
+    pub when: Option<Expression>,
+    pub assert: Expression,
+    pub message: Template,
+    /// Field of the item the finding points at (`paymentType`,
+    /// `contact.email`) or an absolute JSON pointer.
+    pub at: Option<String>,
+    /// A stable key of the item for the fingerprint (default: by target).
+    pub key: Option<Expression>,
+    /// Declared and implied requirements.
+    pub requires: Vec<Requirement>,
+    /// Facts the rule reads, directly or through other facts.
+    pub facts: Vec<usize>,
+    /// Whether the rule is on (config can turn built-in rules off).
+    pub enabled: bool,
+    pub origin: Origin,
+    /// The pack it came from (`core` for the built-in one).
+    pub pack: Arc<str>,
+}
+
+/// A named expression computed once per snapshot.
+#[derive(Debug, Clone)]
+pub struct Fact {
+    pub name: String,
+    pub expr: Expression,
+    /// Facts it reads (indexes into the rule set's facts; all earlier).
+    pub depends: Vec<usize>,
+    /// Top-level data it reads.
+    pub requires: Vec<Requirement>,
+    pub origin: Origin,
+}
+
+/// Rules ready to evaluate.
+#[derive(Clone)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    /// In dependency order.
+    pub facts: Vec<Fact>,
+    /// Parameters: pack defaults merged with config.
+    pub params: Node,
+    pub(crate) env: Arc<cel::Env>,
+}
+
+impl RuleSet {
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
+
+impl fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuleSet")
+            .field("rules", &self.rules)
+            .field("facts", &self.facts)
+            .field("params", &self.params)
+            .finish_non_exhaustive()
+    }
+}
