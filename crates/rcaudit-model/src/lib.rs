@@ -21,6 +21,8 @@ mod source;
 pub mod value;
 
 pub use locate::{Span, locate};
-pub use snapshot::{LoadError, SNAPSHOT_VERSION, SchemaProblem, Snapshot, load, load_str};
+pub use snapshot::{
+    LoadError, SNAPSHOT_VERSION, SchemaProblem, Snapshot, load, load_str, parse_bytes, parse_str,
+};
 pub use source::{LineCol, SourceText};
 pub use value::{Kind, Node, Object, parse};

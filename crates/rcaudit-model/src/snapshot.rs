@@ -151,6 +151,35 @@ pub struct SchemaProblem {
 /// Loads a snapshot from raw bytes: decodes, parses, checks the version and
 /// validates against the schema, reporting every violation.
 pub fn load(name: &str, bytes: Vec<u8>) -> Result<Snapshot, LoadError> {
+    let snapshot = parse_bytes(name, bytes)?;
+    snapshot.validate()?;
+    Ok(snapshot)
+}
+
+/// Loads a snapshot from text; see [`load`].
+pub fn load_str(name: &str, text: impl Into<String>) -> Result<Snapshot, LoadError> {
+    let snapshot = parse_str(name, text)?;
+    snapshot.validate()?;
+    Ok(snapshot)
+}
+
+impl Snapshot {
+    /// Validates against the snapshot schema, reporting every violation.
+    /// (Separate from parsing so a caller can run it alongside other work.)
+    pub fn validate(&self) -> Result<(), LoadError> {
+        let violations =
+            crate::schema::validate_snapshot(&self.root).map_err(LoadError::BrokenSchema)?;
+        if violations.is_empty() {
+            Ok(())
+        } else {
+            Err(schema_error(self.source.name(), &self.source, &violations))
+        }
+    }
+}
+
+/// Decodes and parses a snapshot and checks its version, without the
+/// schema check ([`Snapshot::validate`]).
+pub fn parse_bytes(name: &str, bytes: Vec<u8>) -> Result<Snapshot, LoadError> {
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(error) => {
@@ -170,11 +199,11 @@ pub fn load(name: &str, bytes: Vec<u8>) -> Result<Snapshot, LoadError> {
             });
         }
     };
-    load_str(name, text)
+    parse_str(name, text)
 }
 
-/// Loads a snapshot from text; see [`load`].
-pub fn load_str(name: &str, text: impl Into<Box<str>>) -> Result<Snapshot, LoadError> {
+/// Parses a snapshot from text and checks its version; see [`parse_bytes`].
+pub fn parse_str(name: &str, text: impl Into<String>) -> Result<Snapshot, LoadError> {
     let source = SourceText::new(name, text);
     let root = match value::parse(source.text()) {
         Ok(root) => root,

@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
 /// Bytes per checkpoint of the line index.
-const BLOCK: usize = 1 << 16;
+const BLOCK: usize = 1 << 12;
 
 /// A named text (a snapshot file, a rule file, or a synthetic source) that
 /// diagnostics can point into.
@@ -22,7 +22,7 @@ pub struct SourceText {
 
 struct Inner {
     name: String,
-    text: Box<str>,
+    text: String,
     /// Lines that start before each `BLOCK` boundary, built on first use.
     checkpoints: OnceLock<Vec<u32>>,
 }
@@ -35,7 +35,7 @@ pub struct LineCol {
 }
 
 impl SourceText {
-    pub fn new(name: impl Into<String>, text: impl Into<Box<str>>) -> SourceText {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceText {
         SourceText {
             inner: Arc::new(Inner {
                 name: name.into(),

@@ -1,0 +1,116 @@
+//! `rcaudit check`: load rules, load the snapshot, evaluate, report.
+
+use rcaudit_report::{Report, human, json};
+use rcaudit_rules::{LoadOptions, RuleFile, RuleSet, Severity, builtin};
+
+use crate::Exit;
+use crate::cli::{CheckArgs, FailOn, Format, Global};
+use crate::output::{self, Message, Style};
+use crate::sources;
+
+/// The rule files a run uses: the built-in packs and `--rules` paths.
+pub fn rule_files(
+    builtin_rules: bool,
+    paths: &[std::path::PathBuf],
+) -> Result<Vec<RuleFile>, sources::ReadError> {
+    let mut files = if builtin_rules {
+        builtin::files()
+    } else {
+        Vec::new()
+    };
+    for path in paths {
+        files.extend(sources::rule_files(path)?);
+    }
+    Ok(files)
+}
+
+/// Loads rules, printing warnings and problems to stderr.
+pub fn load_rules(files: &[RuleFile], options: &LoadOptions, style: &Style) -> Option<RuleSet> {
+    match rcaudit_rules::load(files, options) {
+        Ok((rules, warnings)) => {
+            for warning in &warnings {
+                output::eprint(&style.render(warning));
+            }
+            Some(rules)
+        }
+        Err(errors) => {
+            for problem in &errors.problems {
+                output::eprint(&style.render(problem));
+            }
+            output::eprint(&format!("rcaudit: {errors}; nothing was checked\n"));
+            None
+        }
+    }
+}
+
+pub fn run(args: &CheckArgs, global: &Global) -> Exit {
+    let err_style = Style::stderr(global.color);
+    let files = match rule_files(!args.no_builtin, &args.rules) {
+        Ok(files) => files,
+        Err(error) => {
+            output::fail(&err_style, &Message(error.message));
+            return Exit::Failed;
+        }
+    };
+    let Some(rules) = load_rules(&files, &LoadOptions::default(), &err_style) else {
+        return Exit::Failed;
+    };
+    let bytes = match sources::snapshot(&args.snapshot) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            output::fail(&err_style, &Message(error.message));
+            return Exit::Failed;
+        }
+    };
+    let name = args.snapshot.display().to_string();
+    let snapshot = match rcaudit_model::parse_bytes(&name, bytes) {
+        Ok(snapshot) => snapshot,
+        Err(error) => {
+            output::fail(&err_style, &error);
+            return Exit::Failed;
+        }
+    };
+    // Schema validation and evaluation both only read the tree: run them
+    // side by side, and use the evaluation only if the snapshot is valid.
+    let (valid, outcome) = std::thread::scope(|scope| {
+        let validation = scope.spawn(|| snapshot.validate());
+        let outcome = rcaudit_rules::evaluate(&rules, snapshot.root());
+        let valid = validation.join().unwrap_or_else(|_| {
+            Err(rcaudit_model::LoadError::BrokenSchema(
+                "validation panicked".to_owned(),
+            ))
+        });
+        (valid, outcome)
+    });
+    if let Err(error) = valid {
+        output::fail(&err_style, &error);
+        return Exit::Failed;
+    }
+    let report = Report::new(env!("CARGO_PKG_VERSION"), &snapshot, &rules, outcome);
+    match args.format {
+        Format::Json => output::print(&json::render(&report)),
+        Format::Human => {
+            let style = Style::stdout(global.color);
+            let mut text = String::new();
+            for diagnostic in human::diagnostics(&report) {
+                text.push_str(&style.render(&diagnostic));
+            }
+            text.push_str(&human::summary(&report));
+            output::print(&text);
+        }
+    }
+    let threshold = match args.fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    };
+    // The snapshot's tree is large; the process is about to end, so leave
+    // freeing it to the operating system.
+    std::mem::forget(snapshot);
+    if threshold.is_some_and(|t| report.fails(t)) {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    }
+}

@@ -1,0 +1,37 @@
+//! `rcaudit`: the command line. The only crate that reads files, prints, or
+//! exits; everything else takes text and returns values.
+
+mod check;
+mod cli;
+mod output;
+mod sources;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Exit codes, as documented in `--help` and the README.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Nothing at or above `--fail-on`.
+    Clean = 0,
+    /// Findings at or above `--fail-on`.
+    Findings = 1,
+    /// The run itself failed: bad arguments, unreadable or invalid input.
+    Failed = 2,
+}
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version are successes; usage errors exit 2 (clap's own code).
+            let _ = error.print();
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
+        }
+    };
+    let exit = match cli.command {
+        cli::Command::Check(args) => check::run(&args, &cli.global),
+    };
+    ExitCode::from(exit as u8)
+}

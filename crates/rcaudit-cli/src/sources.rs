@@ -1,0 +1,100 @@
+//! Reading input files: snapshots and rule files.
+
+use std::path::{Path, PathBuf};
+
+use rcaudit_rules::RuleFile;
+
+/// A file that could not be read, in words.
+#[derive(Debug)]
+pub struct ReadError {
+    pub message: String,
+}
+
+fn describe(path: &Path, what: &str, error: &std::io::Error) -> ReadError {
+    let reason = match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file or folder".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => error.to_string(),
+    };
+    ReadError {
+        message: format!("cannot read {what} {}: {reason}", path.display()),
+    }
+}
+
+/// Reads a snapshot file's bytes.
+pub fn snapshot(path: &Path) -> Result<Vec<u8>, ReadError> {
+    if path.is_dir() {
+        return Err(ReadError {
+            message: format!("cannot read snapshot {}: it is a folder", path.display()),
+        });
+    }
+    std::fs::read(path).map_err(|e| describe(path, "snapshot", e.as_ref_error()))
+}
+
+trait AsRefError {
+    fn as_ref_error(&self) -> &std::io::Error;
+}
+
+impl AsRefError for std::io::Error {
+    fn as_ref_error(&self) -> &std::io::Error {
+        self
+    }
+}
+
+/// Reads rule files from a file or a folder (recursively, `*.yaml` and
+/// `*.yml`, in path order).
+pub fn rule_files(path: &Path) -> Result<Vec<RuleFile>, ReadError> {
+    let metadata = std::fs::metadata(path).map_err(|e| describe(path, "rules", &e))?;
+    let mut paths = Vec::new();
+    if metadata.is_dir() {
+        collect(path, &mut paths)?;
+        paths.sort();
+        if paths.is_empty() {
+            return Err(ReadError {
+                message: format!("no rule files (*.yaml, *.yml) in {}", path.display()),
+            });
+        }
+    } else {
+        paths.push(path.to_path_buf());
+    }
+    let pack = if metadata.is_dir() {
+        path.file_name()
+            .map_or_else(|| "rules".to_owned(), |n| n.to_string_lossy().into_owned())
+    } else {
+        "rules".to_owned()
+    };
+    paths
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).map_err(|e| describe(&p, "rule file", &e))?;
+            let text = String::from_utf8(bytes).map_err(|_| ReadError {
+                message: format!(
+                    "cannot read rule file {}: it is not UTF-8 text",
+                    p.display()
+                ),
+            })?;
+            Ok(RuleFile {
+                name: p.display().to_string(),
+                text,
+                pack: pack.clone(),
+            })
+        })
+        .collect()
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ReadError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| describe(dir, "rules folder", &e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| describe(dir, "rules folder", &e))?;
+        let path = entry.path();
+        let kind = entry
+            .file_type()
+            .map_err(|e| describe(&path, "rules", &e))?;
+        if kind.is_dir() {
+            collect(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}

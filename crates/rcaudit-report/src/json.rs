@@ -1,0 +1,143 @@
+//! `--format json`: one document, described by `schemas/report.schema.json`.
+
+use serde::Serialize;
+
+use crate::Report;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Document<'a> {
+    tool: Tool<'a>,
+    snapshot: Snapshot<'a>,
+    findings: Vec<Finding<'a>>,
+    not_evaluated: Vec<NotEvaluated<'a>>,
+    rule_errors: Vec<RuleError<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct Tool<'a> {
+    name: &'static str,
+    version: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Snapshot<'a> {
+    path: &'a str,
+    account_id: Option<&'a str>,
+    captured_at: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Finding<'a> {
+    rule_id: &'a str,
+    severity: &'static str,
+    title: &'a str,
+    message: &'a str,
+    pointer: &'a str,
+    item_pointer: &'a str,
+    line: usize,
+    column: usize,
+    fingerprint: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NotEvaluated<'a> {
+    rule_id: &'a str,
+    reason: &'a str,
+    requirement: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    skipped: Option<usize>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RuleError<'a> {
+    rule_id: &'a str,
+    part: &'a str,
+    message: &'a str,
+    pointer: Option<&'a str>,
+    count: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Summary {
+    findings: usize,
+    error: usize,
+    warning: usize,
+    info: usize,
+    not_evaluated: usize,
+    rule_errors: usize,
+    rules_enabled: usize,
+    rules_run: usize,
+}
+
+/// The report as pretty-printed JSON, ending with a newline.
+pub fn render(report: &Report) -> String {
+    use rcaudit_rules::Severity;
+    let document = Document {
+        tool: Tool {
+            name: "rcaudit",
+            version: &report.version,
+        },
+        snapshot: Snapshot {
+            path: &report.snapshot.path,
+            account_id: report.snapshot.account_id.as_deref(),
+            captured_at: report.snapshot.captured_at.as_deref(),
+        },
+        findings: report
+            .findings
+            .iter()
+            .map(|l| Finding {
+                rule_id: &l.finding.rule_id,
+                severity: l.finding.severity.as_str(),
+                title: &l.title,
+                message: &l.finding.message,
+                pointer: &l.finding.pointer,
+                item_pointer: &l.finding.item_pointer,
+                line: l.line,
+                column: l.column,
+                fingerprint: &l.finding.fingerprint,
+            })
+            .collect(),
+        not_evaluated: report
+            .not_evaluated
+            .iter()
+            .map(|n| NotEvaluated {
+                rule_id: &n.rule_id,
+                reason: &n.reason,
+                requirement: &n.requirement,
+                skipped: n.skipped,
+            })
+            .collect(),
+        rule_errors: report
+            .rule_errors
+            .iter()
+            .map(|e| RuleError {
+                rule_id: &e.rule_id,
+                part: &e.part,
+                message: &e.message,
+                pointer: e.pointer.as_deref(),
+                count: e.count,
+            })
+            .collect(),
+        summary: Summary {
+            findings: report.findings.len(),
+            error: report.count(Severity::Error),
+            warning: report.count(Severity::Warning),
+            info: report.count(Severity::Info),
+            not_evaluated: report.not_evaluated.len(),
+            rule_errors: report.rule_errors.len(),
+            rules_enabled: report.rules_enabled,
+            rules_run: report.rules_run,
+        },
+    };
+    let mut text = serde_json::to_string_pretty(&document)
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    text.push('\n');
+    text
+}
