@@ -94,6 +94,7 @@ pub fn run(args: &CheckArgs, global: &Global) -> Exit {
             let mut text = String::new();
             for diagnostic in human::diagnostics(&report) {
                 text.push_str(&style.render(&diagnostic));
+                text.push('\n');
             }
             text.push_str(&human::summary(&report));
             output::print(&text);

@@ -179,23 +179,32 @@ impl Scanner<'_> {
     fn skip_value(&mut self) {
         match self.peek() {
             Some(b'"') => self.skip_string(),
-            Some(b'{' | b'[') => {
+            Some(open @ (b'{' | b'[')) => {
+                // Only this bracket pair decides where the container ends (the
+                // other pair is balanced inside it), so a vectorised search
+                // for three bytes skips everything else.
+                let close = if open == b'{' { b'}' } else { b']' };
                 let mut depth = 0usize;
-                while let Some(b) = self.peek() {
-                    match b {
-                        b'"' => {
+                loop {
+                    let rest = self.bytes.get(self.pos..).unwrap_or_default();
+                    let Some(i) = memchr::memchr3(b'"', open, close, rest) else {
+                        self.pos = self.bytes.len();
+                        return;
+                    };
+                    self.pos += i;
+                    match self.peek() {
+                        Some(b'"') => {
                             self.skip_string();
                             continue;
                         }
-                        b'{' | b'[' => depth += 1,
-                        b'}' | b']' => {
+                        Some(b) if b == open => depth += 1,
+                        _ => {
                             depth = depth.saturating_sub(1);
                             if depth == 0 {
                                 self.pos += 1;
                                 return;
                             }
                         }
-                        _ => {}
                     }
                     self.pos += 1;
                 }

@@ -13,6 +13,12 @@ use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanConten
 /// Bytes per checkpoint of the line index.
 const BLOCK: usize = 1 << 12;
 
+/// Lines longer than this are shown as a window around the span.
+const LONG_LINE: usize = 240;
+
+/// Bytes shown on each side of a span in a long line.
+const WINDOW: usize = 60;
+
 /// A named text (a snapshot file, a rule file, or a synthetic source) that
 /// diagnostics can point into.
 #[derive(Clone)]
@@ -181,8 +187,28 @@ impl SourceCode for SourceText {
         if end > bytes.len() {
             return Err(MietteError::OutOfBounds);
         }
-        let mut first = self.line_start(start);
         let first_line = self.line_of(start);
+        let line_start = self.line_start(start);
+        if self.line_end(start) - line_start > LONG_LINE {
+            // A minified document is one huge line: show a window of it.
+            // Without context (how miette asks for the position it prints),
+            // the window starts at the span, so its column is the span's.
+            let before = if context_lines_before == 0 { 0 } else { WINDOW };
+            let from = floor_char_boundary(text, start.saturating_sub(before).max(line_start));
+            let to = floor_char_boundary(text, (end + WINDOW).min(self.line_end(start)));
+            let to = to.max(end.min(bytes.len()));
+            let data = bytes.get(from..to).ok_or(MietteError::OutOfBounds)?;
+            let column = text.get(line_start..from).map_or(0, |s| s.chars().count());
+            return Ok(Box::new(MietteSpanContents::new_named(
+                self.inner.name.clone(),
+                data,
+                SourceSpan::new(from.into(), to - from),
+                first_line,
+                column,
+                1,
+            )));
+        }
+        let mut first = line_start;
         let mut lines_before = 0;
         while lines_before < context_lines_before && first > 0 {
             first = self.line_start(first - 1);
@@ -255,6 +281,15 @@ mod tests {
             assert_eq!(src.line_col(offset).line, line);
             assert!(text[offset..].starts_with(&format!("line {}\n", line - 1)));
         }
+    }
+
+    #[test]
+    fn long_lines_are_windowed() {
+        let text = format!("{}X{}", "a".repeat(10_000), "b".repeat(10_000));
+        let src = SourceText::new("t", text);
+        let contents = src.read_span(&SourceSpan::new(10_000.into(), 1), 1, 1).expect("in bounds");
+        assert!(contents.data().len() < 200, "{}", contents.data().len());
+        assert!(contents.data().contains(&b'X'));
     }
 
     #[test]

@@ -176,10 +176,16 @@ impl Object {
 
     /// The value of member `name`; the last one when the name repeats.
     pub fn get(&self, name: &str) -> Option<&Node> {
+        // Most keys differ in length or first byte: test those before
+        // comparing the bytes.
+        let first = name.as_bytes().first();
         self.0
             .iter()
             .rev()
-            .find(|(key, _)| key.inner() == name)
+            .find(|(key, _)| {
+                let key = key.inner();
+                key.len() == name.len() && key.as_bytes().first() == first && key == name
+            })
             .map(|(_, value)| value)
     }
 
@@ -270,8 +276,30 @@ fn number(node: &Node) -> Option<Number> {
 // Parsing
 
 /// Interns object keys for one parse: a key's text maps to the shared key.
-#[derive(Default)]
-struct Keys(rustc_hash::FxHashMap<Box<str>, Key>);
+/// A small direct-mapped cache in front of the map catches the few dozen
+/// names a snapshot repeats millions of times without hashing them.
+struct Keys {
+    map: rustc_hash::FxHashMap<Box<str>, Key>,
+    cache: Vec<Option<Key>>,
+}
+
+impl Default for Keys {
+    fn default() -> Keys {
+        Keys {
+            map: rustc_hash::FxHashMap::default(),
+            cache: vec![None; 1024],
+        }
+    }
+}
+
+/// A cheap slot for a name: its length and a few of its bytes.
+fn slot(name: &[u8]) -> usize {
+    let len = name.len();
+    let first = usize::from(name.first().copied().unwrap_or(0));
+    let last = usize::from(name.last().copied().unwrap_or(0));
+    let mid = usize::from(name.get(len / 2).copied().unwrap_or(0));
+    (len.wrapping_mul(31) ^ first.wrapping_mul(7) ^ last.wrapping_mul(131) ^ mid.wrapping_mul(17)) & 1023
+}
 
 /// Parses JSON text into a [`Node`] tree. Nesting deeper than 128 levels is
 /// an error (from `serde_json`), so no input can exhaust the stack.
@@ -334,11 +362,23 @@ pub fn to_json(node: &Node) -> serde_json::Value {
 
 impl Keys {
     fn intern(&mut self, name: &str) -> Key {
-        if let Some(key) = self.0.get(name) {
-            return Arc::clone(key);
+        let slot = slot(name.as_bytes());
+        if let Some(Some(key)) = self.cache.get(slot) {
+            if key.inner() == name {
+                return Arc::clone(key);
+            }
         }
-        let key: Key = Arc::new(CelString::from(name.to_owned()));
-        self.0.insert(Box::from(name), Arc::clone(&key));
+        let key = match self.map.get(name) {
+            Some(key) => Arc::clone(key),
+            None => {
+                let key: Key = Arc::new(CelString::from(name.to_owned()));
+                self.map.insert(Box::from(name), Arc::clone(&key));
+                key
+            }
+        };
+        if let Some(entry) = self.cache.get_mut(slot) {
+            *entry = Some(Arc::clone(&key));
+        }
         key
     }
 }

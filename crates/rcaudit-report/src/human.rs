@@ -77,7 +77,7 @@ pub fn summary(report: &Report) -> String {
         report.snapshot.path,
         plural(report.count(Severity::Error), "error"),
         plural(report.count(Severity::Warning), "warning"),
-        plural(report.count(Severity::Info), "info"),
+        format!("{} info", report.count(Severity::Info)),
         report.rules_run,
         report.rules_enabled,
     );
