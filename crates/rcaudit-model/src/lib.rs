@@ -1,4 +1,4 @@
-//! The snapshot: one account's configuration as the RingCentral API returned
+//! The snapshot: one account's configuration as the `RingCentral` API returned
 //! it (SNAPSHOT.md), loaded into memory.
 //!
 //! The key decision is **one tree for everything**. A snapshot is parsed once

@@ -157,20 +157,19 @@ impl Scanner<'_> {
     fn skip_string(&mut self) {
         self.pos += 1; // opening quote
         loop {
-            match memchr::memchr2(b'"', b'\\', self.bytes.get(self.pos..).unwrap_or_default()) {
-                Some(i) => {
-                    self.pos += i;
-                    if self.peek() == Some(b'\\') {
-                        self.pos += 2;
-                    } else {
-                        self.pos += 1;
-                        return;
-                    }
-                }
-                None => {
-                    self.pos = self.bytes.len();
+            if let Some(i) =
+                memchr::memchr2(b'"', b'\\', self.bytes.get(self.pos..).unwrap_or_default())
+            {
+                self.pos += i;
+                if self.peek() == Some(b'\\') {
+                    self.pos += 2;
+                } else {
+                    self.pos += 1;
                     return;
                 }
+            } else {
+                self.pos = self.bytes.len();
+                return;
             }
         }
     }
@@ -226,7 +225,7 @@ impl Scanner<'_> {
 mod tests {
     use super::*;
 
-    fn text_at<'a>(text: &'a str, span: Option<Span>) -> &'a str {
+    fn text_at(text: &str, span: Option<Span>) -> &str {
         let span = span.expect("resolves");
         &text[span.offset..span.offset + span.len]
     }

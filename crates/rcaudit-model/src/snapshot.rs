@@ -219,16 +219,17 @@ pub fn parse_str(name: &str, text: impl Into<String>) -> Result<Snapshot, LoadEr
             src: source,
         });
     }
-    if let Some(version) = root.get("snapshotVersion") {
-        if version.as_i64() != Some(SNAPSHOT_VERSION) && matches!(version.kind(), Kind::Number) {
-            let span = span_of(&source, "/snapshotVersion");
-            return Err(LoadError::Version {
-                name: name.to_owned(),
-                found: format!("{version:?}"),
-                span,
-                src: source,
-            });
-        }
+    if let Some(version) = root.get("snapshotVersion")
+        && version.as_i64() != Some(SNAPSHOT_VERSION)
+        && matches!(version.kind(), Kind::Number)
+    {
+        let span = span_of(&source, "/snapshotVersion");
+        return Err(LoadError::Version {
+            name: name.to_owned(),
+            found: format!("{version:?}"),
+            span,
+            src: source,
+        });
     }
     let violations = crate::schema::validate_snapshot(&root).map_err(LoadError::BrokenSchema)?;
     if !violations.is_empty() {

@@ -245,6 +245,8 @@ impl SourceCode for SourceText {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
 
     #[test]
@@ -273,7 +275,7 @@ mod tests {
     fn lines_across_blocks() {
         let mut text = String::new();
         for i in 0..50_000 {
-            text.push_str(&format!("line {i}\n"));
+            writeln!(text, "line {i}").unwrap();
         }
         let src = SourceText::new("big", text.clone());
         for line in [1usize, 2, 9_999, 10_000, 33_333, 50_000] {
@@ -287,7 +289,9 @@ mod tests {
     fn long_lines_are_windowed() {
         let text = format!("{}X{}", "a".repeat(10_000), "b".repeat(10_000));
         let src = SourceText::new("t", text);
-        let contents = src.read_span(&SourceSpan::new(10_000.into(), 1), 1, 1).expect("in bounds");
+        let contents = src
+            .read_span(&SourceSpan::new(10_000.into(), 1), 1, 1)
+            .expect("in bounds");
         assert!(contents.data().len() < 200, "{}", contents.data().len());
         assert!(contents.data().contains(&b'X'));
     }

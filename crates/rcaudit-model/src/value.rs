@@ -298,7 +298,8 @@ fn slot(name: &[u8]) -> usize {
     let first = usize::from(name.first().copied().unwrap_or(0));
     let last = usize::from(name.last().copied().unwrap_or(0));
     let mid = usize::from(name.get(len / 2).copied().unwrap_or(0));
-    (len.wrapping_mul(31) ^ first.wrapping_mul(7) ^ last.wrapping_mul(131) ^ mid.wrapping_mul(17)) & 1023
+    (len.wrapping_mul(31) ^ first.wrapping_mul(7) ^ last.wrapping_mul(131) ^ mid.wrapping_mul(17))
+        & 1023
 }
 
 /// Parses JSON text into a [`Node`] tree. Nesting deeper than 128 levels is
@@ -363,18 +364,17 @@ pub fn to_json(node: &Node) -> serde_json::Value {
 impl Keys {
     fn intern(&mut self, name: &str) -> Key {
         let slot = slot(name.as_bytes());
-        if let Some(Some(key)) = self.cache.get(slot) {
-            if key.inner() == name {
-                return Arc::clone(key);
-            }
+        if let Some(Some(key)) = self.cache.get(slot)
+            && key.inner() == name
+        {
+            return Arc::clone(key);
         }
-        let key = match self.map.get(name) {
-            Some(key) => Arc::clone(key),
-            None => {
-                let key: Key = Arc::new(CelString::from(name.to_owned()));
-                self.map.insert(Box::from(name), Arc::clone(&key));
-                key
-            }
+        let key = if let Some(key) = self.map.get(name) {
+            Arc::clone(key)
+        } else {
+            let key: Key = Arc::new(CelString::from(name.to_owned()));
+            self.map.insert(Box::from(name), Arc::clone(&key));
+            key
         };
         if let Some(entry) = self.cache.get_mut(slot) {
             *entry = Some(Arc::clone(&key));

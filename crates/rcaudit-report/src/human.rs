@@ -72,12 +72,12 @@ pub fn summary(report: &Report) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let _ = writeln!(
         out,
-        "{} in {}: {}, {}, {} ({} of {} rules ran)",
+        "{} in {}: {}, {}, {} info ({} of {} rules ran)",
         plural(report.findings.len(), "finding"),
         report.snapshot.path,
         plural(report.count(Severity::Error), "error"),
         plural(report.count(Severity::Warning), "warning"),
-        format!("{} info", report.count(Severity::Info)),
+        report.count(Severity::Info),
         report.rules_run,
         report.rules_enabled,
     );

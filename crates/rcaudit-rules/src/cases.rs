@@ -321,58 +321,12 @@ pub fn file_cases(file: &RuleFile) -> Result<Vec<Case>, LoadErrors> {
                     .collect()
             })
             .unwrap_or_default();
-        let mut expect = Expect::default();
-        if let Some(e) = node.get("expect") {
-            check_keys(
-                e,
-                &["findings", "notEvaluated", "ruleErrors"],
-                &src,
-                &mut problems,
-            );
-            expect.findings = e.get("findings").map(|l| {
-                l.as_seq()
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|f| {
-                        (
-                            f.get("rule")
-                                .and_then(Yaml::as_str)
-                                .unwrap_or_default()
-                                .to_owned(),
-                            f.get("pointer")
-                                .and_then(Yaml::as_str)
-                                .unwrap_or_default()
-                                .to_owned(),
-                            f.get("message").and_then(Yaml::as_str).map(str::to_owned),
-                        )
-                    })
-                    .collect()
-            });
-            let pairs = |key: &str, field: &str| {
-                e.get(key).map(|l| {
-                    l.as_seq()
-                        .unwrap_or_default()
-                        .iter()
-                        .map(|f| {
-                            (
-                                f.get("rule")
-                                    .and_then(Yaml::as_str)
-                                    .unwrap_or_default()
-                                    .to_owned(),
-                                f.get(field)
-                                    .and_then(Yaml::as_str)
-                                    .unwrap_or_default()
-                                    .to_owned(),
-                            )
-                        })
-                        .collect()
-                })
-            };
-            expect.not_evaluated = pairs("notEvaluated", "reason");
-            expect.rule_errors = pairs("ruleErrors", "message");
+        let expect = if let Some(e) = node.get("expect") {
+            expectations(e, &src, &mut problems)
         } else {
             problems.push(problem(&src, node.span, "a case file needs `expect:`"));
-        }
+            Expect::default()
+        };
         cases.push(Case {
             name,
             rule: None,
@@ -389,6 +343,48 @@ pub fn file_cases(file: &RuleFile) -> Result<Vec<Case>, LoadErrors> {
         Ok(cases)
     } else {
         Err(LoadErrors { problems })
+    }
+}
+
+/// The `expect:` of a case file.
+fn expectations(e: &Yaml, src: &SourceText, problems: &mut Vec<Problem>) -> Expect {
+    check_keys(
+        e,
+        &["findings", "notEvaluated", "ruleErrors"],
+        src,
+        problems,
+    );
+    let field = |f: &Yaml, name: &str| {
+        f.get(name)
+            .and_then(Yaml::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let pairs = |key: &str, text: &str| {
+        e.get(key).map(|l| {
+            l.as_seq()
+                .unwrap_or_default()
+                .iter()
+                .map(|f| (field(f, "rule"), field(f, text)))
+                .collect()
+        })
+    };
+    Expect {
+        findings: e.get("findings").map(|l| {
+            l.as_seq()
+                .unwrap_or_default()
+                .iter()
+                .map(|f| {
+                    (
+                        field(f, "rule"),
+                        field(f, "pointer"),
+                        f.get("message").and_then(Yaml::as_str).map(str::to_owned),
+                    )
+                })
+                .collect()
+        }),
+        not_evaluated: pairs("notEvaluated", "reason"),
+        rule_errors: pairs("ruleErrors", "message"),
     }
 }
 

@@ -337,23 +337,21 @@ fn unmet(requirement: &Requirement, data: &Data, rules: &RuleSet) -> Option<Stri
             let mut walked = String::new();
             for field in path {
                 pointer::push(&mut walked, field);
-                match node.get(field).filter(|n| !n.is_null()) {
-                    Some(next) => node = next,
-                    None => {
-                        let mut reason =
-                            format!("`{}` is absent from the snapshot", path.join("."));
-                        if let Some(error) = data.errors_entry(&walked) {
-                            let _ = write!(reason, ": {}", describe_error(error));
-                        } else if path.len() == 1
-                            && matches!(
-                                field.as_str(),
-                                "phoneNumbers" | "extensions" | "serviceInfo"
-                            )
-                        {
-                            reason.push_str(" (not fetched)");
-                        }
-                        return Some(reason);
+                if let Some(next) = node.get(field).filter(|n| !n.is_null()) {
+                    node = next
+                } else {
+                    let mut reason = format!("`{}` is absent from the snapshot", path.join("."));
+                    if let Some(error) = data.errors_entry(&walked) {
+                        let _ = write!(reason, ": {}", describe_error(error));
+                    } else if path.len() == 1
+                        && matches!(
+                            field.as_str(),
+                            "phoneNumbers" | "extensions" | "serviceInfo"
+                        )
+                    {
+                        reason.push_str(" (not fetched)");
                     }
+                    return Some(reason);
                 }
             }
             None
@@ -614,12 +612,12 @@ impl Run<'_> {
         };
         'ext: for (e, extension) in extensions.iter().enumerate() {
             for requirement in &self.rule.requires {
-                if let Requirement::ExtensionPresent(path) = requirement {
-                    if !present(extension, path) {
-                        self.skip("extension");
-                        self.note_missing(format!("extension.{}", path.join(".")));
-                        continue 'ext;
-                    }
+                if let Requirement::ExtensionPresent(path) = requirement
+                    && !present(extension, path)
+                {
+                    self.skip("extension");
+                    self.note_missing(format!("extension.{}", path.join(".")));
+                    continue 'ext;
                 }
             }
             let Some(items) = extension.get(field).and_then(Node::as_array) else {
@@ -653,12 +651,12 @@ impl Run<'_> {
         extension: Option<&Node>,
     ) {
         for requirement in &self.rule.requires {
-            if let Requirement::ItemPresent(path) = requirement {
-                if !present(item, path) {
-                    self.skip(noun(place));
-                    self.note_missing(format!("item.{}", path.join(".")));
-                    return;
-                }
+            if let Requirement::ItemPresent(path) = requirement
+                && !present(item, path)
+            {
+                self.skip(noun(place));
+                self.note_missing(format!("item.{}", path.join(".")));
+                return;
             }
         }
         let mut scope = ctx.new_inner_scope();

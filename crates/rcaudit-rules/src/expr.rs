@@ -226,8 +226,8 @@ impl Walker<'_> {
                 // A chain of selects on a free variable is a field path.
                 if let Some(path) = self.path(expr) {
                     let root_id = root_id(expr);
-                    self.variables
-                        .push((path[0].clone(), (self.offset_of)(root_id)));
+                    let root = path.first().cloned().unwrap_or_default();
+                    self.variables.push((root, (self.offset_of)(root_id)));
                     let range = (self.offset_of)(expr.id);
                     self.paths.push((path, range));
                     return;

@@ -182,10 +182,12 @@ pub fn register(env: &mut cel::Env) -> Result<(), cel::DeclarationError> {
 type Args<'b, 'v> = Vec<CowVal<'b, 'v>>;
 type Out<'b, 'v> = Result<CowVal<'b, 'v>, ExecutionError>;
 
-fn arg<'a, 'b, 'v>(args: &'a Args<'b, 'v>, i: usize) -> Result<&'a (dyn Val + 'v), ExecutionError> {
-    args.get(i)
-        .map(AsRef::as_ref)
-        .ok_or_else(|| ExecutionError::invalid_argument_count(i + 1, args.len()))
+/// The arguments of a call, exactly `N` of them (cel checked the count
+/// against the declaration; this keeps a mismatch an error, not a panic).
+fn take<'b, 'v, const N: usize>(args: Args<'b, 'v>) -> Result<[CowVal<'b, 'v>; N], ExecutionError> {
+    let count = args.len();
+    args.try_into()
+        .map_err(|_| ExecutionError::invalid_argument_count(N, count))
 }
 
 fn text(val: &dyn Val) -> Option<&str> {
@@ -237,7 +239,8 @@ pub fn toll_free(number: &str) -> bool {
 }
 
 fn normalize<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
-    let value = arg(&args, 0)?;
+    let [value] = take(args)?;
+    let value = value.as_ref();
     if is_null(value) {
         return Ok(CowVal::owned(CelNull));
     }
@@ -246,11 +249,13 @@ fn normalize<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
 }
 
 fn is_e164<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
-    Ok(boolean(text(arg(&args, 0)?).is_some_and(e164)))
+    let [value] = take(args)?;
+    Ok(boolean(text(value.as_ref()).is_some_and(e164)))
 }
 
 fn is_toll_free<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
-    Ok(boolean(text(arg(&args, 0)?).is_some_and(toll_free)))
+    let [value] = take(args)?;
+    Ok(boolean(text(value.as_ref()).is_some_and(toll_free)))
 }
 
 /// An id of any accepted form as a string.
@@ -271,7 +276,8 @@ pub fn id_text(val: &dyn Val) -> Option<String> {
 }
 
 fn id_string<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
-    let value = arg(&args, 0)?;
+    let [value] = take(args)?;
+    let value = value.as_ref();
     if is_null(value) {
         return Ok(CowVal::owned(CelNull));
     }
@@ -281,9 +287,9 @@ fn id_string<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
 }
 
 fn same_id<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
-    let (a, b) = (arg(&args, 0)?, arg(&args, 1)?);
+    let [a, b] = take(args)?;
     Ok(boolean(
-        matches!((id_text(a), id_text(b)), (Some(x), Some(y)) if x == y),
+        matches!((id_text(a.as_ref()), id_text(b.as_ref())), (Some(x), Some(y)) if x == y),
     ))
 }
 
@@ -317,7 +323,8 @@ fn scalar_key(val: &dyn Val) -> Option<(u8, String)> {
 }
 
 fn duplicates<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
-    let list = arg(&args, 0)?;
+    let [list] = take(args)?;
+    let list = list.as_ref();
     let iterable = list
         .as_iterable()
         .filter(|_| list.get_type().kind() == types::Kind::List)
@@ -434,27 +441,30 @@ pub fn plan_class_val(account: &dyn Val, plans: &dyn Val) -> PlanClass {
 }
 
 fn plan_class<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
-    let (account, plans) = (arg(&args, 0)?, arg(&args, 1)?);
-    Ok(string(plan_class_val(account, plans).as_str()))
+    let [account, plans] = take(args)?;
+    Ok(string(
+        plan_class_val(account.as_ref(), plans.as_ref()).as_str(),
+    ))
 }
 
 fn symmetric_equals<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
-    let (a, b) = (arg(&args, 0)?, arg(&args, 1)?);
-    Ok(boolean(a.equals(b) || b.equals(a)))
+    let [a, b] = take(args)?;
+    Ok(boolean(a.equals(b.as_ref()) || b.equals(a.as_ref())))
 }
 
 fn symmetric_in<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
-    let (needle, haystack) = (arg(&args, 0)?, arg(&args, 1)?);
-    if haystack.get_type().kind() == types::Kind::List {
-        if let Some(iterable) = haystack.as_iterable() {
-            let mut items = iterable.iter();
-            while let Some(item) = items.next() {
-                if item.equals(needle) || needle.equals(item) {
-                    return Ok(boolean(true));
-                }
+    let [needle, haystack] = take(args)?;
+    let (needle, haystack) = (needle.as_ref(), haystack.as_ref());
+    if haystack.get_type().kind() == types::Kind::List
+        && let Some(iterable) = haystack.as_iterable()
+    {
+        let mut items = iterable.iter();
+        while let Some(item) = items.next() {
+            if item.equals(needle) || needle.equals(item) {
+                return Ok(boolean(true));
             }
-            return Ok(boolean(false));
         }
+        return Ok(boolean(false));
     }
     let container = haystack.as_container().ok_or_else(|| {
         ExecutionError::no_such_overload(

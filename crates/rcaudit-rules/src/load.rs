@@ -362,12 +362,11 @@ impl Loader<'_> {
     }
 
     fn string<'y>(&mut self, value: &'y Yaml, src: &SourceText, what: &str) -> Option<&'y str> {
-        match value.as_str() {
-            Some(s) => Some(s),
-            None => {
-                self.type_problem(value, &format!("{what} (a string)"), src);
-                None
-            }
+        if let Some(s) = value.as_str() {
+            Some(s)
+        } else {
+            self.type_problem(value, &format!("{what} (a string)"), src);
+            None
         }
     }
 
@@ -382,9 +381,10 @@ impl Loader<'_> {
             YamlValue::String(s) => vec![(s.as_str(), value.span)],
             YamlValue::Seq(items) => items
                 .iter()
-                .filter_map(|item| match item.as_str() {
-                    Some(s) => Some((s, item.span)),
-                    None => {
+                .filter_map(|item| {
+                    if let Some(s) = item.as_str() {
+                        Some((s, item.span))
+                    } else {
                         self.type_problem(item, what, src);
                         None
                     }
@@ -513,8 +513,9 @@ impl Loader<'_> {
         for param in &raw {
             let value = param.value.to_json();
             if let Some(existing) = merged.get(&param.name) {
-                if existing != &value {
-                    let (first_src, first_span) = &defined[&param.name];
+                if let (true, Some((first_src, first_span))) =
+                    (existing != &value, defined.get(&param.name))
+                {
                     let at = first_src.line_col(first_span.offset());
                     self.problems.push(
                         Problem::error(
@@ -545,12 +546,12 @@ impl Loader<'_> {
 
     fn compile_facts(&mut self, params: &serde_json::Value) -> Vec<Fact> {
         let raw = std::mem::take(&mut self.facts);
-        let mut by_name: HashMap<&str, usize> = HashMap::new();
-        let mut compiled: Vec<Option<Expression>> = Vec::new();
-        for (i, fact) in raw.iter().enumerate() {
-            if let Some(&first) = by_name.get(fact.name.as_str()) {
-                let other: &RawFact = &raw[first];
-                let at = other.src.line_col(other.name_span.offset());
+        // First definition of each name.
+        let mut first: HashMap<String, (SourceText, SourceSpan)> = HashMap::new();
+        let mut drafts: Vec<FactDraft> = Vec::new();
+        for fact in raw {
+            if let Some((src, span)) = first.get(&fact.name) {
+                let at = src.line_col(span.offset());
                 self.problems.push(Problem::error(
                     "rcaudit::rules::duplicate-fact",
                     &fact.src,
@@ -558,58 +559,87 @@ impl Loader<'_> {
                     format!(
                         "fact `{}` is already defined in {}:{}",
                         fact.name,
-                        other.src.name(),
+                        src.name(),
                         at.line
                     ),
                 ));
-            } else {
-                by_name.insert(&fact.name, i);
+                continue;
             }
-            compiled.push(self.expression(
-                &fact.value,
-                &fact.src,
-                &format!("fact `{}`", fact.name),
-            ));
+            first.insert(fact.name.clone(), (fact.src.clone(), fact.name_span));
+            let expr = self.expression(&fact.value, &fact.src, &format!("fact `{}`", fact.name));
+            drafts.push(FactDraft {
+                raw: fact,
+                expr,
+                deps: Vec::new(),
+            });
         }
+        let by_name: HashMap<&str, usize> = drafts
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.raw.name.as_str(), i))
+            .collect();
         // Check variables and find dependencies.
-        let mut deps: Vec<Vec<usize>> = vec![Vec::new(); raw.len()];
-        for (i, fact) in raw.iter().enumerate() {
-            let Some(expr) = &compiled[i] else { continue };
+        let mut deps = Vec::with_capacity(drafts.len());
+        for draft in &drafts {
+            let Some(expr) = &draft.expr else {
+                deps.push(Vec::new());
+                continue;
+            };
             let scope = Scope {
                 item: false,
                 extension: false,
             };
-            self.check_variables(expr, &fact.value, &fact.src, scope, &by_name, params);
-            deps[i] = fact_refs(expr)
-                .filter_map(|(name, _)| by_name.get(name.as_str()).copied())
-                .collect();
+            self.check_variables(
+                expr,
+                &draft.raw.value,
+                &draft.raw.src,
+                scope,
+                &by_name,
+                params,
+            );
+            deps.push(
+                fact_refs(expr)
+                    .filter_map(|(name, _)| by_name.get(name.as_str()).copied())
+                    .collect::<Vec<usize>>(),
+            );
         }
-        // Topological order; a cycle is a problem.
+        for (draft, d) in drafts.iter_mut().zip(deps) {
+            draft.deps = d;
+        }
+        // Dependency order; a cycle is a problem.
         let mut order = Vec::new();
-        let mut state = vec![0u8; raw.len()]; // 0 new, 1 visiting, 2 done
-        for i in 0..raw.len() {
-            self.visit_fact(i, &deps, &mut state, &mut order, &raw);
+        let mut state = vec![Visit::New; drafts.len()];
+        for i in 0..drafts.len() {
+            self.visit_fact(i, &drafts, &mut state, &mut order);
         }
-        let mut index_of = vec![usize::MAX; raw.len()];
-        for (new, &old) in order.iter().enumerate() {
-            index_of[old] = new;
-        }
+        let position: HashMap<usize, usize> = order
+            .iter()
+            .enumerate()
+            .map(|(new, &old)| (old, new))
+            .collect();
+        let mut slots: Vec<Option<FactDraft>> = drafts.into_iter().map(Some).collect();
         let mut facts = Vec::new();
-        for &old in &order {
-            let Some(expr) = compiled[old].take() else {
+        for old in order {
+            let Some(FactDraft {
+                raw,
+                expr: Some(expr),
+                deps,
+            }) = slots.get_mut(old).and_then(Option::take)
+            else {
                 continue;
             };
-            let fact = &raw[old];
-            let depends = deps[old].iter().map(|&d| index_of[d]).collect();
             let requires = data_requirements(&expr);
             facts.push(Fact {
-                name: fact.name.clone(),
+                name: raw.name,
                 expr,
-                depends,
+                depends: deps
+                    .iter()
+                    .filter_map(|d| position.get(d).copied())
+                    .collect(),
                 requires,
                 origin: Origin {
-                    src: fact.src.clone(),
-                    span: fact.name_span,
+                    src: raw.src,
+                    span: raw.name_span,
                 },
             });
         }
@@ -619,33 +649,38 @@ impl Loader<'_> {
     fn visit_fact(
         &mut self,
         i: usize,
-        deps: &[Vec<usize>],
-        state: &mut [u8],
+        drafts: &[FactDraft],
+        state: &mut [Visit],
         order: &mut Vec<usize>,
-        raw: &[RawFact],
     ) {
-        match state[i] {
-            2 => return,
-            1 => {
-                let fact = &raw[i];
+        let (Some(draft), Some(&current)) = (drafts.get(i), state.get(i)) else {
+            return;
+        };
+        match current {
+            Visit::Done => return,
+            Visit::Visiting => {
                 self.problems.push(
                     Problem::error(
                         "rcaudit::rules::fact-cycle",
-                        &fact.src,
-                        fact.name_span,
-                        format!("fact `{}` depends on itself", fact.name),
+                        &draft.raw.src,
+                        draft.raw.name_span,
+                        format!("fact `{}` depends on itself", draft.raw.name),
                     )
                     .help("facts may read other facts, but not in a cycle"),
                 );
                 return;
             }
-            _ => {}
+            Visit::New => {}
         }
-        state[i] = 1;
-        for &d in &deps[i] {
-            self.visit_fact(d, deps, state, order, raw);
+        if let Some(slot) = state.get_mut(i) {
+            *slot = Visit::Visiting;
         }
-        state[i] = 2;
+        for &d in &draft.deps {
+            self.visit_fact(d, drafts, state, order);
+        }
+        if let Some(slot) = state.get_mut(i) {
+            *slot = Visit::Done;
+        }
         order.push(i);
     }
 
@@ -658,103 +693,19 @@ impl Loader<'_> {
     ) -> Option<Rule> {
         let src = raw.src.clone();
         let before = self.problems.len();
-        let id = raw.get("id").and_then(|v| {
-            let id = self.string(v, &src, "`id`")?;
-            if !is_rule_id(id) {
-                self.problems.push(
-                    Problem::error("rcaudit::rules::id", &src, v.span, format!("`{id}` is not a valid rule id"))
-                        .help("an id is letters, digits, `-`, `_` and `.`, starting with a letter, e.g. `ACME-FW-001`"),
-                );
-                return None;
-            }
-            if let Some((first_src, first_span)) = seen.get(id) {
-                let at = first_src.line_col(first_span.offset());
-                self.problems.push(
-                    Problem::error(
-                        "rcaudit::rules::duplicate-id",
-                        &src,
-                        v.span,
-                        format!("rule id `{id}` is already used in {}:{}", first_src.name(), at.line),
-                    )
-                    .label("duplicate id")
-                    .help("rule ids are unique: waivers, baselines and CI configs refer to them"),
-                );
-                return None;
-            }
-            seen.insert(id.to_owned(), (src.clone(), v.span));
-            Some(id.to_owned())
-        });
+        let id = raw.get("id").and_then(|v| self.rule_id(v, &src, seen));
         let name = raw
             .get("name")
             .and_then(|v| self.string(v, &src, "`name`").map(str::to_owned));
-        let severity = raw.get("severity").and_then(|v| {
-            let text = self.string(v, &src, "`severity`")?;
-            let severity = Severity::parse(text);
-            if severity.is_none() {
-                let mut p = Problem::error(
-                    "rcaudit::rules::severity",
-                    &src,
-                    v.span,
-                    format!("unknown severity `{text}`"),
-                )
-                .label("not a severity");
-                p = p.help(match suggest(text, ["error", "warning", "info"]) {
-                    Some(s) => format!("did you mean `{s}`? (error, warning or info)"),
-                    None => "a severity is error, warning or info".to_owned(),
-                });
-                self.problems.push(p);
-            }
-            severity
-        });
+        let severity = raw.get("severity").and_then(|v| self.severity(v, &src));
         let title = raw
             .get("title")
             .and_then(|v| self.string(v, &src, "`title`").map(str::to_owned));
-        let mut docs = Docs::default();
-        for (key, slot) in [("description", &mut docs.description)] {
-            if let Some(v) = raw.get(key) {
-                if let Some(s) = self.string(v, &src, &format!("`{key}`")) {
-                    *slot = s.trim().to_owned();
-                }
-            }
-        }
-        for (key, slot) in [("why", &mut docs.why), ("fix", &mut docs.fix)] {
-            if let Some(v) = raw.get(key) {
-                *slot = self
-                    .string(v, &src, &format!("`{key}`"))
-                    .map(|s| s.trim().to_owned());
-            }
-        }
-        if let Some(v) = raw.get("references") {
-            docs.references = self
-                .strings(v, &src, "a reference")
-                .into_iter()
-                .map(|(s, _)| s.to_owned())
-                .collect();
-        }
-        let mut targets = Vec::new();
-        if let Some(v) = raw.get("target") {
-            for (text, span) in self.strings(v, &src, "a target") {
-                match Target::parse(text) {
-                    Some(t) if !targets.contains(&t) => targets.push(t),
-                    Some(_) => {}
-                    None => {
-                        let names = Target::ALL.map(Target::as_str);
-                        let mut p = Problem::error(
-                            "rcaudit::rules::target",
-                            &src,
-                            span,
-                            format!("unknown target `{text}`"),
-                        )
-                        .label("not a target");
-                        p = p.help(match suggest(text, names) {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None => format!("targets: {}", names.join(", ")),
-                        });
-                        self.problems.push(p);
-                    }
-                }
-            }
-        }
+        let docs = self.docs(raw, &src);
+        let targets = raw
+            .get("target")
+            .map(|v| self.targets(v, &src))
+            .unwrap_or_default();
         let nested = !targets.is_empty() && targets.iter().all(|t| t.nested());
         let scope = Scope {
             item: true,
@@ -765,97 +716,55 @@ impl Loader<'_> {
             .enumerate()
             .map(|(i, f)| (f.name.as_str(), i))
             .collect();
-        let when = raw.get("when").and_then(|v| {
-            let e = self.expression(v, &src, "`when`")?;
-            self.check_variables(&e, v, &src, scope, &fact_index, params);
+        let checked = |this: &mut Self, key: &str| {
+            let v = raw.get(key)?;
+            let e = this.expression(v, &src, &format!("`{key}`"))?;
+            this.check_variables(&e, v, &src, scope, &fact_index, params);
             Some(e)
-        });
-        let assert = raw.get("assert").and_then(|v| {
-            let e = self.expression(v, &src, "`assert`")?;
-            self.check_variables(&e, v, &src, scope, &fact_index, params);
-            Some(e)
-        });
-        let key = raw.get("key").and_then(|v| {
-            let e = self.expression(v, &src, "`key`")?;
-            self.check_variables(&e, v, &src, scope, &fact_index, params);
-            Some(e)
-        });
-        let message = raw.get("message").and_then(|v| {
-            let t = self.template(v, &src)?;
-            let text = v.as_str().unwrap_or_default().to_owned();
-            for (e, at) in t.expressions() {
-                let shifted = Shifted {
-                    value: v,
-                    text: &text,
-                    base: at,
-                };
-                self.check_variables_at(e, &shifted, &src, scope, &fact_index, params);
-            }
-            Some(t)
-        });
-        let at = raw.get("at").and_then(|v| {
-            let text = self.string(v, &src, "`at`")?;
-            let ok = text.starts_with('/') || (!text.is_empty() && text.split('.').all(is_field_name));
-            if !ok {
-                self.problems.push(
-                    Problem::error("rcaudit::rules::at", &src, v.span, format!("`at: {text}` is not a field path"))
-                        .help("`at` names a field of the item (`paymentType`, `contact.email`) or is a JSON pointer (`/phoneNumbers`)"),
-                );
-                return None;
-            }
-            Some(text.to_owned())
-        });
+        };
+        let when = checked(self, "when");
+        let assert = checked(self, "assert");
+        let key = checked(self, "key");
+        let message = raw
+            .get("message")
+            .and_then(|v| self.message(v, &src, scope, &fact_index, params));
+        let at = raw.get("at").and_then(|v| self.at(v, &src));
         let mut requires = Vec::new();
         if let Some(v) = raw.get("requires") {
             for (text, span) in self.strings(v, &src, "a requirement") {
-                if let Some(r) = self.requirement(text, span, &src, &targets) {
-                    if !requires.contains(&r) {
-                        requires.push(r);
-                    }
+                if let Some(r) = self.requirement(text, span, &src, &targets)
+                    && !requires.contains(&r)
+                {
+                    requires.push(r);
                 }
             }
         }
-        if let Some(v) = raw.get("cases") {
-            if !matches!(v.value, YamlValue::Seq(_)) {
-                self.type_problem(v, "a list of cases", &src);
-            }
+        if let Some(v) = raw.get("cases")
+            && !matches!(v.value, YamlValue::Seq(_))
+        {
+            self.type_problem(v, "a list of cases", &src);
         }
-        if self.problems[before..].iter().any(|p| !p.warning) {
+        if self
+            .problems
+            .get(before..)
+            .unwrap_or_default()
+            .iter()
+            .any(|p| !p.warning)
+        {
             return None;
         }
         let (id, severity, title, assert, message) = (id?, severity?, title?, assert?, message?);
         if targets.is_empty() {
             return None;
         }
-        // Facts read, transitively.
-        let mut used: BTreeSet<usize> = BTreeSet::new();
         let expressions: Vec<&Expression> = when
             .iter()
             .chain(std::iter::once(&assert))
             .chain(key.iter())
             .chain(message.expressions().map(|(e, _)| e))
             .collect();
-        for e in &expressions {
-            for (name, _) in fact_refs(e) {
-                if let Some(&i) = fact_index.get(name.as_str()) {
-                    collect_fact(i, facts, &mut used);
-                }
-            }
-        }
-        for e in &expressions {
-            for r in data_requirements(e) {
-                if !requires.contains(&r) {
-                    requires.push(r);
-                }
-            }
-        }
-        for &i in &used {
-            for r in &facts[i].requires {
-                if !requires.contains(r) {
-                    requires.push(r.clone());
-                }
-            }
-        }
+        let used = facts_used(&expressions, &fact_index, facts);
+        implied_requirements(&expressions, &used, facts, &mut requires);
         Some(Rule {
             name: name.unwrap_or_else(|| id.to_lowercase()),
             id,
@@ -869,7 +778,7 @@ impl Loader<'_> {
             at,
             key,
             requires,
-            facts: used.into_iter().collect(),
+            facts: used,
             enabled: true,
             origin: Origin {
                 src: src.clone(),
@@ -877,6 +786,148 @@ impl Loader<'_> {
             },
             pack: Arc::clone(&raw.pack),
         })
+    }
+
+    fn rule_id(
+        &mut self,
+        v: &Yaml,
+        src: &SourceText,
+        seen: &mut HashMap<String, (SourceText, SourceSpan)>,
+    ) -> Option<String> {
+        let id = self.string(v, src, "`id`")?;
+        if !is_rule_id(id) {
+            self.problems.push(
+                Problem::error("rcaudit::rules::id", src, v.span, format!("`{id}` is not a valid rule id"))
+                    .help("an id is letters, digits, `-`, `_` and `.`, starting with a letter, e.g. `ACME-FW-001`"),
+            );
+            return None;
+        }
+        if let Some((first_src, first_span)) = seen.get(id) {
+            let at = first_src.line_col(first_span.offset());
+            self.problems.push(
+                Problem::error(
+                    "rcaudit::rules::duplicate-id",
+                    src,
+                    v.span,
+                    format!(
+                        "rule id `{id}` is already used in {}:{}",
+                        first_src.name(),
+                        at.line
+                    ),
+                )
+                .label("duplicate id")
+                .help("rule ids are unique: waivers, baselines and CI configs refer to them"),
+            );
+            return None;
+        }
+        seen.insert(id.to_owned(), (src.clone(), v.span));
+        Some(id.to_owned())
+    }
+
+    fn severity(&mut self, v: &Yaml, src: &SourceText) -> Option<Severity> {
+        let text = self.string(v, src, "`severity`")?;
+        let severity = Severity::parse(text);
+        if severity.is_none() {
+            let help = match suggest(text, ["error", "warning", "info"]) {
+                Some(s) => format!("did you mean `{s}`? (error, warning or info)"),
+                None => "a severity is error, warning or info".to_owned(),
+            };
+            self.problems.push(
+                Problem::error(
+                    "rcaudit::rules::severity",
+                    src,
+                    v.span,
+                    format!("unknown severity `{text}`"),
+                )
+                .label("not a severity")
+                .help(help),
+            );
+        }
+        severity
+    }
+
+    fn docs(&mut self, raw: &RawRule, src: &SourceText) -> Docs {
+        let text = |this: &mut Self, key: &str| {
+            raw.get(key)
+                .and_then(|v| this.string(v, src, &format!("`{key}`")))
+                .map(|s| s.trim().to_owned())
+        };
+        Docs {
+            description: text(self, "description").unwrap_or_default(),
+            why: text(self, "why"),
+            fix: text(self, "fix"),
+            references: raw
+                .get("references")
+                .map(|v| {
+                    self.strings(v, src, "a reference")
+                        .into_iter()
+                        .map(|(s, _)| s.to_owned())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    fn targets(&mut self, v: &Yaml, src: &SourceText) -> Vec<Target> {
+        let mut targets = Vec::new();
+        for (text, span) in self.strings(v, src, "a target") {
+            match Target::parse(text) {
+                Some(t) if !targets.contains(&t) => targets.push(t),
+                Some(_) => {}
+                None => {
+                    let names = Target::ALL.map(Target::as_str);
+                    let help = match suggest(text, names) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("targets: {}", names.join(", ")),
+                    };
+                    self.problems.push(
+                        Problem::error(
+                            "rcaudit::rules::target",
+                            src,
+                            span,
+                            format!("unknown target `{text}`"),
+                        )
+                        .label("not a target")
+                        .help(help),
+                    );
+                }
+            }
+        }
+        targets
+    }
+
+    fn message(
+        &mut self,
+        v: &Yaml,
+        src: &SourceText,
+        scope: Scope,
+        facts: &HashMap<&str, usize>,
+        params: &serde_json::Value,
+    ) -> Option<Template> {
+        let t = self.template(v, src)?;
+        let text = v.as_str().unwrap_or_default().to_owned();
+        for (e, at) in t.expressions() {
+            let shifted = Shifted {
+                value: v,
+                text: &text,
+                base: at,
+            };
+            self.check_variables_at(e, &shifted, src, scope, facts, params);
+        }
+        Some(t)
+    }
+
+    fn at(&mut self, v: &Yaml, src: &SourceText) -> Option<String> {
+        let text = self.string(v, src, "`at`")?;
+        let ok = text.starts_with('/') || (!text.is_empty() && text.split('.').all(is_field_name));
+        if !ok {
+            self.problems.push(
+                Problem::error("rcaudit::rules::at", src, v.span, format!("`at: {text}` is not a field path"))
+                    .help("`at` names a field of the item (`paymentType`, `contact.email`) or is a JSON pointer (`/phoneNumbers`)"),
+            );
+            return None;
+        }
+        Some(text.to_owned())
     }
 
     fn requirement(
@@ -900,12 +951,13 @@ impl Loader<'_> {
             return None;
         }
         let rest = || {
-            parts[1..]
+            parts
                 .iter()
+                .skip(1)
                 .map(|s| (*s).to_owned())
                 .collect::<Vec<_>>()
         };
-        match parts[0] {
+        match parts.first().copied().unwrap_or_default() {
             "item" if parts.len() > 1 => {
                 if targets
                     .iter()
@@ -1077,6 +1129,20 @@ pub const SNAPSHOT_KEYS: &[&str] = &[
     "errors",
 ];
 
+/// A fact between reading and ordering.
+struct FactDraft {
+    raw: RawFact,
+    expr: Option<Expression>,
+    deps: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Visit {
+    New,
+    Visiting,
+    Done,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Scope {
     item: bool,
@@ -1132,15 +1198,14 @@ fn span_in_scalar(
         .and_then(|v| v.find('\n'))
         .map_or(value.len(), |i| line_start + i);
     let line = value.get(line_start..line_end).unwrap_or_default();
-    if !line.is_empty() {
-        if let Some(found) = file
+    if !line.is_empty()
+        && let Some(found) = file
             .get(scalar.offset()..)
             .and_then(|f| f.find(line))
             .filter(|&f| f <= scalar.len() + 1)
-        {
-            let start = scalar.offset() + found + (range.start - line_start);
-            return SourceSpan::new(start.into(), len.min(line.len()));
-        }
+    {
+        let start = scalar.offset() + found + (range.start - line_start);
+        return SourceSpan::new(start.into(), len.min(line.len()));
     }
     scalar
 }
@@ -1155,8 +1220,48 @@ fn fact_refs(expr: &Expression) -> impl Iterator<Item = (&String, &Range<usize>)
 
 fn collect_fact(i: usize, facts: &[Fact], used: &mut BTreeSet<usize>) {
     if used.insert(i) {
-        for &d in &facts[i].depends {
+        for &d in facts
+            .get(i)
+            .map(|f| f.depends.as_slice())
+            .unwrap_or_default()
+        {
             collect_fact(d, facts, used);
+        }
+    }
+}
+
+/// Facts the expressions read, directly or through other facts.
+fn facts_used(
+    expressions: &[&Expression],
+    index: &HashMap<&str, usize>,
+    facts: &[Fact],
+) -> Vec<usize> {
+    let mut used = BTreeSet::new();
+    for e in expressions {
+        for (name, _) in fact_refs(e) {
+            if let Some(&i) = index.get(name.as_str()) {
+                collect_fact(i, facts, &mut used);
+            }
+        }
+    }
+    used.into_iter().collect()
+}
+
+/// Adds the data the expressions (and the facts they use) read to `requires`.
+fn implied_requirements(
+    expressions: &[&Expression],
+    used: &[usize],
+    facts: &[Fact],
+    requires: &mut Vec<Requirement>,
+) {
+    let from_facts = used
+        .iter()
+        .filter_map(|&i| facts.get(i))
+        .flat_map(|f| f.requires.iter().cloned());
+    let from_rule = expressions.iter().flat_map(|e| data_requirements(e));
+    for r in from_rule.chain(from_facts) {
+        if !requires.contains(&r) {
+            requires.push(r);
         }
     }
 }
@@ -1174,12 +1279,12 @@ fn data_requirements(expr: &Expression) -> Vec<Requirement> {
         }
     }
     for (path, _) in &expr.paths {
-        if path.first().map(String::as_str) == Some("snapshot") {
-            if let Some(key) = path.get(1).filter(|k| DATA_VARIABLES.contains(&k.as_str())) {
-                let r = Requirement::Present(vec![key.clone()]);
-                if !out.contains(&r) {
-                    out.push(r);
-                }
+        if path.first().map(String::as_str) == Some("snapshot")
+            && let Some(key) = path.get(1).filter(|k| DATA_VARIABLES.contains(&k.as_str()))
+        {
+            let r = Requirement::Present(vec![key.clone()]);
+            if !out.contains(&r) {
+                out.push(r);
             }
         }
     }
@@ -1235,17 +1340,23 @@ pub fn suggest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Opti
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
+    // One row of the Levenshtein table at a time.
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        let mut cur = Vec::with_capacity(b.len() + 1);
+        cur.push(i + 1);
+        for ((cb, diagonal), above) in b.iter().zip(&prev).zip(prev.iter().skip(1)) {
+            let left = cur.last().copied().unwrap_or(0);
+            cur.push(
+                (diagonal + usize::from(ca != *cb))
+                    .min(above + 1)
+                    .min(left + 1),
+            );
         }
         prev = cur;
     }
-    prev[b.len()]
+    prev.last().copied().unwrap_or(0)
 }
 
 /// Parameters as a tree, for evaluation.

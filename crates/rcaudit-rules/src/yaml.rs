@@ -299,9 +299,11 @@ impl<'de> Deserialize<'de> for KeyText {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
 
-    fn at<'a>(text: &'a str, span: SourceSpan) -> &'a str {
+    fn at(text: &str, span: SourceSpan) -> &str {
         &text[span.offset()..span.offset() + span.len()]
     }
 
@@ -330,9 +332,8 @@ mod tests {
         let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 1..12 {
             let p = i - 1;
-            text.push_str(&format!(
-                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
-            ));
+            let aliases = vec![format!("*a{p}"); 10].join(", ");
+            writeln!(text, "a{i}: &a{i} [{aliases}]").unwrap();
         }
         let error = parse(&text).expect_err("budget");
         assert!(!error.message.is_empty());
