@@ -338,7 +338,7 @@ fn unmet(requirement: &Requirement, data: &Data, rules: &RuleSet) -> Option<Stri
             for field in path {
                 pointer::push(&mut walked, field);
                 if let Some(next) = node.get(field).filter(|n| !n.is_null()) {
-                    node = next
+                    node = next;
                 } else {
                     let mut reason = format!("`{}` is absent from the snapshot", path.join("."));
                     if let Some(error) = data.errors_entry(&walked) {
