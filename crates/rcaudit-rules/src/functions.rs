@@ -102,6 +102,28 @@ pub static FUNCTIONS: &[Function] = &[
         op: same_id,
     },
     Function {
+        name: "uriAccount",
+        signature: "uriAccount(uri: string) -> string",
+        doc: "The account a RingCentral API `uri` names: the path segment after `/account/` \
+              (`~` for the caller's own account), or `null` when the uri names no account.",
+        examples: &[
+            (
+                "uriAccount('https://platform.ringcentral.com/restapi/v1.0/account/401145624008/extension/159048008')",
+                "\"401145624008\"",
+            ),
+            (
+                "uriAccount('https://platform.ringcentral.com/restapi/v1.0/account/~/phone-number/1')",
+                "\"~\"",
+            ),
+            (
+                "uriAccount('https://platform.ringcentral.com/restapi/v1.0/dictionary/country/1')",
+                "null",
+            ),
+        ],
+        arity: 1,
+        op: uri_account,
+    },
+    Function {
         name: "duplicates",
         signature: "duplicates(values: list) -> map(int, int)",
         doc: "The copies in a list: for each element equal to an earlier one, its index maps to \
@@ -293,6 +315,27 @@ fn same_id<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
     ))
 }
 
+/// The account segment of an API uri.
+pub fn account_of_uri(uri: &str) -> Option<&str> {
+    let path = uri.split(['?', '#']).next().unwrap_or_default();
+    let mut segments = path.split('/');
+    segments.find(|s| *s == "account")?;
+    segments.next().filter(|s| !s.is_empty())
+}
+
+fn uri_account<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [value] = take(args)?;
+    let value = value.as_ref();
+    if is_null(value) {
+        return Ok(CowVal::owned(CelNull));
+    }
+    let uri = text(value).ok_or_else(|| type_error("uriAccount", value, "a string"))?;
+    Ok(match account_of_uri(uri) {
+        Some(account) => string(account),
+        None => CowVal::owned(CelNull),
+    })
+}
+
 /// A hashable form of a scalar, tagged by kind.
 fn scalar_key(val: &dyn Val) -> Option<(u8, String)> {
     if is_null(val) {
@@ -476,4 +519,92 @@ fn symmetric_in<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
         )
     })?;
     container.contains(needle).map(boolean)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use cel::{Context, Value};
+
+    use super::*;
+    use crate::template::to_json;
+
+    fn eval(expr: &str) -> serde_json::Value {
+        let env = Arc::new(crate::load::environment().expect("environment"));
+        let compiled = crate::expr::compile(&env, expr).unwrap_or_else(|e| panic!("{expr}: {e:?}"));
+        let ctx = Context::with_env(env);
+        let value =
+            Value::resolve_val(&compiled.ast, &ctx).unwrap_or_else(|e| panic!("{expr}: {e}"));
+        to_json(value.as_ref())
+    }
+
+    #[test]
+    fn documented_examples_hold() {
+        let mut checked = 0;
+        for function in FUNCTIONS {
+            assert!(!function.doc.is_empty(), "{} is documented", function.name);
+            assert!(
+                !function.examples.is_empty(),
+                "{} has examples",
+                function.name
+            );
+            for (expr, want) in function.examples {
+                let want: serde_json::Value =
+                    serde_json::from_str(want).expect("example result is JSON");
+                assert_eq!(eval(expr), want, "{expr}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 20);
+    }
+
+    #[test]
+    fn comparisons_between_computed_values_are_symmetric() {
+        for expr in [
+            "[1, 2] == {'k': [1, 2]}.k",
+            "{'k': [1, 2]}.k == [1, 2]",
+            "[[1]] == [[1]]",
+            "[1, 2].map(x, x) == [1, 2]",
+            "!([1, 2] != [1, 2].map(x, x))",
+            "[1] in [[1], [2]]",
+        ] {
+            assert_eq!(eval(expr), serde_json::Value::Bool(true), "{expr}");
+        }
+    }
+
+    #[test]
+    fn index_in_duplicates_is_a_lookup() {
+        assert_eq!(
+            eval("2 in duplicates(['a', 'b', 'a'])"),
+            serde_json::json!(true)
+        );
+        assert_eq!(
+            eval("1 in duplicates(['a', 'b', 'a'])"),
+            serde_json::json!(false)
+        );
+    }
+
+    #[test]
+    fn plan_names_match_whole_words() {
+        let plans = |ubp: &[&str], non: &[&str]| {
+            (
+                ubp.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>(),
+                non.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>(),
+            )
+        };
+        let (ubp, non) = plans(&[], &["Fax", "Professional", "Office"]);
+        for (name, want) in [
+            (Some("Office Standard"), PlanClass::NonUbp),
+            (Some("RingCentral Office Premium"), PlanClass::NonUbp),
+            (Some("RingCentral Fax"), PlanClass::NonUbp),
+            (Some("office"), PlanClass::NonUbp),
+            (Some("Offices Plus"), PlanClass::Ubp),
+            (Some("RingEX Core"), PlanClass::Ubp),
+            (Some("   "), PlanClass::Unknown),
+            (None, PlanClass::Unknown),
+        ] {
+            assert_eq!(plan_class_of(name, &ubp, &non), want, "{name:?}");
+        }
+    }
 }
