@@ -30,12 +30,14 @@ pub fn load_rules(files: &[RuleFile], options: &LoadOptions, style: &Style) -> O
         Ok((rules, warnings)) => {
             for warning in &warnings {
                 output::eprint(&style.render(warning));
+                output::eprint("\n");
             }
             Some(rules)
         }
         Err(errors) => {
             for problem in &errors.problems {
                 output::eprint(&style.render(problem));
+                output::eprint("\n");
             }
             output::eprint(&format!("rcaudit: {errors}; nothing was checked\n"));
             None

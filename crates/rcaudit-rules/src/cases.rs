@@ -29,7 +29,7 @@
 //! `rcaudit check` does (schema included), so a case is an end-to-end check
 //! of the rule, not of the engine's internals.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use miette::SourceSpan;
@@ -388,78 +388,113 @@ fn expectations(e: &Yaml, src: &SourceText, problems: &mut Vec<Problem>) -> Expe
     }
 }
 
-/// Runs a case against `files` (the rules it may use).
+/// Runs cases, loading each distinct rule set (files, inline rules,
+/// parameters) once.
+#[derive(Debug)]
+pub struct Runner<'f> {
+    files: &'f [RuleFile],
+    loaded: HashMap<(Option<String>, String), Result<RuleSet, String>>,
+}
+
+impl<'f> Runner<'f> {
+    /// A runner for cases that may use the rules of `files`.
+    pub fn new(files: &'f [RuleFile]) -> Runner<'f> {
+        Runner {
+            files,
+            loaded: HashMap::new(),
+        }
+    }
+
+    fn rules(&mut self, case: &Case, location: &str) -> Result<RuleSet, String> {
+        let key = (
+            case.rules.clone(),
+            case.params
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+        );
+        let files = self.files;
+        self.loaded
+            .entry(key)
+            .or_insert_with(|| {
+                let mut all = files.to_vec();
+                if let Some(inline) = &case.rules {
+                    all.push(RuleFile {
+                        name: format!("{location} (inline rules)"),
+                        text: inline.clone(),
+                        pack: "case".to_owned(),
+                    });
+                }
+                let options = LoadOptions {
+                    params: case.params.clone(),
+                    ..LoadOptions::default()
+                };
+                load(&all, &options)
+                    .map(|(rules, _)| rules)
+                    .map_err(|errors| {
+                        format!(
+                            "the rules do not load: {}",
+                            errors
+                                .errors()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        )
+                    })
+            })
+            .clone()
+    }
+
+    /// Runs one case.
+    pub fn run(&mut self, case: &Case) -> CaseResult {
+        let location = format!(
+            "{}:{}",
+            case.src.name(),
+            case.src.line_col(case.span.offset()).line
+        );
+        let result = |diff: String| CaseResult {
+            name: case.name.clone(),
+            location: location.clone(),
+            passed: diff.is_empty(),
+            diff,
+        };
+        let mut rules = match self.rules(case, &location) {
+            Ok(rules) => rules,
+            Err(message) => return result(message),
+        };
+        if !case.only.is_empty() {
+            if let Some(missing) = case.only.iter().find(|id| rules.rule(id).is_none()) {
+                return result(format!("no rule has the id `{missing}`"));
+            }
+            for rule in &mut rules.rules {
+                rule.enabled = case.only.contains(&rule.id);
+            }
+        }
+        let text = serde_json::to_string_pretty(&case.snapshot).unwrap_or_default();
+        let snapshot = match rcaudit_model::load_str("case snapshot", text) {
+            Ok(s) => s,
+            Err(error) => {
+                let detail = match &error {
+                    rcaudit_model::LoadError::Schema { related, .. } => related
+                        .iter()
+                        .map(|p| format!("{}: {}", p.pointer, p.message))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    other => other.to_string(),
+                };
+                return result(format!(
+                    "the case's snapshot does not load: {error}: {detail}"
+                ));
+            }
+        };
+        let outcome = evaluate(&rules, snapshot.root());
+        result(compare(&case.expect, &outcome))
+    }
+}
+
+/// Runs one case against `files` (the rules it may use).
 pub fn run(case: &Case, files: &[RuleFile]) -> CaseResult {
-    let location = format!(
-        "{}:{}",
-        case.src.name(),
-        case.src.line_col(case.span.offset()).line
-    );
-    let fail = |diff: String| CaseResult {
-        name: case.name.clone(),
-        location: location.clone(),
-        passed: false,
-        diff,
-    };
-    let mut all = files.to_vec();
-    if let Some(inline) = &case.rules {
-        all.push(RuleFile {
-            name: format!("{location} (inline rules)"),
-            text: inline.clone(),
-            pack: "case".to_owned(),
-        });
-    }
-    let options = LoadOptions {
-        params: case.params.clone(),
-        ..LoadOptions::default()
-    };
-    let rules: RuleSet = match load(&all, &options) {
-        Ok((rules, _)) => rules,
-        Err(errors) => {
-            return fail(format!(
-                "the rules do not load: {}",
-                errors
-                    .errors()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ));
-        }
-    };
-    let mut rules = rules;
-    if !case.only.is_empty() {
-        for rule in &mut rules.rules {
-            rule.enabled = case.only.contains(&rule.id);
-        }
-        if let Some(missing) = case.only.iter().find(|id| rules.rule(id).is_none()) {
-            return fail(format!("no rule has the id `{missing}`"));
-        }
-    }
-    let text = serde_json::to_string_pretty(&case.snapshot).unwrap_or_default();
-    let snapshot = match rcaudit_model::load_str("case snapshot", text) {
-        Ok(s) => s,
-        Err(error) => {
-            let detail = match &error {
-                rcaudit_model::LoadError::Schema { related, .. } => related
-                    .iter()
-                    .map(|p| format!("{}: {}", p.pointer, p.message))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                other => other.to_string(),
-            };
-            return fail(format!(
-                "the case's snapshot does not load: {error}: {detail}"
-            ));
-        }
-    };
-    let outcome = evaluate(&rules, snapshot.root());
-    let diff = compare(&case.expect, &outcome);
-    CaseResult {
-        name: case.name.clone(),
-        location,
-        passed: diff.is_empty(),
-        diff,
-    }
+    Runner::new(files).run(case)
 }
 
 fn compare(expect: &Expect, outcome: &Outcome) -> String {

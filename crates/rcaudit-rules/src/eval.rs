@@ -17,8 +17,8 @@ use rcaudit_model::{Node, pointer};
 
 use crate::expr::Expression;
 use crate::functions::{self, PlanClass};
-use crate::rule::{Requirement, Rule, RuleSet, Severity, Target};
-use crate::template::{self, Part};
+use crate::rule::{At, Requirement, Rule, RuleSet, Severity, Target};
+use crate::template::{self, Part, Template};
 
 /// A violated rule, on one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -462,7 +462,7 @@ fn evaluate_rule(
     let mut missing = Vec::new();
     let mut available = Vec::new();
     for &target in &rule.targets {
-        match target_data(target, data) {
+        match target_data(target, data, rule) {
             Ok(()) => available.push(target),
             Err(reason) => missing.push(reason),
         }
@@ -524,7 +524,9 @@ fn partial(rule: &Rule, fields: &[String], skipped: &[(&'static str, usize)]) ->
 }
 
 /// `Ok` when a target's list is there to iterate.
-fn target_data(target: Target, data: &Data) -> Result<(), String> {
+/// `Ok` when a target has items to iterate (or, for a per-extension target
+/// whose rule counts extensions without the list, when there are extensions).
+fn target_data(target: Target, data: &Data, rule: &Rule) -> Result<(), String> {
     match target {
         Target::Snapshot | Target::Errors => Ok(()),
         Target::Account => data
@@ -532,15 +534,18 @@ fn target_data(target: Target, data: &Data) -> Result<(), String> {
             .as_ref()
             .map(|_| ())
             .ok_or_else(|| "`account` is absent from the snapshot".to_owned()),
-        Target::Extensions => list(data.extensions.as_ref(), "extensions"),
-        Target::PhoneNumbers => list(data.phone_numbers.as_ref(), "phoneNumbers"),
+        Target::Extensions => list(data, data.extensions.as_ref(), "extensions"),
+        Target::PhoneNumbers => list(data, data.phone_numbers.as_ref(), "phoneNumbers"),
         Target::ExtensionPhoneNumbers | Target::ForwardingNumbers => {
             let field = if target == Target::ForwardingNumbers {
                 "forwardingNumbers"
             } else {
                 "phoneNumbers"
             };
-            list(data.extensions.as_ref(), "extensions")?;
+            list(data, data.extensions.as_ref(), "extensions")?;
+            let counted = rule.requires.iter().any(
+                |r| matches!(r, Requirement::ExtensionPresent(path) if path.first().map(String::as_str) == Some(field)),
+            );
             let any = data
                 .extensions
                 .as_ref()
@@ -549,23 +554,58 @@ fn target_data(target: Target, data: &Data) -> Result<(), String> {
                     exts.iter()
                         .any(|e| e.get(field).is_some_and(|l| l.as_array().is_some()))
                 });
-            if any {
+            if any || counted {
                 Ok(())
             } else {
-                Err(format!(
-                    "no extension's `{field}` is in the snapshot (not fetched)"
-                ))
+                Err(nested_absent(data, field))
             }
         }
     }
 }
 
-fn list(node: Option<&Node>, name: &str) -> Result<(), String> {
+/// A top-level list is absent: say so, and why, from `errors`.
+fn list(data: &Data, node: Option<&Node>, name: &str) -> Result<(), String> {
     match node {
         Some(n) if n.as_array().is_some() => Ok(()),
-        _ => Err(format!(
-            "`{name}` is absent from the snapshot (not fetched)"
-        )),
+        _ => {
+            let pointer = format!("/{name}");
+            Err(match data.errors_entry(&pointer) {
+                Some(error) => format!(
+                    "`{name}` is absent from the snapshot: {}",
+                    describe_error(error)
+                ),
+                None => format!("`{name}` is absent from the snapshot (not fetched)"),
+            })
+        }
+    }
+}
+
+/// No extension has a per-extension list: say why, from `errors`.
+fn nested_absent(data: &Data, field: &str) -> String {
+    let failures: Vec<&Node> = data
+        .root
+        .get("errors")
+        .and_then(Node::as_array)
+        .map(|errors| {
+            errors
+                .iter()
+                .filter(|e| {
+                    e.get("pointer")
+                        .and_then(Node::as_str)
+                        .and_then(|p| p.strip_prefix("/extensions/"))
+                        .and_then(|rest| rest.split_once('/'))
+                        .is_some_and(|(_, tail)| tail == field)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    match failures.first() {
+        Some(first) => format!(
+            "no extension's `{field}` is in the snapshot: {} could not be fetched, e.g. {}",
+            failures.len(),
+            describe_error(first)
+        ),
+        None => format!("no extension's `{field}` is in the snapshot (not fetched)"),
     }
 }
 
@@ -703,29 +743,30 @@ impl Run<'_> {
             }
             self.keys.insert(key.clone(), self.findings.len());
         }
-        let mut message = String::new();
-        for part in &rule.message.parts {
-            match part {
-                Part::Text(text) => message.push_str(text),
-                Part::Expr(expr, _) => match Value::resolve_val(&expr.ast, scope) {
-                    Ok(value) => message.push_str(&template::render(value.as_ref())),
-                    Err(error) => {
-                        self.errors.push("message", error.to_string(), place);
-                        message.push('?');
-                    }
-                },
-            }
-        }
+        let message = self.render(&rule.message, scope, place, "message");
         let item_pointer = place.pointer();
-        let pointer = match rule.at.as_deref() {
+        let at = match &rule.at {
+            Some(At::Path(path)) => Some(path.clone()),
+            Some(At::Template(template)) => Some(self.render(template, scope, place, "at")),
+            None => None,
+        };
+        let pointer = match at.as_deref() {
             Some(at) if at.starts_with('/') => at.to_owned(),
-            Some(at) => {
+            Some(at) if crate::load::is_location(at) => {
                 let relative = pointer::join("", at);
                 if item.pointer(&relative).is_some() {
                     format!("{item_pointer}{relative}")
                 } else {
                     item_pointer.clone()
                 }
+            }
+            Some(at) => {
+                self.errors.push(
+                    "at",
+                    format!("`{at}` is not a field path or JSON pointer"),
+                    place,
+                );
+                item_pointer.clone()
             }
             None => item_pointer.clone(),
         };
@@ -755,6 +796,37 @@ fn noun(place: Place) -> &'static str {
         Place::Top(_, _) => "entry",
         Place::Nested(_, "forwardingNumbers", _) => "forwarding number",
         Place::Nested(_, _, _) => "extension phone number",
+    }
+}
+
+impl Run<'_> {
+    /// Renders a template for an item; a failing hole becomes `?` and a
+    /// rule error.
+    fn render(
+        &mut self,
+        template: &Template,
+        scope: &Context<'_, 'static>,
+        place: Place,
+        part: &str,
+    ) -> String {
+        let mut out = String::new();
+        for piece in &template.parts {
+            match piece {
+                Part::Text(text) => out.push_str(text),
+                Part::Expr(expr, _) => match Value::resolve_val(&expr.ast, scope) {
+                    Ok(value) => out.push_str(&template::render(value.as_ref())),
+                    Err(error) => {
+                        self.errors.push(part, error.to_string(), place);
+                        out.push('?');
+                    }
+                },
+            }
+        }
+        if part == "at" {
+            out.trim().to_owned()
+        } else {
+            out
+        }
     }
 }
 

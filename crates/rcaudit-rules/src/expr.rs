@@ -228,8 +228,10 @@ impl Walker<'_> {
                     let root_id = root_id(expr);
                     let root = path.first().cloned().unwrap_or_default();
                     self.variables.push((root, (self.offset_of)(root_id)));
-                    let range = (self.offset_of)(expr.id);
-                    self.paths.push((path, range));
+                    // cel places a select at its `.`: point at the field name.
+                    let dot = (self.offset_of)(expr.id).start;
+                    let field = path.last().map_or(0, String::len);
+                    self.paths.push((path, dot + 1..dot + 1 + field));
                     return;
                 }
                 self.walk(&select.operand);

@@ -13,7 +13,7 @@ use rcaudit_model::{Node, SourceText};
 
 use crate::expr::{self, CompileError, Expression};
 use crate::problem::{LoadErrors, Problem};
-use crate::rule::{Docs, Fact, Origin, Requirement, Rule, RuleSet, Severity, Target};
+use crate::rule::{At, Docs, Fact, Origin, Requirement, Rule, RuleSet, Severity, Target};
 use crate::template::{self, Template};
 use crate::yaml::{self, Yaml, YamlValue};
 
@@ -440,7 +440,7 @@ impl Loader<'_> {
                 span,
                 format!("{what} does not compile: {}", error.message),
             )
-            .label(error.message.clone())
+            .label("here")
             .help("expressions are CEL (https://github.com/google/cel-spec/blob/master/doc/langdef.md)"),
         );
     }
@@ -728,7 +728,9 @@ impl Loader<'_> {
         let message = raw
             .get("message")
             .and_then(|v| self.message(v, &src, scope, &fact_index, params));
-        let at = raw.get("at").and_then(|v| self.at(v, &src));
+        let at = raw
+            .get("at")
+            .and_then(|v| self.at(v, &src, scope, &fact_index, params));
         let mut requires = Vec::new();
         if let Some(v) = raw.get("requires") {
             for (text, span) in self.strings(v, &src, "a requirement") {
@@ -917,17 +919,26 @@ impl Loader<'_> {
         Some(t)
     }
 
-    fn at(&mut self, v: &Yaml, src: &SourceText) -> Option<String> {
+    fn at(
+        &mut self,
+        v: &Yaml,
+        src: &SourceText,
+        scope: Scope,
+        facts: &HashMap<&str, usize>,
+        params: &serde_json::Value,
+    ) -> Option<At> {
         let text = self.string(v, src, "`at`")?;
-        let ok = text.starts_with('/') || (!text.is_empty() && text.split('.').all(is_field_name));
-        if !ok {
+        if text.contains("{{") {
+            return self.message(v, src, scope, facts, params).map(At::Template);
+        }
+        if !is_location(text) {
             self.problems.push(
                 Problem::error("rcaudit::rules::at", src, v.span, format!("`at: {text}` is not a field path"))
-                    .help("`at` names a field of the item (`paymentType`, `contact.email`) or is a JSON pointer (`/phoneNumbers`)"),
+                    .help("`at` names a field of the item (`paymentType`, `contact.email`), is a JSON pointer (`/phoneNumbers`), or a `{{ template }}` giving one"),
             );
             return None;
         }
-        Some(text.to_owned())
+        Some(At::Path(text.to_owned()))
     }
 
     fn requirement(
@@ -1307,6 +1318,11 @@ fn merge_json(base: &mut serde_json::Value, overrides: &serde_json::Value) {
     }
 }
 
+/// A field path of an item or an absolute JSON pointer.
+pub(crate) fn is_location(text: &str) -> bool {
+    text.starts_with('/') || (!text.is_empty() && text.split('.').all(is_field_name))
+}
+
 fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars
@@ -1339,24 +1355,37 @@ pub fn suggest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Opti
         .map(|(_, k)| k)
 }
 
+/// Edit distance counting a swap of two neighbours as one edit (optimal
+/// string alignment), so `itme` is one edit from `item`.
 fn edit_distance(a: &str, b: &str) -> usize {
-    // One row of the Levenshtein table at a time.
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = Vec::with_capacity(b.len() + 1);
-        cur.push(i + 1);
-        for ((cb, diagonal), above) in b.iter().zip(&prev).zip(prev.iter().skip(1)) {
-            let left = cur.last().copied().unwrap_or(0);
-            cur.push(
-                (diagonal + usize::from(ca != *cb))
-                    .min(above + 1)
-                    .min(left + 1),
-            );
-        }
-        prev = cur;
+    let width = b.len() + 1;
+    // (a.len() + 1) x (b.len() + 1) table, row-major.
+    let mut d: Vec<usize> = vec![0; (a.len() + 1) * width];
+    let at = |i: usize, j: usize| i * width + j;
+    for (i, cell) in d.iter_mut().step_by(width).enumerate() {
+        *cell = i;
     }
-    prev.last().copied().unwrap_or(0)
+    for (j, cell) in d.iter_mut().take(width).enumerate() {
+        *cell = j;
+    }
+    for (i, ca) in a.iter().enumerate() {
+        for (j, cb) in b.iter().enumerate() {
+            let get = |i, j| d.get(at(i, j)).copied().unwrap_or(usize::MAX / 2);
+            let cost = usize::from(ca != cb);
+            let mut best = (get(i, j) + cost)
+                .min(get(i, j + 1) + 1)
+                .min(get(i + 1, j) + 1);
+            if i > 0 && j > 0 && a.get(i - 1) == Some(cb) && b.get(j - 1) == Some(ca) {
+                best = best.min(get(i - 1, j - 1) + 1);
+            }
+            if let Some(cell) = d.get_mut(at(i + 1, j + 1)) {
+                *cell = best;
+            }
+        }
+    }
+    d.last().copied().unwrap_or(0)
 }
 
 /// Parameters as a tree, for evaluation.
@@ -1377,6 +1406,14 @@ mod tests {
         );
         assert_eq!(suggest("zzzzzz", RULE_KEYS.iter().copied()), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("itme", "item"), 1);
+        assert_eq!(
+            suggest(
+                "itme",
+                GLOBAL_VARIABLES.iter().chain(ITEM_VARIABLES).copied()
+            ),
+            Some("item")
+        );
     }
 
     #[test]

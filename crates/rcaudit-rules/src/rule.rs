@@ -136,6 +136,16 @@ impl fmt::Display for Requirement {
     }
 }
 
+/// Where a rule's findings point.
+#[derive(Debug, Clone)]
+pub enum At {
+    /// A field path of the item, or an absolute JSON pointer (`/...`).
+    Path(String),
+    /// A template that renders to one of those, per finding
+    /// (`{{ target == "snapshot" ? "/source/viewer/accountId" : "uri" }}`).
+    Template(Template),
+}
+
 /// A rule's documentation, shown by `rcaudit explain`.
 #[derive(Debug, Clone, Default)]
 pub struct Docs {
@@ -167,9 +177,9 @@ pub struct Rule {
     pub when: Option<Expression>,
     pub assert: Expression,
     pub message: Template,
-    /// Field of the item the finding points at (`paymentType`,
-    /// `contact.email`) or an absolute JSON pointer.
-    pub at: Option<String>,
+    /// Where a finding points: a field of the item (`paymentType`,
+    /// `contact.email`) or an absolute JSON pointer, possibly computed.
+    pub at: Option<At>,
     /// A stable key of the item for the fingerprint (default: by target).
     pub key: Option<Expression>,
     /// Declared and implied requirements.

@@ -32,8 +32,9 @@ fn builtin_rule_cases_pass() {
         cases.len()
     );
     let mut failures = Vec::new();
+    let mut runner = cases::Runner::new(&files);
     for case in &cases {
-        let result = cases::run(case, &files);
+        let result = runner.run(case);
         if !result.passed {
             failures.push(format!(
                 "{} ({}):\n{}",
