@@ -45,6 +45,25 @@ pub fn load_rules(files: &[RuleFile], options: &LoadOptions, style: &Style) -> O
     }
 }
 
+/// Applies `--select` and `--ignore`; an id that names no rule is an error.
+pub fn select(mut rules: RuleSet, only: &[String], ignore: &[String]) -> Result<RuleSet, String> {
+    for id in only.iter().chain(ignore) {
+        if rules.rule(id).is_none() {
+            let hint = rcaudit_rules::load::suggest(id, rules.rules.iter().map(|r| r.id.as_str()))
+                .map_or_else(String::new, |s| format!(" (did you mean {s}?)"));
+            return Err(format!(
+                "no rule has the id `{id}`{hint}; `rcaudit rules` lists them"
+            ));
+        }
+    }
+    for rule in &mut rules.rules {
+        if (!only.is_empty() && !only.contains(&rule.id)) || ignore.contains(&rule.id) {
+            rule.enabled = false;
+        }
+    }
+    Ok(rules)
+}
+
 pub fn run(args: &CheckArgs, global: &Global) -> Exit {
     let err_style = Style::stderr(global.color);
     let files = match rule_files(!args.no_builtin, &args.rules) {
@@ -56,6 +75,13 @@ pub fn run(args: &CheckArgs, global: &Global) -> Exit {
     };
     let Some(rules) = load_rules(&files, &LoadOptions::default(), &err_style) else {
         return Exit::Failed;
+    };
+    let rules = match select(rules, &args.select, &args.ignore) {
+        Ok(rules) => rules,
+        Err(message) => {
+            output::fail(&err_style, &Message(message));
+            return Exit::Failed;
+        }
     };
     let bytes = match sources::snapshot(&args.snapshot) {
         Ok(bytes) => bytes,

@@ -62,6 +62,14 @@ pub struct CheckArgs {
     #[arg(long)]
     pub no_builtin: bool,
 
+    /// Run only these rules (ids, comma-separated or repeated).
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub select: Vec<String>,
+
+    /// Do not run these rules (ids, comma-separated or repeated).
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
