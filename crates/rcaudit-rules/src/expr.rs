@@ -28,8 +28,14 @@ pub struct Expression {
     pub(crate) ast: Arc<IdedExpr>,
     /// Free variables, with the byte range of each use in `source`.
     pub variables: Vec<(String, std::ops::Range<usize>)>,
-    /// Field paths read from free variables: `["item", "usageType"]`.
+    /// Field paths read from free variables: `["item", "usageType"]`. A
+    /// comprehension variable over a path stands for its elements, written
+    /// `[]`: in `phoneNumbers.exists(p, p.usageType == "...")`, `p.usageType`
+    /// is `["phoneNumbers", "[]", "usageType"]`. The range is the last field's.
     pub paths: Vec<(Vec<String>, std::ops::Range<usize>)>,
+    /// Comprehensions over a whole-snapshot list (`extensions`,
+    /// `phoneNumbers`, `snapshot...`): per item, these are O(n^2).
+    pub walks: Vec<(Vec<String>, std::ops::Range<usize>)>,
 }
 
 /// A compile error, located in the expression text.
@@ -62,6 +68,7 @@ pub fn compile(env: &Env, source: &str) -> Result<Expression, Vec<CompileError>>
         bound: Vec::new(),
         variables: Vec::new(),
         paths: Vec::new(),
+        walks: Vec::new(),
         offset_of: &offset_of,
     };
     walker.walk(program.expression());
@@ -70,6 +77,7 @@ pub fn compile(env: &Env, source: &str) -> Result<Expression, Vec<CompileError>>
         ast: Arc::new(ast),
         variables: walker.variables,
         paths: walker.paths,
+        walks: walker.walks,
     })
 }
 
@@ -206,28 +214,43 @@ fn rewrite(expr: &mut IdedExpr) {
     *expr = replacement;
 }
 
+/// Top-level variables that hold a whole list of the snapshot.
+const WHOLE_LISTS: &[&str] = &["extensions", "phoneNumbers", "snapshot"];
+
 struct Walker<'a> {
-    bound: Vec<String>,
+    /// Comprehension variables in scope, innermost last, with the path they
+    /// iterate when it is known.
+    bound: Vec<(String, Option<Vec<String>>)>,
     variables: Vec<(String, std::ops::Range<usize>)>,
     paths: Vec<(Vec<String>, std::ops::Range<usize>)>,
+    walks: Vec<(Vec<String>, std::ops::Range<usize>)>,
     offset_of: &'a dyn Fn(u64) -> std::ops::Range<usize>,
 }
 
 impl Walker<'_> {
+    fn binding(&self, name: &str) -> Option<&Option<Vec<String>>> {
+        self.bound
+            .iter()
+            .rev()
+            .find(|(b, _)| b == name)
+            .map(|(_, p)| p)
+    }
+
     fn walk(&mut self, expr: &IdedExpr) {
         match &expr.expr {
             Expr::Ident(name) => {
-                if !self.bound.iter().any(|b| b == name) {
+                if self.binding(name).is_none() {
                     self.variables
                         .push((name.clone(), (self.offset_of)(expr.id)));
                 }
             }
             Expr::Select(select) => {
-                // A chain of selects on a free variable is a field path.
-                if let Some(path) = self.path(expr) {
-                    let root_id = root_id(expr);
-                    let root = path.first().cloned().unwrap_or_default();
-                    self.variables.push((root, (self.offset_of)(root_id)));
+                // A chain of selects on a variable is a field path.
+                if let Some((path, free)) = self.path(expr) {
+                    if free {
+                        let root = path.first().cloned().unwrap_or_default();
+                        self.variables.push((root, (self.offset_of)(root_id(expr))));
+                    }
                     // cel places a select at its `.`: point at the field name.
                     let dot = (self.offset_of)(expr.id).start;
                     let field = path.last().map_or(0, String::len);
@@ -247,11 +270,26 @@ impl Walker<'_> {
             Expr::Comprehension(c) => {
                 self.walk(&c.iter_range);
                 self.walk(&c.accu_init);
-                self.bound.push(c.iter_var.clone());
+                let range = self.path(&c.iter_range).map(|(path, free)| {
+                    if free
+                        && path
+                            .first()
+                            .is_some_and(|r| WHOLE_LISTS.contains(&r.as_str()))
+                    {
+                        self.walks
+                            .push((path.clone(), (self.offset_of)(c.iter_range.id)));
+                    }
+                    path
+                });
+                let element = range.map(|mut path| {
+                    path.push("[]".to_owned());
+                    path
+                });
+                self.bound.push((c.iter_var.clone(), element));
                 if let Some(v) = &c.iter_var2 {
-                    self.bound.push(v.clone());
+                    self.bound.push((v.clone(), None));
                 }
-                self.bound.push(c.accu_var.clone());
+                self.bound.push((c.accu_var.clone(), None));
                 self.walk(&c.loop_cond);
                 self.walk(&c.loop_step);
                 self.walk(&c.result);
@@ -288,9 +326,10 @@ impl Walker<'_> {
         }
     }
 
-    /// `a.b.c` rooted at a free identifier, as `["a", "b", "c"]`. A `has()`
-    /// test (`has(a.b)`) is a path too.
-    fn path(&self, expr: &IdedExpr) -> Option<Vec<String>> {
+    /// `a.b.c` as `["a", "b", "c"]` when `a` is a free variable (`true`), or
+    /// the elements of a known path when `a` is a comprehension variable
+    /// (`false`). A `has()` test (`has(a.b)`) is a path too.
+    fn path(&self, expr: &IdedExpr) -> Option<(Vec<String>, bool)> {
         let mut fields = Vec::new();
         let mut current = expr;
         loop {
@@ -299,10 +338,20 @@ impl Walker<'_> {
                     fields.push(select.field.clone());
                     current = &select.operand;
                 }
-                Expr::Ident(name) if !self.bound.iter().any(|b| b == name) => {
-                    fields.push(name.clone());
+                Expr::Ident(name) => {
                     fields.reverse();
-                    return Some(fields);
+                    return match self.binding(name) {
+                        None => {
+                            fields.insert(0, name.clone());
+                            Some((fields, true))
+                        }
+                        Some(Some(base)) => {
+                            let mut path = base.clone();
+                            path.extend(fields);
+                            Some((path, false))
+                        }
+                        Some(None) => None,
+                    };
                 }
                 _ => return None,
             }

@@ -14,6 +14,7 @@
 
 pub mod builtin;
 pub mod cases;
+pub mod datamodel;
 pub mod eval;
 pub mod expr;
 pub mod functions;

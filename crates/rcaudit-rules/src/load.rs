@@ -11,6 +11,7 @@ use std::sync::Arc;
 use miette::SourceSpan;
 use rcaudit_model::{Node, SourceText};
 
+use crate::datamodel::{self, Resolution};
 use crate::expr::{self, CompileError, Expression};
 use crate::problem::{LoadErrors, Problem};
 use crate::rule::{At, Docs, Fact, Origin, Requirement, Rule, RuleSet, Severity, Target};
@@ -58,6 +59,7 @@ const RULE_KEYS: &[&str] = &[
     "at",
     "key",
     "requires",
+    "extraFields",
     "cases",
 ];
 
@@ -588,6 +590,8 @@ impl Loader<'_> {
             let scope = Scope {
                 item: false,
                 extension: false,
+                targets: &[],
+                extra: &[],
             };
             self.check_variables(
                 expr,
@@ -707,9 +711,15 @@ impl Loader<'_> {
             .map(|v| self.targets(v, &src))
             .unwrap_or_default();
         let nested = !targets.is_empty() && targets.iter().all(|t| t.nested());
+        let extra: Vec<String> = raw
+            .get("extraFields")
+            .map(|v| self.extra_fields(v, &src))
+            .unwrap_or_default();
         let scope = Scope {
             item: true,
             extension: nested,
+            targets: &targets,
+            extra: &extra,
         };
         let fact_index: HashMap<&str, usize> = facts
             .iter()
@@ -731,16 +741,10 @@ impl Loader<'_> {
         let at = raw
             .get("at")
             .and_then(|v| self.at(v, &src, scope, &fact_index, params));
-        let mut requires = Vec::new();
-        if let Some(v) = raw.get("requires") {
-            for (text, span) in self.strings(v, &src, "a requirement") {
-                if let Some(r) = self.requirement(text, span, &src, &targets)
-                    && !requires.contains(&r)
-                {
-                    requires.push(r);
-                }
-            }
-        }
+        let mut requires = raw
+            .get("requires")
+            .map(|v| self.requirements(v, &src, &targets))
+            .unwrap_or_default();
         if let Some(v) = raw.get("cases")
             && !matches!(v.value, YamlValue::Seq(_))
         {
@@ -902,7 +906,7 @@ impl Loader<'_> {
         &mut self,
         v: &Yaml,
         src: &SourceText,
-        scope: Scope,
+        scope: Scope<'_>,
         facts: &HashMap<&str, usize>,
         params: &serde_json::Value,
     ) -> Option<Template> {
@@ -923,7 +927,7 @@ impl Loader<'_> {
         &mut self,
         v: &Yaml,
         src: &SourceText,
-        scope: Scope,
+        scope: Scope<'_>,
         facts: &HashMap<&str, usize>,
         params: &serde_json::Value,
     ) -> Option<At> {
@@ -939,6 +943,18 @@ impl Loader<'_> {
             return None;
         }
         Some(At::Path(text.to_owned()))
+    }
+
+    fn requirements(&mut self, v: &Yaml, src: &SourceText, targets: &[Target]) -> Vec<Requirement> {
+        let mut requires = Vec::new();
+        for (text, span) in self.strings(v, src, "a requirement") {
+            if let Some(r) = self.requirement(text, span, src, targets)
+                && !requires.contains(&r)
+            {
+                requires.push(r);
+            }
+        }
+        requires
     }
 
     fn requirement(
@@ -1015,12 +1031,116 @@ impl Loader<'_> {
         }
     }
 
+    fn extra_fields(&mut self, v: &Yaml, src: &SourceText) -> Vec<String> {
+        let mut out = Vec::new();
+        for (text, span) in self.strings(v, src, "a field path") {
+            let ok = text.split_once('.').is_some_and(|(root, rest)| {
+                matches!(
+                    root,
+                    "item"
+                        | "extension"
+                        | "snapshot"
+                        | "account"
+                        | "source"
+                        | "serviceInfo"
+                        | "extensions"
+                        | "phoneNumbers"
+                        | "errors"
+                ) && rest.split('.').all(is_field_name)
+            });
+            if ok {
+                out.push(text.to_owned());
+            } else {
+                self.problems.push(
+                    Problem::error("rcaudit::rules::extra-fields", src, span, format!("`{text}` is not a field path"))
+                        .help("list the fields the rule reads that the snapshot schema does not define yet, as `item.newField` or `account.newField`"),
+                );
+            }
+        }
+        out
+    }
+
+    /// Rejects fields the snapshot schema does not define (unless declared
+    /// in `extraFields`), and warns when a per-item rule walks a whole list.
+    fn check_model(
+        &mut self,
+        expr: &Expression,
+        at: &Shifted<'_>,
+        src: &SourceText,
+        scope: Scope<'_>,
+    ) {
+        for (path, range) in &expr.paths {
+            let declared = |upto: usize| {
+                let dotted: Vec<&str> = path
+                    .iter()
+                    .take(upto + 1)
+                    .filter(|s| s.as_str() != "[]")
+                    .map(String::as_str)
+                    .collect();
+                scope.extra.iter().any(|e| e.as_str() == dotted.join("."))
+            };
+            if let Resolution::Unknown { index, known } = datamodel::resolve(path, scope.targets) {
+                if declared(index) {
+                    continue;
+                }
+                let field = path.get(index).cloned().unwrap_or_default();
+                let span = at.span(src, range.clone());
+                let whose = path
+                    .iter()
+                    .take(index)
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(".")
+                    .replace(".[]", "[]");
+                let mut p = Problem::error(
+                    "rcaudit::rules::unknown-field",
+                    src,
+                    span,
+                    format!("`{whose}` has no field `{field}` in the snapshot schema"),
+                )
+                .label("unknown field");
+                let dotted = path
+                    .iter()
+                    .take(index + 1)
+                    .filter(|s| s.as_str() != "[]")
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(".");
+                p = p.help(match suggest(&field, known.iter().map(String::as_str)) {
+                    Some(s) => format!("did you mean `{s}`? (a field newer than the schema can be declared: `extraFields: [{dotted}]`)"),
+                    None => format!("a field newer than the schema can be declared: `extraFields: [{dotted}]`"),
+                });
+                self.problems.push(p);
+            }
+        }
+        let per_item = scope
+            .targets
+            .iter()
+            .any(|t| !matches!(t, Target::Snapshot | Target::Account));
+        if per_item {
+            for (path, range) in &expr.walks {
+                let list = path.join(".");
+                self.problems.push(
+                    Problem::error(
+                        "rcaudit::rules::quadratic",
+                        src,
+                        at.span(src, range.clone()),
+                        format!("this walks `{list}` once for every item: quadratic on large accounts"),
+                    )
+                    .label("walked per item")
+                    .help("compute what you need from it once, as a fact (`facts:`), and read the fact per item")
+                    .warning(),
+                );
+            }
+        }
+    }
+
     fn check_variables(
         &mut self,
         expr: &Expression,
         value: &Yaml,
         src: &SourceText,
-        scope: Scope,
+        scope: Scope<'_>,
         facts: &HashMap<&str, usize>,
         params: &serde_json::Value,
     ) {
@@ -1038,10 +1158,11 @@ impl Loader<'_> {
         expr: &Expression,
         at: &Shifted<'_>,
         src: &SourceText,
-        scope: Scope,
+        scope: Scope<'_>,
         facts: &HashMap<&str, usize>,
         params: &serde_json::Value,
     ) {
+        self.check_model(expr, at, src, scope);
         let mut allowed: Vec<&str> = GLOBAL_VARIABLES.to_vec();
         if scope.item {
             allowed.extend_from_slice(ITEM_VARIABLES);
@@ -1154,10 +1275,17 @@ enum Visit {
     Done,
 }
 
+/// What an expression may read, and what it is checked against.
 #[derive(Debug, Clone, Copy)]
-struct Scope {
+struct Scope<'a> {
+    /// `item`, `index`, `target` are bound (rules, not facts).
     item: bool,
+    /// `extension` is bound (per-extension targets).
     extension: bool,
+    /// The rule's targets, for the types of `item`.
+    targets: &'a [Target],
+    /// Fields the rule declares beyond the schema (`item.newField`).
+    extra: &'a [String],
 }
 
 /// An expression inside a YAML scalar (or inside a template inside one).
