@@ -1,49 +1,12 @@
 //! `rcaudit check`: load rules, load the snapshot, evaluate, report.
 
 use rcaudit_report::{Report, human, json};
-use rcaudit_rules::{LoadOptions, RuleFile, RuleSet, Severity, builtin};
+use rcaudit_rules::{RuleSet, Severity};
 
 use crate::Exit;
 use crate::cli::{CheckArgs, FailOn, Format, Global};
 use crate::output::{self, Message, Style};
-use crate::sources;
-
-/// The rule files a run uses: the built-in packs and `--rules` paths.
-pub fn rule_files(
-    builtin_rules: bool,
-    paths: &[std::path::PathBuf],
-) -> Result<Vec<RuleFile>, sources::ReadError> {
-    let mut files = if builtin_rules {
-        builtin::files()
-    } else {
-        Vec::new()
-    };
-    for path in paths {
-        files.extend(sources::rule_files(path)?);
-    }
-    Ok(files)
-}
-
-/// Loads rules, printing warnings and problems to stderr.
-pub fn load_rules(files: &[RuleFile], options: &LoadOptions, style: &Style) -> Option<RuleSet> {
-    match rcaudit_rules::load(files, options) {
-        Ok((rules, warnings)) => {
-            for warning in &warnings {
-                output::eprint(&style.render(warning));
-                output::eprint("\n");
-            }
-            Some(rules)
-        }
-        Err(errors) => {
-            for problem in &errors.problems {
-                output::eprint(&style.render(problem));
-                output::eprint("\n");
-            }
-            output::eprint(&format!("rcaudit: {errors}; nothing was checked\n"));
-            None
-        }
-    }
-}
+use crate::{setup, sources};
 
 /// Applies `--select` and `--ignore`; an id that names no rule is an error.
 pub fn select(mut rules: RuleSet, only: &[String], ignore: &[String]) -> Result<RuleSet, String> {
@@ -66,23 +29,20 @@ pub fn select(mut rules: RuleSet, only: &[String], ignore: &[String]) -> Result<
 
 pub fn run(args: &CheckArgs, global: &Global) -> Exit {
     let err_style = Style::stderr(global.color);
-    let files = match rule_files(!args.no_builtin, &args.rules) {
-        Ok(files) => files,
-        Err(error) => {
-            output::fail(&err_style, &Message(error.message));
-            return Exit::Failed;
-        }
-    };
-    let Some(rules) = load_rules(&files, &LoadOptions::default(), &err_style) else {
+    let Ok(setup) = setup::load(&args.source, &err_style) else {
         return Exit::Failed;
     };
-    let rules = match select(rules, &args.select, &args.ignore) {
+    let rules = match select(setup.rules, &args.select, &args.ignore) {
         Ok(rules) => rules,
         Err(message) => {
             output::fail(&err_style, &Message(message));
             return Exit::Failed;
         }
     };
+    let fail_on = args
+        .fail_on
+        .or_else(|| setup.config.fail_on.as_deref().and_then(FailOn::parse))
+        .unwrap_or(FailOn::Error);
     let bytes = match sources::snapshot(&args.snapshot) {
         Ok(bytes) => bytes,
         Err(error) => {
@@ -128,7 +88,7 @@ pub fn run(args: &CheckArgs, global: &Global) -> Exit {
             output::print(&text);
         }
     }
-    let threshold = match args.fail_on {
+    let threshold = match fail_on {
         FailOn::Error => Some(Severity::Error),
         FailOn::Warning => Some(Severity::Warning),
         FailOn::Info => Some(Severity::Info),

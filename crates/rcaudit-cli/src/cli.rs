@@ -10,6 +10,12 @@ Exit codes:
   1  findings at or above --fail-on
   2  the run failed: bad arguments, an unreadable or invalid snapshot, invalid rules";
 
+const TEST_EXIT_CODES: &str = "\
+Exit codes:
+  0  every case passed
+  1  a case failed
+  2  the rules or cases could not be loaded";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "rcaudit",
@@ -29,8 +35,13 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct Global {
-    /// When to use colour: auto (a terminal, and `NO_COLOR` unset), always, never.
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = ColorChoice::Auto,
+        help = "When to use colour: auto (a terminal, and NO_COLOR unset), always, never"
+    )]
     pub color: ColorChoice,
 }
 
@@ -46,6 +57,30 @@ pub enum Command {
     /// Check a saved snapshot against the built-in rules (and your own).
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
+    /// List the rules: id, severity, title.
+    Rules(RulesArgs),
+    /// Show a rule's documentation (or a domain function's).
+    Explain(ExplainArgs),
+    /// Run the cases of the built-in rules, or of your rules and case files.
+    #[command(after_help = TEST_EXIT_CODES)]
+    Test(TestArgs),
+}
+
+/// Where rules come from.
+#[derive(Debug, Args)]
+pub struct RuleSource {
+    /// More rules: a YAML rule file, or a folder of them (searched
+    /// recursively). Repeat to add several.
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+
+    /// Leave out the built-in rules (use only --rules and the config's).
+    #[arg(long)]
+    pub no_builtin: bool,
+
+    /// The config file (default: rcaudit.yaml in the current folder, if any).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -53,14 +88,8 @@ pub struct CheckArgs {
     /// The snapshot to check (a JSON file written by `rcaudit fetch`).
     pub snapshot: PathBuf,
 
-    /// More rules: a YAML rule file, or a folder of them (searched
-    /// recursively). Repeat to add several.
-    #[arg(long = "rules", value_name = "PATH")]
-    pub rules: Vec<PathBuf>,
-
-    /// Leave out the built-in rules (use only --rules).
-    #[arg(long)]
-    pub no_builtin: bool,
+    #[command(flatten)]
+    pub source: RuleSource,
 
     /// Run only these rules (ids, comma-separated or repeated).
     #[arg(long, value_name = "IDS", value_delimiter = ',')]
@@ -74,9 +103,40 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 
-    /// Exit with 1 when a finding is at least this severe.
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    pub fail_on: FailOn,
+    /// Exit with 1 when a finding is at least this severe [default: error,
+    /// or the config's failOn].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    #[command(flatten)]
+    pub source: RuleSource,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A rule id (RC-PN-003) or a domain function name (normalize).
+    pub name: String,
+
+    #[command(flatten)]
+    pub source: RuleSource,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Rule files (their `cases:`), case files, or folders of them. Without
+    /// a path, the built-in rules' cases run.
+    pub paths: Vec<PathBuf>,
+
+    /// Leave out the built-in rules (your rules must not need their facts).
+    #[arg(long)]
+    pub no_builtin: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -88,10 +148,22 @@ pub enum Format {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
     Error,
     Warning,
     Info,
     /// Never fail on findings (exit 0 unless the run fails).
     Never,
+}
+
+impl FailOn {
+    pub fn parse(text: &str) -> Option<FailOn> {
+        <FailOn as ValueEnum>::from_str(text, false).ok()
+    }
 }

@@ -4,7 +4,10 @@
 mod check;
 mod cli;
 mod output;
+mod rules_cmd;
+mod setup;
 mod sources;
+mod test_cmd;
 
 use std::process::ExitCode;
 
@@ -32,6 +35,9 @@ fn main() -> ExitCode {
     };
     let exit = match cli.command {
         cli::Command::Check(args) => check::run(&args, &cli.global),
+        cli::Command::Rules(args) => rules_cmd::list(&args, &cli.global),
+        cli::Command::Explain(args) => rules_cmd::explain(&args, &cli.global),
+        cli::Command::Test(args) => test_cmd::run(&args, &cli.global),
     };
     ExitCode::from(exit as u8)
 }

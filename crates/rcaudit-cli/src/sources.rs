@@ -28,17 +28,18 @@ pub fn snapshot(path: &Path) -> Result<Vec<u8>, ReadError> {
             message: format!("cannot read snapshot {}: it is a folder", path.display()),
         });
     }
-    std::fs::read(path).map_err(|e| describe(path, "snapshot", e.as_ref_error()))
+    std::fs::read(path).map_err(|e| describe(path, "snapshot", &e))
 }
 
-trait AsRefError {
-    fn as_ref_error(&self) -> &std::io::Error;
-}
-
-impl AsRefError for std::io::Error {
-    fn as_ref_error(&self) -> &std::io::Error {
-        self
-    }
+/// Reads a UTF-8 text file (a config).
+pub fn text(path: &Path, what: &str) -> Result<String, ReadError> {
+    let bytes = std::fs::read(path).map_err(|e| describe(path, what, &e))?;
+    String::from_utf8(bytes).map_err(|_| ReadError {
+        message: format!(
+            "cannot read {what} {}: it is not UTF-8 text",
+            path.display()
+        ),
+    })
 }
 
 /// Reads rule files from a file or a folder (recursively, `*.yaml` and

@@ -295,7 +295,7 @@ fn bad_rules_are_a_clear_error() {
         (dir.path().to_path_buf(), "cannot read"),
         (
             repo("tests/fixtures/rules-invalid/problems.yaml"),
-            "the rules have",
+            "the rules: 13 errors",
         ),
     ];
     for (path, expected) in &cases {
@@ -342,4 +342,182 @@ fn help_documents_exit_codes() {
     ] {
         assert!(help.contains(text), "{text} in:\n{help}");
     }
+}
+
+/// Runs the binary in `dir`.
+#[expect(
+    clippy::expect_used,
+    reason = "a test helper fails the test by panicking"
+)]
+fn rcaudit_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rcaudit"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn rules_lists_every_rule() {
+    let human = rcaudit(&["rules"]);
+    assert_eq!(human.status.code(), Some(0));
+    let text = stdout(&human);
+    assert!(
+        text.contains("RC-PN-003  error    The additional company number"),
+        "{text}"
+    );
+    assert!(text.contains("29 rules, 29 enabled"), "{text}");
+    let listed = json(&rcaudit(&["rules", "--format", "json"]));
+    let rules = listed.as_array().expect("a list");
+    assert_eq!(rules.len(), 29);
+    assert_eq!(rules[0]["id"], "RC-EX-001");
+    assert_eq!(rules[0]["targets"], serde_json::json!(["extensions"]));
+}
+
+#[test]
+fn explain_prints_a_rules_documentation() {
+    let output = rcaudit(&["explain", "RC-PN-003"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    for section in [
+        "What it checks",
+        "Why it matters",
+        "How to fix it",
+        "References",
+        "Requires: phoneNumbers",
+    ] {
+        assert!(text.contains(section), "{section} in:\n{text}");
+    }
+    let function = stdout(&rcaudit(&["explain", "isE164"]));
+    assert!(
+        function.contains("isE164(number: string) -> bool"),
+        "{function}"
+    );
+    let unknown = rcaudit(&["explain", "RC-PN-03"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("did you mean RC-PN-003?"),
+        "{}",
+        stderr(&unknown)
+    );
+}
+
+#[test]
+fn test_runs_the_builtin_cases_and_shows_diffs() {
+    let builtin = rcaudit(&["test"]);
+    assert_eq!(builtin.status.code(), Some(0), "{}", stdout(&builtin));
+    assert!(
+        stdout(&builtin).contains(" passed, 0 failed"),
+        "{}",
+        stdout(&builtin)
+    );
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("mine.yaml"),
+        "rules:\n  - id: MINE-001\n    severity: warning\n    title: No User extensions\n    target: extensions\n    assert: item.type != 'User'\n    message: '{{ item.extensionNumber }} is a User'\n    at: type\n    cases:\n      - name: a User is found\n        snapshot: {extensions: [{id: 1, extensionNumber: '101', type: User}]}\n        findings: [/extensions/0/type]\n      - name: a wrong expectation\n        snapshot: {extensions: [{id: 1, extensionNumber: '101', type: User}]}\n        findings: []\n",
+    )
+    .expect("write");
+    let output = rcaudit(&["test", dir.path().to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let text = stdout(&output);
+    assert!(text.contains("ok    MINE-001: a User is found"), "{text}");
+    assert!(
+        text.contains("FAIL  MINE-001: a wrong expectation"),
+        "{text}"
+    );
+    assert!(
+        text.contains("+ finding MINE-001 at /extensions/0/type"),
+        "{text}"
+    );
+    assert!(text.contains("2 cases: 1 passed, 1 failed"), "{text}");
+
+    let missing = rcaudit(&["test", "no/such/folder"]);
+    assert_eq!(missing.status.code(), Some(2));
+}
+
+#[test]
+fn config_in_the_current_folder_is_used() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(
+        repo("tests/fixtures/small.snapshot.json"),
+        dir.path().join("s.json"),
+    )
+    .expect("copy");
+    let report = |dir: &Path| json(&rcaudit_in(dir, &["check", "s.json", "--format", "json"]));
+    let before = report(dir.path());
+    let ids = |r: &serde_json::Value| -> Vec<String> {
+        r["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| f["ruleId"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert!(ids(&before).contains(&"RC-PN-003".to_owned()));
+    assert!(ids(&before).contains(&"RC-EX-001".to_owned()));
+
+    std::fs::write(
+        dir.path().join("rcaudit.yaml"),
+        "disable: [RC-PN-003]\nseverity: {RC-EX-001: info}\nfailOn: warning\nparams: {plans: {nonUbp: [Core]}}\n",
+    )
+    .expect("write");
+    let output = rcaudit_in(dir.path(), &["check", "s.json", "--format", "json"]);
+    let after = json(&output);
+    assert!(!ids(&after).contains(&"RC-PN-003".to_owned()), "disabled");
+    // "RingEX Core" is now non-UBP: RC-EX-001 is silent, RC-EX-002 speaks.
+    assert!(
+        !ids(&after).contains(&"RC-EX-001".to_owned()),
+        "params override"
+    );
+    assert!(
+        ids(&after).contains(&"RC-EX-002".to_owned()),
+        "params override"
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "failOn: warning from the config"
+    );
+    let flag = rcaudit_in(dir.path(), &["check", "s.json", "--fail-on", "never"]);
+    assert_eq!(flag.status.code(), Some(0), "the flag wins over the config");
+}
+
+#[test]
+fn a_bad_config_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("custom.yaml");
+    std::fs::write(
+        &config,
+        "disabled: [RC-PN-003]\nseverity: {RC-PN-999: error}\n",
+    )
+    .expect("write");
+    let output = rcaudit(&[
+        "check",
+        "tests/fixtures/small.snapshot.json",
+        "--config",
+        config.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.contains("unknown key `disabled` in the config"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `disable`?"), "{err}");
+    assert!(err.contains("custom.yaml:1:1"), "{err}");
+
+    std::fs::write(&config, "severity: {RC-PN-999: error}\npacks: [corr]\n").expect("write");
+    let output = rcaudit(&[
+        "check",
+        "tests/fixtures/small.snapshot.json",
+        "--config",
+        config.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("no rule has the id `RC-PN-999`"), "{err}");
+    assert!(err.contains("no built-in pack is named `corr`"), "{err}");
 }

@@ -14,6 +14,7 @@
 
 pub mod builtin;
 pub mod cases;
+pub mod config;
 pub mod datamodel;
 pub mod eval;
 pub mod expr;
@@ -21,6 +22,7 @@ pub mod functions;
 pub mod load;
 pub mod problem;
 pub mod rule;
+pub mod schemas;
 pub mod template;
 pub mod yaml;
 

@@ -40,10 +40,10 @@ pub struct LoadOptions {
 }
 
 /// Top-level keys of a rule file.
-const FILE_KEYS: &[&str] = &["rules", "facts", "params"];
+pub const FILE_KEYS: &[&str] = &["rules", "facts", "params"];
 
 /// Keys of a rule.
-const RULE_KEYS: &[&str] = &[
+pub const RULE_KEYS: &[&str] = &[
     "id",
     "name",
     "severity",
@@ -63,7 +63,7 @@ const RULE_KEYS: &[&str] = &[
     "cases",
 ];
 
-const REQUIRED_RULE_KEYS: &[&str] = &["id", "severity", "title", "target", "assert", "message"];
+pub const REQUIRED_RULE_KEYS: &[&str] = &["id", "severity", "title", "target", "assert", "message"];
 
 /// Variables every expression may read.
 pub const GLOBAL_VARIABLES: &[&str] = &[
@@ -463,26 +463,8 @@ impl Loader<'_> {
                 rules.push(rule);
             }
         }
-        // Overrides naming no rule are mistakes worth stopping for.
-        for id in options.disabled.iter().chain(options.severities.keys()) {
-            if !rules.iter().any(|r: &Rule| &r.id == id) {
-                let src = SourceText::new("<options>", id.clone());
-                self.problems.push(
-                    Problem::error(
-                        "rcaudit::rules::unknown-rule",
-                        &src,
-                        SourceSpan::new(0.into(), id.len()),
-                        format!("no rule has the id `{id}`"),
-                    )
-                    .help(
-                        match suggest(id, rules.iter().map(|r| r.id.as_str())) {
-                            Some(s) => format!("did you mean `{s}`?"),
-                            None => "`rcaudit rules` lists the rule ids".to_owned(),
-                        },
-                    ),
-                );
-            }
-        }
+        // Overrides that name no rule are reported by whoever holds their
+        // spans (the config, or the command line).
         for rule in &mut rules {
             if options.disabled.contains(&rule.id) {
                 rule.enabled = false;

@@ -121,11 +121,7 @@ impl fmt::Display for LoadErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let errors = self.errors().count();
         let warnings = self.problems.len() - errors;
-        write!(
-            f,
-            "the rules have {errors} error{}",
-            if errors == 1 { "" } else { "s" }
-        )?;
+        write!(f, "{errors} error{}", if errors == 1 { "" } else { "s" })?;
         if warnings > 0 {
             write!(
                 f,

@@ -50,3 +50,119 @@ fn builtin_rule_cases_pass() {
         failures.join("\n")
     );
 }
+
+/// The built-in catalogue (CATALOGUE.md, version 1): id, name, severity.
+/// Ids are stable: a rule is never renamed or reused.
+const CATALOGUE: &[(&str, &str, &str)] = &[
+    ("RC-PN-001", "main-number-exactly-one", "error"),
+    ("RC-PN-002", "additional-number-at-most-one", "error"),
+    (
+        "RC-PN-003",
+        "additional-number-opposite-payment-type",
+        "error",
+    ),
+    ("RC-PN-004", "additional-number-requires-main", "error"),
+    ("RC-PN-005", "main-number-matches-account", "warning"),
+    ("RC-PN-006", "fax-only-number-no-sms", "error"),
+    ("RC-PN-007", "direct-number-mapped", "warning"),
+    ("RC-PN-008", "phone-number-unique", "error"),
+    ("RC-PN-009", "forwarded-number-external", "warning"),
+    ("RC-PN-010", "phone-number-e164", "warning"),
+    ("RC-PN-011", "company-fax-number-fax-capable", "warning"),
+    ("RC-EX-001", "ubp-forbids-user-type", "error"),
+    ("RC-EX-002", "non-ubp-forbids-ubp-user-types", "error"),
+    ("RC-EX-003", "non-ubp-documented-types", "info"),
+    ("RC-EX-004", "mixed-user-generations", "error"),
+    ("RC-EX-005", "system-extension-present", "warning"),
+    ("RC-EX-006", "extension-number-unique", "error"),
+    ("RC-EX-007", "extension-id-unique", "error"),
+    ("RC-EX-008", "extension-type-known", "warning"),
+    ("RC-EX-009", "operator-extension-exists", "warning"),
+    ("RC-FW-001", "forwarding-numbers-at-most-ten", "error"),
+    ("RC-FW-002", "flip-number-unique", "error"),
+    ("RC-FW-003", "forwarding-number-e164", "error"),
+    ("RC-FW-004", "forwarding-number-duplicate", "warning"),
+    ("RC-FW-005", "predefined-label-once", "warning"),
+    ("RC-FW-006", "forwarding-features-known", "warning"),
+    ("RC-SN-001", "snapshot-complete", "warning"),
+    ("RC-SN-002", "audit-token-least-privilege", "warning"),
+    ("RC-SN-003", "snapshot-single-account", "error"),
+];
+
+#[expect(clippy::panic, reason = "a test helper fails the test by panicking")]
+fn builtin_rules() -> rcaudit_rules::RuleSet {
+    load(&builtin::files(), &LoadOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .0
+}
+
+#[test]
+fn builtin_rules_are_the_catalogue() {
+    let rules = builtin_rules();
+    let mut ids: Vec<&str> = rules.rules.iter().map(|r| r.id.as_str()).collect();
+    let count = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "ids are unique");
+    let actual: Vec<(&str, &str, &str)> = rules
+        .rules
+        .iter()
+        .map(|r| (r.id.as_str(), r.name.as_str(), r.severity.as_str()))
+        .collect();
+    let mut expected = CATALOGUE.to_vec();
+    expected.sort_unstable();
+    let mut actual_sorted = actual.clone();
+    actual_sorted.sort_unstable();
+    assert_eq!(actual_sorted, expected);
+}
+
+#[test]
+fn every_builtin_rule_is_documented() {
+    for rule in &builtin_rules().rules {
+        let docs = &rule.docs;
+        assert!(docs.description.len() > 40, "{}: what it checks", rule.id);
+        assert!(
+            docs.why.as_deref().is_some_and(|w| w.len() > 40),
+            "{}: why it matters",
+            rule.id
+        );
+        assert!(
+            docs.fix.as_deref().is_some_and(|f| f.len() > 20),
+            "{}: how to fix it",
+            rule.id
+        );
+        assert!(
+            docs.references.iter().any(|r| r.starts_with("https://")),
+            "{}: a reference",
+            rule.id
+        );
+        assert!(
+            rule.name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+            "{}: kebab-case name",
+            rule.id
+        );
+    }
+}
+
+#[test]
+fn every_builtin_rule_has_failing_and_passing_cases() {
+    let files = builtin::files();
+    let cases = cases::rule_cases(&files).unwrap_or_else(|e| panic!("{e:?}"));
+    for (id, _, _) in CATALOGUE {
+        let mine: Vec<_> = cases
+            .iter()
+            .filter(|c| c.rule.as_deref() == Some(*id))
+            .collect();
+        let failing = mine
+            .iter()
+            .any(|c| c.expect.findings.as_ref().is_some_and(|f| !f.is_empty()));
+        let passing = mine.iter().any(|c| {
+            c.expect.findings.as_ref().is_some_and(Vec::is_empty)
+                && c.expect.not_evaluated.as_ref().is_some_and(Vec::is_empty)
+        });
+        assert!(failing, "{id} has a case with findings");
+        assert!(passing, "{id} has a case without findings (and evaluated)");
+    }
+}

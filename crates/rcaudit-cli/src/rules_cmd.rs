@@ -1,0 +1,199 @@
+//! `rcaudit rules` and `rcaudit explain`.
+
+use std::fmt::Write as _;
+
+use rcaudit_rules::functions::FUNCTIONS;
+use rcaudit_rules::{Requirement, Rule};
+use serde::Serialize;
+
+use crate::Exit;
+use crate::cli::{ExplainArgs, Global, ListFormat, RulesArgs};
+use crate::output::{self, Message, Style};
+use crate::setup;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RuleEntry<'a> {
+    id: &'a str,
+    name: &'a str,
+    severity: &'static str,
+    title: &'a str,
+    pack: &'a str,
+    enabled: bool,
+    targets: Vec<&'static str>,
+    requires: Vec<String>,
+    description: &'a str,
+}
+
+pub fn list(args: &RulesArgs, global: &Global) -> Exit {
+    let style = Style::stderr(global.color);
+    let Ok(setup) = setup::load(&args.source, &style) else {
+        return Exit::Failed;
+    };
+    let rules = &setup.rules.rules;
+    match args.format {
+        ListFormat::Json => {
+            let entries: Vec<RuleEntry<'_>> = rules
+                .iter()
+                .map(|r| RuleEntry {
+                    id: &r.id,
+                    name: &r.name,
+                    severity: r.severity.as_str(),
+                    title: &r.title,
+                    pack: &r.pack,
+                    enabled: r.enabled,
+                    targets: r.targets.iter().map(|t| t.as_str()).collect(),
+                    requires: r.requires.iter().map(ToString::to_string).collect(),
+                    description: &r.docs.description,
+                })
+                .collect();
+            let mut text = serde_json::to_string_pretty(&entries).unwrap_or_default();
+            text.push('\n');
+            output::print(&text);
+        }
+        ListFormat::Human => {
+            let width = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
+            let mut text = String::new();
+            for rule in rules {
+                let off = if rule.enabled { "" } else { " (disabled)" };
+                let _ = writeln!(
+                    text,
+                    "{:<width$}  {:<7}  {}{off}",
+                    rule.id,
+                    rule.severity.as_str(),
+                    rule.title
+                );
+            }
+            let enabled = rules.iter().filter(|r| r.enabled).count();
+            let _ = writeln!(
+                text,
+                "\n{} rules, {enabled} enabled. `rcaudit explain ID` shows one.",
+                rules.len()
+            );
+            output::print(&text);
+        }
+    }
+    Exit::Clean
+}
+
+/// Wraps prose to `width` columns, indented.
+fn wrap(text: &str, indent: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && indent.len() + line.len() + 1 + word.len() > width {
+            let _ = writeln!(out, "{indent}{line}");
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        let _ = writeln!(out, "{indent}{line}");
+    }
+    out
+}
+
+/// A rule's documentation as text.
+pub fn explain_rule(rule: &Rule) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}  {}  ({}, pack {})",
+        rule.id, rule.name, rule.severity, rule.pack
+    );
+    let _ = writeln!(out, "{}\n", rule.title);
+    let section = |out: &mut String, heading: &str, body: &str| {
+        if !body.is_empty() {
+            let _ = writeln!(out, "{heading}");
+            out.push_str(&wrap(body, "  ", 80));
+            out.push('\n');
+        }
+    };
+    section(&mut out, "What it checks", &rule.docs.description);
+    section(
+        &mut out,
+        "Why it matters",
+        rule.docs.why.as_deref().unwrap_or_default(),
+    );
+    section(
+        &mut out,
+        "How to fix it",
+        rule.docs.fix.as_deref().unwrap_or_default(),
+    );
+    if !rule.docs.references.is_empty() {
+        let _ = writeln!(out, "References");
+        for reference in &rule.docs.references {
+            let _ = writeln!(out, "  {reference}");
+        }
+        out.push('\n');
+    }
+    let targets: Vec<&str> = rule.targets.iter().map(|t| t.as_str()).collect();
+    let requires: Vec<String> = rule
+        .requires
+        .iter()
+        .map(|r| match r {
+            Requirement::Admin => "admin (an administrator's snapshot)".to_owned(),
+            Requirement::PlanClass => "planClass (a known plan class)".to_owned(),
+            other => other.to_string(),
+        })
+        .collect();
+    let _ = writeln!(out, "Checks:   {}", targets.join(", "));
+    if !requires.is_empty() {
+        let _ = writeln!(
+            out,
+            "Requires: {} (else: not evaluated)",
+            requires.join(", ")
+        );
+    }
+    if let Some(when) = &rule.when {
+        let _ = writeln!(out, "When:     {}", when.source.trim());
+    }
+    let _ = writeln!(out, "Assert:   {}", rule.assert.source.trim());
+    let at = rule.origin.src.line_col(rule.origin.span.offset());
+    let _ = writeln!(out, "Defined:  {}:{}", rule.origin.src.name(), at.line);
+    out
+}
+
+pub fn explain(args: &ExplainArgs, global: &Global) -> Exit {
+    let style = Style::stderr(global.color);
+    if let Some(function) = FUNCTIONS.iter().find(|f| f.name == args.name) {
+        let mut out = format!("{}\n\n", function.signature);
+        out.push_str(&wrap(function.doc, "  ", 80));
+        out.push_str("\nExamples\n");
+        for (expr, result) in function.examples {
+            let _ = writeln!(out, "  {expr}  ==  {result}");
+        }
+        output::print(&out);
+        return Exit::Clean;
+    }
+    let Ok(setup) = setup::load(&args.source, &style) else {
+        return Exit::Failed;
+    };
+    match setup.rules.rule(&args.name) {
+        Some(rule) => {
+            output::print(&explain_rule(rule));
+            Exit::Clean
+        }
+        None => {
+            let names = setup
+                .rules
+                .rules
+                .iter()
+                .map(|r| r.id.as_str())
+                .chain(FUNCTIONS.iter().map(|f| f.name));
+            let hint = rcaudit_rules::load::suggest(&args.name, names)
+                .map_or_else(String::new, |s| format!(" (did you mean {s}?)"));
+            output::fail(
+                &style,
+                &Message(format!(
+                    "no rule or function is named `{}`{hint}; `rcaudit rules` lists the rules",
+                    args.name
+                )),
+            );
+            Exit::Failed
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! Where a run's rules come from: the config file, the built-in packs,
+//! `--rules` paths. Reads the files and loads the rules, reporting problems.
+
+use std::path::{Path, PathBuf};
+
+use rcaudit_rules::config::{self, Config};
+use rcaudit_rules::{RuleSet, builtin};
+
+use crate::cli::RuleSource;
+use crate::output::{self, Message, Style};
+use crate::sources;
+
+/// The config file name looked for in the current folder.
+pub const CONFIG_FILE: &str = "rcaudit.yaml";
+
+/// A loaded rule set and the config it came with.
+pub struct Setup {
+    pub rules: RuleSet,
+    pub config: Config,
+}
+
+/// Reads and checks the config: `--config`, else `rcaudit.yaml` if present.
+pub fn config(path: Option<&Path>, style: &Style) -> Result<(Config, Option<PathBuf>), ()> {
+    let path = match path {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let default = PathBuf::from(CONFIG_FILE);
+            if !default.exists() {
+                return Ok((Config::default(), None));
+            }
+            default
+        }
+    };
+    let text = match sources::text(&path, "config") {
+        Ok(text) => text,
+        Err(error) => {
+            output::fail(style, &Message(error.message));
+            return Err(());
+        }
+    };
+    match config::parse(&path.display().to_string(), &text) {
+        Ok(config) => Ok((config, Some(path))),
+        Err(errors) => {
+            report(&errors, style, "the config");
+            Err(())
+        }
+    }
+}
+
+fn report(errors: &rcaudit_rules::LoadErrors, style: &Style, what: &str) {
+    for problem in &errors.problems {
+        output::eprint(&style.render(problem));
+        output::eprint("\n");
+    }
+    output::eprint(&format!("rcaudit: {what}: {errors}; nothing was checked\n"));
+}
+
+/// Loads the rules a run uses.
+pub fn load(source: &RuleSource, style: &Style) -> Result<Setup, ()> {
+    let (config, config_path) = config(source.config.as_deref(), style)?;
+    let mut files = Vec::new();
+    if !source.no_builtin {
+        let wanted: Option<Vec<&str>> = config
+            .packs
+            .as_ref()
+            .map(|packs| packs.iter().map(|(p, _)| p.as_str()).collect());
+        files.extend(
+            builtin::files()
+                .into_iter()
+                .filter(|f| wanted.as_ref().is_none_or(|w| w.contains(&f.pack.as_str()))),
+        );
+    }
+    // Paths in the config are relative to the config file.
+    let base = config_path
+        .as_deref()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let paths = config
+        .rules
+        .iter()
+        .map(|(p, _)| base.join(p))
+        .chain(source.rules.iter().cloned());
+    for path in paths {
+        match sources::rule_files(&path) {
+            Ok(more) => files.extend(more),
+            Err(error) => {
+                output::fail(style, &Message(error.message));
+                return Err(());
+            }
+        }
+    }
+    let rules = match rcaudit_rules::load(&files, &config.load_options()) {
+        Ok((rules, warnings)) => {
+            for warning in &warnings {
+                output::eprint(&style.render(warning));
+                output::eprint("\n");
+            }
+            rules
+        }
+        Err(errors) => {
+            report(&errors, style, "the rules");
+            return Err(());
+        }
+    };
+    let problems = config.check_names(&rules, &builtin::packs());
+    if !problems.is_empty() {
+        report(&rcaudit_rules::LoadErrors { problems }, style, "the config");
+        return Err(());
+    }
+    Ok(Setup { rules, config })
+}

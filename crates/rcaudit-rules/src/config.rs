@@ -1,0 +1,281 @@
+//! `rcaudit.yaml`: which rules run and how, checked like a rule file (every
+//! problem at once, with spans).
+//!
+//! ```yaml
+//! packs: [core]                 # built-in packs to use (default: all)
+//! rules: [./acme-rules]         # more rule files or folders, relative to this file
+//! disable: [RC-SN-002]          # rules to turn off
+//! severity: {RC-PN-007: error}  # severity overrides
+//! params:                       # parameter overrides (merged key by key)
+//!   plans: {ubp: ["RingEX Core"]}
+//! failOn: warning               # default for --fail-on
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use miette::SourceSpan;
+use rcaudit_model::SourceText;
+
+use crate::load::{LoadOptions, suggest};
+use crate::problem::{LoadErrors, Problem};
+use crate::rule::{RuleSet, Severity};
+use crate::yaml::{self, Yaml, YamlValue};
+
+/// The keys of a config file.
+pub const CONFIG_KEYS: &[&str] = &["packs", "rules", "disable", "severity", "params", "failOn"];
+
+/// Values of `failOn`.
+pub const FAIL_ON: &[&str] = &["error", "warning", "info", "never"];
+
+/// A checked config file.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub src: Option<SourceText>,
+    /// Built-in packs to use; `None` means all.
+    pub packs: Option<Vec<(String, SourceSpan)>>,
+    /// More rule paths, as written (relative to the config file).
+    pub rules: Vec<(String, SourceSpan)>,
+    pub disable: Vec<(String, SourceSpan)>,
+    pub severity: Vec<(String, SourceSpan, Severity)>,
+    pub params: Option<serde_json::Value>,
+    /// `error`, `warning`, `info` or `never`.
+    pub fail_on: Option<String>,
+}
+
+fn problem(src: &SourceText, span: SourceSpan, message: impl Into<String>) -> Problem {
+    Problem::error("rcaudit::config", src, span, message)
+}
+
+/// Reads a config file.
+pub fn parse(name: &str, text: &str) -> Result<Config, LoadErrors> {
+    let src = SourceText::new(name, text);
+    let doc = yaml::parse(text).map_err(|e| LoadErrors {
+        problems: vec![problem(&src, e.span, format!("{name} is not valid YAML")).label(e.message)],
+    })?;
+    let mut config = Config {
+        src: Some(src.clone()),
+        ..Config::default()
+    };
+    let mut problems = Vec::new();
+    let members = match &doc.value {
+        YamlValue::Map(members) => members.as_slice(),
+        YamlValue::Null => &[],
+        _ => {
+            return Err(LoadErrors {
+                problems: vec![problem(
+                    &src,
+                    doc.span,
+                    format!("a config file is a mapping, not {}", doc.kind()),
+                )],
+            });
+        }
+    };
+    for (key, value) in members {
+        let name = key.as_str().unwrap_or_default();
+        match name {
+            "packs" => config.packs = Some(strings(value, &src, &mut problems, "a pack name")),
+            "rules" => config.rules = strings(value, &src, &mut problems, "a rule file or folder"),
+            "disable" => config.disable = strings(value, &src, &mut problems, "a rule id"),
+            "severity" => config.severity = severities(value, &src, &mut problems),
+            "params" => match value.value {
+                YamlValue::Map(_) => config.params = Some(value.to_json()),
+                YamlValue::Null => {}
+                _ => problems.push(problem(
+                    &src,
+                    value.span,
+                    "`params` is a mapping of parameter names to values",
+                )),
+            },
+            "failOn" => match value.as_str() {
+                Some(v) if FAIL_ON.contains(&v) => config.fail_on = Some(v.to_owned()),
+                _ => problems.push(
+                    problem(
+                        &src,
+                        value.span,
+                        "`failOn` is error, warning, info or never",
+                    )
+                    .label("not a threshold"),
+                ),
+            },
+            _ => {
+                let mut p = problem(
+                    &src,
+                    key.span,
+                    format!("unknown key `{name}` in the config"),
+                )
+                .label("unknown key");
+                p = p.help(match suggest(name, CONFIG_KEYS.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("known keys: {}", CONFIG_KEYS.join(", ")),
+                });
+                problems.push(p);
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(config)
+    } else {
+        Err(LoadErrors { problems })
+    }
+}
+
+fn strings(
+    value: &Yaml,
+    src: &SourceText,
+    problems: &mut Vec<Problem>,
+    what: &str,
+) -> Vec<(String, SourceSpan)> {
+    match &value.value {
+        YamlValue::Seq(items) => items
+            .iter()
+            .filter_map(|item| match item.as_str() {
+                Some(s) => Some((s.to_owned(), item.span)),
+                None => {
+                    problems.push(problem(
+                        src,
+                        item.span,
+                        format!("expected {what} (a string), found {}", item.kind()),
+                    ));
+                    None
+                }
+            })
+            .collect(),
+        YamlValue::String(s) => vec![(s.clone(), value.span)],
+        YamlValue::Null => Vec::new(),
+        _ => {
+            problems.push(problem(
+                src,
+                value.span,
+                format!("expected a list of {what}s, found {}", value.kind()),
+            ));
+            Vec::new()
+        }
+    }
+}
+
+fn severities(
+    value: &Yaml,
+    src: &SourceText,
+    problems: &mut Vec<Problem>,
+) -> Vec<(String, SourceSpan, Severity)> {
+    let Some(members) = value.as_map() else {
+        if !matches!(value.value, YamlValue::Null) {
+            problems.push(problem(
+                src,
+                value.span,
+                "`severity` maps rule ids to error, warning or info",
+            ));
+        }
+        return Vec::new();
+    };
+    members
+        .iter()
+        .filter_map(
+            |(id, level)| match level.as_str().and_then(Severity::parse) {
+                Some(severity) => Some((
+                    id.as_str().unwrap_or_default().to_owned(),
+                    id.span,
+                    severity,
+                )),
+                None => {
+                    problems.push(
+                        problem(src, level.span, "a severity is error, warning or info")
+                            .label("not a severity"),
+                    );
+                    None
+                }
+            },
+        )
+        .collect()
+}
+
+impl Config {
+    /// The load options this config asks for.
+    pub fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            params: self.params.clone(),
+            disabled: self
+                .disable
+                .iter()
+                .map(|(id, _)| id.clone())
+                .collect::<BTreeSet<_>>(),
+            severities: self
+                .severity
+                .iter()
+                .map(|(id, _, s)| (id.clone(), *s))
+                .collect::<BTreeMap<_, _>>(),
+        }
+    }
+
+    /// Problems with names the config uses that the rules do not have: rule
+    /// ids in `disable` and `severity`, packs in `packs`.
+    pub fn check_names(&self, rules: &RuleSet, packs: &[&str]) -> Vec<Problem> {
+        let Some(src) = &self.src else {
+            return Vec::new();
+        };
+        let mut problems = Vec::new();
+        let ids = || rules.rules.iter().map(|r| r.id.as_str());
+        for (id, span) in self
+            .disable
+            .iter()
+            .map(|(id, span)| (id, span))
+            .chain(self.severity.iter().map(|(id, span, _)| (id, span)))
+        {
+            if rules.rule(id).is_none() {
+                let mut p =
+                    problem(src, *span, format!("no rule has the id `{id}`")).label("unknown rule");
+                p = p.help(match suggest(id, ids()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "`rcaudit rules` lists the rule ids".to_owned(),
+                });
+                problems.push(p);
+            }
+        }
+        for (pack, span) in self.packs.iter().flatten() {
+            if !packs.contains(&pack.as_str()) {
+                problems.push(
+                    problem(src, *span, format!("no built-in pack is named `{pack}`"))
+                        .label("unknown pack")
+                        .help(format!("built-in packs: {}", packs.join(", "))),
+                );
+            }
+        }
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_key() {
+        let config = parse(
+            "rcaudit.yaml",
+            "packs: [core]\nrules: [./more]\ndisable: [RC-SN-002]\nseverity: {RC-PN-007: error}\nparams: {maxForwardingNumbers: 12}\nfailOn: warning\n",
+        )
+        .expect("valid");
+        assert_eq!(config.packs.as_ref().map(Vec::len), Some(1));
+        assert_eq!(config.rules[0].0, "./more");
+        let options = config.load_options();
+        assert!(options.disabled.contains("RC-SN-002"));
+        assert_eq!(options.severities.get("RC-PN-007"), Some(&Severity::Error));
+        assert_eq!(
+            options.params,
+            Some(serde_json::json!({"maxForwardingNumbers": 12}))
+        );
+        assert_eq!(config.fail_on.as_deref(), Some("warning"));
+    }
+
+    #[test]
+    fn reports_every_problem() {
+        let errors = parse(
+            "rcaudit.yaml",
+            "pack: [core]\ndisable: RC-1\nseverity: {RC-1: loud}\nfailOn: sometimes\n",
+        )
+        .expect_err("invalid");
+        let messages: Vec<&str> = errors.problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(errors.problems.len(), 3, "{messages:?}");
+        assert!(errors.problems[0].help.as_deref() == Some("did you mean `packs`?"));
+    }
+}
