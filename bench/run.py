@@ -8,7 +8,8 @@ bench/gen_snapshot.py (seed 42, kept between runs), checks that rcaudit finds
 exactly the generator's expected counts for the four headline rules, then
 times, interleaved run by run so drift hits every command alike:
 
-  floor value FILE                     serde_json -> Value, whole process
+  floor value FILE                     serde_json -> Value, whole process (the baseline)
+  floor-mimalloc value FILE            the same with rcaudit's allocator (for context)
   rcaudit check FILE --select <4>      the four headline rules
   rcaudit check FILE                   every built-in rule (the full pack)
 
@@ -47,7 +48,8 @@ def build():
         cwd=ROOT,
         check=True,
     )
-    return TARGET / "release" / "rcaudit", TARGET / "release" / "floor"
+    release = TARGET / "release"
+    return release / "rcaudit", release / "floor", release / "floor-mimalloc"
 
 
 def snapshot(size):
@@ -99,13 +101,14 @@ def measure(command):
 
 def main():
     sizes = [int(s) for s in sys.argv[1:]] or [1000, 10000, 100000]
-    rcaudit, floor = build()
+    rcaudit, floor, floor_mimalloc = build()
     rows = []
     for size in sizes:
         path, expected = snapshot(size)
         counts = check_counts(rcaudit, path, expected)
         commands = {
             "floor value (serde_json -> Value)": [str(floor), "value", str(path)],
+            "floor value, mimalloc": [str(floor_mimalloc), "value", str(path)],
             "rcaudit check, 4 headline rules": [
                 str(rcaudit), "check", str(path), "--format", "json",
                 "--select", ",".join(HEADLINE.values()),

@@ -107,6 +107,10 @@ pub struct CheckArgs {
     /// or the config's failOn].
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
+
+    /// Print how long each phase and each rule took, on stderr.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,11 @@ mod test_cmd;
 
 use std::process::ExitCode;
 
+/// Parsing a snapshot makes millions of small allocations; mimalloc makes
+/// them (and evaluation's) markedly cheaper than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 
 /// Exit codes, as documented in `--help` and the README.

@@ -20,7 +20,17 @@ pub struct Span {
 struct Trie {
     /// Indexes (into the caller's list) of pointers that end here.
     here: Vec<usize>,
+    /// Children by member name.
     children: BTreeMap<String, Trie>,
+    /// Children by array index (tokens that are indexes), so walking an
+    /// array needs no string per element, and stops after the last one.
+    elements: BTreeMap<usize, Trie>,
+}
+
+impl Trie {
+    fn is_leaf(&self) -> bool {
+        self.children.is_empty() && self.elements.is_empty()
+    }
 }
 
 /// Finds the spans of many pointers in one pass. The result has one entry
@@ -32,11 +42,9 @@ pub fn locate<S: AsRef<str>>(text: &str, pointers: &[S]) -> Vec<Option<Span>> {
         let Some(tokens) = crate::pointer::tokens(pointer.as_ref()) else {
             continue;
         };
-        let mut node = &mut root;
-        for token in tokens {
-            node = node.children.entry(token.into_owned()).or_default();
-        }
-        node.here.push(i);
+        // The pointers' path through arrays and objects is only known while
+        // scanning, so an index token is entered both ways.
+        insert(&mut root, &tokens, i);
     }
     let mut scanner = Scanner {
         bytes: text.as_bytes(),
@@ -44,6 +52,150 @@ pub fn locate<S: AsRef<str>>(text: &str, pointers: &[S]) -> Vec<Option<Span>> {
     };
     scanner.skip_ws();
     scanner.value(&root, &mut out, 0);
+    out
+}
+
+fn insert(node: &mut Trie, tokens: &[std::borrow::Cow<'_, str>], i: usize) {
+    match tokens.split_first() {
+        None => node.here.push(i),
+        Some((first, rest)) => {
+            if let Some(index) = crate::pointer::parse_index(first) {
+                insert(node.elements.entry(index).or_default(), rest, i);
+            }
+            insert(
+                node.children.entry(first.clone().into_owned()).or_default(),
+                rest,
+                i,
+            );
+        }
+    }
+}
+
+/// Where the top-level members of a document are, and where each element
+/// of a top-level array starts: enough to start resolving any pointer close
+/// to its value instead of at the start of the text. Built in one scan
+/// (which can run while the rules evaluate).
+#[derive(Debug, Default)]
+pub struct Index {
+    /// `(name, value start, value end, element starts if an array)`; the
+    /// last of a repeated name wins, as in parsing.
+    members: Vec<(String, usize, usize, Option<Vec<usize>>)>,
+}
+
+impl Index {
+    /// Scans `text` (a JSON object; anything else gives an empty index).
+    pub fn build(text: &str) -> Index {
+        let mut scanner = Scanner {
+            bytes: text.as_bytes(),
+            pos: 0,
+        };
+        let mut members = Vec::new();
+        scanner.skip_ws();
+        if scanner.peek() != Some(b'{') {
+            return Index::default();
+        }
+        scanner.pos += 1;
+        loop {
+            scanner.skip_ws();
+            match scanner.peek() {
+                Some(b'"') => {}
+                Some(b',') => {
+                    scanner.pos += 1;
+                    continue;
+                }
+                _ => break,
+            }
+            let key_start = scanner.pos;
+            scanner.skip_string();
+            let key = scanner
+                .bytes
+                .get(key_start..scanner.pos)
+                .and_then(|quoted| serde_json::from_slice::<String>(quoted).ok())
+                .unwrap_or_default();
+            scanner.skip_ws();
+            if scanner.peek() != Some(b':') {
+                break;
+            }
+            scanner.pos += 1;
+            scanner.skip_ws();
+            let start = scanner.pos;
+            let elements = if scanner.peek() == Some(b'[') {
+                Some(scanner.element_starts())
+            } else {
+                scanner.skip_value();
+                None
+            };
+            members.push((key, start, scanner.pos, elements));
+        }
+        Index { members }
+    }
+
+    fn member(&self, name: &str) -> Option<&(String, usize, usize, Option<Vec<usize>>)> {
+        self.members.iter().rev().find(|(key, ..)| key == name)
+    }
+}
+
+/// [`locate`], starting each pointer's search at the nearest place `index`
+/// knows: its top-level array element, or its top-level member.
+pub fn locate_indexed<S: AsRef<str>>(
+    text: &str,
+    index: &Index,
+    pointers: &[S],
+) -> Vec<Option<Span>> {
+    let mut out = vec![None; pointers.len()];
+    // Group the pointers by where their search starts.
+    let mut groups: BTreeMap<usize, Trie> = BTreeMap::new();
+    let mut rest: Vec<usize> = Vec::new();
+    for (i, pointer) in pointers.iter().enumerate() {
+        let Some(tokens) = crate::pointer::tokens(pointer.as_ref()) else {
+            continue;
+        };
+        let Some((first, more)) = tokens.split_first() else {
+            rest.push(i);
+            continue;
+        };
+        let Some((_, begin, end, elements)) = index.member(first) else {
+            rest.push(i);
+            continue;
+        };
+        match (elements, more.split_first()) {
+            // A whole member: the index knows where it ends.
+            (_, None) => {
+                if let Some(cell) = out.get_mut(i) {
+                    *cell = Some(Span {
+                        offset: *begin,
+                        len: end - begin,
+                    });
+                }
+            }
+            (Some(starts), Some((element, deeper))) => {
+                // No such element: the pointer does not resolve.
+                if let Some(&at) = crate::pointer::parse_index(element).and_then(|e| starts.get(e))
+                {
+                    insert(groups.entry(at).or_default(), deeper, i);
+                }
+            }
+            (None, Some(_)) => insert(groups.entry(*begin).or_default(), more, i),
+        }
+    }
+    for (at, trie) in &groups {
+        let mut scanner = Scanner {
+            bytes: text.as_bytes(),
+            pos: *at,
+        };
+        scanner.value(trie, &mut out, 1);
+    }
+    if !rest.is_empty() {
+        let unindexed: Vec<&str> = rest
+            .iter()
+            .map(|&i| pointers.get(i).map_or("", AsRef::as_ref))
+            .collect();
+        for (slot, span) in rest.iter().zip(locate(text, &unindexed)) {
+            if let Some(cell) = out.get_mut(*slot) {
+                *cell = span;
+            }
+        }
+    }
     out
 }
 
@@ -70,7 +222,7 @@ impl Scanner<'_> {
     /// Resolves the value at `pos` for `trie`, leaving `pos` after it.
     fn value(&mut self, trie: &Trie, out: &mut [Option<Span>], depth: usize) {
         let start = self.pos;
-        if trie.children.is_empty() || depth > MAX_DEPTH {
+        if trie.is_leaf() || depth > MAX_DEPTH {
             self.skip_value();
         } else {
             match self.peek() {
@@ -106,14 +258,30 @@ impl Scanner<'_> {
                 }
                 _ => return,
             }
-            let key = self.string();
+            let key_start = self.pos;
+            self.skip_string();
+            let raw = self
+                .bytes
+                .get(key_start + 1..self.pos.saturating_sub(1))
+                .unwrap_or_default();
+            // Keys without escapes (nearly all) are looked up in place.
+            let child = if raw.contains(&b'\\') {
+                self.bytes
+                    .get(key_start..self.pos)
+                    .and_then(|quoted| serde_json::from_slice::<String>(quoted).ok())
+                    .and_then(|key| trie.children.get(&key))
+            } else {
+                std::str::from_utf8(raw)
+                    .ok()
+                    .and_then(|key| trie.children.get(key))
+            };
             self.skip_ws();
             if self.peek() != Some(b':') {
                 return;
             }
             self.pos += 1;
             self.skip_ws();
-            match key.and_then(|k| trie.children.get(&k)) {
+            match child {
                 Some(child) => self.value(child, out, depth + 1),
                 None => self.skip_value(),
             }
@@ -121,9 +289,18 @@ impl Scanner<'_> {
     }
 
     fn array(&mut self, trie: &Trie, out: &mut [Option<Span>], depth: usize) {
+        let Some(&last) = trie.elements.keys().next_back() else {
+            self.skip_value();
+            return;
+        };
         self.pos += 1; // [
         let mut index = 0usize;
         loop {
+            if index > last {
+                // Nothing more is wanted here: skip the rest of the array.
+                self.skip_until_close(b'[', b']', 1);
+                return;
+            }
             self.skip_ws();
             match self.peek() {
                 Some(b']') => {
@@ -138,20 +315,11 @@ impl Scanner<'_> {
                 None => return,
                 _ => {}
             }
-            match trie.children.get(index.to_string().as_str()) {
+            match trie.elements.get(&index) {
                 Some(child) => self.value(child, out, depth + 1),
                 None => self.skip_value(),
             }
         }
-    }
-
-    /// Reads a string at `pos` and returns its unescaped text (`None` when it
-    /// has escapes that do not decode).
-    fn string(&mut self) -> Option<String> {
-        let start = self.pos;
-        self.skip_string();
-        let raw = self.bytes.get(start..self.pos)?;
-        serde_json::from_slice::<String>(raw).ok()
     }
 
     fn skip_string(&mut self) {
@@ -174,39 +342,36 @@ impl Scanner<'_> {
         }
     }
 
+    /// At a `[`: the start of each element, leaving `pos` after the array.
+    fn element_starts(&mut self) -> Vec<usize> {
+        let mut starts = Vec::new();
+        self.pos += 1; // [
+        loop {
+            self.skip_ws();
+            match self.peek() {
+                Some(b']') => {
+                    self.pos += 1;
+                    return starts;
+                }
+                Some(b',') => {
+                    self.pos += 1;
+                }
+                None => return starts,
+                _ => {
+                    starts.push(self.pos);
+                    self.skip_value();
+                }
+            }
+        }
+    }
+
     /// Skips one value of any kind.
     fn skip_value(&mut self) {
         match self.peek() {
             Some(b'"') => self.skip_string(),
             Some(open @ (b'{' | b'[')) => {
-                // Only this bracket pair decides where the container ends (the
-                // other pair is balanced inside it), so a vectorised search
-                // for three bytes skips everything else.
                 let close = if open == b'{' { b'}' } else { b']' };
-                let mut depth = 0usize;
-                loop {
-                    let rest = self.bytes.get(self.pos..).unwrap_or_default();
-                    let Some(i) = memchr::memchr3(b'"', open, close, rest) else {
-                        self.pos = self.bytes.len();
-                        return;
-                    };
-                    self.pos += i;
-                    match self.peek() {
-                        Some(b'"') => {
-                            self.skip_string();
-                            continue;
-                        }
-                        Some(b) if b == open => depth += 1,
-                        _ => {
-                            depth = depth.saturating_sub(1);
-                            if depth == 0 {
-                                self.pos += 1;
-                                return;
-                            }
-                        }
-                    }
-                    self.pos += 1;
-                }
+                self.skip_until_close(open, close, 0);
             }
             _ => {
                 // A number, `true`, `false` or `null`.
@@ -217,6 +382,37 @@ impl Scanner<'_> {
                     self.pos += 1;
                 }
             }
+        }
+    }
+
+    /// Moves past the `close` that ends a container `depth` levels up
+    /// (`0` when `pos` is at its `open`). Only this bracket pair decides
+    /// where the container ends (the other pair is balanced inside it), so
+    /// a vectorised search for three bytes skips everything else.
+    fn skip_until_close(&mut self, open: u8, close: u8, depth: usize) {
+        let mut depth = depth;
+        loop {
+            let rest = self.bytes.get(self.pos..).unwrap_or_default();
+            let Some(i) = memchr::memchr3(b'"', open, close, rest) else {
+                self.pos = self.bytes.len();
+                return;
+            };
+            self.pos += i;
+            match self.peek() {
+                Some(b'"') => {
+                    self.skip_string();
+                    continue;
+                }
+                Some(b) if b == open => depth += 1,
+                _ => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        self.pos += 1;
+                        return;
+                    }
+                }
+            }
+            self.pos += 1;
         }
     }
 }
@@ -269,5 +465,55 @@ mod tests {
         for text in ["{\"a\": [1, 2", "{\"a", "[", "\"abc", "{\"a\": {\"b\": "] {
             let _ = locate(text, &["/a/1", "/a/b", "/0"]);
         }
+    }
+}
+
+#[cfg(test)]
+mod more_tests {
+    use super::*;
+
+    #[test]
+    fn the_index_gives_the_same_spans() {
+        let text = r#"{"x": 1, "list": [{"a": [1, 2]}, {"a": [3, {"b": "c"}]}], "o": {"k": [true]}, "list": [9, {"a": 8}]}"#;
+        let pointers = [
+            "",
+            "/x",
+            "/list",
+            "/list/0",
+            "/list/1/a",
+            "/o/k/0",
+            "/missing",
+            "/list/5",
+            "/o",
+            "/list/1",
+        ];
+        let index = Index::build(text);
+        assert_eq!(
+            locate_indexed(text, &index, &pointers),
+            locate(text, &pointers)
+        );
+        let empty = Index::build("[1, 2]");
+        assert_eq!(
+            locate_indexed("[1, 2]", &empty, &["/0", "/1"]),
+            locate("[1, 2]", &["/0", "/1"])
+        );
+    }
+
+    #[test]
+    fn arrays_stop_after_the_last_wanted_element() {
+        let text = r#"{"a": [{"x": [1, [2, "]"]]}, 5, 6, [7, {"y": "["}]], "b": [0, 1, 2], "c": {"0": "member"}}"#;
+        let spans = locate(text, &["/a/1", "/b/2", "/c/0", "/a/3/1/y"]);
+        let at = |i: usize| {
+            let s = spans[i].expect("resolves");
+            &text[s.offset..s.offset + s.len]
+        };
+        assert_eq!(at(0), "5");
+        assert_eq!(at(1), "2");
+        assert_eq!(
+            at(2),
+            "\"member\"",
+            "an index token can name an object member"
+        );
+        assert_eq!(at(3), "\"[\"");
     }
 }

@@ -31,6 +31,8 @@ struct Inner {
     text: String,
     /// Lines that start before each `BLOCK` boundary, built on first use.
     checkpoints: OnceLock<Vec<u32>>,
+    /// Where top-level members and array elements start, built on demand.
+    elements: OnceLock<crate::locate::Index>,
 }
 
 /// A line and column, both 1-based; the column counts characters.
@@ -47,6 +49,7 @@ impl SourceText {
                 name: name.into(),
                 text: text.into(),
                 checkpoints: OnceLock::new(),
+                elements: OnceLock::new(),
             }),
         }
     }
@@ -57,6 +60,30 @@ impl SourceText {
 
     pub fn text(&self) -> &str {
         &self.inner.text
+    }
+
+    /// Builds the line index now (it is otherwise built on first use), e.g.
+    /// on a thread that would otherwise wait.
+    pub fn index_lines(&self) {
+        let _ = self.checkpoints();
+    }
+
+    /// Builds the element index [`SourceText::locate`] uses (otherwise it
+    /// scans from the start), e.g. on a thread that would otherwise wait.
+    pub fn index_elements(&self) {
+        let _ = self
+            .inner
+            .elements
+            .get_or_init(|| crate::locate::Index::build(&self.inner.text));
+    }
+
+    /// The spans of JSON pointers in this text (see [`crate::locate`]); uses
+    /// the element index when it has been built.
+    pub fn locate<S: AsRef<str>>(&self, pointers: &[S]) -> Vec<Option<crate::locate::Span>> {
+        match self.inner.elements.get() {
+            Some(index) => crate::locate::locate_indexed(&self.inner.text, index, pointers),
+            None => crate::locate::locate(&self.inner.text, pointers),
+        }
     }
 
     fn checkpoints(&self) -> &[u32] {

@@ -2,9 +2,10 @@
 //! formats they are written in.
 //!
 //! The key decision is that **locations are resolved once, here**, for all
-//! findings together: the rule engine works on JSON pointers, and one pass
-//! over the snapshot text (`rcaudit_model::locate`) turns every finding's
-//! pointer into a byte span, line and column. Every format then reads the
+//! findings together: the rule engine works on JSON pointers, and
+//! `SourceText::locate` turns every finding's pointer into a byte span, line
+//! and column (one pass over the text, or a short one from each finding's
+//! record when the element index has been built). Every format then reads the
 //! same [`Report`]. Formats are pure functions from a report to text; the CLI
 //! decides where the text goes.
 //!
@@ -14,7 +15,7 @@
 pub mod human;
 pub mod json;
 
-use rcaudit_model::{Snapshot, SourceText, locate};
+use rcaudit_model::{Snapshot, SourceText};
 use rcaudit_rules::{Finding, NotEvaluated, Outcome, RuleError, RuleSet, Severity};
 
 /// A finding with its place in the snapshot text.
@@ -63,7 +64,7 @@ impl Report {
             .iter()
             .map(|f| f.pointer.as_str())
             .collect();
-        let spans = locate(source.text(), &pointers);
+        let spans = source.locate(&pointers);
         let order: std::collections::HashMap<&str, usize> = rules
             .rules
             .iter()

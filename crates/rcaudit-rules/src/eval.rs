@@ -5,7 +5,7 @@
 //! [`NotEvaluated`] with the reason; an expression that fails on an item is a
 //! [`RuleError`]. None of these stop the other rules.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -68,6 +68,8 @@ pub struct Outcome {
     pub rule_errors: Vec<RuleError>,
     /// Rules that ran (enabled, requirements met).
     pub rules_run: usize,
+    /// Time spent per rule, and on facts (`facts`), in evaluation order.
+    pub timings: Vec<(String, std::time::Duration)>,
 }
 
 /// The snapshot's top-level values, bound as variables.
@@ -76,16 +78,29 @@ struct Data {
     account: Option<Node>,
     extensions: Option<Node>,
     phone_numbers: Option<Node>,
+    /// `errors` entries by their `pointer`.
+    errors: HashMap<String, Node>,
 }
 
 impl Data {
     fn new(root: &Node) -> Data {
         let present = |key: &str| root.get(key).filter(|n| !n.is_null()).cloned();
+        let errors = root
+            .get("errors")
+            .and_then(Node::as_array)
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter_map(|e| Some((e.get("pointer")?.as_str()?.to_owned(), e.clone())))
+                    .collect()
+            })
+            .unwrap_or_default();
         Data {
             account: present("account"),
             extensions: present("extensions"),
             phone_numbers: present("phoneNumbers"),
             root: root.clone(),
+            errors,
         }
     }
 
@@ -132,11 +147,7 @@ impl Data {
     }
 
     fn errors_entry(&self, pointer: &str) -> Option<&Node> {
-        self.root
-            .get("errors")?
-            .as_array()?
-            .iter()
-            .find(|e| e.get("pointer").and_then(Node::as_str) == Some(pointer))
+        self.errors.get(pointer)
     }
 }
 
@@ -212,6 +223,30 @@ impl Sizer for Facts {
     }
 }
 
+/// The per-item variables, served to CEL without allocating.
+struct ItemVars<'a> {
+    item: &'a Node,
+    index: CelInt,
+    extension: Option<&'a Node>,
+}
+
+impl cel::context::VariableResolver for ItemVars<'_> {
+    fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
+        match variable {
+            "item" => Some(CowVal::Borrowed(self.item as &dyn Val)),
+            "index" => Some(CowVal::Borrowed(&self.index as &dyn Val)),
+            "extension" => self.extension.map(|e| CowVal::Borrowed(e as &dyn Val)),
+            _ => None,
+        }
+    }
+}
+
+/// A child scope whose values may borrow for `'a` (the parent's are
+/// `'static`, which outlives it).
+fn item_scope<'a>(parent: &'a Context<'_, 'a>) -> Context<'a, 'a> {
+    parent.new_inner_scope()
+}
+
 /// Where an item is, cheap to copy; its pointer is built only when needed.
 #[derive(Debug, Clone, Copy)]
 enum Place {
@@ -244,15 +279,107 @@ impl Place {
 
 /// Evaluates every enabled rule of `rules` against a snapshot tree.
 pub fn evaluate(rules: &RuleSet, root: &Node) -> Outcome {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    evaluate_with(rules, root, threads)
+}
+
+/// [`evaluate`] on up to `threads` threads. Rules are independent once the
+/// facts are computed, so threads take the next rule until none is left;
+/// the outcome is the same, in rule order, whatever the thread count.
+pub fn evaluate_with(rules: &RuleSet, root: &Node, threads: usize) -> Outcome {
     let data = Data::new(root);
     let mut outcome = Outcome::default();
+    let started = std::time::Instant::now();
     let facts = compute_facts(rules, &data, &mut outcome);
-    let ctx = data.context(rules, &facts);
-    for rule in rules.rules.iter().filter(|r| r.enabled) {
-        evaluate_rule(rule, rules, &data, &facts, &ctx, &mut outcome);
+    outcome
+        .timings
+        .push(("facts".to_owned(), started.elapsed()));
+    let enabled: Vec<&Rule> = rules.rules.iter().filter(|r| r.enabled).collect();
+    // Threads take the rules with the most items first, so no thread is
+    // left with a long rule at the end.
+    let mut order: Vec<usize> = (0..enabled.len()).collect();
+    let sizes = TargetSizes::of(&data);
+    order.sort_by_key(|&i| std::cmp::Reverse(enabled.get(i).map_or(0, |r| sizes.items(r))));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let run = || {
+        let ctx = data.context(rules, &facts);
+        let mut done = Vec::new();
+        loop {
+            let taken = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&i) = order.get(taken) else { break };
+            let Some(rule) = enabled.get(i) else { break };
+            let started = std::time::Instant::now();
+            let mut part = Outcome::default();
+            evaluate_rule(rule, rules, &data, &facts, &ctx, &mut part);
+            part.timings.push((rule.id.clone(), started.elapsed()));
+            done.push((i, part));
+        }
+        done
+    };
+    let threads = threads.clamp(1, enabled.len().max(1));
+    let mut parts: Vec<(usize, Outcome)> = if threads == 1 {
+        run()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads).map(|_| scope.spawn(run)).collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    };
+    parts.sort_by_key(|(i, _)| *i);
+    for (_, part) in parts {
+        outcome.findings.extend(part.findings);
+        outcome.not_evaluated.extend(part.not_evaluated);
+        outcome.rule_errors.extend(part.rule_errors);
+        outcome.rules_run += part.rules_run;
+        outcome.timings.extend(part.timings);
     }
     disambiguate(&mut outcome.findings);
     outcome
+}
+
+/// How many items each target has, to schedule the biggest rules first.
+struct TargetSizes {
+    extensions: usize,
+    phone_numbers: usize,
+    extension_phone_numbers: usize,
+    forwarding_numbers: usize,
+    errors: usize,
+}
+
+impl TargetSizes {
+    fn of(data: &Data) -> TargetSizes {
+        let len = |node: Option<&Node>| node.and_then(Node::as_array).map_or(0, <[Node]>::len);
+        let nested = |field: &str| {
+            data.extensions
+                .as_ref()
+                .and_then(Node::as_array)
+                .map_or(0, |exts| exts.iter().map(|e| len(e.get(field))).sum())
+        };
+        TargetSizes {
+            extensions: len(data.extensions.as_ref()),
+            phone_numbers: len(data.phone_numbers.as_ref()),
+            extension_phone_numbers: nested("phoneNumbers"),
+            forwarding_numbers: nested("forwardingNumbers"),
+            errors: len(data.root.get("errors")),
+        }
+    }
+
+    fn items(&self, rule: &Rule) -> usize {
+        rule.targets
+            .iter()
+            .map(|t| match t {
+                Target::Snapshot | Target::Account => 1,
+                Target::Extensions => self.extensions,
+                Target::PhoneNumbers => self.phone_numbers,
+                Target::ExtensionPhoneNumbers => self.extension_phone_numbers,
+                Target::ForwardingNumbers => self.forwarding_numbers,
+                Target::Errors => self.errors,
+            })
+            .sum()
+    }
 }
 
 fn compute_facts(rules: &RuleSet, data: &Data, outcome: &mut Outcome) -> Facts {
@@ -438,7 +565,7 @@ fn evaluate_rule(
     rules: &RuleSet,
     data: &Data,
     facts: &Facts,
-    ctx: &Context<'static, 'static>,
+    ctx: &Context<'_, 'static>,
     outcome: &mut Outcome,
 ) {
     for requirement in &rule.requires {
@@ -487,9 +614,11 @@ fn evaluate_rule(
         errors: Errors::new(rule),
         findings: Vec::new(),
         keys: HashMap::new(),
-        skipped: Vec::new(),
-        missing_fields: Vec::new(),
+        gaps: Gaps::default(),
     };
+    for reason in missing {
+        run.gaps.absent_list(reason);
+    }
     for target in available {
         let mut target_ctx = ctx.new_inner_scope();
         target_ctx.add_variable_as_val("target", Box::new(CelString::from(target.as_str())));
@@ -497,29 +626,108 @@ fn evaluate_rule(
     }
     outcome.rule_errors.extend(run.errors.entries);
     outcome.findings.extend(run.findings);
-    let skipped: usize = run.skipped.iter().map(|(_, n)| n).sum();
-    if skipped > 0 {
-        outcome
-            .not_evaluated
-            .push(partial(rule, &run.missing_fields, &run.skipped));
+    if let Some(entry) = run.gaps.not_evaluated(rule) {
+        outcome.not_evaluated.push(entry);
     }
 }
 
-fn partial(rule: &Rule, fields: &[String], skipped: &[(&'static str, usize)]) -> NotEvaluated {
-    let count: usize = skipped.iter().map(|(_, n)| n).sum();
-    let what = skipped
-        .iter()
-        .map(|(noun, n)| format!("{n} {noun}{}", if *n == 1 { "" } else { "s" }))
-        .collect::<Vec<_>>()
-        .join(" and ");
-    let fields = fields.join(", ");
-    NotEvaluated {
-        rule_id: rule.id.clone(),
-        reason: format!(
-            "{what} could not be checked: `{fields}` is absent (not fetched); the others were checked"
-        ),
-        requirement: fields,
-        skipped: Some(count),
+/// What a rule that ran could not see: lists absent altogether, and items
+/// (or extensions) skipped for a missing field. One not-evaluated entry
+/// says it all (CATALOGUE.md, partial coverage).
+#[derive(Debug, Default)]
+struct Gaps {
+    /// Why each absent target list is absent (each reason once).
+    lists: Vec<String>,
+    /// Items skipped, by noun, each item once (extensions by index).
+    skipped: Vec<(&'static str, BTreeSet<String>)>,
+    /// The missing fields, as requirements (`extension.forwardingNumbers`).
+    fields: Vec<String>,
+    /// Fetch failures recorded for the skipped places: the first, and how many.
+    failures: Option<(String, usize)>,
+}
+
+impl Gaps {
+    fn absent_list(&mut self, reason: String) {
+        if !self.lists.contains(&reason) {
+            self.lists.push(reason);
+        }
+    }
+
+    /// Records that an item (`place`, e.g. an extension's pointer) was not
+    /// checked because `field` is missing there.
+    fn skip(&mut self, noun: &'static str, place: String, field: String, failure: Option<&Node>) {
+        match self.skipped.iter_mut().find(|(n, _)| *n == noun) {
+            Some((_, places)) => {
+                places.insert(place);
+            }
+            None => self.skipped.push((noun, BTreeSet::from([place]))),
+        }
+        if !self.fields.contains(&field) {
+            self.fields.push(field);
+        }
+        if let Some(error) = failure {
+            match &mut self.failures {
+                Some((_, count)) => *count += 1,
+                None => self.failures = Some((describe_error(error), 1)),
+            }
+        }
+    }
+
+    fn not_evaluated(self, rule: &Rule) -> Option<NotEvaluated> {
+        let count: usize = self.skipped.iter().map(|(_, places)| places.len()).sum();
+        if count == 0 && self.lists.is_empty() {
+            return None;
+        }
+        let mut parts: Vec<String> = self
+            .lists
+            .iter()
+            .map(|reason| format!("{reason}, so it could not be checked"))
+            .collect();
+        if count > 0 {
+            let what = self
+                .skipped
+                .iter()
+                .map(|(noun, places)| {
+                    let n = places.len();
+                    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+                })
+                .collect::<Vec<_>>()
+                .join(" and ");
+            let names: Vec<String> = self
+                .fields
+                .iter()
+                .map(|f| {
+                    format!(
+                        "`{}`",
+                        f.split_once('.').map_or(f.as_str(), |(_, rest)| rest)
+                    )
+                })
+                .collect();
+            let verb = if names.len() == 1 { "is" } else { "are" };
+            let mut part = format!(
+                "{what} could not be checked: {} {verb} absent",
+                names.join(", ")
+            );
+            match &self.failures {
+                Some((first, n)) => {
+                    let _ = write!(part, " ({n} could not be fetched, e.g. {first})");
+                }
+                None => part.push_str(" (not fetched)"),
+            }
+            parts.push(part);
+        }
+        let mut reason = parts.join("; ");
+        reason.push_str("; the rest was checked");
+        let mut requirement: Vec<String> = self.fields;
+        if !self.lists.is_empty() {
+            requirement.extend(rule.targets.iter().map(|t| t.as_str().to_owned()));
+        }
+        Some(NotEvaluated {
+            rule_id: rule.id.clone(),
+            reason,
+            requirement: requirement.join(", "),
+            skipped: Some(count + self.lists.len()),
+        })
     }
 }
 
@@ -543,6 +751,15 @@ fn target_data(target: Target, data: &Data, rule: &Rule) -> Result<(), String> {
                 "phoneNumbers"
             };
             list(data, data.extensions.as_ref(), "extensions")?;
+            // No extensions: no lists to see, nothing unknown ([] means none).
+            if data
+                .extensions
+                .as_ref()
+                .and_then(Node::as_array)
+                .is_some_and(<[Node]>::is_empty)
+            {
+                return Ok(());
+            }
             let counted = rule.requires.iter().any(
                 |r| matches!(r, Requirement::ExtensionPresent(path) if path.first().map(String::as_str) == Some(field)),
             );
@@ -615,34 +832,41 @@ struct Run<'r> {
     findings: Vec<Finding>,
     /// Keys already reported (rules with a `key` report each key once).
     keys: HashMap<String, usize>,
-    /// Items skipped for a missing per-item requirement, by noun.
-    skipped: Vec<(&'static str, usize)>,
-    missing_fields: Vec<String>,
+    /// What the rule could not see.
+    gaps: Gaps,
 }
 
 impl Run<'_> {
     fn target(&mut self, target: Target, data: &Data, ctx: &Context<'_, 'static>) {
         match target {
-            Target::Snapshot => self.item(ctx, &data.root, Place::Root, 0, None),
+            Target::Snapshot => self.item(ctx, data, &data.root, Place::Root, 0, None),
             Target::Account => {
                 if let Some(account) = &data.account {
-                    self.item(ctx, account, Place::Account, 0, None);
+                    self.item(ctx, data, account, Place::Account, 0, None);
                 }
             }
-            Target::Extensions => self.top_list(ctx, data.extensions.as_ref(), "extensions"),
-            Target::PhoneNumbers => self.top_list(ctx, data.phone_numbers.as_ref(), "phoneNumbers"),
-            Target::Errors => self.top_list(ctx, data.root.get("errors"), "errors"),
+            Target::Extensions => self.top_list(ctx, data, data.extensions.as_ref(), "extensions"),
+            Target::PhoneNumbers => {
+                self.top_list(ctx, data, data.phone_numbers.as_ref(), "phoneNumbers");
+            }
+            Target::Errors => self.top_list(ctx, data, data.root.get("errors"), "errors"),
             Target::ExtensionPhoneNumbers => self.nested(ctx, data, "phoneNumbers"),
             Target::ForwardingNumbers => self.nested(ctx, data, "forwardingNumbers"),
         }
     }
 
-    fn top_list(&mut self, ctx: &Context<'_, 'static>, list: Option<&Node>, name: &'static str) {
+    fn top_list(
+        &mut self,
+        ctx: &Context<'_, 'static>,
+        data: &Data,
+        list: Option<&Node>,
+        name: &'static str,
+    ) {
         let Some(items) = list.and_then(Node::as_array) else {
             return;
         };
         for (i, item) in items.iter().enumerate() {
-            self.item(ctx, item, Place::Top(name, i), i, None);
+            self.item(ctx, data, item, Place::Top(name, i), i, None);
         }
     }
 
@@ -655,36 +879,44 @@ impl Run<'_> {
                 if let Requirement::ExtensionPresent(path) = requirement
                     && !present(extension, path)
                 {
-                    self.skip("extension");
-                    self.note_missing(format!("extension.{}", path.join(".")));
+                    let pointer = format!("/extensions/{e}/{}", path.join("/"));
+                    self.gaps.skip(
+                        "extension",
+                        format!("/extensions/{e}"),
+                        format!("extension.{}", path.join(".")),
+                        data.errors_entry(&pointer),
+                    );
                     continue 'ext;
                 }
             }
             let Some(items) = extension.get(field).and_then(Node::as_array) else {
+                // Items the rule cannot see (absent means unknown, not none).
+                let pointer = format!("/extensions/{e}/{field}");
+                self.gaps.skip(
+                    "extension",
+                    format!("/extensions/{e}"),
+                    format!("extension.{field}"),
+                    data.errors_entry(&pointer),
+                );
                 continue;
             };
             for (i, item) in items.iter().enumerate() {
-                self.item(ctx, item, Place::Nested(e, field, i), i, Some(extension));
+                self.item(
+                    ctx,
+                    data,
+                    item,
+                    Place::Nested(e, field, i),
+                    i,
+                    Some(extension),
+                );
             }
-        }
-    }
-
-    fn skip(&mut self, noun: &'static str) {
-        match self.skipped.iter_mut().find(|(n, _)| *n == noun) {
-            Some((_, count)) => *count += 1,
-            None => self.skipped.push((noun, 1)),
-        }
-    }
-
-    fn note_missing(&mut self, field: String) {
-        if !self.missing_fields.contains(&field) {
-            self.missing_fields.push(field);
         }
     }
 
     fn item(
         &mut self,
-        ctx: &Context<'_, 'static>,
+        ctx: &Context<'_, '_>,
+        data: &Data,
         item: &Node,
         place: Place,
         index: usize,
@@ -694,20 +926,25 @@ impl Run<'_> {
             if let Requirement::ItemPresent(path) = requirement
                 && !present(item, path)
             {
-                self.skip(noun(place));
-                self.note_missing(format!("item.{}", path.join(".")));
+                let pointer = format!("{}/{}", place.pointer(), path.join("/"));
+                self.gaps.skip(
+                    noun(place),
+                    place.pointer(),
+                    format!("item.{}", path.join(".")),
+                    data.errors_entry(&pointer),
+                );
                 return;
             }
         }
-        let mut scope = ctx.new_inner_scope();
-        scope.add_variable_as_val("item", Box::new(item.clone()));
-        scope.add_variable_as_val(
-            "index",
-            Box::new(CelInt::from(i64::try_from(index).unwrap_or(i64::MAX))),
-        );
-        if let Some(extension) = extension {
-            scope.add_variable_as_val("extension", Box::new(extension.clone()));
-        }
+        // The item's variables come from a resolver on the stack: binding
+        // them costs no allocation, which matters at millions of items.
+        let vars = ItemVars {
+            item,
+            index: CelInt::from(i64::try_from(index).unwrap_or(i64::MAX)),
+            extension,
+        };
+        let mut scope = item_scope(ctx);
+        scope.set_variable_resolver(&vars);
         if let Some(when) = &self.rule.when {
             match boolean(when, &scope) {
                 Ok(true) => {}
@@ -725,7 +962,7 @@ impl Run<'_> {
         }
     }
 
-    fn finding(&mut self, scope: &Context<'_, 'static>, item: &Node, place: Place) {
+    fn finding(&mut self, scope: &Context<'_, '_>, item: &Node, place: Place) {
         let rule = self.rule;
         let key = match &rule.key {
             Some(expr) => match Value::resolve_val(&expr.ast, scope) {
@@ -805,7 +1042,7 @@ impl Run<'_> {
     fn render(
         &mut self,
         template: &Template,
-        scope: &Context<'_, 'static>,
+        scope: &Context<'_, '_>,
         place: Place,
         part: &str,
     ) -> String {
@@ -835,7 +1072,7 @@ fn collapse_whitespace(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn boolean(expr: &Expression, ctx: &Context<'_, 'static>) -> Result<bool, String> {
+fn boolean(expr: &Expression, ctx: &Context<'_, '_>) -> Result<bool, String> {
     match Value::resolve_val(&expr.ast, ctx) {
         Ok(value) => value
             .downcast_ref::<CelBool>()
@@ -853,7 +1090,7 @@ fn boolean(expr: &Expression, ctx: &Context<'_, 'static>) -> Result<bool, String
 
 /// The stable key of an item when the rule gives none: ids where the API
 /// has them, normalised numbers otherwise.
-fn default_key(item: &Node, place: Place, scope: &Context<'_, 'static>) -> String {
+fn default_key(item: &Node, place: Place, scope: &Context<'_, '_>) -> String {
     let id = |node: &Node| node.get("id").and_then(Node::id_string);
     let number = |node: &Node| {
         node.get("phoneNumber")

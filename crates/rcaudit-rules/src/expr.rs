@@ -2,6 +2,9 @@
 //!
 //! Besides parsing, compiling does two things:
 //!
+//! - It reads **`a.b` as `a["b"]`**: the same lookup on a map, without cel's
+//!   attempt to resolve `a.b` as a qualified variable name first, which
+//!   joins a string and searches every scope for every field read.
 //! - It **rewrites `==`, `!=` and `in` between two computed values** into a
 //!   symmetric comparison. `cel` asks only the left operand whether two
 //!   values are equal, and its built-in lists and maps do not recognise the
@@ -15,7 +18,8 @@
 
 use std::sync::Arc;
 
-use cel::common::ast::{CallExpr, EntryExpr, Expr, IdedExpr, operators};
+use cel::common::ast::{CallExpr, EntryExpr, Expr, IdedExpr, LiteralValue, operators};
+use cel::common::types::CelString;
 use cel::{Env, ParseErrors};
 
 use crate::functions;
@@ -130,6 +134,16 @@ fn is_scalar_list_literal(expr: &IdedExpr) -> bool {
     }
 }
 
+/// Longest literal list an `in` is turned into a call for.
+const MAX_UNROLLED_IN: usize = functions::MAX_IN_LITERALS;
+
+fn list_len(expr: &IdedExpr) -> usize {
+    match &expr.expr {
+        Expr::List(list) => list.elements.len(),
+        _ => 0,
+    }
+}
+
 fn call(id: u64, name: &str, args: Vec<IdedExpr>) -> IdedExpr {
     IdedExpr {
         id,
@@ -141,9 +155,14 @@ fn call(id: u64, name: &str, args: Vec<IdedExpr>) -> IdedExpr {
     }
 }
 
-/// Rewrites comparisons between computed values, see the module docs.
+/// Rewrites an expression for evaluation, see the module docs: children
+/// first, then the node itself.
 fn rewrite(expr: &mut IdedExpr) {
-    // Children first.
+    rewrite_children(expr);
+    rewrite_node(expr);
+}
+
+fn rewrite_children(expr: &mut IdedExpr) {
     match &mut expr.expr {
         Expr::Call(c) => {
             if let Some(target) = &mut c.target {
@@ -184,6 +203,41 @@ fn rewrite(expr: &mut IdedExpr) {
         }
         Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => {}
     }
+}
+
+/// Rewrites one node whose children are rewritten already.
+fn rewrite_node(expr: &mut IdedExpr) {
+    // `has(a.b)` becomes a call: the same test, without cel resolving `a`
+    // as a qualified name first.
+    if let Expr::Select(select) = &mut expr.expr
+        && select.test
+    {
+        let operand = std::mem::take(&mut *select.operand);
+        let field = IdedExpr {
+            id: expr.id,
+            expr: Expr::Literal(LiteralValue::String(CelString::from(std::mem::take(
+                &mut select.field,
+            )))),
+        };
+        *expr = call(expr.id, functions::HAS, vec![operand, field]);
+        return;
+    }
+    // `a.b` becomes `a["b"]`: the same lookup on a map, without cel first
+    // trying `a.b` as a qualified variable name (a joined string and a
+    // search of every scope, for every field read).
+    if let Expr::Select(select) = &mut expr.expr
+        && !select.test
+    {
+        let operand = std::mem::take(&mut *select.operand);
+        let field = IdedExpr {
+            id: expr.id,
+            expr: Expr::Literal(LiteralValue::String(CelString::from(std::mem::take(
+                &mut select.field,
+            )))),
+        };
+        *expr = call(expr.id, operators::INDEX, vec![operand, field]);
+        return;
+    }
     let Expr::Call(c) = &mut expr.expr else {
         return;
     };
@@ -205,6 +259,21 @@ fn rewrite(expr: &mut IdedExpr) {
             } else {
                 equals
             }
+        }
+        operators::IN if is_scalar_list_literal(right) && list_len(right) <= MAX_UNROLLED_IN => {
+            // `x in ["a", "b"]` is `in_literals(x, "a", "b")`: the needle is
+            // evaluated once, and no list is built for each evaluation.
+            let mut args = std::mem::take(&mut c.args).into_iter();
+            let (Some(needle), Some(list)) = (args.next(), args.next()) else {
+                return;
+            };
+            let Expr::List(list) = list.expr else {
+                return;
+            };
+            let mut all = Vec::with_capacity(list.elements.len() + 1);
+            all.push(needle);
+            all.extend(list.elements);
+            call(expr.id, functions::IN_LITERALS, all)
         }
         operators::IN if !is_scalar_literal(left) && !is_scalar_list_literal(right) => {
             call(expr.id, functions::IN, std::mem::take(&mut c.args))

@@ -6,8 +6,10 @@
 //! wrong argument is a clear run-time error naming the function.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use cel::ExecutionError;
+use cel::common::traits;
 use cel::common::types::{self, CelBool, CelInt, CelMap, CelMapKey, CelNull, CelString};
 use cel::common::value::{CowVal, Val};
 use rcaudit_model::Node;
@@ -83,6 +85,7 @@ pub static FUNCTIONS: &[Function] = &[
             ("idString(123)", "\"123\""),
             ("idString('123')", "\"123\""),
             ("idString(null)", "null"),
+            ("idString(123.0)", "\"123\""),
         ],
         arity: 1,
         op: id_string,
@@ -140,6 +143,134 @@ pub static FUNCTIONS: &[Function] = &[
         op: duplicates,
     },
     Function {
+        name: "duplicates",
+        signature: "duplicates(records: list, field: string) -> map(int, int)",
+        doc: "The copies in a list of records by one field: for each record whose `field` \
+              equals an earlier record's, its index maps to the index of the first. Records \
+              without the field, or with it null or empty, are never copies. Runs in Rust, \
+              in linear time: use it instead of `duplicates(records.map(r, r.field))`.",
+        examples: &[(
+            "duplicates([{'n': '1'}, {'n': '2'}, {}, {'n': '1'}, {'n': ''}, {'n': ''}], 'n')",
+            "{\"3\": 0}",
+        )],
+        arity: 2,
+        op: duplicates_by,
+    },
+    Function {
+        name: "duplicates",
+        signature: "duplicates(records: list, field: string, as: string) -> map(int, int)",
+        doc: "As `duplicates(records, field)`, comparing the field's values as `\"number\"` \
+              (phone numbers, without a leading `+`) or as `\"id\"` (ids as strings: `123` \
+              and `\"123\"` are the same).",
+        examples: &[
+            (
+                "duplicates([{'p': '+16505550100'}, {'p': '16505550100'}], 'p', 'number')",
+                "{\"1\": 0}",
+            ),
+            (
+                "duplicates([{'id': 7}, {'id': '7'}, {'id': 8}], 'id', 'id')",
+                "{\"1\": 0}",
+            ),
+        ],
+        arity: 3,
+        op: duplicates_as,
+    },
+    Function {
+        name: "isDuplicate",
+        signature: "isDuplicate(records: list, index: int, field: string) -> bool",
+        doc: "Whether the record at `index` repeats the `field` of an earlier record (the \
+              test `index in duplicates(records, field)` makes, without building the map): \
+              for per-item rules over short lists, such as an extension's forwarding numbers.",
+        examples: &[
+            (
+                "isDuplicate([{'f': '1'}, {'f': '2'}, {'f': '1'}], 2, 'f')",
+                "true",
+            ),
+            (
+                "isDuplicate([{'f': '1'}, {'f': '2'}, {'f': '1'}], 0, 'f')",
+                "false",
+            ),
+            ("isDuplicate([{'f': ''}, {'f': ''}], 1, 'f')", "false"),
+        ],
+        arity: 3,
+        op: is_duplicate,
+    },
+    Function {
+        name: "isDuplicate",
+        signature: "isDuplicate(records: list, index: int, field: string, as: string) -> bool",
+        doc: "As `isDuplicate(records, index, field)`, comparing as `\"number\"` or `\"id\"`.",
+        examples: &[(
+            "isDuplicate([{'p': '+16505550100'}, {'p': '16505550100'}], 1, 'p', 'number')",
+            "true",
+        )],
+        arity: 4,
+        op: is_duplicate_as,
+    },
+    Function {
+        name: "subsetOf",
+        signature: "subsetOf(values: list, allowed: list) -> bool",
+        doc: "Whether every element of `values` is in `allowed` (`values.all(v, v in \
+              allowed)`, without a comprehension per item).",
+        examples: &[
+            (
+                "subsetOf(['CallFlip'], ['CallFlip', 'CallForwarding'])",
+                "true",
+            ),
+            (
+                "subsetOf(['CallFlip', 'Teleport'], ['CallFlip', 'CallForwarding'])",
+                "false",
+            ),
+            ("subsetOf([], ['CallFlip'])", "true"),
+        ],
+        arity: 2,
+        op: subset_of,
+    },
+    Function {
+        name: "counts",
+        signature: "counts(records: list, field: string) -> map(string, int)",
+        doc: "How many records have each value of `field` (records without it, or with it \
+              null, are not counted). Computed once as a fact, it answers \"is there a \
+              record with this value?\" in constant time: `'User' in facts.typeCounts`.",
+        examples: &[(
+            "counts([{'t': 'User'}, {'t': 'Bot'}, {'t': 'User'}, {}], 't')",
+            "{\"User\": 2, \"Bot\": 1}",
+        )],
+        arity: 2,
+        op: counts,
+    },
+    Function {
+        name: "counts",
+        signature: "counts(records: list, field: string, as: string) -> map(string, int)",
+        doc: "As `counts(records, field)`, keyed by the value as `\"number\"` (without a \
+              leading `+`) or as `\"id\"` (a string).",
+        examples: &[("counts([{'id': 7}, {'id': '7'}], 'id', 'id')", "{\"7\": 2}")],
+        arity: 3,
+        op: counts_as,
+    },
+    Function {
+        name: "filterBy",
+        signature: "filterBy(records: list, field: string, value) -> list",
+        doc: "The records whose `field` equals `value`, in order: \
+              `records.filter(r, has(r.field) && r.field == value)`, in Rust.",
+        examples: &[(
+            "filterBy([{'u': 'Main'}, {'u': 'Direct'}, {}], 'u', 'Main')",
+            "[{\"u\": \"Main\"}]",
+        )],
+        arity: 3,
+        op: filter_by,
+    },
+    Function {
+        name: "indexes",
+        signature: "indexes(records: list, field: string, value) -> list(int)",
+        doc: "The positions of the records whose `field` equals `value`, in order.",
+        examples: &[(
+            "indexes([{'u': 'A'}, {'u': 'B'}, {'u': 'A'}], 'u', 'A')",
+            "[0, 2]",
+        )],
+        arity: 3,
+        op: indexes,
+    },
+    Function {
         name: "planClass",
         signature: "planClass(account: map, plans: map) -> string",
         doc: "The plan class of an account, from `account.serviceInfo.servicePlan.name`: \
@@ -184,12 +315,19 @@ pub static FUNCTIONS: &[Function] = &[
 pub const EQUALS: &str = "@rcaudit_equals";
 /// Likewise for `in`.
 pub const IN: &str = "@rcaudit_in";
+/// And for `has(a.b)`.
+pub const HAS: &str = "@rcaudit_has";
+/// And for `x in [literals]`, with the literals as arguments.
+pub const IN_LITERALS: &str = "@rcaudit_in_literals";
+/// The most literals `IN_LITERALS` takes.
+pub const MAX_IN_LITERALS: usize = 16;
 
 /// Registers every domain function (and the two internal ones) on `env`.
 pub fn register(env: &mut cel::Env) -> Result<(), cel::DeclarationError> {
     for function in FUNCTIONS {
         let args = (0..function.arity).map(|_| types::DYN_TYPE).collect();
-        env.add_overload(function.name, function.name, args, function.op)?;
+        let id = format!("{}_{}", function.name, function.arity);
+        env.add_overload(function.name, &id, args, function.op)?;
     }
     env.add_overload(
         EQUALS,
@@ -198,6 +336,16 @@ pub fn register(env: &mut cel::Env) -> Result<(), cel::DeclarationError> {
         symmetric_equals,
     )?;
     env.add_overload(IN, IN, vec![types::DYN_TYPE, types::DYN_TYPE], symmetric_in)?;
+    env.add_overload(HAS, HAS, vec![types::DYN_TYPE, types::DYN_TYPE], has_field)?;
+    for literals in 0..=MAX_IN_LITERALS {
+        let args = (0..=literals).map(|_| types::DYN_TYPE).collect();
+        env.add_overload(
+            IN_LITERALS,
+            &format!("{IN_LITERALS}_{literals}"),
+            args,
+            in_literals,
+        )?;
+    }
     Ok(())
 }
 
@@ -227,8 +375,12 @@ fn type_error(function: &str, val: &dyn Val, want: &str) -> ExecutionError {
     )
 }
 
+static TRUE: LazyLock<CelBool> = LazyLock::new(|| CelBool::from(true));
+static FALSE: LazyLock<CelBool> = LazyLock::new(|| CelBool::from(false));
+
+/// A boolean result, borrowed from a static: no allocation per call.
 fn boolean<'b, 'v>(value: bool) -> CowVal<'b, 'v> {
-    CowVal::owned(CelBool::from(value))
+    CowVal::Borrowed(if value { &*TRUE } else { &*FALSE })
 }
 
 fn string<'b, 'v>(value: impl Into<String>) -> CowVal<'b, 'v> {
@@ -293,6 +445,13 @@ pub fn id_text(val: &dyn Val) -> Option<String> {
     }
     if let Some(u) = val.downcast_ref::<cel::common::types::CelUInt>() {
         return Some(u.inner().to_string());
+    }
+    // An id written as `1.0` is the id 1.
+    if let Some(d) = val.downcast_ref::<cel::common::types::CelDouble>() {
+        let d = *d.inner();
+        if d.fract() == 0.0 && d.abs() < 1e15 {
+            return Some(format!("{d:.0}"));
+        }
     }
     None
 }
@@ -392,6 +551,250 @@ fn duplicates<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
     Ok(CowVal::owned(CelMap::from(copies)))
 }
 
+/// How record values are compared.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum As {
+    Exact,
+    Number,
+    Id,
+}
+
+fn as_mode(function: &str, val: &dyn Val) -> Result<As, ExecutionError> {
+    match text(val) {
+        Some("number") => Ok(As::Number),
+        Some("id") => Ok(As::Id),
+        _ => Err(type_error(function, val, "\"number\" or \"id\"")),
+    }
+}
+
+/// The records of a list argument.
+fn records<'a, 'v>(
+    function: &str,
+    list: &'a (dyn Val + 'v),
+) -> Result<Box<dyn traits::Iterator<'a, 'v> + 'a>, ExecutionError> {
+    if list.get_type().kind() != types::Kind::List {
+        return Err(type_error(function, list, "a list"));
+    }
+    list.as_iterable()
+        .map(|iterable| iterable.iter())
+        .ok_or_else(|| type_error(function, list, "a list"))
+}
+
+/// `record.field`, when present and not null.
+fn field_of<'a>(record: &'a dyn Val, field: &str) -> Option<CowVal<'a, 'a>> {
+    if let Some(node) = as_node(record) {
+        return node
+            .get(field)
+            .filter(|v| !v.is_null())
+            .map(|v| CowVal::Borrowed(v as &dyn Val));
+    }
+    let value = record.as_indexer()?.get(&CelString::from(field)).ok()?;
+    (!is_null(value.as_ref())).then_some(value)
+}
+
+/// A comparable key of a field value; `None` for values that never match
+/// (missing, null, empty strings, and values `as` cannot read).
+fn key_of(value: &dyn Val, how: As) -> Option<(u8, String)> {
+    match how {
+        As::Exact => scalar_key(value).filter(|(_, text)| !text.is_empty()),
+        As::Number => text(value)
+            .map(|n| (0, normalize_number(n).to_owned()))
+            .filter(|(_, n)| !n.is_empty()),
+        As::Id => id_text(value)
+            .map(|id| (0, id))
+            .filter(|(_, id)| !id.is_empty()),
+    }
+}
+
+fn field_name<'a>(function: &str, val: &'a dyn Val) -> Result<&'a str, ExecutionError> {
+    text(val).ok_or_else(|| type_error(function, val, "a field name (a string)"))
+}
+
+fn copies<'b, 'v>(list: &dyn Val, field: &str, how: As) -> Out<'b, 'v> {
+    let mut items = records("duplicates", list)?;
+    let mut first: FxHashMap<(u8, String), i64> = FxHashMap::default();
+    let mut copies: HashMap<CelMapKey<'v>, Box<dyn Val + 'v>> = HashMap::new();
+    let mut index: i64 = 0;
+    while let Some(record) = items.next() {
+        if let Some(key) = field_of(record, field).and_then(|v| key_of(v.as_ref(), how)) {
+            match first.get(&key) {
+                Some(&at) => {
+                    copies.insert(CelMapKey::from(index), Box::new(CelInt::from(at)));
+                }
+                None => {
+                    first.insert(key, index);
+                }
+            }
+        }
+        index += 1;
+    }
+    Ok(CowVal::owned(CelMap::from(copies)))
+}
+
+fn duplicates_by<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [list, field] = take(args)?;
+    copies(
+        list.as_ref(),
+        field_name("duplicates", field.as_ref())?,
+        As::Exact,
+    )
+}
+
+fn duplicates_as<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [list, field, how] = take(args)?;
+    let how = as_mode("duplicates", how.as_ref())?;
+    copies(
+        list.as_ref(),
+        field_name("duplicates", field.as_ref())?,
+        how,
+    )
+}
+
+fn count<'b, 'v>(list: &dyn Val, field: &str, how: As) -> Out<'b, 'v> {
+    let mut items = records("counts", list)?;
+    let mut counts: FxHashMap<String, i64> = FxHashMap::default();
+    while let Some(record) = items.next() {
+        if let Some((_, key)) = field_of(record, field).and_then(|v| key_of(v.as_ref(), how)) {
+            *counts.entry(key).or_insert(0) += 1;
+        }
+    }
+    let map: HashMap<CelMapKey<'v>, Box<dyn Val + 'v>> = counts
+        .into_iter()
+        .map(|(k, n)| {
+            (
+                CelMapKey::from(k),
+                Box::new(CelInt::from(n)) as Box<dyn Val + 'v>,
+            )
+        })
+        .collect();
+    Ok(CowVal::owned(CelMap::from(map)))
+}
+
+fn counts<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [list, field] = take(args)?;
+    count(
+        list.as_ref(),
+        field_name("counts", field.as_ref())?,
+        As::Exact,
+    )
+}
+
+fn counts_as<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [list, field, how] = take(args)?;
+    let how = as_mode("counts", how.as_ref())?;
+    count(list.as_ref(), field_name("counts", field.as_ref())?, how)
+}
+
+fn filter_by<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [list, field, value] = take(args)?;
+    let field = field_name("filterBy", field.as_ref())?;
+    let mut items = records("filterBy", list.as_ref())?;
+    let mut out: Vec<Box<dyn Val + 'v>> = Vec::new();
+    while let Some(record) = items.next() {
+        if field_of(record, field)
+            .is_some_and(|v| v.equals(value.as_ref()) || value.equals(v.as_ref()))
+        {
+            out.push(record.clone_as_boxed());
+        }
+    }
+    Ok(CowVal::owned(types::CelList::from(out)))
+}
+
+fn indexes<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [list, field, value] = take(args)?;
+    let field = field_name("indexes", field.as_ref())?;
+    let mut items = records("indexes", list.as_ref())?;
+    let mut out: Vec<Box<dyn Val + 'v>> = Vec::new();
+    let mut index: i64 = 0;
+    while let Some(record) = items.next() {
+        if field_of(record, field)
+            .is_some_and(|v| v.equals(value.as_ref()) || value.equals(v.as_ref()))
+        {
+            out.push(Box::new(CelInt::from(index)));
+        }
+        index += 1;
+    }
+    Ok(CowVal::owned(types::CelList::from(out)))
+}
+
+/// Whether two field values are the same under `how`; missing, null and
+/// empty values never are.
+fn same(a: &dyn Val, b: &dyn Val, how: As) -> bool {
+    match how {
+        As::Exact => {
+            let empty = |v: &dyn Val| text(v).is_some_and(str::is_empty);
+            !empty(a) && (a.equals(b) || b.equals(a))
+        }
+        As::Number => match (text(a), text(b)) {
+            (Some(x), Some(y)) => !x.is_empty() && normalize_number(x) == normalize_number(y),
+            _ => false,
+        },
+        As::Id => matches!((id_text(a), id_text(b)), (Some(x), Some(y)) if !x.is_empty() && x == y),
+    }
+}
+
+fn duplicate_at<'b, 'v>(list: &dyn Val, index: &dyn Val, field: &str, how: As) -> Out<'b, 'v> {
+    let index = index
+        .downcast_ref::<CelInt>()
+        .and_then(|i| usize::try_from(*i.inner()).ok())
+        .ok_or_else(|| type_error("isDuplicate", index, "an index (a non-negative int)"))?;
+    let mut items = records("isDuplicate", list)?;
+    let mut earlier: Vec<&dyn Val> = Vec::new();
+    let mut position = 0;
+    while let Some(record) = items.next() {
+        if position == index {
+            let Some(value) = field_of(record, field) else {
+                return Ok(boolean(false));
+            };
+            let repeated = earlier.iter().any(|e| {
+                field_of(*e, field).is_some_and(|other| same(value.as_ref(), other.as_ref(), how))
+            });
+            return Ok(boolean(repeated));
+        }
+        earlier.push(record);
+        position += 1;
+    }
+    Ok(boolean(false))
+}
+
+fn is_duplicate<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [list, index, field] = take(args)?;
+    duplicate_at(
+        list.as_ref(),
+        index.as_ref(),
+        field_name("isDuplicate", field.as_ref())?,
+        As::Exact,
+    )
+}
+
+fn is_duplicate_as<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [list, index, field, how] = take(args)?;
+    let how = as_mode("isDuplicate", how.as_ref())?;
+    duplicate_at(
+        list.as_ref(),
+        index.as_ref(),
+        field_name("isDuplicate", field.as_ref())?,
+        how,
+    )
+}
+
+fn subset_of<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [values, allowed] = take(args)?;
+    let mut items = records("subsetOf", values.as_ref())?;
+    let allowed = allowed.as_ref();
+    let mut options: Vec<&dyn Val> = Vec::new();
+    let mut choices = records("subsetOf", allowed)?;
+    while let Some(choice) = choices.next() {
+        options.push(choice);
+    }
+    while let Some(value) = items.next() {
+        if !options.iter().any(|o| o.equals(value) || value.equals(*o)) {
+            return Ok(boolean(false));
+        }
+    }
+    Ok(boolean(true))
+}
+
 /// The catalogue's plan classes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PlanClass {
@@ -416,7 +819,8 @@ pub fn plan_class_of(name: Option<&str>, ubp: &[String], non_ubp: &[String]) -> 
     let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else {
         return PlanClass::Unknown;
     };
-    if ubp.iter().any(|u| u.trim().eq_ignore_ascii_case(name)) {
+    let lower = name.to_lowercase();
+    if ubp.iter().any(|u| u.trim().to_lowercase() == lower) {
         return PlanClass::Ubp;
     }
     let words: Vec<String> = name
@@ -488,6 +892,38 @@ fn plan_class<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
     Ok(string(
         plan_class_val(account.as_ref(), plans.as_ref()).as_str(),
     ))
+}
+
+/// `x in [a, b, ...]` with the literals as arguments.
+fn in_literals<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let mut args = args.into_iter();
+    let needle = args
+        .next()
+        .ok_or_else(|| ExecutionError::invalid_argument_count(1, 0))?;
+    let needle = needle.as_ref();
+    Ok(boolean(args.any(|literal| {
+        needle.equals(literal.as_ref()) || literal.equals(needle)
+    })))
+}
+
+/// `has(a.b)`: whether map `a` has the key `b` (an error on anything but a
+/// map, as in cel).
+fn has_field<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [map, field] = take(args)?;
+    let field = field_name("has", field.as_ref())?;
+    if let Some(node) = as_node(map.as_ref()) {
+        return match node.as_object() {
+            Some(object) => Ok(boolean(object.get(field).is_some())),
+            None => Err(ExecutionError::NoSuchKey(std::sync::Arc::new(
+                field.to_owned(),
+            ))),
+        };
+    }
+    let indexer = map
+        .as_indexer()
+        .filter(|_| map.get_type().kind() == types::Kind::Map)
+        .ok_or_else(|| ExecutionError::NoSuchKey(std::sync::Arc::new(field.to_owned())))?;
+    Ok(boolean(indexer.get(&CelString::from(field)).is_ok()))
 }
 
 fn symmetric_equals<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {

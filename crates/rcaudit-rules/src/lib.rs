@@ -26,7 +26,7 @@ pub mod schemas;
 pub mod template;
 pub mod yaml;
 
-pub use eval::{Finding, NotEvaluated, Outcome, RuleError, evaluate};
+pub use eval::{Finding, NotEvaluated, Outcome, RuleError, evaluate, evaluate_with};
 pub use load::{LoadOptions, RuleFile, load};
 pub use problem::{LoadErrors, Problem};
 pub use rule::{Docs, Requirement, Rule, RuleSet, Severity, Target};
