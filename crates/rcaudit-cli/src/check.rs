@@ -3,8 +3,10 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use rcaudit_report::{Report, human, json};
-use rcaudit_rules::{RuleSet, Severity};
+use rcaudit_model::Snapshot;
+use rcaudit_report::{Baseline, Report, github, human, json, junit, markdown, sarif};
+use rcaudit_rules::waivers::{Date, Waiver};
+use rcaudit_rules::{Outcome, RuleSet, Severity};
 
 use crate::Exit;
 use crate::cli::{CheckArgs, FailOn, Format, Global};
@@ -51,12 +53,98 @@ fn timing_table(
     out
 }
 
+/// Today, for waiver expiry: `RCAUDIT_TODAY` (YYYY-MM-DD) when set, so runs
+/// can be reproduced; otherwise the system clock (UTC).
+pub fn today() -> Result<Date, String> {
+    if let Some(value) = std::env::var_os("RCAUDIT_TODAY") {
+        let text = value.to_string_lossy();
+        return Date::parse(&text)
+            .ok_or_else(|| format!("RCAUDIT_TODAY={text} is not a date (YYYY-MM-DD)"));
+    }
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Ok(Date::from_unix_seconds(seconds))
+}
+
+/// The config's waivers and `--waivers`, checked against the rules.
+fn waivers(args: &CheckArgs, setup: &setup::Setup, style: &Style) -> Result<Vec<Waiver>, ()> {
+    let mut all = setup.config.waivers.clone();
+    let mut problems = Vec::new();
+    if let Some(path) = &args.waivers {
+        let text =
+            sources::text(path, "waivers").map_err(|e| output::fail(style, &Message(e.message)))?;
+        let (more, invalid) = rcaudit_rules::waivers::parse(&path.display().to_string(), &text);
+        all.extend(more);
+        problems.extend(invalid);
+    }
+    problems.extend(rcaudit_rules::waivers::check_rules(&all, &setup.rules));
+    if !problems.is_empty() {
+        setup::report(
+            &rcaudit_rules::LoadErrors { problems },
+            style,
+            "the waivers",
+        );
+        return Err(());
+    }
+    Ok(all)
+}
+
+/// A report in a format.
+pub fn render(format: Format, report: &Report, style: &Style) -> String {
+    match format {
+        Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report),
+        Format::Junit => junit::render(report),
+        Format::Github => github::render(report),
+        Format::Markdown => markdown::render(report),
+        Format::Human => {
+            let mut text = String::new();
+            for diagnostic in human::diagnostics(report) {
+                text.push_str(&style.render(&diagnostic));
+                text.push('\n');
+            }
+            text.push_str(&human::summary(report));
+            text
+        }
+    }
+}
+
+/// `--baseline`: a previous JSON report.
+fn baseline(args: &CheckArgs, style: &Style) -> Result<Option<Baseline>, ()> {
+    let Some(path) = &args.baseline else {
+        return Ok(None);
+    };
+    let text =
+        sources::text(path, "baseline").map_err(|e| output::fail(style, &Message(e.message)))?;
+    Baseline::parse(&path.display().to_string(), &text)
+        .map(Some)
+        .map_err(|e| output::fail(style, &Message(e.0)))
+}
+
 pub fn run(args: &CheckArgs, global: &Global) -> Exit {
     let started = Instant::now();
     let err_style = Style::stderr(global.color);
     let Ok(setup) = setup::load(&args.source, &err_style) else {
         return Exit::Failed;
     };
+    let Ok(waivers) = waivers(args, &setup, &err_style) else {
+        return Exit::Failed;
+    };
+    let today = match today() {
+        Ok(today) => today,
+        Err(message) => {
+            output::fail(&err_style, &Message(message));
+            return Exit::Failed;
+        }
+    };
+    let Ok(baseline) = baseline(args, &err_style) else {
+        return Exit::Failed;
+    };
+    let fail_on = args
+        .fail_on
+        .or_else(|| setup.config.fail_on.as_deref().and_then(FailOn::parse))
+        .unwrap_or(FailOn::Error);
     let rules = match select(setup.rules, &args.select, &args.ignore) {
         Ok(rules) => rules,
         Err(message) => {
@@ -64,10 +152,6 @@ pub fn run(args: &CheckArgs, global: &Global) -> Exit {
             return Exit::Failed;
         }
     };
-    let fail_on = args
-        .fail_on
-        .or_else(|| setup.config.fail_on.as_deref().and_then(FailOn::parse))
-        .unwrap_or(FailOn::Error);
     let bytes = match sources::snapshot(&args.snapshot) {
         Ok(bytes) => bytes,
         Err(error) => {
@@ -87,56 +171,36 @@ pub fn run(args: &CheckArgs, global: &Global) -> Exit {
     };
     phases.push(("parse", mark.elapsed()));
     let mark = Instant::now();
-    // Schema validation and evaluation both only read the tree: run them
-    // side by side, and use the evaluation only if the snapshot is valid.
-    let (valid, outcome) = std::thread::scope(|scope| {
-        let validation = scope.spawn(|| {
-            let started = Instant::now();
-            let valid = snapshot.validate();
-            // Findings will need places and line numbers: index the text
-            // while the rules run.
-            snapshot.source().index_lines();
-            snapshot.source().index_elements();
-            (valid, started.elapsed())
-        });
-        let outcome = rcaudit_rules::evaluate(&rules, snapshot.root());
-        let valid = validation.join().unwrap_or_else(|_| {
-            (
-                Err(rcaudit_model::LoadError::BrokenSchema(
-                    "validation panicked".to_owned(),
-                )),
-                Duration::ZERO,
-            )
-        });
-        (valid, outcome)
-    });
-    let (valid, validation_time) = valid;
+    let Some((outcome, validation_time)) = evaluate(&snapshot, &rules, &err_style) else {
+        return Exit::Failed;
+    };
     phases.push(("evaluate (schema check alongside)", mark.elapsed()));
     phases.push((
         "  schema check and text indexes, second thread",
         validation_time,
     ));
-    if let Err(error) = valid {
-        output::fail(&err_style, &error);
-        return Exit::Failed;
-    }
     let mark = Instant::now();
     let timings = outcome.timings.clone();
-    let report = Report::new(env!("CARGO_PKG_VERSION"), &snapshot, &rules, outcome);
+    let mut report = Report::new(env!("CARGO_PKG_VERSION"), &snapshot, &rules, outcome);
+    report.apply_waivers(waivers, today);
+    if let Some(baseline) = &baseline {
+        report.apply_baseline(baseline);
+    }
     phases.push(("locate findings", mark.elapsed()));
     let mark = Instant::now();
-    match args.format {
-        Format::Json => output::print(&json::render(&report)),
-        Format::Human => {
-            let style = Style::stdout(global.color);
-            let mut text = String::new();
-            for diagnostic in human::diagnostics(&report) {
-                text.push_str(&style.render(&diagnostic));
-                text.push('\n');
+    let style = Style::stdout(global.color);
+    match &args.output {
+        Some(path) => {
+            if let Err(error) = sources::write_atomic(path, &render(args.format, &report, &style)) {
+                output::fail(&err_style, &Message(error.message));
+                return Exit::Failed;
             }
-            text.push_str(&human::summary(&report));
-            output::print(&text);
+            output::print(&render(Format::Human, &report, &style));
         }
+        None => output::print(&render(args.format, &report, &style)),
+    }
+    for diagnostic in human::waiver_diagnostics(&report) {
+        output::eprint(&err_style.render(&diagnostic));
     }
     phases.push(("write output", mark.elapsed()));
     if args.timings {
@@ -155,5 +219,42 @@ pub fn run(args: &CheckArgs, global: &Global) -> Exit {
         Exit::Findings
     } else {
         Exit::Clean
+    }
+}
+
+/// Validates the snapshot and evaluates the rules side by side (both only
+/// read the tree), using the evaluation only if the snapshot is valid.
+pub fn evaluate(
+    snapshot: &Snapshot,
+    rules: &RuleSet,
+    style: &Style,
+) -> Option<(Outcome, Duration)> {
+    let (valid, outcome) = std::thread::scope(|scope| {
+        let validation = scope.spawn(|| {
+            let started = Instant::now();
+            let valid = snapshot.validate();
+            // Findings will need places and line numbers: index the text
+            // while the rules run.
+            snapshot.source().index_lines();
+            snapshot.source().index_elements();
+            (valid, started.elapsed())
+        });
+        let outcome = rcaudit_rules::evaluate(rules, snapshot.root());
+        let valid = validation.join().unwrap_or_else(|_| {
+            (
+                Err(rcaudit_model::LoadError::BrokenSchema(
+                    "validation panicked".to_owned(),
+                )),
+                Duration::ZERO,
+            )
+        });
+        (valid, outcome)
+    });
+    match valid {
+        (Ok(()), time) => Some((outcome, time)),
+        (Err(error), _) => {
+            output::fail(style, &error);
+            None
+        }
     }
 }

@@ -6,9 +6,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  no finding at or above --fail-on
+  0  no finding at or above --fail-on (waived findings and those in --baseline do not count)
   1  findings at or above --fail-on
-  2  the run failed: bad arguments, an unreadable or invalid snapshot, invalid rules";
+  2  the run failed: bad arguments, an unreadable or invalid snapshot, invalid rules,
+     config, waivers or baseline, or an output file that cannot be written";
 
 const TEST_EXIT_CODES: &str = "\
 Exit codes:
@@ -64,6 +65,31 @@ pub enum Command {
     /// Run the cases of the built-in rules, or of your rules and case files.
     #[command(after_help = TEST_EXIT_CODES)]
     Test(TestArgs),
+    /// Show what changed between two snapshots of an account, and which
+    /// findings appeared or disappeared.
+    #[command(after_help = DIFF_EXIT_CODES)]
+    Diff(DiffArgs),
+}
+
+const DIFF_EXIT_CODES: &str = "\
+Exit codes:
+  0  nothing changed
+  1  something changed
+  2  the run failed: a snapshot or the rules could not be loaded";
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier snapshot.
+    pub old: PathBuf,
+    /// The later snapshot.
+    pub new: PathBuf,
+
+    #[command(flatten)]
+    pub source: RuleSource,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
 }
 
 /// Where rules come from.
@@ -102,6 +128,20 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+
+    /// Write the --format document to this file (atomically) and the human
+    /// report to the terminal.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Waivers: a YAML file with `waivers:` (in addition to the config's).
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
+
+    /// A previous `--format json` report: only findings it does not have
+    /// count toward the exit code.
+    #[arg(long, value_name = "REPORT")]
+    pub baseline: Option<PathBuf>,
 
     /// Exit with 1 when a finding is at least this severe [default: error,
     /// or the config's failOn].
@@ -149,6 +189,14 @@ pub enum Format {
     Human,
     /// One JSON document (schemas/report.schema.json).
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and SARIF viewers.
+    Sarif,
+    /// JUnit XML: a test case per rule, a failure per finding.
+    Junit,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
+    /// A Markdown summary for a pull request or `$GITHUB_STEP_SUMMARY`.
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -3,6 +3,7 @@
 
 mod check;
 mod cli;
+mod diff_cmd;
 mod output;
 mod rules_cmd;
 mod setup;
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
         cli::Command::Rules(args) => rules_cmd::list(&args, &cli.global),
         cli::Command::Explain(args) => rules_cmd::explain(&args, &cli.global),
         cli::Command::Test(args) => test_cmd::run(&args, &cli.global),
+        cli::Command::Diff(args) => diff_cmd::run(&args, &cli.global),
     };
     ExitCode::from(exit as u8)
 }

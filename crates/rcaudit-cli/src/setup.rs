@@ -47,7 +47,8 @@ pub fn config(path: Option<&Path>, style: &Style) -> Result<(Config, Option<Path
     }
 }
 
-fn report(errors: &rcaudit_rules::LoadErrors, style: &Style, what: &str) {
+/// Prints every problem, then one line saying nothing was checked.
+pub fn report(errors: &rcaudit_rules::LoadErrors, style: &Style, what: &str) {
     for problem in &errors.problems {
         output::eprint(&style.render(problem));
         output::eprint("\n");

@@ -99,3 +99,43 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ReadError> {
     }
     Ok(())
 }
+
+/// Writes `text` to `path` atomically: a temporary file beside it, then a
+/// rename, so readers never see a partial file and a failure leaves none.
+pub fn write_atomic(path: &Path, text: &str) -> Result<(), ReadError> {
+    use std::io::Write as _;
+    let fail = |e: &std::io::Error| ReadError {
+        message: format!(
+            "cannot write {}: {}",
+            path.display(),
+            match e.kind() {
+                std::io::ErrorKind::NotFound => "no such folder".to_owned(),
+                std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+                _ => e.to_string(),
+            }
+        ),
+    };
+    if path.is_dir() {
+        return Err(ReadError {
+            message: format!("cannot write {}: it is a folder", path.display()),
+        });
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        fail(&e)
+    })
+}

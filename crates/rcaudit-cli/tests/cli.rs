@@ -2,49 +2,9 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-/// The workspace's `tests/` (data) and `examples/` folders.
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(path)
-}
-
-/// Runs the binary without colour at a fixed width, from the workspace
-/// root so paths in output are stable.
-#[expect(
-    clippy::expect_used,
-    reason = "a test helper fails the test by panicking"
-)]
-fn rcaudit(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rcaudit"))
-        .args(args)
-        .current_dir(repo(""))
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "100")
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-#[expect(clippy::panic, reason = "a test helper fails the test by panicking")]
-fn json(output: &Output) -> serde_json::Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is JSON ({e}):\n{}\n{}",
-            stdout(output),
-            stderr(output)
-        )
-    })
-}
+mod common;
+use common::{json, rcaudit, rcaudit_in, repo, stderr, stdout};
 
 /// `(ruleId, pointer)` of the findings of the given rules, sorted.
 #[expect(
@@ -342,21 +302,6 @@ fn help_documents_exit_codes() {
     ] {
         assert!(help.contains(text), "{text} in:\n{help}");
     }
-}
-
-/// Runs the binary in `dir`.
-#[expect(
-    clippy::expect_used,
-    reason = "a test helper fails the test by panicking"
-)]
-fn rcaudit_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rcaudit"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("COLUMNS", "100")
-        .output()
-        .expect("the binary runs")
 }
 
 #[test]

@@ -132,9 +132,18 @@ fn schema_help(count: usize, shown: usize) -> String {
     format!("{more}the schema is schemas/snapshot.schema.json")
 }
 
+/// A pointer in words: the empty pointer is the whole document.
+fn place(pointer: &str) -> &str {
+    if pointer.is_empty() {
+        "the document"
+    } else {
+        pointer
+    }
+}
+
 /// One schema violation, pointing at the value.
 #[derive(Debug, Error, Diagnostic)]
-#[error("{pointer}: {message}")]
+#[error("{}: {message}", place(.pointer))]
 #[diagnostic(code(rcaudit::snapshot::schema))]
 pub struct SchemaProblem {
     /// JSON pointer of the offending value (`""` for the whole document).

@@ -1,5 +1,7 @@
-//! The human format: each finding as a diagnostic pointing at the offending
-//! value, then a summary that says what could not be checked.
+//! The human format: each finding that counts as a diagnostic pointing at
+//! the offending value, then a summary that says what else there is:
+//! waived and baseline findings, what could not be checked, and waivers that
+//! expired or covered nothing.
 
 use std::fmt::{self, Write as _};
 
@@ -7,7 +9,7 @@ use miette::{Diagnostic, LabeledSpan, SourceCode, SourceSpan};
 use rcaudit_model::SourceText;
 use rcaudit_rules::Severity;
 
-use crate::{Located, Report};
+use crate::{BaselineState, Located, Report, WaiverUse};
 
 /// One finding as a `miette` diagnostic.
 #[derive(Debug)]
@@ -16,12 +18,17 @@ pub struct FindingDiagnostic<'a> {
     source: &'a SourceText,
 }
 
-/// The findings of a report as diagnostics, in report order.
+/// The findings that count (not waived, not in the baseline) as
+/// diagnostics, in report order.
 pub fn diagnostics(report: &Report) -> impl Iterator<Item = FindingDiagnostic<'_>> {
-    report.findings.iter().map(|located| FindingDiagnostic {
-        located,
-        source: &report.source,
-    })
+    report
+        .findings
+        .iter()
+        .filter(|l| l.counts())
+        .map(|located| FindingDiagnostic {
+            located,
+            source: &report.source,
+        })
 }
 
 impl fmt::Display for FindingDiagnostic<'_> {
@@ -66,21 +73,111 @@ impl Diagnostic for FindingDiagnostic<'_> {
     }
 }
 
+/// A waiver that expired or covered nothing, pointing into its file.
+#[derive(Debug)]
+pub struct WaiverDiagnostic<'a> {
+    used: &'a WaiverUse,
+}
+
+/// Expired and unused waivers as warnings.
+pub fn waiver_diagnostics(report: &Report) -> impl Iterator<Item = WaiverDiagnostic<'_>> {
+    report
+        .expired_waivers()
+        .chain(report.unused_waivers())
+        .map(|used| WaiverDiagnostic { used })
+}
+
+impl fmt::Display for WaiverDiagnostic<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let w = &self.used.waiver;
+        if self.used.expired {
+            let expires = w.expires.map(|d| d.to_string()).unwrap_or_default();
+            write!(
+                f,
+                "the waiver of {} for {} expired on {expires}: its findings count again",
+                w.rule, w.item
+            )
+        } else {
+            write!(
+                f,
+                "the waiver of {} for {} covers no finding: remove it if the problem is fixed",
+                w.rule, w.item
+            )
+        }
+    }
+}
+
+impl std::error::Error for WaiverDiagnostic<'_> {}
+
+impl Diagnostic for WaiverDiagnostic<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(if self.used.expired {
+            "rcaudit::waivers::expired"
+        } else {
+            "rcaudit::waivers::unused"
+        }))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Warning)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.used.waiver.src)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let w = &self.used.waiver;
+        let span = w.src.first_line_span(w.span.offset(), w.span.len());
+        let label = if self.used.expired {
+            "expired"
+        } else {
+            "unused"
+        };
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(Some(label.to_owned()), span),
+        )))
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
 /// The summary printed after the findings.
 pub fn summary(report: &Report) -> String {
     let mut out = String::new();
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let counted = report.findings.iter().filter(|l| l.counts()).count();
     let _ = writeln!(
         out,
         "{} in {}: {}, {}, {} info ({} of {} rules ran)",
-        plural(report.findings.len(), "finding"),
+        plural(counted, "finding"),
         report.snapshot.path,
-        plural(report.count(Severity::Error), "error"),
-        plural(report.count(Severity::Warning), "warning"),
-        report.count(Severity::Info),
+        plural(report.counting(Severity::Error), "error"),
+        plural(report.counting(Severity::Warning), "warning"),
+        report.counting(Severity::Info),
         report.rules_run,
-        report.rules_enabled,
+        report.rules.len(),
     );
+    if let Some(baseline) = &report.baseline {
+        let _ = writeln!(
+            out,
+            "baseline {}: {} new, {} already there (not shown, not counted), {} fixed",
+            baseline.path,
+            baseline.new,
+            baseline.old,
+            baseline.fixed.len()
+        );
+    }
+    write_waived(&mut out, report);
+    let expired = report.expired_waivers().count();
+    let unused = report.unused_waivers().count();
+    if expired + unused > 0 {
+        let _ = writeln!(
+            out,
+            "\nwaivers: {expired} expired, {unused} unused (see the warnings on stderr)"
+        );
+    }
     if !report.not_evaluated.is_empty() {
         let whole = report
             .not_evaluated
@@ -119,4 +216,43 @@ pub fn summary(report: &Report) -> String {
         }
     }
     out
+}
+
+/// The waived findings: reported, not counted.
+fn write_waived(out: &mut String, report: &Report) {
+    let waived: Vec<&Located> = report
+        .findings
+        .iter()
+        .filter(|l| l.waived.is_some())
+        .collect();
+    if !waived.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} (reported, not counted)",
+            plural(waived.len(), "waived finding")
+        );
+        for located in waived {
+            let used = located.waived.and_then(|i| report.waivers.get(i));
+            let reason = used.map_or("", |w| w.waiver.reason.as_str());
+            let owner = used
+                .and_then(|w| w.waiver.owner.as_deref())
+                .map_or_else(String::new, |o| format!(", owner {o}"));
+            let expires = used
+                .and_then(|w| w.waiver.expires)
+                .map_or_else(String::new, |d| format!(", until {d}"));
+            let old = if located.baseline == Some(BaselineState::Old) {
+                " (in baseline)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "  {:<10} {}:{}  {}{old}: {reason}{owner}{expires}",
+                located.finding.rule_id,
+                report.snapshot.path,
+                located.line,
+                located.finding.message
+            );
+        }
+    }
 }

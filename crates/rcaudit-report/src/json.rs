@@ -1,8 +1,9 @@
 //! `--format json`: one document, described by `schemas/report.schema.json`.
 
+use rcaudit_rules::Severity;
 use serde::Serialize;
 
-use crate::Report;
+use crate::{BaselineState, Report, WaiverUse};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -12,6 +13,9 @@ struct Document<'a> {
     findings: Vec<Finding<'a>>,
     not_evaluated: Vec<NotEvaluated<'a>>,
     rule_errors: Vec<RuleError<'a>>,
+    waivers: Waivers<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<Baseline<'a>>,
     summary: Summary,
 }
 
@@ -41,6 +45,56 @@ struct Finding<'a> {
     line: usize,
     column: usize,
     fingerprint: &'a str,
+    /// Present when a waiver covers the finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed: Option<Waiver<'a>>,
+    /// `new` or `old`, when a baseline was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Waiver<'a> {
+    rule: &'a str,
+    item: &'a str,
+    reason: &'a str,
+    owner: Option<&'a str>,
+    expires: Option<String>,
+    location: String,
+}
+
+impl<'a> Waiver<'a> {
+    fn of(used: &'a WaiverUse) -> Waiver<'a> {
+        let w = &used.waiver;
+        Waiver {
+            rule: &w.rule,
+            item: &w.item,
+            reason: &w.reason,
+            owner: w.owner.as_deref(),
+            expires: w.expires.map(|d| d.to_string()),
+            location: w.location(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Waivers<'a> {
+    /// Past their date: they no longer apply.
+    expired: Vec<Waiver<'a>>,
+    /// In force but covering nothing: stale.
+    unused: Vec<Waiver<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Baseline<'a> {
+    path: &'a str,
+    new: usize,
+    old: usize,
+    fixed: usize,
+    fixed_fingerprints: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -70,6 +124,9 @@ struct Summary {
     error: usize,
     warning: usize,
     info: usize,
+    /// Findings that count toward the exit code (not waived, not old).
+    counted: usize,
+    waived: usize,
     not_evaluated: usize,
     rule_errors: usize,
     rules_enabled: usize,
@@ -78,7 +135,6 @@ struct Summary {
 
 /// The report as pretty-printed JSON, ending with a newline.
 pub fn render(report: &Report) -> String {
-    use rcaudit_rules::Severity;
     let document = Document {
         tool: Tool {
             name: "rcaudit",
@@ -102,6 +158,11 @@ pub fn render(report: &Report) -> String {
                 line: l.line,
                 column: l.column,
                 fingerprint: &l.finding.fingerprint,
+                suppressed: l.waived.and_then(|i| report.waivers.get(i)).map(Waiver::of),
+                baseline: l.baseline.map(|b| match b {
+                    BaselineState::New => "new",
+                    BaselineState::Old => "old",
+                }),
             })
             .collect(),
         not_evaluated: report
@@ -125,14 +186,27 @@ pub fn render(report: &Report) -> String {
                 count: e.count,
             })
             .collect(),
+        waivers: Waivers {
+            expired: report.expired_waivers().map(Waiver::of).collect(),
+            unused: report.unused_waivers().map(Waiver::of).collect(),
+        },
+        baseline: report.baseline.as_ref().map(|b| Baseline {
+            path: &b.path,
+            new: b.new,
+            old: b.old,
+            fixed: b.fixed.len(),
+            fixed_fingerprints: &b.fixed,
+        }),
         summary: Summary {
             findings: report.findings.len(),
             error: report.count(Severity::Error),
             warning: report.count(Severity::Warning),
             info: report.count(Severity::Info),
+            counted: report.findings.iter().filter(|l| l.counts()).count(),
+            waived: report.waived(),
             not_evaluated: report.not_evaluated.len(),
             rule_errors: report.rule_errors.len(),
-            rules_enabled: report.rules_enabled,
+            rules_enabled: report.rules.len(),
             rules_run: report.rules_run,
         },
     };

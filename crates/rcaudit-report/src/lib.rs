@@ -1,22 +1,42 @@
-//! Reports: an evaluation's findings, located in the snapshot text, and the
-//! formats they are written in.
+//! Reports: an evaluation's findings, located in the snapshot text, with
+//! waivers and a baseline applied, and the formats they are written in.
 //!
-//! The key decision is that **locations are resolved once, here**, for all
-//! findings together: the rule engine works on JSON pointers, and
-//! `SourceText::locate` turns every finding's pointer into a byte span, line
-//! and column (one pass over the text, or a short one from each finding's
-//! record when the element index has been built). Every format then reads the
-//! same [`Report`]. Formats are pure functions from a report to text; the CLI
-//! decides where the text goes.
+//! The key decision is that **everything a format needs is decided once,
+//! here**: where each finding is (the rule engine works on JSON pointers;
+//! `SourceText::locate` turns them into byte spans, lines and columns, one
+//! pass for all findings), whether it is waived, whether the baseline knew
+//! it, and so whether it counts toward the exit code. Every format then reads
+//! the same [`Report`]; formats are pure functions from a report to text, and
+//! the CLI decides where the text goes.
 //!
 //! The human format is a list of `miette` diagnostics ([`human`]); the CLI
 //! renders them, since only it knows the terminal (colour, width).
 
+pub mod baseline;
+pub mod diff;
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
+
+use std::collections::{BTreeSet, HashMap};
 
 use rcaudit_model::{Snapshot, SourceText};
-use rcaudit_rules::{Finding, NotEvaluated, Outcome, RuleError, RuleSet, Severity};
+use rcaudit_rules::waivers::{Date, Waiver};
+use rcaudit_rules::{Docs, Finding, NotEvaluated, Outcome, RuleError, RuleSet, Severity};
+
+pub use baseline::Baseline;
+
+/// Whether the baseline had a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BaselineState {
+    /// Not in the baseline: counts toward the exit code.
+    New,
+    /// In the baseline: reported, not counted.
+    Old,
+}
 
 /// A finding with its place in the snapshot text.
 #[derive(Debug, Clone)]
@@ -30,6 +50,18 @@ pub struct Located {
     /// 1-based line and column (in characters) of the value.
     pub line: usize,
     pub column: usize,
+    /// The waiver covering it (an index into [`Report::waivers`]).
+    pub waived: Option<usize>,
+    /// Set when a baseline was given.
+    pub baseline: Option<BaselineState>,
+}
+
+impl Located {
+    /// Whether the finding counts toward the exit code: not waived, and not
+    /// already in the baseline.
+    pub fn counts(&self) -> bool {
+        self.waived.is_none() && self.baseline != Some(BaselineState::Old)
+    }
 }
 
 /// What was checked.
@@ -40,6 +72,39 @@ pub struct SnapshotInfo {
     pub captured_at: Option<String>,
 }
 
+/// A rule as formats describe it (SARIF's `tool.driver.rules`, JUnit's test
+/// cases).
+#[derive(Debug, Clone)]
+pub struct RuleInfo {
+    pub id: String,
+    pub name: String,
+    pub severity: Severity,
+    pub title: String,
+    pub docs: Docs,
+    pub pack: String,
+}
+
+/// A waiver and what became of it.
+#[derive(Debug, Clone)]
+pub struct WaiverUse {
+    pub waiver: Waiver,
+    /// Findings it covered.
+    pub used: usize,
+    /// Past its `expires` date: it no longer applies.
+    pub expired: bool,
+}
+
+/// What a baseline comparison found.
+#[derive(Debug, Clone, Default)]
+pub struct BaselineSummary {
+    /// The baseline's file, as given.
+    pub path: String,
+    pub new: usize,
+    pub old: usize,
+    /// Fingerprints in the baseline that are no longer found.
+    pub fixed: Vec<String>,
+}
+
 /// Everything a format needs.
 #[derive(Debug, Clone)]
 pub struct Report {
@@ -48,9 +113,12 @@ pub struct Report {
     pub findings: Vec<Located>,
     pub not_evaluated: Vec<NotEvaluated>,
     pub rule_errors: Vec<RuleError>,
-    /// Enabled rules, and how many of them ran.
-    pub rules_enabled: usize,
+    /// The enabled rules, in load order.
+    pub rules: Vec<RuleInfo>,
+    /// How many enabled rules ran.
     pub rules_run: usize,
+    pub waivers: Vec<WaiverUse>,
+    pub baseline: Option<BaselineSummary>,
     pub source: SourceText,
 }
 
@@ -65,11 +133,16 @@ impl Report {
             .map(|f| f.pointer.as_str())
             .collect();
         let spans = source.locate(&pointers);
-        let order: std::collections::HashMap<&str, usize> = rules
+        let order: HashMap<&str, usize> = rules
             .rules
             .iter()
             .enumerate()
             .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
+        let titles: HashMap<&str, &str> = rules
+            .rules
+            .iter()
+            .map(|r| (r.id.as_str(), r.title.as_str()))
             .collect();
         let mut findings: Vec<Located> = outcome
             .findings
@@ -80,9 +153,9 @@ impl Report {
                     let at = source.line_col(s.offset);
                     (at.line, at.column)
                 });
-                let title = rules
-                    .rule(&finding.rule_id)
-                    .map(|r| r.title.clone())
+                let title = titles
+                    .get(finding.rule_id.as_str())
+                    .map(|t| (*t).to_owned())
                     .unwrap_or_default();
                 Located {
                     finding,
@@ -90,6 +163,8 @@ impl Report {
                     span: span.map(|s| (s.offset, s.len)),
                     line,
                     column,
+                    waived: None,
+                    baseline: None,
                 }
             })
             .collect();
@@ -112,12 +187,81 @@ impl Report {
             findings,
             not_evaluated: outcome.not_evaluated,
             rule_errors: outcome.rule_errors,
-            rules_enabled: rules.rules.iter().filter(|r| r.enabled).count(),
+            rules: rules
+                .rules
+                .iter()
+                .filter(|r| r.enabled)
+                .map(|r| RuleInfo {
+                    id: r.id.clone(),
+                    name: r.name.clone(),
+                    severity: r.severity,
+                    title: r.title.clone(),
+                    docs: r.docs.clone(),
+                    pack: r.pack.to_string(),
+                })
+                .collect(),
             rules_run: outcome.rules_run,
+            waivers: Vec::new(),
+            baseline: None,
             source,
         }
     }
 
+    /// Applies waivers as of `today`: a finding covered by a waiver that has
+    /// not expired is waived (reported, not counted). Expired and unused
+    /// waivers stay in [`Report::waivers`] for the formats to report.
+    pub fn apply_waivers(&mut self, waivers: Vec<Waiver>, today: Date) {
+        self.waivers = waivers
+            .into_iter()
+            .map(|waiver| WaiverUse {
+                expired: waiver.expired(today),
+                waiver,
+                used: 0,
+            })
+            .collect();
+        for located in &mut self.findings {
+            let finding = &located.finding;
+            if let Some(i) = self
+                .waivers
+                .iter()
+                .position(|w| !w.expired && w.waiver.covers(&finding.rule_id, &finding.fingerprint))
+            {
+                located.waived = Some(i);
+                if let Some(w) = self.waivers.get_mut(i) {
+                    w.used += 1;
+                }
+            }
+        }
+    }
+
+    /// Compares with a baseline: findings it had are old (not counted).
+    pub fn apply_baseline(&mut self, baseline: &Baseline) {
+        let mut summary = BaselineSummary {
+            path: baseline.path.clone(),
+            ..BaselineSummary::default()
+        };
+        let mut seen = BTreeSet::new();
+        for located in &mut self.findings {
+            let fingerprint = located.finding.fingerprint.as_str();
+            if baseline.fingerprints.contains(fingerprint) {
+                located.baseline = Some(BaselineState::Old);
+                summary.old += 1;
+                seen.insert(fingerprint.to_owned());
+            } else {
+                located.baseline = Some(BaselineState::New);
+                summary.new += 1;
+            }
+        }
+        summary.fixed = baseline
+            .fingerprints
+            .iter()
+            .filter(|f| !seen.contains(*f))
+            .cloned()
+            .collect();
+        self.baseline = Some(summary);
+    }
+
+    /// Findings of a severity.
     pub fn count(&self, severity: Severity) -> usize {
         self.findings
             .iter()
@@ -125,10 +269,38 @@ impl Report {
             .count()
     }
 
-    /// Whether any finding is at or above `threshold`.
+    /// Findings that count, of a severity.
+    pub fn counting(&self, severity: Severity) -> usize {
+        self.findings
+            .iter()
+            .filter(|l| l.finding.severity == severity && l.counts())
+            .count()
+    }
+
+    /// Waived findings.
+    pub fn waived(&self) -> usize {
+        self.findings.iter().filter(|l| l.waived.is_some()).count()
+    }
+
+    /// Whether any finding that counts is at or above `threshold`.
     pub fn fails(&self, threshold: Severity) -> bool {
         self.findings
             .iter()
-            .any(|l| l.finding.severity >= threshold)
+            .any(|l| l.counts() && l.finding.severity >= threshold)
+    }
+
+    /// Waivers past their date.
+    pub fn expired_waivers(&self) -> impl Iterator<Item = &WaiverUse> {
+        self.waivers.iter().filter(|w| w.expired)
+    }
+
+    /// Waivers in force that covered nothing (stale: clean them up).
+    pub fn unused_waivers(&self) -> impl Iterator<Item = &WaiverUse> {
+        self.waivers.iter().filter(|w| !w.expired && w.used == 0)
+    }
+
+    /// The rule's description, when the rule is known.
+    pub fn rule(&self, id: &str) -> Option<&RuleInfo> {
+        self.rules.iter().find(|r| r.id == id)
     }
 }

@@ -9,6 +9,7 @@
 //! params:                       # parameter overrides (merged key by key)
 //!   plans: {ubp: ["RingEX Core"]}
 //! failOn: warning               # default for --fail-on
+//! waivers: [...]                # accepted exceptions (see `waivers`)
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,7 +23,9 @@ use crate::rule::{RuleSet, Severity};
 use crate::yaml::{self, Yaml, YamlValue};
 
 /// The keys of a config file.
-pub const CONFIG_KEYS: &[&str] = &["packs", "rules", "disable", "severity", "params", "failOn"];
+pub const CONFIG_KEYS: &[&str] = &[
+    "packs", "rules", "disable", "severity", "params", "failOn", "waivers",
+];
 
 /// Values of `failOn`.
 pub const FAIL_ON: &[&str] = &["error", "warning", "info", "never"];
@@ -40,6 +43,8 @@ pub struct Config {
     pub params: Option<serde_json::Value>,
     /// `error`, `warning`, `info` or `never`.
     pub fail_on: Option<String>,
+    /// Accepted exceptions.
+    pub waivers: Vec<crate::waivers::Waiver>,
 }
 
 fn problem(src: &SourceText, span: SourceSpan, message: impl Into<String>) -> Problem {
@@ -86,6 +91,7 @@ pub fn parse(name: &str, text: &str) -> Result<Config, LoadErrors> {
                     "`params` is a mapping of parameter names to values",
                 )),
             },
+            "waivers" => config.waivers = crate::waivers::from_yaml(value, &src, &mut problems),
             "failOn" => match value.as_str() {
                 Some(v) if FAIL_ON.contains(&v) => config.fail_on = Some(v.to_owned()),
                 _ => problems.push(

@@ -962,18 +962,26 @@ impl Run<'_> {
         }
     }
 
+    /// The value of a `key` or `fingerprint` expression, as text.
+    fn key(
+        &mut self,
+        expr: Option<&Expression>,
+        field: &'static str,
+        scope: &Context<'_, '_>,
+        place: Place,
+    ) -> Option<String> {
+        match Value::resolve_val(&expr?.ast, scope) {
+            Ok(value) => Some(template::render(value.as_ref())),
+            Err(error) => {
+                self.errors.push(field, error.to_string(), place);
+                None
+            }
+        }
+    }
+
     fn finding(&mut self, scope: &Context<'_, '_>, item: &Node, place: Place) {
         let rule = self.rule;
-        let key = match &rule.key {
-            Some(expr) => match Value::resolve_val(&expr.ast, scope) {
-                Ok(value) => Some(template::render(value.as_ref())),
-                Err(error) => {
-                    self.errors.push("key", error.to_string(), place);
-                    None
-                }
-            },
-            None => None,
-        };
+        let key = self.key(rule.key.as_ref(), "key", scope, place);
         if let Some(key) = &key {
             if self.keys.contains_key(key) {
                 return;
@@ -1010,7 +1018,9 @@ impl Run<'_> {
         let fingerprint = format!(
             "{}:{}",
             rule.id,
-            key.unwrap_or_else(|| default_key(item, place, scope))
+            self.key(rule.fingerprint.as_ref(), "fingerprint", scope, place)
+                .or(key)
+                .unwrap_or_else(|| default_key(item, place, scope))
         );
         self.findings.push(Finding {
             rule_id: rule.id.clone(),

@@ -24,6 +24,7 @@ pub mod problem;
 pub mod rule;
 pub mod schemas;
 pub mod template;
+pub mod waivers;
 pub mod yaml;
 
 pub use eval::{Finding, NotEvaluated, Outcome, RuleError, evaluate, evaluate_with};

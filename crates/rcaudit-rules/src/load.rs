@@ -58,6 +58,7 @@ pub const RULE_KEYS: &[&str] = &[
     "message",
     "at",
     "key",
+    "fingerprint",
     "requires",
     "extraFields",
     "cases",
@@ -717,6 +718,7 @@ impl Loader<'_> {
         let when = checked(self, "when");
         let assert = checked(self, "assert");
         let key = checked(self, "key");
+        let fingerprint = checked(self, "fingerprint");
         let message = raw
             .get("message")
             .and_then(|v| self.message(v, &src, scope, &fact_index, params));
@@ -749,6 +751,7 @@ impl Loader<'_> {
             .iter()
             .chain(std::iter::once(&assert))
             .chain(key.iter())
+            .chain(fingerprint.iter())
             .chain(message.expressions().map(|(e, _)| e))
             .collect();
         let used = facts_used(&expressions, &fact_index, facts);
@@ -765,6 +768,7 @@ impl Loader<'_> {
             message,
             at,
             key,
+            fingerprint,
             requires,
             facts: used,
             enabled: true,

@@ -180,8 +180,13 @@ pub struct Rule {
     /// Where a finding points: a field of the item (`paymentType`,
     /// `contact.email`) or an absolute JSON pointer, possibly computed.
     pub at: Option<At>,
-    /// A stable key of the item for the fingerprint (default: by target).
+    /// One finding per key: findings whose key was seen are dropped. The
+    /// key is also the fingerprint's, unless `fingerprint` is given.
     pub key: Option<Expression>,
+    /// The stable key of the item in the fingerprint (default: `key`, or by
+    /// target). Unlike `key` it drops nothing: equal fingerprints are
+    /// numbered (`#2`, `#3`).
+    pub fingerprint: Option<Expression>,
     /// Declared and implied requirements.
     pub requires: Vec<Requirement>,
     /// Facts the rule reads, directly or through other facts.

@@ -55,7 +55,11 @@ pub const RULE_KEY_DOCS: &[(&str, &str)] = &[
     ),
     (
         "key",
-        "CEL: a stable key of the item for the fingerprint; findings with the same key are reported once.",
+        "CEL: one finding per key (findings whose key was already seen are dropped); also the fingerprint's key unless `fingerprint` is given.",
+    ),
+    (
+        "fingerprint",
+        "CEL: the stable key of the item in the finding's fingerprint, for waivers and baselines (default: `key`, else by target: extension id, phone-number id, forwarding number within its extension). Drops nothing: equal fingerprints are numbered #2, #3.",
     ),
     (
         "requires",
@@ -103,6 +107,10 @@ pub const CONFIG_KEY_DOCS: &[(&str, &str)] = &[
     (
         "failOn",
         "Default for --fail-on: error, warning, info or never.",
+    ),
+    (
+        "waivers",
+        "Accepted exceptions: rule, item (a fingerprint or item key), reason (required), owner, expires (YYYY-MM-DD).",
     ),
 ];
 
@@ -217,6 +225,7 @@ pub fn config_schema() -> Value {
                 }
                 "params" => json!({"type": "object"}),
                 "failOn" => json!({"enum": FAIL_ON}),
+                "waivers" => json!({"type": "array", "items": {"$ref": "#/$defs/Waiver"}}),
                 _ => json!({}),
             };
             if let Some(object) = schema.as_object_mut() {
@@ -236,5 +245,22 @@ pub fn config_schema() -> Value {
         "type": "object",
         "additionalProperties": false,
         "properties": properties,
+        "$defs": {"Waiver": waiver_schema()},
+    })
+}
+
+/// One waiver, in a config or a waiver file.
+pub fn waiver_schema() -> Value {
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["rule", "item", "reason"],
+        "properties": {
+            "rule": {"type": "string", "description": "The rule id."},
+            "item": {"type": "string", "description": "A finding's fingerprint (RC-PN-003:phone:246715009) or its item key (phone:246715009)."},
+            "reason": {"type": "string", "minLength": 1, "description": "Why the exception is accepted (required)."},
+            "owner": {"type": "string", "description": "Who answers for it."},
+            "expires": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "The last day it applies (YYYY-MM-DD); after it the finding counts again."}
+        }
     })
 }

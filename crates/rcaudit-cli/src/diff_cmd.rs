@@ -1,0 +1,55 @@
+//! `rcaudit diff`: what changed between two snapshots of an account.
+
+use std::path::Path;
+
+use rcaudit_model::Snapshot;
+use rcaudit_report::{Report, diff};
+use rcaudit_rules::RuleSet;
+
+use crate::Exit;
+use crate::check::evaluate;
+use crate::cli::{DiffArgs, Global, ListFormat};
+use crate::output::{self, Message, Style};
+use crate::{setup, sources};
+
+pub fn run(args: &DiffArgs, global: &Global) -> Exit {
+    let style = Style::stderr(global.color);
+    let Ok(setup) = setup::load(&args.source, &style) else {
+        return Exit::Failed;
+    };
+    let Some((old, old_report)) = load(&args.old, &setup.rules, &style) else {
+        return Exit::Failed;
+    };
+    let Some((new, new_report)) = load(&args.new, &setup.rules, &style) else {
+        return Exit::Failed;
+    };
+    let mut drift = diff::drift(old.root(), new.root());
+    diff::add_findings(&mut drift, &old_report, &new_report);
+    let (a, b) = (
+        args.old.display().to_string(),
+        args.new.display().to_string(),
+    );
+    let text = match args.format {
+        ListFormat::Human => diff::render_human(&drift, &a, &b),
+        ListFormat::Json => diff::render_json(&drift, &a, &b),
+    };
+    output::print(&text);
+    if drift.is_empty() {
+        Exit::Clean
+    } else {
+        Exit::Findings
+    }
+}
+
+/// Reads, parses and checks one side of the diff; problems are printed.
+fn load(path: &Path, rules: &RuleSet, style: &Style) -> Option<(Snapshot, Report)> {
+    let bytes = sources::snapshot(path)
+        .map_err(|error| output::fail(style, &Message(error.message)))
+        .ok()?;
+    let snapshot = rcaudit_model::parse_bytes(&path.display().to_string(), bytes)
+        .map_err(|error| output::fail(style, &error))
+        .ok()?;
+    let (outcome, _) = evaluate(&snapshot, rules, style)?;
+    let report = Report::new(env!("CARGO_PKG_VERSION"), &snapshot, rules, outcome);
+    Some((snapshot, report))
+}

@@ -1,0 +1,879 @@
+//! CI-grade reporting end to end: every `--format` against its schema,
+//! `--output`, waivers, baselines and `rcaudit diff`.
+//!
+//! The snapshots are the demo, a small fixture and one made by
+//! `bench/gen_snapshot.py` (seed 11, 40 extensions) that the report code
+//! was not written against.
+
+#![allow(
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "test helpers fail the test by panicking"
+)]
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+mod common;
+use common::{code, json, rcaudit, rcaudit_env, repo, stderr, stdout};
+
+const SNAPSHOTS: [&str; 3] = [
+    "examples/demo.snapshot.json",
+    "tests/fixtures/generated.snapshot.json",
+    "tests/fixtures/small.snapshot.json",
+];
+
+fn validator(path: &str) -> jsonschema::Validator {
+    let mut text = std::fs::read_to_string(repo(path)).expect("schema file");
+    // The official SARIF schema's `language` pattern has a stray `]`, which
+    // ECMA-262 (as jsonschema checks patterns) rejects; escaped, it means
+    // the same to the engines that accept it.
+    text = text.replace(r"[a-zA-Z]{2}]?$", r"[a-zA-Z]{2}\\]?$");
+    let schema: Value = serde_json::from_str(&text).expect("schema is JSON");
+    jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+fn assert_valid(validator: &jsonschema::Validator, document: &Value, what: &str) {
+    let errors: Vec<String> = validator
+        .iter_errors(document)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{what}: {errors:#?}");
+}
+
+/// The JSON report of a snapshot with the built-in rules.
+fn report(snapshot: &str) -> Value {
+    json(&rcaudit(&["check", snapshot, "--format", "json"]))
+}
+
+fn fingerprints(report: &Value) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["fingerprint"].as_str().expect("fingerprint").to_owned())
+        .collect()
+}
+
+#[test]
+fn json_reports_validate_and_fingerprints_are_unique() {
+    let schema = validator("schemas/report.schema.json");
+    for snapshot in SNAPSHOTS {
+        let report = report(snapshot);
+        assert_valid(&schema, &report, snapshot);
+        let all = fingerprints(&report);
+        let unique: BTreeSet<&String> = all.iter().collect();
+        assert_eq!(unique.len(), all.len(), "{snapshot}: {all:?}");
+        for (fingerprint, finding) in all.iter().zip(report["findings"].as_array().expect("list")) {
+            let rule = finding["ruleId"].as_str().expect("rule");
+            assert!(
+                fingerprint.starts_with(&format!("{rule}:")),
+                "{fingerprint}"
+            );
+        }
+    }
+}
+
+/// Reverses every list of records: what a re-fetch in another order gives.
+fn reorder(document: &mut Value) {
+    for list in ["extensions", "phoneNumbers", "errors"] {
+        if let Some(Value::Array(items)) = document.get_mut(list) {
+            items.reverse();
+        }
+    }
+    if let Some(Value::Array(extensions)) = document.get_mut("extensions") {
+        for extension in extensions {
+            for list in ["forwardingNumbers", "phoneNumbers"] {
+                if let Some(Value::Array(items)) = extension.get_mut(list) {
+                    items.reverse();
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn fingerprints_survive_reordering() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for snapshot in SNAPSHOTS {
+        let text = std::fs::read_to_string(repo(snapshot)).expect("snapshot");
+        let mut document: Value = serde_json::from_str(&text).expect("JSON");
+        reorder(&mut document);
+        let path = dir.path().join("reordered.json");
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(&document).expect("JSON"),
+        )
+        .expect("write");
+        let before: BTreeSet<String> = fingerprints(&report(snapshot)).into_iter().collect();
+        let after: BTreeSet<String> = fingerprints(&report(&path.display().to_string()))
+            .into_iter()
+            .collect();
+        assert!(!before.is_empty() || snapshot.contains("small"));
+        assert_eq!(before, after, "{snapshot}");
+    }
+}
+
+#[test]
+fn sarif_validates_against_the_official_schema() {
+    let schema = validator("schemas/external/sarif-schema-2.1.0.json");
+    for snapshot in SNAPSHOTS {
+        let output = rcaudit(&["check", snapshot, "--format", "sarif"]);
+        let sarif = json(&output);
+        assert_valid(&schema, &sarif, snapshot);
+        let findings = report(snapshot);
+        let run = &sarif["runs"][0];
+        assert_eq!(sarif["version"], "2.1.0");
+        // Every enabled rule is described, with help text.
+        let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+        assert_eq!(
+            rules.len(),
+            usize::try_from(findings["summary"]["rulesEnabled"].as_u64().expect("n")).expect("n")
+        );
+        for rule in rules {
+            assert!(
+                rule["help"]["text"].as_str().is_some_and(|t| !t.is_empty()),
+                "{rule}"
+            );
+            assert!(rule["shortDescription"]["text"].is_string(), "{rule}");
+        }
+        // One result per finding, at the same place, with its fingerprint.
+        let results = run["results"].as_array().expect("results");
+        let expected = findings["findings"].as_array().expect("findings");
+        assert_eq!(results.len(), expected.len(), "{snapshot}");
+        for (result, finding) in results.iter().zip(expected) {
+            assert_eq!(result["ruleId"], finding["ruleId"]);
+            assert_eq!(
+                result["level"],
+                finding["severity"]
+                    .as_str()
+                    .map(|s| if s == "info" { "note" } else { s })
+                    .expect("severity")
+            );
+            assert_eq!(result["message"]["text"], finding["message"]);
+            let location = &result["locations"][0];
+            assert_eq!(
+                location["physicalLocation"]["artifactLocation"]["uri"],
+                snapshot
+            );
+            assert_eq!(
+                location["physicalLocation"]["region"]["startLine"],
+                finding["line"]
+            );
+            assert_eq!(
+                location["physicalLocation"]["region"]["startColumn"],
+                finding["column"]
+            );
+            assert_eq!(
+                location["logicalLocations"][0]["fullyQualifiedName"],
+                finding["pointer"]
+            );
+            assert_eq!(
+                result["partialFingerprints"]["rcaudit/v1"],
+                finding["fingerprint"]
+            );
+            let rule_index =
+                usize::try_from(result["ruleIndex"].as_u64().expect("index")).expect("n");
+            assert_eq!(rules[rule_index]["id"], result["ruleId"]);
+        }
+    }
+}
+
+/// `(name, failures)` of each JUnit test case.
+fn junit_cases(xml: &str) -> Vec<(String, usize)> {
+    let document =
+        roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("well-formed XML: {e}\n{xml}"));
+    let root = document.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    root.descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .map(|case| {
+            let failures = case
+                .children()
+                .filter(|n| n.has_tag_name("failure"))
+                .count();
+            (case.attribute("name").expect("name").to_owned(), failures)
+        })
+        .collect()
+}
+
+#[test]
+fn junit_has_a_case_per_rule_and_a_failure_per_finding() {
+    for snapshot in SNAPSHOTS {
+        let output = rcaudit(&["check", snapshot, "--format", "junit"]);
+        let cases = junit_cases(&stdout(&output));
+        let report = report(snapshot);
+        assert_eq!(
+            cases.len(),
+            usize::try_from(report["summary"]["rulesEnabled"].as_u64().expect("n")).expect("n")
+        );
+        let failures: usize = cases.iter().map(|(_, n)| n).sum();
+        assert_eq!(
+            failures,
+            report["findings"].as_array().expect("list").len(),
+            "{snapshot}"
+        );
+        // Names are stable: the rule id and name, nothing run-specific.
+        let again = junit_cases(&stdout(&rcaudit(&["check", snapshot, "--format", "junit"])));
+        assert_eq!(cases, again);
+        assert!(
+            cases
+                .iter()
+                .any(|(name, _)| name == "RC-PN-001 main-number-exactly-one"),
+            "{cases:?}"
+        );
+    }
+}
+
+/// Splits `::error file=…,line=…,col=…,title=…::message`.
+fn annotation(line: &str) -> (String, Vec<(String, String)>, String) {
+    let rest = line.strip_prefix("::").expect("a workflow command");
+    let (head, message) = rest.split_once("::").expect("a message");
+    let (command, properties) = head.split_once(' ').unwrap_or((head, ""));
+    let properties = properties
+        .split(',')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').expect("key=value");
+            (k.to_owned(), v.to_owned())
+        })
+        .collect();
+    (command.to_owned(), properties, message.to_owned())
+}
+
+#[test]
+fn github_annotations_point_at_the_snapshot() {
+    for snapshot in SNAPSHOTS {
+        let output = rcaudit(&["check", snapshot, "--format", "github"]);
+        let report = report(snapshot);
+        let findings = report["findings"].as_array().expect("list");
+        let text = stdout(&output);
+        let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines.len(), findings.len() + 1, "{snapshot}: {lines:#?}");
+        for (line, finding) in lines.iter().zip(findings) {
+            let (command, properties, message) = annotation(line);
+            let level = match finding["severity"].as_str().expect("severity") {
+                "info" => "notice",
+                other => other,
+            };
+            assert_eq!(command, level);
+            let get = |key: &str| {
+                properties
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, v)| v.clone())
+            };
+            assert_eq!(get("file").as_deref(), Some(snapshot));
+            assert_eq!(get("line"), Some(finding["line"].to_string()));
+            assert_eq!(get("col"), Some(finding["column"].to_string()));
+            assert!(
+                get("title")
+                    .expect("title")
+                    .starts_with(finding["ruleId"].as_str().expect("id"))
+            );
+            assert!(!message.contains('\n'));
+        }
+        assert!(
+            lines.last().expect("summary").starts_with("::notice"),
+            "{lines:?}"
+        );
+    }
+}
+
+/// A snapshot with `n` extensions that each break RC-EX-001.
+fn many_findings(n: usize) -> Value {
+    let extensions: Vec<Value> = (0..n)
+        .map(|i| json!({"id": 1000 + i, "extensionNumber": format!("{}", 100 + i), "type": "User", "status": "Enabled"}))
+        .collect();
+    json!({
+        "snapshotVersion": 1,
+        "account": {"id": 7, "serviceInfo": {"servicePlan": {"name": "RingEX Core"}}},
+        "extensions": extensions,
+    })
+}
+
+#[test]
+fn github_annotations_are_capped_with_a_summary() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("many.json");
+    std::fs::write(&path, many_findings(120).to_string()).expect("write");
+    let output = rcaudit(&[
+        "check",
+        &path.display().to_string(),
+        "--format",
+        "github",
+        "--select",
+        "RC-EX-001",
+    ]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let text = stdout(&output);
+    let errors = text.lines().filter(|l| l.starts_with("::error ")).count();
+    assert_eq!(errors, 50, "{text}");
+    let last = text.lines().last().expect("a summary");
+    assert!(last.starts_with("::notice"), "{last}");
+    assert!(last.contains("120 finding"), "{last}");
+    assert!(
+        last.contains("70 more"),
+        "the summary says how many were left out: {last}"
+    );
+}
+
+#[test]
+fn markdown_is_a_summary_table() {
+    for snapshot in SNAPSHOTS {
+        let output = rcaudit(&["check", snapshot, "--format", "markdown"]);
+        let text = stdout(&output);
+        let report = report(snapshot);
+        assert!(text.starts_with("## "), "{text}");
+        assert!(text.contains("| | error | warning | info |"), "{text}");
+        for finding in report["findings"].as_array().expect("list") {
+            let row = format!(
+                "| `{}` | `{}` line {} |",
+                finding["ruleId"].as_str().expect("id"),
+                finding["pointer"].as_str().expect("p"),
+                finding["line"]
+            );
+            assert!(text.contains(&row), "{row} in:\n{text}");
+        }
+        // Every table row has the header's number of cells (no stray `|`).
+        for table in text.split("\n\n").filter(|b| b.starts_with('|')) {
+            let widths: BTreeSet<usize> = table
+                .lines()
+                .map(|l| l.replace("\\|", "").matches('|').count())
+                .collect();
+            assert_eq!(widths.len(), 1, "{table}");
+        }
+    }
+}
+
+#[test]
+fn output_file_gets_the_format_and_the_terminal_the_diagnostics() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("out.sarif");
+    let output = rcaudit(&[
+        "check",
+        "examples/demo.snapshot.json",
+        "--format",
+        "sarif",
+        "--output",
+        &path.display().to_string(),
+    ]);
+    assert_eq!(code(&output), 1);
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("written")).expect("JSON");
+    assert_eq!(written["version"], "2.1.0");
+    let terminal = stdout(&output);
+    assert!(terminal.contains("RC-PN-003"), "{terminal}");
+    assert!(!terminal.contains("\"version\""), "{terminal}");
+    // No temporary file is left beside it.
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["out.sarif"]);
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn bad_reporting_input_is_a_clear_error_and_leaves_no_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("out.json");
+    let out = out.display().to_string();
+    let not_a_report = dir.path().join("not-a-report.json");
+    std::fs::write(&not_a_report, r#"{"version": 1}"#).expect("write");
+    let bad_waivers = dir.path().join("waivers.yaml");
+    std::fs::write(
+        &bad_waivers,
+        "waivers:\n  - rule: RC-PN-003\n    item: phone:1\n    expires: 2027-02-30\n  - rule: RC-PN-033\n    item: phone:1\n    reason: typo\n    expires: 2027-01-01\n",
+    )
+    .expect("write");
+    let missing_dir = dir.path().join("no/such/dir/out.json");
+    let cases: Vec<(Vec<String>, Vec<&str>)> = vec![
+        (
+            vec!["--format".into(), "yaml".into()],
+            vec!["invalid value 'yaml'", "sarif"],
+        ),
+        (
+            vec!["--output".into(), missing_dir.display().to_string()],
+            vec!["no/such/dir"],
+        ),
+        (
+            vec!["--output".into(), dir.path().display().to_string()],
+            vec!["it is a folder"],
+        ),
+        (
+            vec!["--baseline".into(), not_a_report.display().to_string()],
+            vec!["not an rcaudit report", "--format json"],
+        ),
+        (
+            vec!["--baseline".into(), "examples/demo.snapshot.json".into()],
+            vec!["not an rcaudit report"],
+        ),
+        (
+            vec!["--waivers".into(), bad_waivers.display().to_string()],
+            vec![
+                "reason",
+                "2027-02-30",
+                "RC-PN-033",
+                "did you mean `RC-PN-003`",
+                "2027-02 has no day 30",
+            ],
+        ),
+    ];
+    for (extra, expected) in cases {
+        let mut args = vec!["check", "examples/demo.snapshot.json"];
+        if !extra.iter().any(|a| a == "--format") {
+            args.extend(["--format", "json"]);
+        }
+        if !extra.iter().any(|a| a == "--output") {
+            args.extend(["--output", &out]);
+        }
+        args.extend(extra.iter().map(String::as_str));
+        let output = rcaudit(&args);
+        let message = stderr(&output);
+        assert_eq!(code(&output), 2, "{extra:?}: {message}");
+        for text in expected {
+            assert!(message.contains(text), "{extra:?}: `{text}` in:\n{message}");
+        }
+        assert!(!message.contains("panicked"), "{message}");
+        assert!(stdout(&output).is_empty(), "{extra:?}: {}", stdout(&output));
+        let left: Vec<String> = files_in(dir.path())
+            .into_iter()
+            .filter(|n| n != "not-a-report.json" && n != "waivers.yaml")
+            .collect();
+        assert!(left.is_empty(), "{extra:?} left {left:?}");
+    }
+}
+
+/// A folder with the demo snapshot and an `rcaudit.yaml` holding `waivers`.
+fn waiver_dir(waivers: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(
+        repo("examples/demo.snapshot.json"),
+        dir.path().join("s.json"),
+    )
+    .expect("copy");
+    std::fs::write(
+        dir.path().join("rcaudit.yaml"),
+        format!("waivers:\n{waivers}"),
+    )
+    .expect("write");
+    dir
+}
+
+/// The demo's error findings, each waived until `expires`.
+fn waive_errors(expires: &str) -> String {
+    let report = report("examples/demo.snapshot.json");
+    let mut text = String::new();
+    for finding in report["findings"].as_array().expect("list") {
+        if finding["severity"] == "error" {
+            let _ = write!(
+                text,
+                "  - rule: {}\n    item: {}\n    reason: accepted for the test\n    owner: qa@example.com\n    expires: {expires}\n",
+                finding["ruleId"].as_str().expect("id"),
+                finding["fingerprint"].as_str().expect("fingerprint"),
+            );
+        }
+    }
+    text
+}
+
+#[test]
+fn waived_findings_do_not_fail_the_run_but_stay_visible() {
+    let dir = waiver_dir(&waive_errors("2027-03-31"));
+    let today = [("RCAUDIT_TODAY", "2026-11-28")];
+    let output = rcaudit_env(dir.path(), &["check", "s.json", "--format", "json"], &today);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let report = json(&output);
+    assert_valid(
+        &validator("schemas/report.schema.json"),
+        &report,
+        "waived report",
+    );
+    let findings = report["findings"].as_array().expect("list");
+    let waived: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["suppressed"].is_object())
+        .collect();
+    assert_eq!(waived.len(), 6);
+    assert!(
+        waived
+            .iter()
+            .all(|f| f["severity"] == "error"
+                && f["suppressed"]["reason"] == "accepted for the test")
+    );
+    assert_eq!(report["summary"]["waived"], 6);
+    assert_eq!(report["summary"]["counted"], 3);
+    // Warnings still fail when asked to.
+    let output = rcaudit_env(
+        dir.path(),
+        &["check", "s.json", "--fail-on", "warning"],
+        &today,
+    );
+    assert_eq!(code(&output), 1);
+    assert!(stdout(&output).contains("6 waived"), "{}", stdout(&output));
+    // SARIF marks them suppressed, and still validates.
+    let sarif = json(&rcaudit_env(
+        dir.path(),
+        &["check", "s.json", "--format", "sarif"],
+        &today,
+    ));
+    assert_valid(
+        &validator("schemas/external/sarif-schema-2.1.0.json"),
+        &sarif,
+        "waived SARIF",
+    );
+    let suppressed = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|r| r["suppressions"][0]["justification"] == "accepted for the test")
+        .count();
+    assert_eq!(suppressed, 6);
+    // JUnit does not count them as failures.
+    let junit = stdout(&rcaudit_env(
+        dir.path(),
+        &["check", "s.json", "--format", "junit"],
+        &today,
+    ));
+    let failures: usize = junit_cases(&junit).iter().map(|(_, n)| n).sum();
+    assert_eq!(failures, 3);
+}
+
+#[test]
+fn an_expired_waiver_stops_applying_and_is_reported() {
+    let dir = waiver_dir(&waive_errors("2026-11-27"));
+    let output = rcaudit_env(
+        dir.path(),
+        &["check", "s.json", "--format", "json"],
+        &[("RCAUDIT_TODAY", "2026-11-28")],
+    );
+    assert_eq!(code(&output), 1);
+    let report = json(&output);
+    assert_eq!(report["summary"]["waived"], 0);
+    assert_eq!(
+        report["waivers"]["expired"].as_array().expect("list").len(),
+        6
+    );
+    assert!(
+        stderr(&output).contains("expired on 2026-11-27"),
+        "{}",
+        stderr(&output)
+    );
+    // The day it expires, it still applies.
+    let output = rcaudit_env(
+        dir.path(),
+        &["check", "s.json"],
+        &[("RCAUDIT_TODAY", "2026-11-27")],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+}
+
+#[test]
+fn a_waiver_that_matches_nothing_is_a_warning() {
+    let stale = "  - rule: RC-PN-003\n    item: phone:999\n    reason: fixed long ago\n    expires: 2030-01-01\n";
+    let dir = waiver_dir(&format!("{}{stale}", waive_errors("2030-01-01")));
+    let output = rcaudit_env(dir.path(), &["check", "s.json", "--format", "json"], &[]);
+    assert_eq!(code(&output), 0, "an unused waiver warns, it does not fail");
+    let report = json(&output);
+    assert_eq!(report["waivers"]["unused"][0]["item"], "phone:999");
+    let message = stderr(&output);
+    assert!(message.contains("covers no finding"), "{message}");
+    assert!(
+        message.contains("rcaudit.yaml:"),
+        "points at the waiver: {message}"
+    );
+}
+
+#[test]
+fn a_waiver_by_item_key_covers_the_finding() {
+    let dir = waiver_dir(
+        "  - rule: RC-PN-003\n    item: phone:1148027008\n    reason: contractual\n    expires: 2030-01-01\n",
+    );
+    let report = json(&rcaudit_env(
+        dir.path(),
+        &["check", "s.json", "--format", "json"],
+        &[],
+    ));
+    let waived: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|f| f["suppressed"].is_object())
+        .map(|f| f["fingerprint"].as_str().expect("fingerprint"))
+        .collect();
+    assert_eq!(waived, ["RC-PN-003:phone:1148027008"]);
+}
+
+#[test]
+fn a_baseline_counts_only_new_findings() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let baseline = dir.path().join("baseline.json");
+    let output = rcaudit(&[
+        "check",
+        "examples/demo.snapshot.json",
+        "--format",
+        "json",
+        "--output",
+        &baseline.display().to_string(),
+    ]);
+    assert_eq!(code(&output), 1);
+    let baseline = baseline.display().to_string();
+
+    // The same snapshot against its own report: nothing new.
+    let output = rcaudit(&[
+        "check",
+        "examples/demo.snapshot.json",
+        "--baseline",
+        &baseline,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["baseline"]["new"], 0);
+    assert_eq!(report["baseline"]["old"], 9);
+    assert_eq!(report["baseline"]["fixed"], 0);
+
+    // Fix one finding, add another: one new (it fails the run), one fixed.
+    let text = std::fs::read_to_string(repo("examples/demo.snapshot.json")).expect("demo");
+    let mut document: Value = serde_json::from_str(&text).expect("JSON");
+    let extensions = document["extensions"].as_array_mut().expect("extensions");
+    extensions[5]["type"] = json!("DigitalUser"); // was an RC-EX-001 finding
+    let mut new_user = extensions[0].clone();
+    new_user["id"] = json!(999_000_001);
+    new_user["extensionNumber"] = json!("199");
+    new_user["type"] = json!("User");
+    extensions.push(new_user);
+    let changed = dir.path().join("changed.json");
+    std::fs::write(
+        &changed,
+        serde_json::to_string_pretty(&document).expect("JSON"),
+    )
+    .expect("write");
+    let output = rcaudit(&[
+        "check",
+        &changed.display().to_string(),
+        "--baseline",
+        &baseline,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["baseline"]["new"], 1, "{}", report["baseline"]);
+    assert_eq!(report["baseline"]["fixed"], 1);
+    assert_eq!(report["baseline"]["old"], 8);
+    let new: Vec<&Value> = report["findings"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|f| f["baseline"] == "new")
+        .collect();
+    assert_eq!(new.len(), 1);
+    assert_eq!(new[0]["fingerprint"], "RC-EX-001:ext:999000001");
+    assert_valid(
+        &validator("schemas/report.schema.json"),
+        &report,
+        "baseline report",
+    );
+    // The human summary says the same.
+    let output = rcaudit(&[
+        "check",
+        &changed.display().to_string(),
+        "--baseline",
+        &baseline,
+    ]);
+    let summary = stdout(&output);
+    assert!(
+        summary.contains("1 new") && summary.contains("8 ") && summary.contains("1 fixed"),
+        "{summary}"
+    );
+}
+
+/// The demo with one change of every kind `diff` names.
+fn drifted_demo() -> Value {
+    let text = std::fs::read_to_string(repo("examples/demo.snapshot.json")).expect("demo");
+    let mut document: Value = serde_json::from_str(&text).expect("JSON");
+    let extensions = document["extensions"].as_array_mut().expect("extensions");
+    let removed = extensions.remove(10);
+    assert!(removed["id"].is_number());
+    extensions[5]["type"] = json!("DigitalUser");
+    extensions[2]["status"] = json!("Disabled");
+    let mut added = extensions[0].clone();
+    added["id"] = json!(999_000_001);
+    added["extensionNumber"] = json!("199");
+    added["name"] = json!("New Hire");
+    added["type"] = json!("User");
+    added
+        .as_object_mut()
+        .expect("object")
+        .remove("forwardingNumbers");
+    extensions.push(added);
+    let forwarding = extensions[1]["forwardingNumbers"]
+        .as_array_mut()
+        .expect("forwarding");
+    forwarding.pop();
+    let numbers = document["phoneNumbers"].as_array_mut().expect("numbers");
+    numbers.retain(|n| n["phoneNumber"] != "16505550125");
+    let moved = numbers
+        .iter_mut()
+        .find(|n| n["usageType"] == "DirectNumber" && n["extension"].is_object())
+        .expect("a direct number");
+    moved["extension"]["id"] = json!(402_731_889_008_u64);
+    numbers.push(json!({
+        "id": 1_148_999_008_u64,
+        "phoneNumber": "16505550999",
+        "usageType": "CompanyNumber",
+        "paymentType": "Local",
+        "type": "VoiceFax",
+        "status": "Normal"
+    }));
+    document
+}
+
+/// Writes [`drifted_demo`] into `dir`, returning its path.
+fn write_drifted(dir: &Path) -> String {
+    let new = dir.join("new.json");
+    let text = serde_json::to_string_pretty(&drifted_demo()).expect("JSON");
+    std::fs::write(&new, text).expect("write");
+    new.display().to_string()
+}
+
+#[test]
+fn diff_in_words_names_the_same_changes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let new = write_drifted(dir.path());
+    let output = rcaudit(&["diff", "examples/demo.snapshot.json", &new]);
+    assert_eq!(code(&output), 1);
+    let text = stdout(&output);
+    for expected in [
+        "New Hire",
+        "Disabled",
+        "DigitalUser",
+        "16505550999",
+        "16505550125",
+        "402731889008",
+        "RC-EX-001",
+    ] {
+        assert!(text.contains(expected), "`{expected}` in:\n{text}");
+    }
+}
+
+#[test]
+fn diff_names_each_change_between_two_snapshots() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let new = write_drifted(dir.path());
+    let output = rcaudit(&[
+        "diff",
+        "examples/demo.snapshot.json",
+        &new,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["old"], "examples/demo.snapshot.json");
+    let drift = &report["changes"];
+    let ids = |list: &str| -> Vec<String> {
+        drift[list]
+            .as_array()
+            .unwrap_or_else(|| panic!("{list} in {drift}"))
+            .iter()
+            .map(|e| {
+                e["id"]
+                    .as_str()
+                    .map_or_else(|| e["id"].to_string(), str::to_owned)
+            })
+            .collect()
+    };
+    assert_eq!(ids("extensionsAdded"), ["999000001"]);
+    assert_eq!(ids("extensionsRemoved").len(), 1);
+    let changed = drift["extensionsChanged"].as_array().expect("changed");
+    let fields: BTreeSet<String> = changed
+        .iter()
+        .flat_map(|c| c["changes"].as_array().expect("changes").iter())
+        .map(|c| c["field"].as_str().expect("field").to_owned())
+        .collect();
+    assert_eq!(
+        fields,
+        BTreeSet::from(["type".to_owned(), "status".to_owned()])
+    );
+    assert_eq!(drift["numbersAdded"].as_array().expect("list").len(), 1);
+    assert_eq!(drift["numbersAdded"][0]["phoneNumber"], "16505550999");
+    assert_eq!(drift["numbersRemoved"][0]["phoneNumber"], "16505550125");
+    let moved = drift["numbersChanged"].as_array().expect("list");
+    assert_eq!(moved.len(), 1, "{moved:?}");
+    assert_eq!(moved[0]["changes"][0]["field"], "extension");
+    assert_eq!(moved[0]["changes"][0]["new"], "402731889008");
+    assert_eq!(
+        drift["forwardingChanged"].as_array().expect("list").len(),
+        1
+    );
+    assert_eq!(
+        drift["forwardingChanged"][0]["removed"]
+            .as_array()
+            .expect("list")
+            .len(),
+        1
+    );
+    let appeared: BTreeSet<String> = drift["findingsAppeared"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|f| f["fingerprint"].as_str().expect("fp").to_owned())
+        .collect();
+    let disappeared: BTreeSet<String> = drift["findingsDisappeared"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|f| f["fingerprint"].as_str().expect("fp").to_owned())
+        .collect();
+    assert!(appeared.contains("RC-EX-001:ext:999000001"), "{appeared:?}");
+    assert!(
+        disappeared.contains("RC-EX-001:ext:402731889008"),
+        "{disappeared:?}"
+    );
+    // RC-FW-001 (11 forwarding numbers) is fixed by the removal.
+    assert!(
+        disappeared.iter().any(|f| f.starts_with("RC-FW-001:")),
+        "{disappeared:?}"
+    );
+
+    // A snapshot against itself: no drift, exit 0.
+    let output = rcaudit(&[
+        "diff",
+        "examples/demo.snapshot.json",
+        "examples/demo.snapshot.json",
+    ]);
+    assert_eq!(code(&output), 0, "{}", stdout(&output));
+}
+
+#[test]
+fn diff_of_a_bad_snapshot_is_a_clear_error() {
+    let output = rcaudit(&[
+        "diff",
+        "examples/demo.snapshot.json",
+        "tests/fixtures/invalid.snapshot.json",
+    ]);
+    assert_eq!(code(&output), 2);
+    assert!(
+        stderr(&output).contains("invalid.snapshot.json"),
+        "{}",
+        stderr(&output)
+    );
+    let output = rcaudit(&["diff", "examples/demo.snapshot.json", "no-such-file.json"]);
+    assert_eq!(code(&output), 2);
+}

@@ -1,0 +1,542 @@
+//! Drift between two snapshots of one account: what changed in the
+//! configuration (extensions, phone numbers, forwarding lists), and which
+//! findings appeared or disappeared. Records are matched by their stable
+//! keys, not by position: extensions by id, phone numbers by normalised
+//! number, forwarding numbers by normalised number within their extension.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use rcaudit_model::Node;
+use serde::Serialize;
+
+use crate::Report;
+
+/// An extension, as drift names it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ExtensionRef {
+    pub id: String,
+    pub extension_number: Option<String>,
+    pub name: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+}
+
+/// A field that changed.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Change {
+    pub field: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+}
+
+/// An extension present in both snapshots whose type or status changed.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ExtensionChange {
+    pub extension: ExtensionRef,
+    pub changes: Vec<Change>,
+}
+
+/// A phone number, as drift names it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct NumberRef {
+    pub phone_number: String,
+    pub usage_type: Option<String>,
+    /// The id of the extension it is mapped to.
+    pub extension: Option<String>,
+}
+
+/// A number present in both snapshots that changed.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct NumberChange {
+    pub number: NumberRef,
+    pub changes: Vec<Change>,
+}
+
+/// An extension's forwarding list that changed.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ForwardingChange {
+    pub extension: ExtensionRef,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    /// `fetched` or `absent` when the list appeared or disappeared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list: Option<String>,
+}
+
+/// A finding that appeared or disappeared.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct FindingRef {
+    pub rule_id: String,
+    pub severity: String,
+    pub message: String,
+    pub pointer: String,
+    pub fingerprint: String,
+}
+
+/// Everything that changed.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Drift {
+    pub extensions_added: Vec<ExtensionRef>,
+    pub extensions_removed: Vec<ExtensionRef>,
+    pub extensions_changed: Vec<ExtensionChange>,
+    pub numbers_added: Vec<NumberRef>,
+    pub numbers_removed: Vec<NumberRef>,
+    pub numbers_changed: Vec<NumberChange>,
+    pub forwarding_changed: Vec<ForwardingChange>,
+    pub findings_appeared: Vec<FindingRef>,
+    pub findings_disappeared: Vec<FindingRef>,
+}
+
+fn text(node: &Node, field: &str) -> Option<String> {
+    node.get(field)
+        .and_then(|v| v.id_string().or_else(|| v.as_str().map(str::to_owned)))
+}
+
+fn normalized(number: &str) -> String {
+    number.strip_prefix('+').unwrap_or(number).to_owned()
+}
+
+fn extension_ref(node: &Node) -> ExtensionRef {
+    ExtensionRef {
+        id: text(node, "id").unwrap_or_default(),
+        extension_number: text(node, "extensionNumber"),
+        name: text(node, "name"),
+        kind: text(node, "type"),
+    }
+}
+
+fn number_ref(node: &Node) -> NumberRef {
+    NumberRef {
+        phone_number: text(node, "phoneNumber").unwrap_or_default(),
+        usage_type: text(node, "usageType"),
+        extension: node.get("extension").and_then(|e| text(e, "id")),
+    }
+}
+
+fn list<'a>(root: &'a Node, field: &str) -> &'a [Node] {
+    root.get(field).and_then(Node::as_array).unwrap_or_default()
+}
+
+/// Records keyed by `key`, in document order (the last of a repeated key wins).
+fn keyed(records: &[Node], key: impl Fn(&Node) -> Option<String>) -> BTreeMap<String, &Node> {
+    records
+        .iter()
+        .filter_map(|r| key(r).map(|k| (k, r)))
+        .collect()
+}
+
+fn changes(old: &Node, new: &Node, fields: &[&str]) -> Vec<Change> {
+    fields
+        .iter()
+        .filter_map(|field| {
+            let (a, b) = (text(old, field), text(new, field));
+            (a != b).then(|| Change {
+                field: (*field).to_owned(),
+                old: a,
+                new: b,
+            })
+        })
+        .collect()
+}
+
+/// The configuration drift from `old` to `new` (snapshot roots).
+pub fn drift(old: &Node, new: &Node) -> Drift {
+    let mut drift = Drift::default();
+    let by_id = |records| keyed(records, |r| text(r, "id"));
+    let (old_ext, new_ext) = (
+        by_id(list(old, "extensions")),
+        by_id(list(new, "extensions")),
+    );
+    for (id, ext) in &new_ext {
+        match old_ext.get(id) {
+            None => drift.extensions_added.push(extension_ref(ext)),
+            Some(before) => {
+                let changed = changes(before, ext, &["type", "status"]);
+                if !changed.is_empty() {
+                    drift.extensions_changed.push(ExtensionChange {
+                        extension: extension_ref(ext),
+                        changes: changed,
+                    });
+                }
+                forwarding(before, ext, &mut drift);
+            }
+        }
+    }
+    for (id, ext) in &old_ext {
+        if !new_ext.contains_key(id) {
+            drift.extensions_removed.push(extension_ref(ext));
+        }
+    }
+    let by_number = |records| keyed(records, |r| text(r, "phoneNumber").map(|n| normalized(&n)));
+    let (old_num, new_num) = (
+        by_number(list(old, "phoneNumbers")),
+        by_number(list(new, "phoneNumbers")),
+    );
+    for (number, record) in &new_num {
+        match old_num.get(number) {
+            None => drift.numbers_added.push(number_ref(record)),
+            Some(before) => {
+                let mut changed = changes(before, record, &["usageType", "paymentType", "type"]);
+                let (a, b) = (
+                    before.get("extension").and_then(|e| text(e, "id")),
+                    record.get("extension").and_then(|e| text(e, "id")),
+                );
+                if a != b {
+                    changed.push(Change {
+                        field: "extension".to_owned(),
+                        old: a,
+                        new: b,
+                    });
+                }
+                if !changed.is_empty() {
+                    drift.numbers_changed.push(NumberChange {
+                        number: number_ref(record),
+                        changes: changed,
+                    });
+                }
+            }
+        }
+    }
+    for (number, record) in &old_num {
+        if !new_num.contains_key(number) {
+            drift.numbers_removed.push(number_ref(record));
+        }
+    }
+    drift
+}
+
+fn forwarding(old: &Node, new: &Node, drift: &mut Drift) {
+    let numbers = |ext: &Node| -> Option<Vec<String>> {
+        ext.get("forwardingNumbers")
+            .and_then(Node::as_array)
+            .map(|records| {
+                records
+                    .iter()
+                    .filter_map(|r| text(r, "phoneNumber").map(|n| normalized(&n)))
+                    .collect()
+            })
+    };
+    let (before, after) = (numbers(old), numbers(new));
+    let change = match (&before, &after) {
+        (Some(a), Some(b)) => {
+            let added: Vec<String> = b.iter().filter(|n| !a.contains(n)).cloned().collect();
+            let removed: Vec<String> = a.iter().filter(|n| !b.contains(n)).cloned().collect();
+            (!added.is_empty() || !removed.is_empty()).then_some(ForwardingChange {
+                extension: extension_ref(new),
+                added,
+                removed,
+                list: None,
+            })
+        }
+        (None, Some(b)) => Some(ForwardingChange {
+            extension: extension_ref(new),
+            added: b.clone(),
+            removed: Vec::new(),
+            list: Some("fetched".to_owned()),
+        }),
+        (Some(a), None) => Some(ForwardingChange {
+            extension: extension_ref(new),
+            added: Vec::new(),
+            removed: a.clone(),
+            list: Some("absent".to_owned()),
+        }),
+        (None, None) => None,
+    };
+    drift.forwarding_changed.extend(change);
+}
+
+fn finding_refs(report: &Report) -> BTreeMap<String, FindingRef> {
+    report
+        .findings
+        .iter()
+        .map(|l| {
+            (
+                l.finding.fingerprint.clone(),
+                FindingRef {
+                    rule_id: l.finding.rule_id.clone(),
+                    severity: l.finding.severity.as_str().to_owned(),
+                    message: l.finding.message.clone(),
+                    pointer: l.finding.pointer.clone(),
+                    fingerprint: l.finding.fingerprint.clone(),
+                },
+            )
+        })
+        .collect()
+}
+
+/// Adds the findings that appeared and disappeared between two reports.
+pub fn add_findings(drift: &mut Drift, old: &Report, new: &Report) {
+    let (before, after) = (finding_refs(old), finding_refs(new));
+    drift.findings_appeared = after
+        .iter()
+        .filter(|(k, _)| !before.contains_key(*k))
+        .map(|(_, f)| f.clone())
+        .collect();
+    drift.findings_disappeared = before
+        .iter()
+        .filter(|(k, _)| !after.contains_key(*k))
+        .map(|(_, f)| f.clone())
+        .collect();
+}
+
+impl Drift {
+    pub fn is_empty(&self) -> bool {
+        self.extensions_added.is_empty()
+            && self.extensions_removed.is_empty()
+            && self.extensions_changed.is_empty()
+            && self.numbers_added.is_empty()
+            && self.numbers_removed.is_empty()
+            && self.numbers_changed.is_empty()
+            && self.forwarding_changed.is_empty()
+            && self.findings_appeared.is_empty()
+            && self.findings_disappeared.is_empty()
+    }
+}
+
+fn ext_label(e: &ExtensionRef) -> String {
+    let mut out = match &e.extension_number {
+        Some(n) => format!("extension {n}"),
+        None => format!("extension id {}", e.id),
+    };
+    if let Some(name) = &e.name {
+        let _ = write!(out, " ({name})");
+    }
+    out
+}
+
+fn change_label(changes: &[Change]) -> String {
+    changes
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} -> {}",
+                c.field,
+                c.old.as_deref().unwrap_or("(none)"),
+                c.new.as_deref().unwrap_or("(none)")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn extension_line(sign: char, e: &ExtensionRef) -> String {
+    format!(
+        "{sign} {}, type {}",
+        ext_label(e),
+        e.kind.as_deref().unwrap_or("?")
+    )
+}
+
+fn number_line(sign: char, n: &NumberRef) -> String {
+    let mut s = format!("{sign} {}", n.phone_number);
+    if let Some(u) = &n.usage_type {
+        let _ = write!(s, " ({u})");
+    }
+    if let Some(e) = &n.extension {
+        let _ = write!(s, " on extension id {e}");
+    }
+    s
+}
+
+fn number_change_line(c: &NumberChange) -> String {
+    let moved = c.changes.iter().any(|ch| ch.field == "extension");
+    let verb = if moved { "moved" } else { "changed" };
+    format!(
+        "~ {} {verb}: {}",
+        c.number.phone_number,
+        change_label(&c.changes)
+    )
+}
+
+fn forwarding_line(f: &ForwardingChange) -> String {
+    let mut parts = Vec::new();
+    if let Some(list) = &f.list {
+        parts.push(format!("list {list}"));
+    }
+    parts.extend(f.added.iter().map(|n| format!("+{n}")));
+    parts.extend(f.removed.iter().map(|n| format!("-{n}")));
+    format!("~ {}: {}", ext_label(&f.extension), parts.join(" "))
+}
+
+fn finding_line(sign: char, f: &FindingRef) -> String {
+    format!(
+        "{sign} {} {} at {}: {}",
+        f.rule_id, f.severity, f.pointer, f.message
+    )
+}
+
+/// The drift as text.
+pub fn render_human(drift: &Drift, old: &str, new: &str) -> String {
+    let mut out = format!("changes from {old} to {new}\n");
+    if drift.is_empty() {
+        out.push_str("  nothing changed\n");
+        return out;
+    }
+    let mut section = |title: &str, lines: Vec<String>| {
+        if !lines.is_empty() {
+            let _ = writeln!(out, "\n{title} ({})", lines.len());
+            for line in lines {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+    };
+    let d = drift;
+    section(
+        "extensions added",
+        d.extensions_added
+            .iter()
+            .map(|e| extension_line('+', e))
+            .collect(),
+    );
+    section(
+        "extensions removed",
+        d.extensions_removed
+            .iter()
+            .map(|e| extension_line('-', e))
+            .collect(),
+    );
+    section(
+        "extensions changed",
+        d.extensions_changed
+            .iter()
+            .map(|c| {
+                format!(
+                    "~ {}: {}",
+                    ext_label(&c.extension),
+                    change_label(&c.changes)
+                )
+            })
+            .collect(),
+    );
+    section(
+        "phone numbers added",
+        d.numbers_added
+            .iter()
+            .map(|n| number_line('+', n))
+            .collect(),
+    );
+    section(
+        "phone numbers removed",
+        d.numbers_removed
+            .iter()
+            .map(|n| number_line('-', n))
+            .collect(),
+    );
+    section(
+        "phone numbers changed",
+        d.numbers_changed.iter().map(number_change_line).collect(),
+    );
+    section(
+        "forwarding lists changed",
+        d.forwarding_changed.iter().map(forwarding_line).collect(),
+    );
+    section(
+        "findings appeared",
+        d.findings_appeared
+            .iter()
+            .map(|f| finding_line('+', f))
+            .collect(),
+    );
+    section(
+        "findings disappeared",
+        d.findings_disappeared
+            .iter()
+            .map(|f| finding_line('-', f))
+            .collect(),
+    );
+    out
+}
+
+/// The drift as JSON.
+pub fn render_json(drift: &Drift, old: &str, new: &str) -> String {
+    let document = serde_json::json!({
+        "tool": {"name": "rcaudit"},
+        "old": old,
+        "new": new,
+        "changes": drift,
+    });
+    let mut text = serde_json::to_string_pretty(&document).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(json: &str) -> Node {
+        rcaudit_model::parse(json).expect("valid")
+    }
+
+    #[test]
+    fn matches_records_by_key_not_position() {
+        let old = node(
+            r#"{"extensions": [
+                {"id": 1, "extensionNumber": "101", "type": "User", "status": "Enabled", "forwardingNumbers": [{"phoneNumber": "+16505550100"}]},
+                {"id": 2, "extensionNumber": "102", "type": "DigitalUser", "status": "Enabled"}],
+              "phoneNumbers": [
+                {"phoneNumber": "16505550111", "usageType": "DirectNumber", "extension": {"id": 1}},
+                {"phoneNumber": "16505550112", "usageType": "CompanyNumber"}]}"#,
+        );
+        let new = node(
+            r#"{"extensions": [
+                {"id": "3", "extensionNumber": "103", "type": "DigitalUser", "status": "Enabled"},
+                {"id": "1", "extensionNumber": "101", "type": "DigitalUser", "status": "Disabled", "forwardingNumbers": [{"phoneNumber": "16505550100"}, {"phoneNumber": "+16505550199"}]}],
+              "phoneNumbers": [
+                {"phoneNumber": "+16505550111", "usageType": "DirectNumber", "extension": {"id": 3}},
+                {"phoneNumber": "16505550113", "usageType": "CompanyNumber"}]}"#,
+        );
+        let d = drift(&old, &new);
+        assert_eq!(
+            d.extensions_added
+                .iter()
+                .map(|e| e.id.as_str())
+                .collect::<Vec<_>>(),
+            ["3"]
+        );
+        assert_eq!(
+            d.extensions_removed
+                .iter()
+                .map(|e| e.id.as_str())
+                .collect::<Vec<_>>(),
+            ["2"]
+        );
+        assert_eq!(d.extensions_changed.len(), 1);
+        assert_eq!(
+            d.extensions_changed[0]
+                .changes
+                .iter()
+                .map(|c| c.field.as_str())
+                .collect::<Vec<_>>(),
+            ["type", "status"]
+        );
+        assert_eq!(d.numbers_added[0].phone_number, "16505550113");
+        assert_eq!(d.numbers_removed[0].phone_number, "16505550112");
+        assert_eq!(
+            d.numbers_changed[0].changes[0].field, "extension",
+            "moved from 1 to 3"
+        );
+        assert_eq!(
+            d.forwarding_changed[0].added,
+            ["16505550199"],
+            "+ is ignored"
+        );
+        assert!(d.forwarding_changed[0].removed.is_empty());
+        let text = render_human(&d, "a.json", "b.json");
+        assert!(
+            text.contains("~ +16505550111 moved: extension 1 -> 3"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn identical_snapshots_have_no_drift() {
+        let a = node(r#"{"extensions": [{"id": 1, "type": "User"}], "phoneNumbers": []}"#);
+        assert!(drift(&a, &a).is_empty());
+    }
+}

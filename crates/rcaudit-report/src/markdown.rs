@@ -1,0 +1,177 @@
+//! `--format markdown`: a summary fit for a pull-request comment or
+//! `$GITHUB_STEP_SUMMARY`: totals, a table per rule, the first findings,
+//! and what could not be checked.
+
+use std::fmt::Write as _;
+
+use rcaudit_rules::Severity;
+
+use crate::{Located, Report};
+
+/// Findings listed in full; the rest are counted.
+const MAX_LISTED: usize = 50;
+
+/// Escapes text for a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The report as Markdown.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let counting: Vec<_> = report.findings.iter().filter(|l| l.counts()).collect();
+    let icon = if report.counting(Severity::Error) > 0 {
+        "❌"
+    } else if counting.is_empty() {
+        "✅"
+    } else {
+        "⚠️"
+    };
+    let _ = writeln!(out, "## {icon} rcaudit: `{}`\n", report.snapshot.path);
+    let _ = writeln!(out, "| | error | warning | info |");
+    let _ = writeln!(out, "|---|---:|---:|---:|");
+    let _ = writeln!(
+        out,
+        "| findings | {} | {} | {} |",
+        report.counting(Severity::Error),
+        report.counting(Severity::Warning),
+        report.counting(Severity::Info)
+    );
+    let waived = report.waived();
+    if waived > 0 {
+        let count = |s| {
+            report
+                .findings
+                .iter()
+                .filter(|l| l.waived.is_some() && l.finding.severity == s)
+                .count()
+        };
+        let _ = writeln!(
+            out,
+            "| waived | {} | {} | {} |",
+            count(Severity::Error),
+            count(Severity::Warning),
+            count(Severity::Info)
+        );
+    }
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "{} of {} rules ran{}.",
+        report.rules_run,
+        report.rules.len(),
+        report
+            .snapshot
+            .account_id
+            .as_ref()
+            .map_or_else(String::new, |id| format!(" on account {id}"))
+    );
+    if let Some(baseline) = &report.baseline {
+        let _ = writeln!(
+            out,
+            "\nAgainst the baseline `{}`: **{} new**, {} already there (not counted), {} fixed.",
+            baseline.path,
+            baseline.new,
+            baseline.old,
+            baseline.fixed.len()
+        );
+    }
+    write_findings(&mut out, report, &counting);
+    write_notes(&mut out, report);
+    out
+}
+
+/// Findings by rule, then the first findings in full.
+fn write_findings(out: &mut String, report: &Report, counting: &[&Located]) {
+    if !counting.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n### By rule\n\n| rule | severity | findings | title |\n|---|---|---:|---|"
+        );
+        for rule in &report.rules {
+            let n = counting
+                .iter()
+                .filter(|l| l.finding.rule_id == rule.id)
+                .count();
+            if n > 0 {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {} | {n} | {} |",
+                    rule.id,
+                    rule.severity,
+                    cell(&rule.title)
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "\n### Findings\n\n| rule | where | message |\n|---|---|---|"
+        );
+        for located in counting.iter().take(MAX_LISTED) {
+            let _ = writeln!(
+                out,
+                "| `{}` | `{}` line {} | {} |",
+                located.finding.rule_id,
+                cell(&located.finding.pointer),
+                located.line,
+                cell(&located.finding.message)
+            );
+        }
+        if counting.len() > MAX_LISTED {
+            let _ = writeln!(out, "\n…and {} more.", counting.len() - MAX_LISTED);
+        }
+    }
+}
+
+/// What could not be checked, waivers to review and rule errors.
+fn write_notes(out: &mut String, report: &Report) {
+    if !report.not_evaluated.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n<details><summary>{} rule(s) not evaluated in whole or in part (missing data is never passed)</summary>\n\n| rule | why |\n|---|---|",
+            report.not_evaluated.len()
+        );
+        for n in &report.not_evaluated {
+            let _ = writeln!(out, "| `{}` | {} |", n.rule_id, cell(&n.reason));
+        }
+        out.push_str("\n</details>\n");
+    }
+    let stale: Vec<_> = report
+        .expired_waivers()
+        .chain(report.unused_waivers())
+        .collect();
+    if !stale.is_empty() {
+        let _ = writeln!(out, "\n### Waivers to review\n");
+        for used in stale {
+            let w = &used.waiver;
+            let what = if used.expired {
+                format!(
+                    "expired on {}",
+                    w.expires.map(|d| d.to_string()).unwrap_or_default()
+                )
+            } else {
+                "covers no finding".to_owned()
+            };
+            let _ = writeln!(
+                out,
+                "- `{}` for `{}` {what} ({})",
+                w.rule,
+                w.item,
+                w.location()
+            );
+        }
+    }
+    if !report.rule_errors.is_empty() {
+        let _ = writeln!(out, "\n### Rule errors\n");
+        for e in &report.rule_errors {
+            let _ = writeln!(
+                out,
+                "- `{}` {} failed on {} item(s): {}",
+                e.rule_id,
+                e.part,
+                e.count,
+                cell(&e.message)
+            );
+        }
+    }
+}
