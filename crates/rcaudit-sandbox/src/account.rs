@@ -1,0 +1,445 @@
+//! The account the sandbox serves, built from a snapshot document.
+//!
+//! Generated accounts are generated *as snapshot documents* and go through
+//! the same [`Account::from_snapshot`], so there is one mapping from a
+//! snapshot to endpoint answers, and `fetch(serve(S)) == S` holds for both.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::ApiError;
+use crate::json::Json;
+
+/// Who is logged in: the owner of every token the sandbox accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewer {
+    /// The viewer's account id (what `~` means for `{accountId}`).
+    pub account_id: String,
+    /// The viewer's extension id (what `~` means for `{extensionId}`).
+    pub extension_id: String,
+    /// Whether the viewer is an administrator (sees everything).
+    pub admin: bool,
+}
+
+/// One extension: its list record and its two per-extension lists.
+#[derive(Debug, Clone)]
+pub struct Extension {
+    /// The record's `id` as text (`None` if it has none: unaddressable).
+    pub id: Option<String>,
+    /// The list record, without `phoneNumbers` and `forwardingNumbers`.
+    pub record: Json,
+    /// `GET .../extension/{id}/phone-number`: the records, or the error to answer.
+    pub phone_numbers: Result<Vec<Json>, ApiError>,
+    /// `GET .../extension/{id}/forwarding-number`: the records, or the error.
+    pub forwarding_numbers: Result<Vec<Json>, ApiError>,
+}
+
+/// The whole account, as the endpoints see it.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// The logged-in extension.
+    pub viewer: Viewer,
+    /// `account.id` as text (or the viewer's account id when absent).
+    pub account_id: String,
+    /// `GET /account/{id}`.
+    pub account: Json,
+    /// `GET /account/{id}/service-info`.
+    pub service_info: Result<Json, ApiError>,
+    /// `GET /account/{id}/phone-number`.
+    pub phone_numbers: Result<Vec<Json>, ApiError>,
+    /// `GET /account/{id}/extension` (the records), or the error to answer.
+    pub extensions: Result<Vec<Extension>, ApiError>,
+    by_id: HashMap<String, usize>,
+}
+
+/// Why a snapshot could not be served.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not JSON.
+    #[error("{path} is not valid JSON: {source}")]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// The cause, with line and column.
+        source: serde_json::Error,
+    },
+    /// The JSON does not have the snapshot's shape.
+    #[error("{pointer}: {problem}")]
+    Shape {
+        /// Where (RFC 6901 pointer).
+        pointer: String,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+fn shape(pointer: impl Into<String>, problem: &str) -> LoadError {
+    LoadError::Shape {
+        pointer: pointer.into(),
+        problem: problem.to_owned(),
+    }
+}
+
+/// Default answer when a per-extension list is absent and `errors` says nothing.
+fn feature_unavailable() -> ApiError {
+    ApiError::new(
+        403,
+        "CMN-403",
+        "The feature is not available for this extension type",
+    )
+}
+
+impl Account {
+    /// Reads a snapshot file.
+    pub fn load(path: &Path, admin: Option<bool>) -> Result<Account, LoadError> {
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let doc: Json = serde_json::from_str(&text).map_err(|source| LoadError::Syntax {
+            path: path.to_owned(),
+            source,
+        })?;
+        Account::from_snapshot(doc, admin)
+    }
+
+    /// Builds the account from a snapshot document (SNAPSHOT.md). `admin`
+    /// overrides `source.viewer.admin`.
+    pub fn from_snapshot(doc: Json, admin: Option<bool>) -> Result<Account, LoadError> {
+        let Json::Object(mut doc) = doc else {
+            return Err(shape("", "a snapshot is a JSON object"));
+        };
+        if let Some(v) = doc.get("snapshotVersion")
+            && v.id_text().as_deref() != Some("1")
+        {
+            return Err(shape("/snapshotVersion", "only version 1 is supported"));
+        }
+        let errors = errors_by_pointer(doc.get("errors"));
+        let error_for =
+            |pointer: &str, default: ApiError| errors.get(pointer).cloned().unwrap_or(default);
+
+        let account = doc
+            .remove("account")
+            .ok_or_else(|| shape("/account", "missing (it is required)"))?;
+        if account.as_object().is_none() {
+            return Err(shape("/account", "must be an object"));
+        }
+        let service_info = doc.remove("serviceInfo").ok_or_else(|| {
+            error_for(
+                "/serviceInfo",
+                ApiError::user_permission("ReadServicePlanInfo"),
+            )
+        });
+        let phone_numbers = match doc.remove("phoneNumbers") {
+            Some(Json::Array(a)) => Ok(a),
+            Some(_) => return Err(shape("/phoneNumbers", "must be an array")),
+            None => Err(error_for(
+                "/phoneNumbers",
+                ApiError::app_permission("ReadAccounts"),
+            )),
+        };
+        let extensions = match doc.remove("extensions") {
+            Some(Json::Array(a)) => Ok(a
+                .into_iter()
+                .enumerate()
+                .map(|(i, e)| extension(i, e, &error_for))
+                .collect::<Result<Vec<_>, _>>()?),
+            Some(_) => return Err(shape("/extensions", "must be an array")),
+            None => Err(error_for(
+                "/extensions",
+                ApiError::user_permission("ReadExtensions"),
+            )),
+        };
+
+        let viewer_doc = doc.get("source").and_then(|s| s.get("viewer"));
+        let field = |name: &str| viewer_doc.and_then(|v| v.get(name)).and_then(Json::id_text);
+        let account_id = account
+            .get("id")
+            .and_then(Json::id_text)
+            .or_else(|| field("accountId"))
+            .unwrap_or_else(|| String::from("~"));
+        let first_extension = extensions
+            .as_ref()
+            .ok()
+            .and_then(|e| e.iter().find_map(|e| e.id.clone()));
+        let extension_id = field("extensionId")
+            .or_else(|| {
+                account
+                    .get("operator")
+                    .and_then(|o| o.get("id"))
+                    .and_then(Json::id_text)
+            })
+            .or(first_extension)
+            .unwrap_or_else(|| String::from("~"));
+        let viewer = Viewer {
+            account_id: field("accountId").unwrap_or_else(|| account_id.clone()),
+            extension_id,
+            admin: admin
+                .or_else(|| {
+                    viewer_doc
+                        .and_then(|v| v.get("admin"))
+                        .and_then(Json::as_bool)
+                })
+                .unwrap_or(true),
+        };
+
+        let mut by_id = HashMap::new();
+        if let Ok(list) = &extensions {
+            for (i, e) in list.iter().enumerate() {
+                if let Some(id) = &e.id {
+                    by_id.entry(id.clone()).or_insert(i);
+                }
+            }
+        }
+        Ok(Account {
+            viewer,
+            account_id,
+            account,
+            service_info,
+            phone_numbers,
+            extensions,
+            by_id,
+        })
+    }
+
+    /// Whether `{accountId}` names this account (`~`, its id, or the viewer's).
+    pub fn is_account(&self, id: &str) -> bool {
+        id == "~" || id == self.account_id || id == self.viewer.account_id
+    }
+
+    /// Resolves `~` to the viewer's extension id.
+    pub fn resolve_extension_id<'a>(&'a self, id: &'a str) -> &'a str {
+        if id == "~" {
+            &self.viewer.extension_id
+        } else {
+            id
+        }
+    }
+
+    /// The extension with this id (after `~` resolution).
+    pub fn extension(&self, id: &str) -> Option<&Extension> {
+        let i = *self.by_id.get(id)?;
+        self.extensions.as_ref().ok()?.get(i)
+    }
+
+    /// Whether `ext` is the viewer's own extension.
+    pub fn is_own(&self, ext: &Extension) -> bool {
+        ext.id.as_deref() == Some(self.viewer.extension_id.as_str())
+    }
+
+    /// The account phone-number list as the viewer may see it.
+    pub fn account_phone_numbers_view(&self) -> Result<&[Json], ApiError> {
+        if !self.viewer.admin {
+            return Err(ApiError::user_permission("ReadCompanyPhoneNumbers"));
+        }
+        self.phone_numbers.as_deref().map_err(Clone::clone)
+    }
+
+    /// An extension's phone-number list as the viewer may see it: all of
+    /// it for an administrator or the viewer's own extension, otherwise
+    /// only `DirectNumber` records, without `features`.
+    pub fn extension_phone_numbers_view<'a>(
+        &self,
+        ext: &'a Extension,
+    ) -> Result<Cow<'a, [Json]>, ApiError> {
+        let list = ext.phone_numbers.as_deref().map_err(Clone::clone)?;
+        if self.viewer.admin || self.is_own(ext) {
+            return Ok(Cow::Borrowed(list));
+        }
+        Ok(Cow::Owned(
+            list.iter()
+                .filter(|r| is_direct_number(r))
+                .map(without_features)
+                .collect(),
+        ))
+    }
+
+    /// An extension's forwarding-number list as the viewer may see it.
+    pub fn forwarding_numbers_view<'a>(&self, ext: &'a Extension) -> Result<&'a [Json], ApiError> {
+        if !self.viewer.admin && !self.is_own(ext) {
+            return Err(ApiError::new(
+                403,
+                "CMN-419",
+                "In order to call this API endpoint for another extension, user needs to have [ReadUserForwardingFlipNumbers] permission granted with extended scope",
+            ));
+        }
+        ext.forwarding_numbers.as_deref().map_err(Clone::clone)
+    }
+
+    /// The snapshot a correct fetcher produces from this sandbox, as the
+    /// viewer: the served data with every list the viewer may not read left
+    /// out and listed in `errors`. `capturedAt` and `source` are placeholders.
+    pub fn expected_snapshot(&self) -> Json {
+        let mut errors = Vec::new();
+        let mut fail = |pointer: String, request: String, e: &ApiError| {
+            errors.push(Json::Object(crate::obj! {
+                "pointer" => pointer,
+                "request" => format!("GET /restapi/v1.0/account/~{request}"),
+                "status" => u64::from(e.status),
+                "errorCode" => e.code.as_str(),
+                "message" => e.message.as_str(),
+            }));
+        };
+        let mut doc = crate::obj! {
+            "snapshotVersion" => 1u64,
+            "capturedAt" => "1970-01-01T00:00:00Z",
+            "source" => crate::obj! {
+                "server" => crate::generate::SERVER,
+                "generator" => "rcaudit-sandbox --dump-snapshot",
+                "viewer" => crate::obj! {
+                    "accountId" => self.viewer.account_id.as_str(),
+                    "extensionId" => self.viewer.extension_id.as_str(),
+                    "admin" => self.viewer.admin,
+                },
+            },
+            "account" => self.account.clone(),
+        };
+        match &self.service_info {
+            Ok(v) => doc.insert("serviceInfo", v.clone()),
+            Err(e) => fail("/serviceInfo".into(), "/service-info".into(), e),
+        }
+        match self.account_phone_numbers_view() {
+            Ok(v) => doc.insert("phoneNumbers", v.to_vec()),
+            Err(e) => fail("/phoneNumbers".into(), "/phone-number".into(), &e),
+        }
+        match &self.extensions {
+            Ok(list) => {
+                let mut out = Vec::with_capacity(list.len());
+                for (i, ext) in list.iter().enumerate() {
+                    let mut rec = ext.record.clone();
+                    let id = ext.id.clone().unwrap_or_default();
+                    if let Some(o) = rec.as_object_mut() {
+                        match self.extension_phone_numbers_view(ext) {
+                            Ok(v) => o.insert("phoneNumbers", v.into_owned()),
+                            Err(e) => fail(
+                                format!("/extensions/{i}/phoneNumbers"),
+                                format!("/extension/{id}/phone-number"),
+                                &e,
+                            ),
+                        }
+                        match self.forwarding_numbers_view(ext) {
+                            Ok(v) => o.insert("forwardingNumbers", v.to_vec()),
+                            Err(e) => fail(
+                                format!("/extensions/{i}/forwardingNumbers"),
+                                format!("/extension/{id}/forwarding-number"),
+                                &e,
+                            ),
+                        }
+                    }
+                    out.push(rec);
+                }
+                doc.insert("extensions", out);
+            }
+            Err(e) => fail("/extensions".into(), "/extension".into(), e),
+        }
+        doc.insert("errors", errors);
+        Json::Object(doc)
+    }
+}
+
+/// The `errors` entries of a snapshot by pointer, as the answers to give.
+fn errors_by_pointer(errors: Option<&Json>) -> HashMap<String, ApiError> {
+    let mut out = HashMap::new();
+    for e in errors.and_then(Json::as_array).into_iter().flatten() {
+        let Some(pointer) = e.get("pointer").and_then(Json::as_str) else {
+            continue;
+        };
+        let status = e
+            .get("status")
+            .and_then(Json::id_text)
+            .and_then(|s| s.parse::<u16>().ok())
+            .filter(|s| (400..600).contains(s))
+            .unwrap_or(500);
+        let code = e
+            .get("errorCode")
+            .and_then(Json::as_str)
+            .unwrap_or("CMN-500");
+        let message = e
+            .get("message")
+            .and_then(Json::as_str)
+            .unwrap_or("Request failed");
+        out.entry(pointer.to_owned())
+            .or_insert_with(|| ApiError::new(status, code, message));
+    }
+    out
+}
+
+fn extension(
+    index: usize,
+    record: Json,
+    error_for: &impl Fn(&str, ApiError) -> ApiError,
+) -> Result<Extension, LoadError> {
+    let Json::Object(mut record) = record else {
+        return Err(shape(format!("/extensions/{index}"), "must be an object"));
+    };
+    let mut list = |key: &str| -> Result<Result<Vec<Json>, ApiError>, LoadError> {
+        let pointer = format!("/extensions/{index}/{key}");
+        match record.remove(key) {
+            Some(Json::Array(a)) => Ok(Ok(a)),
+            Some(_) => Err(shape(pointer, "must be an array")),
+            None => Ok(Err(error_for(&pointer, feature_unavailable()))),
+        }
+    };
+    let phone_numbers = list("phoneNumbers")?;
+    let forwarding_numbers = list("forwardingNumbers")?;
+    Ok(Extension {
+        id: record.get("id").and_then(Json::id_text),
+        record: Json::Object(record),
+        phone_numbers,
+        forwarding_numbers,
+    })
+}
+
+/// The extension detail record: the list record, and for the viewer's own
+/// extension `permissions.admin.enabled` set to the viewer's admin flag.
+pub fn detail_record(record: &Json, own: bool, admin: bool) -> Json {
+    let mut record = record.clone();
+    if own && let Some(o) = record.as_object_mut() {
+        let admin_obj = crate::obj! { "enabled" => admin };
+        match o.get_mut("permissions").and_then(Json::as_object_mut) {
+            Some(p) => p.insert("admin", admin_obj),
+            None => o.insert("permissions", crate::obj! { "admin" => admin_obj }),
+        }
+    }
+    record
+}
+
+/// A phone-number record as a non-administrator sees another extension's:
+/// `features` removed.
+pub fn without_features(record: &Json) -> Json {
+    let mut record = record.clone();
+    if let Some(o) = record.as_object_mut() {
+        o.remove("features");
+    }
+    record
+}
+
+/// Whether a phone-number record is a `DirectNumber`.
+pub fn is_direct_number(record: &Json) -> bool {
+    record.get("usageType").and_then(Json::as_str) == Some("DirectNumber")
+}
+
+/// A minimal detail record for a viewer whose extension is not in the list.
+pub fn synthetic_viewer_record(base: &str, account_id: &str, viewer: &Viewer) -> Json {
+    let id: Json = viewer
+        .extension_id
+        .parse::<u64>()
+        .map_or_else(|_| Json::from(viewer.extension_id.as_str()), Json::from);
+    Json::Object(crate::obj! {
+        "uri" => format!(
+            "{base}/restapi/v1.0/account/{account_id}/extension/{}",
+            viewer.extension_id
+        ),
+        "id" => id,
+        "permissions" => crate::obj! { "admin" => crate::obj! { "enabled" => viewer.admin } },
+    })
+}
