@@ -9,7 +9,7 @@ use rcaudit_rules::waivers::{Date, Waiver};
 use rcaudit_rules::{Outcome, RuleSet, Severity};
 
 use crate::Exit;
-use crate::cli::{CheckArgs, FailOn, Format, Global};
+use crate::cli::{CheckArgs, CheckOptions, FailOn, Format, Global};
 use crate::output::{self, Message, Style};
 use crate::{setup, sources};
 
@@ -68,7 +68,7 @@ pub fn today() -> Result<Date, String> {
 }
 
 /// The config's waivers and `--waivers`, checked against the rules.
-fn waivers(args: &CheckArgs, setup: &setup::Setup, style: &Style) -> Result<Vec<Waiver>, ()> {
+fn waivers(args: &CheckOptions, setup: &setup::Setup, style: &Style) -> Result<Vec<Waiver>, ()> {
     let mut all = setup.config.waivers.clone();
     let mut problems = Vec::new();
     if let Some(path) = &args.waivers {
@@ -111,7 +111,7 @@ pub fn render(format: Format, report: &Report, style: &Style) -> String {
 }
 
 /// `--baseline`: a previous JSON report.
-fn baseline(args: &CheckArgs, style: &Style) -> Result<Option<Baseline>, ()> {
+fn baseline(args: &CheckOptions, style: &Style) -> Result<Option<Baseline>, ()> {
     let Some(path) = &args.baseline else {
         return Ok(None);
     };
@@ -122,35 +122,45 @@ fn baseline(args: &CheckArgs, style: &Style) -> Result<Option<Baseline>, ()> {
         .map_err(|e| output::fail(style, &Message(e.0)))
 }
 
-pub fn run(args: &CheckArgs, global: &Global) -> Exit {
-    let started = Instant::now();
-    let err_style = Style::stderr(global.color);
-    let Ok(setup) = setup::load(&args.source, &err_style) else {
-        return Exit::Failed;
-    };
-    let Ok(waivers) = waivers(args, &setup, &err_style) else {
-        return Exit::Failed;
-    };
-    let today = match today() {
-        Ok(today) => today,
-        Err(message) => {
-            output::fail(&err_style, &Message(message));
-            return Exit::Failed;
-        }
-    };
-    let Ok(baseline) = baseline(args, &err_style) else {
-        return Exit::Failed;
-    };
-    let fail_on = args
+/// Everything a check needs besides the snapshot: loaded before the
+/// snapshot is read (or fetched), so a bad config fails fast.
+pub struct Prepared {
+    rules: RuleSet,
+    waivers: Vec<Waiver>,
+    today: Date,
+    baseline: Option<Baseline>,
+    fail_on: FailOn,
+}
+
+/// Loads rules, config, waivers and baseline; problems are printed.
+pub fn prepare(options: &CheckOptions, style: &Style) -> Option<Prepared> {
+    let setup = setup::load(&options.source, style).ok()?;
+    let waivers = waivers(options, &setup, style).ok()?;
+    let today = today()
+        .map_err(|message| output::fail(style, &Message(message)))
+        .ok()?;
+    let baseline = baseline(options, style).ok()?;
+    let fail_on = options
         .fail_on
         .or_else(|| setup.config.fail_on.as_deref().and_then(FailOn::parse))
         .unwrap_or(FailOn::Error);
-    let rules = match select(setup.rules, &args.select, &args.ignore) {
-        Ok(rules) => rules,
-        Err(message) => {
-            output::fail(&err_style, &Message(message));
-            return Exit::Failed;
-        }
+    let rules = select(setup.rules, &options.select, &options.ignore)
+        .map_err(|message| output::fail(style, &Message(message)))
+        .ok()?;
+    Some(Prepared {
+        rules,
+        waivers,
+        today,
+        baseline,
+        fail_on,
+    })
+}
+
+pub fn run(args: &CheckArgs, global: &Global) -> Exit {
+    let started = Instant::now();
+    let err_style = Style::stderr(global.color);
+    let Some(prepared) = prepare(&args.options, &err_style) else {
+        return Exit::Failed;
     };
     let bytes = match sources::snapshot(&args.snapshot) {
         Ok(bytes) => bytes,
@@ -160,9 +170,29 @@ pub fn run(args: &CheckArgs, global: &Global) -> Exit {
         }
     };
     let name = args.snapshot.display().to_string();
+    check(prepared, &name, bytes, &args.options, global, started)
+}
+
+/// Checks a snapshot (its bytes, and the name diagnostics show).
+pub fn check(
+    prepared: Prepared,
+    name: &str,
+    bytes: Vec<u8>,
+    options: &CheckOptions,
+    global: &Global,
+    started: Instant,
+) -> Exit {
+    let err_style = Style::stderr(global.color);
+    let Prepared {
+        rules,
+        waivers,
+        today,
+        baseline,
+        fail_on,
+    } = prepared;
     let mut phases: Vec<(&str, Duration)> = vec![("read", started.elapsed())];
     let mark = Instant::now();
-    let snapshot = match rcaudit_model::parse_bytes(&name, bytes) {
+    let snapshot = match rcaudit_model::parse_bytes(name, bytes) {
         Ok(snapshot) => snapshot,
         Err(error) => {
             output::fail(&err_style, &error);
@@ -189,21 +219,22 @@ pub fn run(args: &CheckArgs, global: &Global) -> Exit {
     phases.push(("locate findings", mark.elapsed()));
     let mark = Instant::now();
     let style = Style::stdout(global.color);
-    match &args.output {
+    match &options.output {
         Some(path) => {
-            if let Err(error) = sources::write_atomic(path, &render(args.format, &report, &style)) {
+            let text = render(options.format, &report, &style);
+            if let Err(error) = sources::write_atomic(path, &text) {
                 output::fail(&err_style, &Message(error.message));
                 return Exit::Failed;
             }
             output::print(&render(Format::Human, &report, &style));
         }
-        None => output::print(&render(args.format, &report, &style)),
+        None => output::print(&render(options.format, &report, &style)),
     }
     for diagnostic in human::waiver_diagnostics(&report) {
         output::eprint(&err_style.render(&diagnostic));
     }
     phases.push(("write output", mark.elapsed()));
-    if args.timings {
+    if options.timings {
         output::eprint(&timing_table(&phases, &timings, started.elapsed()));
     }
     let threshold = match fail_on {

@@ -69,6 +69,109 @@ pub enum Command {
     /// findings appeared or disappeared.
     #[command(after_help = DIFF_EXIT_CODES)]
     Diff(DiffArgs),
+    /// Fetch a snapshot of an account from the RingCentral REST API.
+    #[command(after_help = FETCH_HELP)]
+    Fetch(FetchArgs),
+    /// Fetch a snapshot and check it, in one go.
+    #[command(after_help = AUDIT_HELP)]
+    Audit(AuditArgs),
+}
+
+/// Where `fetch` and `audit` take credentials from (a macro: `concat!`
+/// takes only literals).
+macro_rules! credentials_help {
+    () => {
+        "\
+Credentials (from the environment or a file, never the command line):
+  RINGCENTRAL_TOKEN                an access token, or --token-file FILE
+  RINGCENTRAL_CLIENT_ID,           the JWT grant: the app's client id and secret and
+  RINGCENTRAL_CLIENT_SECRET,       the user's JWT credential (tokens are obtained and
+  RINGCENTRAL_JWT                  renewed as needed)
+  RINGCENTRAL_SERVER_URL           the server, like --server"
+    };
+}
+
+const FETCH_HELP: &str = concat!(
+    credentials_help!(),
+    "
+
+Exit codes:
+  0  the snapshot was written (lists that could not be fetched are in its `errors`)
+  2  the fetch failed: no or rejected credentials, the account unreadable, the file
+     unwritable; finished parts stay in FILE.partial for --resume"
+);
+
+const AUDIT_HELP: &str = concat!(
+    credentials_help!(),
+    "
+
+Exit codes:
+  0  no finding at or above --fail-on
+  1  findings at or above --fail-on
+  2  the run failed: the fetch (see `rcaudit fetch --help`), or as for `check`"
+);
+
+/// Where and how to fetch from.
+#[derive(Debug, Args)]
+pub struct Connection {
+    #[arg(
+        long,
+        env = "RINGCENTRAL_SERVER_URL",
+        value_name = "URL",
+        help = "The API server [default: https://platform.ringcentral.com]. HTTPS only, \
+                except loopback addresses (the sandbox)"
+    )]
+    pub server: Option<String>,
+
+    #[arg(
+        long,
+        value_name = "FILE",
+        help = "A file holding an access token (instead of RINGCENTRAL_TOKEN)"
+    )]
+    pub token_file: Option<PathBuf>,
+
+    /// Records per page asked for (the server's answer is what counts).
+    #[arg(long, value_name = "N", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub per_page: u32,
+
+    /// No progress bar (it is drawn only on a terminal anyway).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// Where to write the snapshot (atomically; finished parts are kept in
+    /// FILE.partial until it is written).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+
+    /// Continue an interrupted fetch from FILE.partial, without fetching
+    /// again what it holds.
+    #[arg(long)]
+    pub resume: bool,
+
+    #[command(flatten)]
+    pub connection: Connection,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Also save the fetched snapshot to this file (and keep an
+    /// interrupted fetch's parts in FILE.partial for --resume).
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
+
+    /// Continue an interrupted fetch from the --save file's FILE.partial.
+    #[arg(long, requires = "save")]
+    pub resume: bool,
+
+    #[command(flatten)]
+    pub connection: Connection,
+
+    #[command(flatten)]
+    pub options: CheckOptions,
 }
 
 const DIFF_EXIT_CODES: &str = "\
@@ -114,6 +217,13 @@ pub struct CheckArgs {
     /// The snapshot to check (a JSON file written by `rcaudit fetch`).
     pub snapshot: PathBuf,
 
+    #[command(flatten)]
+    pub options: CheckOptions,
+}
+
+/// What `check` and `audit` share: rules, selection, output, waivers.
+#[derive(Debug, Args)]
+pub struct CheckOptions {
     #[command(flatten)]
     pub source: RuleSource,
 

@@ -4,6 +4,7 @@
 mod check;
 mod cli;
 mod diff_cmd;
+mod fetch_cmd;
 mod output;
 mod rules_cmd;
 mod setup;
@@ -45,6 +46,8 @@ fn main() -> ExitCode {
         cli::Command::Explain(args) => rules_cmd::explain(&args, &cli.global),
         cli::Command::Test(args) => test_cmd::run(&args, &cli.global),
         cli::Command::Diff(args) => diff_cmd::run(&args, &cli.global),
+        cli::Command::Fetch(args) => fetch_cmd::run(&args, &cli.global),
+        cli::Command::Audit(args) => fetch_cmd::audit(&args, &cli.global),
     };
     ExitCode::from(exit as u8)
 }

@@ -1,0 +1,261 @@
+//! `rcaudit fetch` and `rcaudit audit`: credentials from the environment,
+//! the fetch on a Tokio runtime, a progress bar, the snapshot written
+//! atomically.
+
+use std::fmt::Write as _;
+use std::io::IsTerminal as _;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rcaudit_fetch::{
+    Credentials, FetchError, Fetched, JournalMode, Options, Progress, Secret, Server, Silent,
+    Tuning,
+};
+
+use crate::Exit;
+use crate::check;
+use crate::cli::{AuditArgs, Connection, FetchArgs, Global};
+use crate::output::{self, Message, Style};
+use crate::sources;
+
+/// Credentials from `--token-file` or the environment (never arguments).
+fn credentials(connection: &Connection) -> Result<Credentials, String> {
+    let var = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(path) = &connection.token_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
+        let token = text.trim();
+        if token.is_empty() {
+            return Err(format!("the token file {} is empty", path.display()));
+        }
+        return Ok(Credentials::Token(Secret::new(token)));
+    }
+    if let Some(token) = var("RINGCENTRAL_TOKEN") {
+        return Ok(Credentials::Token(Secret::new(token)));
+    }
+    match (
+        var("RINGCENTRAL_CLIENT_ID"),
+        var("RINGCENTRAL_CLIENT_SECRET"),
+        var("RINGCENTRAL_JWT"),
+    ) {
+        (Some(client_id), Some(secret), Some(jwt)) => Ok(Credentials::Jwt {
+            client_id,
+            client_secret: Secret::new(secret),
+            jwt: Secret::new(jwt),
+        }),
+        (None, None, None) => Err(
+            "no credentials: set RINGCENTRAL_TOKEN (or pass --token-file FILE), or set \
+             RINGCENTRAL_CLIENT_ID, RINGCENTRAL_CLIENT_SECRET and RINGCENTRAL_JWT for the JWT grant"
+                .to_owned(),
+        ),
+        (id, secret, jwt) => {
+            let missing: Vec<&str> = [
+                ("RINGCENTRAL_CLIENT_ID", id.is_none()),
+                ("RINGCENTRAL_CLIENT_SECRET", secret.is_none()),
+                ("RINGCENTRAL_JWT", jwt.is_none()),
+            ]
+            .iter()
+            .filter(|(_, missing)| *missing)
+            .map(|(name, _)| *name)
+            .collect();
+            Err(format!(
+                "the JWT grant needs RINGCENTRAL_CLIENT_ID, RINGCENTRAL_CLIENT_SECRET and RINGCENTRAL_JWT; {} not set",
+                missing.join(", ")
+            ))
+        }
+    }
+}
+
+/// A progress bar on stderr.
+#[derive(Debug)]
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn planned(&self, requests: u64) {
+        self.0.inc_length(requests);
+    }
+    fn finished(&self, requests: u64) {
+        self.0.inc(requests);
+    }
+    fn rejected(&self) {
+        self.0
+            .set_message("rate-limited once; waiting as the server asked");
+    }
+}
+
+fn progress(connection: &Connection) -> (Arc<dyn Progress>, Option<ProgressBar>) {
+    if connection.quiet || !std::io::stderr().is_terminal() {
+        return (Arc::new(Silent), None);
+    }
+    let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+    let style = ProgressStyle::with_template(
+        "fetch {bar:30} {pos}/{len} pieces {elapsed_precise} (eta {eta}) {msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.enable_steady_tick(Duration::from_millis(250));
+    (Arc::new(Bar(bar.clone())), Some(bar))
+}
+
+/// Runs a fetch; problems are printed. `save` is where the snapshot will
+/// go (its journal goes beside it).
+fn fetch(
+    connection: &Connection,
+    save: Option<&Path>,
+    resume: bool,
+    style: &Style,
+) -> Option<Fetched> {
+    let fail = |message: String| output::fail(style, &Message(message));
+    let server = connection
+        .server
+        .as_deref()
+        .unwrap_or(rcaudit_fetch::PRODUCTION);
+    let server = Server::parse(server).map_err(fail).ok()?;
+    let credentials = credentials(connection).map_err(fail).ok()?;
+    let journal = save.map(|path| {
+        let journal = rcaudit_fetch::journal_path(path);
+        if resume {
+            JournalMode::Resume(journal)
+        } else {
+            JournalMode::New(journal)
+        }
+    });
+    let options = Options {
+        server,
+        credentials,
+        tuning: Tuning {
+            per_page: connection.per_page,
+            ..Tuning::default()
+        },
+        generator: concat!("rcaudit ", env!("CARGO_PKG_VERSION")).to_owned(),
+        journal,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(format!("cannot start the runtime: {e}")))
+        .ok()?;
+    let (progress, bar) = progress(connection);
+    let result = runtime.block_on(rcaudit_fetch::fetch(options, progress));
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    match result {
+        Ok(fetched) => Some(fetched),
+        Err(error) => {
+            let kept = match (&error, save) {
+                (FetchError::Setup(_), _) | (_, None) => String::new(),
+                (_, Some(path)) => format!(
+                    "; what was fetched is kept in {}: run again with --resume to continue",
+                    rcaudit_fetch::journal_path(path).display()
+                ),
+            };
+            fail(format!("{error}{kept}"));
+            None
+        }
+    }
+}
+
+/// One line (and the first problems) about a finished fetch, on stderr.
+fn summary(fetched: &Fetched, wrote: Option<&Path>) -> String {
+    let s = &fetched.summary;
+    let numbers = s.phone_numbers.map_or_else(
+        || "phone numbers unknown".to_owned(),
+        |n| format!("{n} phone numbers"),
+    );
+    let resumed = if s.resumed > 0 {
+        format!(", {} pieces from the journal", s.resumed)
+    } else {
+        String::new()
+    };
+    let mut text = format!(
+        "fetched {} extensions, {numbers} in {:.1} s: {} requests, {} rate-limited, {} retried{resumed}",
+        s.extensions,
+        s.elapsed.as_secs_f64(),
+        s.requests(),
+        s.rejected(),
+        s.retries
+    );
+    if let Some(path) = wrote {
+        let _ = write!(text, "; wrote {}", path.display());
+    }
+    text.push('\n');
+    if !s.problems.is_empty() {
+        let _ = writeln!(
+            text,
+            "{} requests failed; the snapshot's `errors` lists what is unknown, and rules that need it say so:",
+            s.problems.len()
+        );
+        for problem in s.problems.iter().take(5) {
+            let _ = writeln!(text, "  {problem}");
+        }
+        if s.problems.len() > 5 {
+            let _ = writeln!(text, "  ... and {} more", s.problems.len() - 5);
+        }
+    }
+    text
+}
+
+/// Writes the snapshot, then drops the journal.
+fn save(mut fetched: Fetched, path: &Path, style: &Style) -> Option<String> {
+    if let Err(error) = sources::write_atomic(path, &fetched.text) {
+        output::fail(style, &Message(error.message));
+        return None;
+    }
+    let line = summary(&fetched, Some(path));
+    let text = std::mem::take(&mut fetched.text);
+    if let Err(error) = fetched.finish() {
+        output::fail(style, &Message(error.to_string()));
+        return None;
+    }
+    output::eprint(&line);
+    Some(text)
+}
+
+pub fn run(args: &FetchArgs, global: &Global) -> Exit {
+    let style = Style::stderr(global.color);
+    let Some(fetched) = fetch(&args.connection, Some(&args.output), args.resume, &style) else {
+        return Exit::Failed;
+    };
+    match save(fetched, &args.output, &style) {
+        Some(_) => Exit::Clean,
+        None => Exit::Failed,
+    }
+}
+
+pub fn audit(args: &AuditArgs, global: &Global) -> Exit {
+    let started = Instant::now();
+    let style = Style::stderr(global.color);
+    // Rules, config, waivers first: a mistake there should not cost a fetch.
+    let Some(prepared) = check::prepare(&args.options, &style) else {
+        return Exit::Failed;
+    };
+    let Some(fetched) = fetch(&args.connection, args.save.as_deref(), args.resume, &style) else {
+        return Exit::Failed;
+    };
+    let (name, text) = match &args.save {
+        Some(path) => match save(fetched, path, &style) {
+            Some(text) => (path.display().to_string(), text),
+            None => return Exit::Failed,
+        },
+        None => {
+            output::eprint(&summary(&fetched, None));
+            ("fetched-snapshot.json".to_owned(), fetched.text)
+        }
+    };
+    check::check(
+        prepared,
+        &name,
+        text.into_bytes(),
+        &args.options,
+        global,
+        started,
+    )
+}

@@ -1,0 +1,449 @@
+//! Client-side rate limiting: one gate per usage-plan group that lets a
+//! request through only when the server is certain to accept it.
+//!
+//! The API counts requests per (user, app, group) in a sliding window and,
+//! once a request is over the limit, rejects every request of the group
+//! until a whole window passes without one: the penalty restarts on each
+//! request made during it. So a client must never be rejected at all, and
+//! after a 429 it must send nothing of that group until `Retry-After`.
+//!
+//! The gate keeps, per group, the number of requests in flight and the
+//! times at which recent requests **completed**. A request arrives at the
+//! server after it was sent and before its response completes, so if
+//! `completed in (now - window, now] + in flight < limit`, then at the new
+//! request's arrival the server counts fewer than `limit` requests in its
+//! window, whatever the network did to either request. The limit and the
+//! window start at the documented defaults and follow the `X-Rate-Limit-*`
+//! headers once the server sends them; a `Remaining` lower than ours means
+//! someone else shares the bucket, and the group waits a whole window.
+//!
+//! One dispatcher task per group hands out permits in request order, so
+//! thousands of waiting requests cost one waiter, not a thundering herd.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::time::Instant;
+
+/// A usage-plan group (`x-throttling-group` in the specification).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Group {
+    Light,
+    Medium,
+    Heavy,
+    Auth,
+}
+
+impl Group {
+    pub const ALL: [Group; 4] = [Group::Light, Group::Medium, Group::Heavy, Group::Auth];
+
+    /// The documented default requests per window.
+    pub fn default_limit(self) -> u32 {
+        match self {
+            Group::Light => 50,
+            Group::Medium => 40,
+            Group::Heavy => 10,
+            Group::Auth => 5,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Light => "Light",
+            Group::Medium => "Medium",
+            Group::Heavy => "Heavy",
+            Group::Auth => "Auth",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// The documented default window (and penalty).
+pub const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
+
+/// What a response said about the limits.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Observed {
+    pub limit: Option<u32>,
+    pub remaining: Option<u32>,
+    pub window: Option<Duration>,
+    /// Set when the response was a 429: how long to send nothing.
+    pub rejected_for: Option<Duration>,
+}
+
+#[derive(Debug)]
+struct State {
+    limit: u32,
+    window: Duration,
+    completed: VecDeque<Instant>,
+    in_flight: u32,
+    paused_until: Option<Instant>,
+    /// Whether the limit and window came from the server.
+    learned: bool,
+    rejected: u64,
+    sent: u64,
+}
+
+impl State {
+    /// A margin on the window for servers whose clocks tick coarsely.
+    fn window_with_margin(&self) -> Duration {
+        self.window + self.window / 200 + Duration::from_millis(1)
+    }
+
+    fn prune(&mut self, now: Instant) {
+        let window = self.window_with_margin();
+        while self
+            .completed
+            .front()
+            .is_some_and(|&t| now.saturating_duration_since(t) >= window)
+        {
+            self.completed.pop_front();
+        }
+    }
+
+    /// Takes a slot, or says until when (or until what) to wait.
+    fn try_take(&mut self, now: Instant) -> Wait {
+        if let Some(until) = self.paused_until {
+            if now < until {
+                return Wait::Until(until);
+            }
+            self.paused_until = None;
+        }
+        self.prune(now);
+        let used = u32::try_from(self.completed.len()).unwrap_or(u32::MAX);
+        if used.saturating_add(self.in_flight) < self.limit {
+            self.in_flight += 1;
+            self.sent += 1;
+            return Wait::Ready;
+        }
+        match self.completed.front() {
+            Some(&oldest) if used > 0 => Wait::Until(oldest + self.window_with_margin()),
+            _ => Wait::Completion,
+        }
+    }
+
+    fn finish(&mut self, observed: Observed, now: Instant) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.completed.push_back(now);
+        if let Some(limit) = observed.limit.filter(|&l| l > 0) {
+            self.limit = limit;
+            self.learned = true;
+        }
+        if let Some(window) = observed.window.filter(|w| !w.is_zero()) {
+            self.window = window;
+        }
+        if let Some(pause) = observed.rejected_for {
+            self.rejected += 1;
+            self.pause(now + pause);
+        } else if let Some(remaining) = observed.remaining {
+            self.prune(now);
+            let used = u32::try_from(self.completed.len()).unwrap_or(u32::MAX);
+            let ours = self
+                .limit
+                .saturating_sub(used.saturating_add(self.in_flight));
+            if remaining < ours {
+                // Someone else uses this bucket: wait for it to drain.
+                self.pause(now + self.window_with_margin());
+            }
+        }
+        // Keep the history bounded whatever the limit.
+        while self.completed.len() > self.limit as usize + 1 {
+            self.completed.pop_front();
+        }
+    }
+
+    fn pause(&mut self, until: Instant) {
+        self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
+    }
+}
+
+enum Wait {
+    Ready,
+    Until(Instant),
+    Completion,
+}
+
+#[derive(Debug)]
+struct Shared {
+    group: Group,
+    state: Mutex<State>,
+    /// Wakes the dispatcher: a request finished, or the limits changed.
+    changed: Notify,
+}
+
+impl Shared {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The right to send one request of a group. Report how it went with
+/// [`Permit::finish`]; a permit dropped unfinished counts as a request that
+/// completed when it was dropped.
+#[derive(Debug)]
+pub struct Permit {
+    shared: Arc<Shared>,
+    finished: bool,
+}
+
+impl Permit {
+    pub fn group(&self) -> Group {
+        self.shared.group
+    }
+
+    /// Records the completion of the request and what its response said.
+    pub fn finish(mut self, observed: Observed) {
+        self.finished = true;
+        self.shared.state().finish(observed, Instant::now());
+        self.shared.changed.notify_one();
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.shared
+                .state()
+                .finish(Observed::default(), Instant::now());
+            self.shared.changed.notify_one();
+        }
+    }
+}
+
+/// Counters of one group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupStats {
+    pub group: Group,
+    pub sent: u64,
+    pub rejected: u64,
+    pub limit: u32,
+    pub window: Duration,
+    /// Whether limit and window came from the server's headers.
+    pub learned: bool,
+}
+
+#[derive(Debug)]
+struct Gate {
+    shared: Arc<Shared>,
+    queue: mpsc::UnboundedSender<oneshot::Sender<Permit>>,
+}
+
+/// The gates of all groups. Must be created inside a Tokio runtime.
+#[derive(Debug)]
+pub struct Limits {
+    gates: Vec<Gate>,
+}
+
+impl Limits {
+    /// Gates with the documented defaults, or with `window` when given
+    /// (a known scaled-down window, e.g. the sandbox's).
+    pub fn new(window: Option<Duration>) -> Limits {
+        let gates = Group::ALL
+            .iter()
+            .map(|&group| {
+                let shared = Arc::new(Shared {
+                    group,
+                    state: Mutex::new(State {
+                        limit: group.default_limit(),
+                        window: window.unwrap_or(DEFAULT_WINDOW),
+                        completed: VecDeque::new(),
+                        in_flight: 0,
+                        paused_until: None,
+                        learned: false,
+                        rejected: 0,
+                        sent: 0,
+                    }),
+                    changed: Notify::new(),
+                });
+                let (queue, requests) = mpsc::unbounded_channel();
+                tokio::spawn(dispatch(Arc::clone(&shared), requests));
+                Gate { shared, queue }
+            })
+            .collect();
+        Limits { gates }
+    }
+
+    fn gate(&self, group: Group) -> Option<&Gate> {
+        self.gates.get(group.index())
+    }
+
+    /// Waits until a request of `group` may be sent.
+    pub async fn acquire(&self, group: Group) -> Option<Permit> {
+        let gate = self.gate(group)?;
+        let (reply, permit) = oneshot::channel();
+        gate.queue.send(reply).ok()?;
+        permit.await.ok()
+    }
+
+    pub fn stats(&self) -> Vec<GroupStats> {
+        self.gates
+            .iter()
+            .map(|gate| {
+                let state = gate.shared.state();
+                GroupStats {
+                    group: gate.shared.group,
+                    sent: state.sent,
+                    rejected: state.rejected,
+                    limit: state.limit,
+                    window: state.window,
+                    learned: state.learned,
+                }
+            })
+            .collect()
+    }
+}
+
+async fn dispatch(
+    shared: Arc<Shared>,
+    mut requests: mpsc::UnboundedReceiver<oneshot::Sender<Permit>>,
+) {
+    while let Some(reply) = requests.recv().await {
+        loop {
+            let wait = shared.state().try_take(Instant::now());
+            match wait {
+                Wait::Ready => break,
+                Wait::Until(at) => {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(at) => {}
+                        () = shared.changed.notified() => {}
+                    }
+                }
+                Wait::Completion => shared.changed.notified().await,
+            }
+        }
+        let permit = Permit {
+            shared: Arc::clone(&shared),
+            finished: false,
+        };
+        // A requester that went away drops the permit, which frees the slot.
+        let _ = reply.send(permit);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(limit: u32, window_ms: u64) -> State {
+        State {
+            limit,
+            window: Duration::from_millis(window_ms),
+            completed: VecDeque::new(),
+            in_flight: 0,
+            paused_until: None,
+            learned: false,
+            rejected: 0,
+            sent: 0,
+        }
+    }
+
+    #[test]
+    fn lets_through_the_limit_then_waits_a_window_from_the_first_completion() {
+        let start = Instant::now();
+        let mut s = state(3, 1000);
+        for _ in 0..3 {
+            assert!(matches!(s.try_take(start), Wait::Ready));
+        }
+        assert!(matches!(s.try_take(start), Wait::Completion));
+        let done = start + Duration::from_millis(10);
+        s.finish(Observed::default(), done);
+        let Wait::Until(at) = s.try_take(done) else {
+            panic!("waits for the window");
+        };
+        assert!(at >= done + Duration::from_secs(1));
+        assert!(matches!(s.try_take(at), Wait::Ready));
+    }
+
+    #[test]
+    fn a_429_pauses_the_group_from_its_completion() {
+        let start = Instant::now();
+        let mut s = state(50, 1000);
+        assert!(matches!(s.try_take(start), Wait::Ready));
+        let done = start + Duration::from_millis(5);
+        s.finish(
+            Observed {
+                rejected_for: Some(Duration::from_secs(30)),
+                ..Observed::default()
+            },
+            done,
+        );
+        let Wait::Until(at) = s.try_take(done) else {
+            panic!("paused");
+        };
+        assert_eq!(at, done + Duration::from_secs(30));
+        assert_eq!(s.rejected, 1);
+    }
+
+    #[test]
+    fn headers_set_the_limit_and_window() {
+        let start = Instant::now();
+        let mut s = state(50, 60_000);
+        assert!(matches!(s.try_take(start), Wait::Ready));
+        s.finish(
+            Observed {
+                limit: Some(2),
+                remaining: Some(1),
+                window: Some(Duration::from_millis(100)),
+                rejected_for: None,
+            },
+            start,
+        );
+        assert_eq!((s.limit, s.window), (2, Duration::from_millis(100)));
+        assert!(matches!(s.try_take(start), Wait::Ready));
+        assert!(matches!(s.try_take(start), Wait::Until(_)));
+    }
+
+    #[test]
+    fn a_lower_remaining_than_ours_waits_a_window() {
+        let start = Instant::now();
+        let mut s = state(10, 1000);
+        assert!(matches!(s.try_take(start), Wait::Ready));
+        // We used 1 of 10, the server says 2 are left: others use the bucket.
+        s.finish(
+            Observed {
+                remaining: Some(2),
+                ..Observed::default()
+            },
+            start,
+        );
+        assert!(matches!(s.try_take(start), Wait::Until(_)));
+        // The same answer when it matches ours is no reason to wait.
+        let mut s = state(10, 1000);
+        assert!(matches!(s.try_take(start), Wait::Ready));
+        s.finish(
+            Observed {
+                remaining: Some(9),
+                ..Observed::default()
+            },
+            start,
+        );
+        assert!(matches!(s.try_take(start), Wait::Ready));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn permits_come_in_order_and_respect_the_window() {
+        let limits = Arc::new(Limits::new(Some(Duration::from_millis(100))));
+        let start = Instant::now();
+        let mut times = Vec::new();
+        for _ in 0..7 {
+            let permit = limits.acquire(Group::Heavy).await.expect("permit");
+            times.push(Instant::now() - start);
+            permit.finish(Observed {
+                limit: Some(3),
+                ..Observed::default()
+            });
+        }
+        // The first response teaches a limit of 3 per 100 ms window.
+        let window = Duration::from_millis(100);
+        assert!(times[..3].iter().all(|t| *t < window), "{times:?}");
+        assert!(times[3..6].iter().all(|t| *t >= window), "{times:?}");
+        assert!(times[6] >= window * 2, "{times:?}");
+        let stats = limits.stats();
+        assert_eq!(stats[Group::Heavy.index()].sent, 7);
+    }
+}

@@ -1,0 +1,469 @@
+//! What a fetch has gathered, and the snapshot document made from it.
+//!
+//! Records stay the API's own text (`RawValue`): field names, order and
+//! values exactly as the server sent them (SNAPSHOT.md: "API records
+//! verbatim"). The document is assembled as compact JSON and re-indented.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+/// A per-extension list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum List {
+    PhoneNumbers,
+    ForwardingNumbers,
+}
+
+impl List {
+    pub const BOTH: [List; 2] = [List::PhoneNumbers, List::ForwardingNumbers];
+
+    pub fn field(self) -> &'static str {
+        match self {
+            List::PhoneNumbers => "phoneNumbers",
+            List::ForwardingNumbers => "forwardingNumbers",
+        }
+    }
+}
+
+/// Where something that could not be fetched would be in the snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// A top-level member (`/serviceInfo`, `/phoneNumbers`, ...).
+    Top(&'static str),
+    /// A list of the extension with this id.
+    Extension(String, List),
+    /// The extension at this position (it has no id).
+    Index(usize),
+}
+
+/// One `errors` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub place: Place,
+    pub request: String,
+    pub status: Option<u16>,
+    pub code: Option<String>,
+    pub message: String,
+}
+
+/// Who took the snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Viewer {
+    pub extension_id: Option<String>,
+    pub admin: Option<bool>,
+}
+
+/// Everything fetched so far.
+#[derive(Debug, Default)]
+pub struct Parts {
+    pub account: Option<Box<RawValue>>,
+    pub service_info: Option<Box<RawValue>>,
+    pub viewer: Option<Viewer>,
+    pub phone_numbers: Option<Vec<Box<RawValue>>>,
+    pub extensions: Option<Vec<Box<RawValue>>>,
+    pub lists: HashMap<(String, List), Vec<Box<RawValue>>>,
+    pub problems: Vec<Problem>,
+}
+
+/// A record's `id` as text (ids are numbers in some API versions, strings
+/// in others).
+pub fn id_of(record: &RawValue) -> Option<String> {
+    #[derive(Deserialize)]
+    struct WithId {
+        id: Option<serde_json::Value>,
+    }
+    match serde_json::from_str::<WithId>(record.get()).ok()?.id? {
+        serde_json::Value::String(s) if !s.is_empty() => Some(s),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A list of records as one JSON array.
+pub fn array(records: &[Box<RawValue>]) -> String {
+    let mut text = String::from("[");
+    for (i, record) in records.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(record.get());
+    }
+    text.push(']');
+    text
+}
+
+/// The journal key of a piece.
+pub fn key(place: &Place) -> String {
+    match place {
+        Place::Top(pointer) => pointer.trim_start_matches('/').to_owned(),
+        Place::Extension(id, list) => format!("ext:{id}:{}", list.field()),
+        Place::Index(i) => format!("extIndex:{i}"),
+    }
+}
+
+impl Parts {
+    /// Takes back a piece from the journal.
+    pub fn restore(&mut self, key: &str, value: &RawValue) -> Result<(), String> {
+        let list = || {
+            serde_json::from_str::<Vec<Box<RawValue>>>(value.get())
+                .map_err(|e| format!("`{key}` is not a list: {e}"))
+        };
+        match key {
+            "account" => self.account = Some(value.to_owned()),
+            "serviceInfo" => self.service_info = Some(value.to_owned()),
+            "phoneNumbers" => self.phone_numbers = Some(list()?),
+            "extensions" => self.extensions = Some(list()?),
+            "viewer" => {
+                self.viewer =
+                    Some(serde_json::from_str(value.get()).map_err(|e| format!("`viewer`: {e}"))?);
+            }
+            other => {
+                let mut parts = other.splitn(3, ':');
+                let (kind, id, field) = (parts.next(), parts.next(), parts.next());
+                let list_kind = match field {
+                    Some("phoneNumbers") => List::PhoneNumbers,
+                    Some("forwardingNumbers") => List::ForwardingNumbers,
+                    _ => return Err(format!("unknown journal entry `{other}`")),
+                };
+                match (kind, id) {
+                    (Some("ext"), Some(id)) => {
+                        self.lists.insert((id.to_owned(), list_kind), list()?);
+                    }
+                    _ => return Err(format!("unknown journal entry `{other}`")),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the piece at `place` is already here.
+    pub fn has(&self, place: &Place) -> bool {
+        match place {
+            Place::Top("/account") => self.account.is_some(),
+            Place::Top("/serviceInfo") => self.service_info.is_some(),
+            Place::Top("/phoneNumbers") => self.phone_numbers.is_some(),
+            Place::Top("/extensions") => self.extensions.is_some(),
+            Place::Top("/source/viewer") => self.viewer.is_some(),
+            Place::Extension(id, list) => self.lists.contains_key(&(id.clone(), *list)),
+            Place::Top(_) | Place::Index(_) => false,
+        }
+    }
+
+    /// Stores a fetched piece.
+    pub fn store(&mut self, place: &Place, value: Fetched) {
+        match (place, value) {
+            (Place::Top("/account"), Fetched::Record(r)) => self.account = Some(r),
+            (Place::Top("/serviceInfo"), Fetched::Record(r)) => self.service_info = Some(r),
+            (Place::Top("/phoneNumbers"), Fetched::List(l)) => self.phone_numbers = Some(l),
+            (Place::Top("/extensions"), Fetched::List(l)) => self.extensions = Some(l),
+            (Place::Extension(id, list), Fetched::List(l)) => {
+                self.lists.insert((id.clone(), *list), l);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A piece as fetched.
+#[derive(Debug)]
+pub enum Fetched {
+    Record(Box<RawValue>),
+    List(Vec<Box<RawValue>>),
+}
+
+impl Fetched {
+    /// The piece as JSON text.
+    pub fn text(&self) -> String {
+        match self {
+            Fetched::Record(r) => r.get().to_owned(),
+            Fetched::List(l) => array(l),
+        }
+    }
+}
+
+/// `source` of the snapshot.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub server: String,
+    pub generator: String,
+    pub scope: Option<String>,
+}
+
+fn json_string(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
+}
+
+/// `record` with `members` added at its end (`{"a":1}` + `b` ->
+/// `{"a":1,"b":...}`).
+fn with_members(record: &str, members: &[(&str, String)]) -> String {
+    let trimmed = record.trim_end();
+    let Some(body) = trimmed.strip_suffix('}') else {
+        return record.to_owned();
+    };
+    let mut out = body.to_owned();
+    let mut empty = body.trim_start().trim_start_matches('{').trim().is_empty();
+    for (name, value) in members {
+        if !empty {
+            out.push(',');
+        }
+        empty = false;
+        let _ = write!(out, "{}:{value}", json_string(name));
+    }
+    out.push('}');
+    out
+}
+
+impl Parts {
+    /// The snapshot document, pretty-printed.
+    pub fn assemble(&self, captured_at: &str, source: &Source) -> String {
+        let mut out = String::from("{\"snapshotVersion\":1");
+        let _ = write!(out, ",\"capturedAt\":{}", json_string(captured_at));
+        let _ = write!(
+            out,
+            ",\"source\":{{\"server\":{},\"generator\":{}",
+            json_string(&source.server),
+            json_string(&source.generator)
+        );
+        let mut viewer = Vec::new();
+        if let Some(id) = self.account.as_deref().and_then(id_of) {
+            viewer.push(format!("\"accountId\":{}", json_string(&id)));
+        }
+        if let Some(v) = &self.viewer {
+            if let Some(id) = &v.extension_id {
+                viewer.push(format!("\"extensionId\":{}", json_string(id)));
+            }
+            if let Some(admin) = v.admin {
+                viewer.push(format!("\"admin\":{admin}"));
+            }
+        }
+        if let Some(scope) = &source.scope {
+            viewer.push(format!("\"scope\":{}", json_string(scope)));
+        }
+        let _ = write!(out, ",\"viewer\":{{{}}}}}", viewer.join(","));
+        if let Some(account) = &self.account {
+            let _ = write!(out, ",\"account\":{}", account.get());
+        }
+        if let Some(info) = &self.service_info {
+            let _ = write!(out, ",\"serviceInfo\":{}", info.get());
+        }
+        if let Some(numbers) = &self.phone_numbers {
+            let _ = write!(out, ",\"phoneNumbers\":{}", array(numbers));
+        }
+        let mut index: HashMap<String, usize> = HashMap::new();
+        if let Some(extensions) = &self.extensions {
+            out.push_str(",\"extensions\":[");
+            for (i, record) in extensions.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                let id = id_of(record);
+                let lists: Vec<(&str, String)> = List::BOTH
+                    .iter()
+                    .filter_map(|&list| {
+                        let records = self.lists.get(&(id.clone()?, list))?;
+                        Some((list.field(), array(records)))
+                    })
+                    .collect();
+                out.push_str(&with_members(record.get(), &lists));
+                if let Some(id) = id {
+                    index.entry(id).or_insert(i);
+                }
+            }
+            out.push(']');
+        }
+        let errors = self.errors(&index);
+        if !errors.is_empty() {
+            let _ = write!(out, ",\"errors\":[{}]", errors.join(","));
+        }
+        out.push('}');
+        pretty(&out)
+    }
+
+    /// The `errors` entries in document order.
+    fn errors(&self, index: &HashMap<String, usize>) -> Vec<String> {
+        let mut entries: Vec<((usize, usize, usize), String)> = self
+            .problems
+            .iter()
+            .map(|p| {
+                let (order, pointer) = match &p.place {
+                    Place::Top(pointer) => ((0, 0, 0), (*pointer).to_owned()),
+                    Place::Extension(id, list) => match index.get(id) {
+                        Some(&i) => (
+                            (1, i, *list as usize),
+                            format!("/extensions/{i}/{}", list.field()),
+                        ),
+                        None => ((2, 0, 0), "/extensions".to_owned()),
+                    },
+                    Place::Index(i) => ((1, *i, 0), format!("/extensions/{i}")),
+                };
+                let mut entry = format!("{{\"pointer\":{}", json_string(&pointer));
+                let _ = write!(entry, ",\"request\":{}", json_string(&p.request));
+                if let Some(status) = p.status {
+                    let _ = write!(entry, ",\"status\":{status}");
+                }
+                if let Some(code) = &p.code {
+                    let _ = write!(entry, ",\"errorCode\":{}", json_string(code));
+                }
+                let _ = write!(entry, ",\"message\":{}}}", json_string(&p.message));
+                (order, entry)
+            })
+            .collect();
+        entries.sort_by_key(|e| e.0);
+        entries.into_iter().map(|(_, e)| e).collect()
+    }
+}
+
+/// Re-indents valid JSON with two spaces, keeping every token's text (so
+/// numbers and strings are exactly the server's).
+pub fn pretty(compact: &str) -> String {
+    fn newline(out: &mut Vec<u8>, depth: usize) {
+        out.push(b'\n');
+        out.extend(std::iter::repeat_n(b' ', depth * 2));
+    }
+    let bytes = compact.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 2);
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let mut i = 0;
+    while let Some(&c) = bytes.get(i) {
+        i += 1;
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == b'\\' {
+                escaped = true;
+            } else if c == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match c {
+            b'"' => {
+                in_string = true;
+                out.push(c);
+            }
+            b'{' | b'[' => {
+                let close = if c == b'{' { b'}' } else { b']' };
+                let mut j = i;
+                while bytes.get(j).is_some_and(u8::is_ascii_whitespace) {
+                    j += 1;
+                }
+                out.push(c);
+                if bytes.get(j) == Some(&close) {
+                    out.push(close);
+                    i = j + 1;
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            b',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            b':' => out.extend_from_slice(b": "),
+            b' ' | b'\n' | b'\r' | b'\t' => {}
+            _ => out.push(c),
+        }
+    }
+    out.push(b'\n');
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(text: &str) -> Box<RawValue> {
+        RawValue::from_string(text.to_owned()).expect("JSON")
+    }
+
+    #[test]
+    fn pretty_keeps_tokens_and_indents() {
+        let text = r#"{"a":[1,2.50,{"s":"x, y: {z}","e":"\"q\\"}],"b":{},"c":[ ],"n":-1e3}"#;
+        let out = pretty(text);
+        let expected = "{\n  \"a\": [\n    1,\n    2.50,\n    {\n      \"s\": \"x, y: {z}\",\n      \"e\": \"\\\"q\\\\\"\n    }\n  ],\n  \"b\": {},\n  \"c\": [],\n  \"n\": -1e3\n}\n";
+        assert_eq!(out, expected);
+        let a: serde_json::Value = serde_json::from_str(text).expect("JSON");
+        let b: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn members_are_appended_to_records() {
+        let list = || ("x", "[1]".to_owned());
+        assert_eq!(
+            with_members(r#"{"id":1}"#, &[list()]),
+            r#"{"id":1,"x":[1]}"#
+        );
+        assert_eq!(with_members("{ }", &[list()]), r#"{ "x":[1]}"#);
+        assert_eq!(with_members(r#"{"id":1}"#, &[]), r#"{"id":1}"#);
+    }
+
+    #[test]
+    fn ids_are_text_whatever_their_json_type() {
+        assert_eq!(
+            id_of(&raw(r#"{"id": 62005166008}"#)).as_deref(),
+            Some("62005166008")
+        );
+        assert_eq!(id_of(&raw(r#"{"id": "abc"}"#)).as_deref(), Some("abc"));
+        assert_eq!(id_of(&raw(r#"{"name": "x"}"#)), None);
+    }
+
+    #[test]
+    fn a_document_with_lists_and_errors() {
+        let mut parts = Parts {
+            account: Some(raw(r#"{"id":7}"#)),
+            extensions: Some(vec![raw(r#"{"id":1}"#), raw(r#"{"id":"2"}"#)]),
+            ..Parts::default()
+        };
+        parts.lists.insert(
+            ("1".into(), List::ForwardingNumbers),
+            vec![raw(r#"{"phoneNumber":"+1"}"#)],
+        );
+        parts.problems.push(Problem {
+            place: Place::Extension("2".into(), List::ForwardingNumbers),
+            request: "GET /x".into(),
+            status: Some(403),
+            code: Some("CMN-419".into()),
+            message: "no".into(),
+        });
+        parts.problems.push(Problem {
+            place: Place::Top("/phoneNumbers"),
+            request: "GET /y".into(),
+            status: None,
+            code: None,
+            message: "timed out".into(),
+        });
+        let source = Source {
+            server: "http://127.0.0.1:1".into(),
+            generator: "rcaudit test".into(),
+            scope: Some("ReadAccounts".into()),
+        };
+        let text = parts.assemble("2026-11-28T10:00:00Z", &source);
+        let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(doc["source"]["viewer"]["accountId"], "7");
+        assert_eq!(doc["source"]["viewer"]["scope"], "ReadAccounts");
+        assert_eq!(
+            doc["extensions"][0]["forwardingNumbers"][0]["phoneNumber"],
+            "+1"
+        );
+        assert!(doc["extensions"][1].get("forwardingNumbers").is_none());
+        assert_eq!(doc["errors"][0]["pointer"], "/phoneNumbers");
+        assert_eq!(
+            doc["errors"][1]["pointer"],
+            "/extensions/1/forwardingNumbers"
+        );
+        assert_eq!(doc["errors"][1]["errorCode"], "CMN-419");
+        assert!(doc["errors"][0].get("status").is_none());
+    }
+}

@@ -1,0 +1,438 @@
+//! One fetch: what to request, in which order, and what becomes of each
+//! answer.
+//!
+//! The account comes first (without it there is no snapshot). Then, side
+//! by side, the service info, the viewer's own extension (to learn whether
+//! they are an administrator), the account's phone numbers and the
+//! extension list; as soon as the list is in, each extension's phone
+//! numbers and forwarding numbers. Every request waits at its group's gate,
+//! so the requests run as concurrently as the rate limits allow and never
+//! beyond. A piece that fails for good is recorded in `errors` and the
+//! rest carries on; rejected credentials stop everything (nothing else
+//! could succeed), keeping what the journal holds.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::api::{Api, Credentials, Endpoint, Failure, Tuning};
+use crate::journal::{self, Header, Journal, JournalError};
+use crate::limits::GroupStats;
+use crate::parts::{self, Fetched as Piece, List, Parts, Place, Problem, Source, Viewer};
+use crate::progress::Progress;
+use crate::server::Server;
+
+/// What to fetch and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub server: Server,
+    pub credentials: Credentials,
+    pub tuning: Tuning,
+    /// `source.generator`, e.g. `rcaudit 0.1.0`.
+    pub generator: String,
+    /// Where to keep the journal, and whether to continue it.
+    pub journal: Option<JournalMode>,
+}
+
+#[derive(Debug, Clone)]
+pub enum JournalMode {
+    /// Start a journal at this path (it must not exist).
+    New(std::path::PathBuf),
+    /// Continue the journal at this path.
+    Resume(std::path::PathBuf),
+}
+
+/// Why a fetch stopped without a snapshot.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("{0}")]
+    Setup(String),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error("cannot read the account (GET /restapi/v1.0/account/~): {0}")]
+    Account(Failure),
+    #[error("{0}")]
+    Unauthorized(String),
+}
+
+/// Figures of a finished fetch.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub extensions: usize,
+    pub phone_numbers: Option<usize>,
+    /// The `errors` entries, as `pointer: message`.
+    pub problems: Vec<String>,
+    /// Pieces taken from the journal instead of fetched.
+    pub resumed: usize,
+    pub groups: Vec<GroupStats>,
+    pub retries: u64,
+    pub elapsed: Duration,
+}
+
+impl Summary {
+    pub fn requests(&self) -> u64 {
+        self.groups.iter().map(|g| g.sent).sum()
+    }
+
+    pub fn rejected(&self) -> u64 {
+        self.groups.iter().map(|g| g.rejected).sum()
+    }
+}
+
+/// A fetched snapshot. Write `text`, then call [`Fetched::finish`] to
+/// remove the journal.
+#[derive(Debug)]
+pub struct Fetched {
+    pub text: String,
+    pub summary: Summary,
+    journal: Option<Journal>,
+}
+
+impl Fetched {
+    /// Removes the journal: call once the snapshot is safely written.
+    pub fn finish(self) -> Result<(), JournalError> {
+        match self.journal {
+            Some(journal) => journal.remove(),
+            None => Ok(()),
+        }
+    }
+}
+
+struct Ctx {
+    api: Api,
+    parts: Mutex<Parts>,
+    journal: Option<Journal>,
+    progress: Arc<dyn Progress>,
+}
+
+/// What stops a fetch from inside a task.
+enum Stop {
+    Unauthorized(String),
+    Journal(JournalError),
+}
+
+impl Ctx {
+    fn parts(&self) -> std::sync::MutexGuard<'_, Parts> {
+        self.parts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn keep(&self, place: &Place, piece: Piece) -> Result<(), Stop> {
+        if let Some(journal) = &self.journal {
+            journal
+                .put(&parts::key(place), &piece.text())
+                .map_err(Stop::Journal)?;
+        }
+        self.parts().store(place, piece);
+        Ok(())
+    }
+
+    fn fail(&self, place: Place, endpoint: &Endpoint, failure: &Failure) -> Result<(), Stop> {
+        if let Failure::Unauthorized(message) = failure {
+            return Err(Stop::Unauthorized(message.clone()));
+        }
+        self.parts().problems.push(Problem {
+            place,
+            request: endpoint.request(),
+            status: failure.status(),
+            code: failure.code().map(str::to_owned),
+            message: failure.message().to_owned(),
+        });
+        Ok(())
+    }
+
+    /// Fetches one piece (a record or a whole list) unless it is here.
+    async fn piece(&self, place: Place, endpoint: Endpoint, list: bool) -> Result<(), Stop> {
+        if self.parts().has(&place) {
+            return Ok(());
+        }
+        let got = if list {
+            self.api.list(&endpoint).await.map(Piece::List)
+        } else {
+            self.api.record(&endpoint).await.map(Piece::Record)
+        };
+        self.progress.finished(1);
+        match got {
+            Ok(piece) => self.keep(&place, piece),
+            Err(failure) => self.fail(place, &endpoint, &failure),
+        }
+    }
+
+    /// The viewer's own extension: its id and whether it is an admin.
+    async fn viewer(&self) -> Result<(), Stop> {
+        let place = Place::Top("/source/viewer");
+        if self.parts().has(&place) {
+            return Ok(());
+        }
+        let endpoint = Endpoint::Extension("~".to_owned());
+        let got = self.api.record(&endpoint).await;
+        self.progress.finished(1);
+        match got {
+            Ok(record) => {
+                let viewer = viewer_of(&record);
+                if let Some(journal) = &self.journal {
+                    let text = serde_json::to_string(&viewer).unwrap_or_default();
+                    journal.put("viewer", &text).map_err(Stop::Journal)?;
+                }
+                self.parts().viewer = Some(viewer);
+                Ok(())
+            }
+            Err(failure) => self.fail(place, &endpoint, &failure),
+        }
+    }
+}
+
+fn viewer_of(record: &RawValue) -> Viewer {
+    #[derive(Deserialize)]
+    struct Enabled {
+        enabled: Option<bool>,
+    }
+    #[derive(Deserialize)]
+    struct Permissions {
+        admin: Option<Enabled>,
+    }
+    #[derive(Deserialize)]
+    struct Own {
+        permissions: Option<Permissions>,
+    }
+    let admin = serde_json::from_str::<Own>(record.get()).ok().map(|own| {
+        own.permissions
+            .and_then(|p| p.admin)
+            .and_then(|a| a.enabled)
+            .unwrap_or(false)
+    });
+    Viewer {
+        extension_id: parts::id_of(record),
+        admin,
+    }
+}
+
+fn stop(stop: Stop) -> FetchError {
+    match stop {
+        Stop::Unauthorized(message) => FetchError::Unauthorized(message),
+        Stop::Journal(error) => FetchError::Journal(error),
+    }
+}
+
+/// The journal, and the capture time and pieces it already holds.
+fn open_journal(
+    options: &Options,
+    now: &str,
+) -> Result<(Option<Journal>, String, Parts), FetchError> {
+    let server = options.server.to_string();
+    match &options.journal {
+        None => Ok((None, now.to_owned(), Parts::default())),
+        Some(JournalMode::New(path)) => {
+            if path.exists() {
+                return Err(FetchError::Setup(format!(
+                    "{} holds an interrupted fetch: continue it with --resume, or remove it",
+                    path.display()
+                )));
+            }
+            let journal = Journal::create(path, &Header::new(&server, now))?;
+            Ok((Some(journal), now.to_owned(), Parts::default()))
+        }
+        Some(JournalMode::Resume(path)) if !path.exists() => {
+            let journal = Journal::create(path, &Header::new(&server, now))?;
+            Ok((Some(journal), now.to_owned(), Parts::default()))
+        }
+        Some(JournalMode::Resume(path)) => {
+            let journal::Resumed {
+                journal,
+                header,
+                entries,
+            } = Journal::resume(path)?;
+            if header.server != server {
+                return Err(FetchError::Setup(format!(
+                    "{} is a fetch from {}, not {server}: resume it with --server {}, or remove it",
+                    path.display(),
+                    header.server,
+                    header.server
+                )));
+            }
+            let mut parts = Parts::default();
+            for (key, value) in &entries {
+                parts.restore(key, value).map_err(|message| {
+                    FetchError::Setup(format!("{}: {message}", path.display()))
+                })?;
+            }
+            Ok((Some(journal), header.captured_at, parts))
+        }
+    }
+}
+
+/// The journal path of an output file.
+pub fn journal_path(output: &std::path::Path) -> std::path::PathBuf {
+    journal::path_for(output)
+}
+
+/// The account record: required, so any failure ends the fetch.
+async fn account(ctx: &Ctx) -> Result<(), FetchError> {
+    let place = Place::Top("/account");
+    if ctx.parts().has(&place) {
+        ctx.progress.finished(1);
+        return Ok(());
+    }
+    let got = ctx.api.record(&Endpoint::Account).await;
+    ctx.progress.finished(1);
+    match got {
+        Ok(record) => ctx.keep(&place, Piece::Record(record)).map_err(stop),
+        Err(Failure::Unauthorized(message)) => Err(FetchError::Unauthorized(message)),
+        Err(failure) => Err(FetchError::Account(failure)),
+    }
+}
+
+/// Spawns a task per extension list still missing, at most a few hundred
+/// alive at once, stopping early if one of them stops the fetch.
+async fn extension_lists(
+    ctx: &Arc<Ctx>,
+    tasks: &mut JoinSet<Result<(), Stop>>,
+) -> Result<(), FetchError> {
+    let ids: Vec<(usize, Option<String>)> = ctx
+        .parts()
+        .extensions
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, record)| (i, parts::id_of(record)))
+        .collect();
+    ctx.progress.planned(2 * ids.len() as u64);
+    let alive = Arc::new(Semaphore::new(256));
+    for (index, id) in ids {
+        let Some(id) = id else {
+            ctx.parts().problems.push(Problem {
+                place: Place::Index(index),
+                request: Endpoint::Extensions.request(),
+                status: None,
+                code: None,
+                message: "the extension record has no id, so its phone and forwarding numbers cannot be fetched".to_owned(),
+            });
+            ctx.progress.finished(2);
+            continue;
+        };
+        for list in List::BOTH {
+            let place = Place::Extension(id.clone(), list);
+            if ctx.parts().has(&place) {
+                ctx.progress.finished(1);
+                continue;
+            }
+            let endpoint = match list {
+                List::PhoneNumbers => Endpoint::ExtensionPhoneNumbers(id.clone()),
+                List::ForwardingNumbers => Endpoint::ForwardingNumbers(id.clone()),
+            };
+            let Ok(slot) = Arc::clone(&alive).acquire_owned().await else {
+                break;
+            };
+            let ctx = Arc::clone(ctx);
+            tasks.spawn(async move {
+                let result = ctx.piece(place, endpoint, true).await;
+                drop(slot);
+                result
+            });
+            while let Some(done) = tasks.try_join_next() {
+                if let Ok(Err(reason)) = done {
+                    tasks.abort_all();
+                    return Err(stop(reason));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Fetches a snapshot. Must run inside a multi-threaded Tokio runtime.
+pub async fn fetch(options: Options, progress: Arc<dyn Progress>) -> Result<Fetched, FetchError> {
+    let started = Instant::now();
+    let now = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let (journal, captured_at, parts) = open_journal(&options, &now)?;
+    let resumed = parts.lists.len()
+        + [
+            parts.account.is_some(),
+            parts.service_info.is_some(),
+            parts.viewer.is_some(),
+            parts.phone_numbers.is_some(),
+            parts.extensions.is_some(),
+        ]
+        .iter()
+        .filter(|&&b| b)
+        .count();
+    let api = Api::new(
+        options.server.clone(),
+        options.credentials.clone(),
+        options.tuning.clone(),
+        Arc::clone(&progress),
+    )
+    .map_err(FetchError::Setup)?;
+    let ctx = Arc::new(Ctx {
+        api,
+        parts: Mutex::new(parts),
+        journal,
+        progress: Arc::clone(&progress),
+    });
+
+    progress.planned(5);
+    account(&ctx).await?;
+    let mut tasks: JoinSet<Result<(), Stop>> = JoinSet::new();
+    for (place, endpoint, list) in [
+        (Place::Top("/serviceInfo"), Endpoint::ServiceInfo, false),
+        (
+            Place::Top("/phoneNumbers"),
+            Endpoint::AccountPhoneNumbers,
+            true,
+        ),
+    ] {
+        let ctx = Arc::clone(&ctx);
+        tasks.spawn(async move { ctx.piece(place, endpoint, list).await });
+    }
+    {
+        let ctx = Arc::clone(&ctx);
+        tasks.spawn(async move { ctx.viewer().await });
+    }
+    ctx.piece(Place::Top("/extensions"), Endpoint::Extensions, true)
+        .await
+        .map_err(stop)?;
+    extension_lists(&ctx, &mut tasks).await?;
+    while let Some(done) = tasks.join_next().await {
+        if let Ok(Err(reason)) = done {
+            tasks.abort_all();
+            return Err(stop(reason));
+        }
+    }
+
+    let Ok(ctx) = Arc::try_unwrap(ctx) else {
+        return Err(FetchError::Setup(
+            "a fetch task outlived the fetch".to_owned(),
+        ));
+    };
+    let source = Source {
+        server: options.server.to_string(),
+        generator: options.generator.clone(),
+        scope: ctx.api.scope().await,
+    };
+    let parts = ctx
+        .parts
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner);
+    let text = parts.assemble(&captured_at, &source);
+    let summary = Summary {
+        extensions: parts.extensions.as_ref().map_or(0, Vec::len),
+        phone_numbers: parts.phone_numbers.as_ref().map(Vec::len),
+        problems: parts
+            .problems
+            .iter()
+            .map(|p| format!("{}: {}", p.request, p.message))
+            .collect(),
+        resumed,
+        groups: ctx.api.limits.stats(),
+        retries: ctx.api.retries(),
+        elapsed: started.elapsed(),
+    };
+    Ok(Fetched {
+        text,
+        summary,
+        journal: ctx.journal,
+    })
+}
