@@ -410,7 +410,8 @@ impl Api {
         Ok((access, state.generation))
     }
 
-    /// Forgets the token of `generation` after the server rejected it.
+    /// Forgets the token of `generation` after the server rejected it;
+    /// false when there is no way to get another (a fixed token).
     async fn invalidate(&self, generation: u64) -> bool {
         if matches!(self.credentials, Credentials::Token(_)) {
             return false;
@@ -560,10 +561,12 @@ impl Api {
         }
         let mut attempt = 0;
         let mut rejections = 0;
-        let mut renewed = false;
+        let mut renewals = 0;
         loop {
-            let (token, generation) = self.bearer().await?;
+            // The token is taken after the wait at the gate, so it is the
+            // newest when the request goes.
             let permit = self.permit(endpoint.group()).await?;
+            let (token, generation) = self.bearer().await?;
             let sent = self
                 .client
                 .get(url.clone())
@@ -589,8 +592,10 @@ impl Api {
                     let (code, message) = error_details(&body);
                     let message = message.unwrap_or_else(|| status_text(status));
                     if status == StatusCode::UNAUTHORIZED {
-                        if !renewed && self.invalidate(generation).await {
-                            renewed = true;
+                        // An expired or replaced token: renew it (a few
+                        // times at most, as other requests renew too).
+                        if renewals < 3 && self.invalidate(generation).await {
+                            renewals += 1;
                             continue;
                         }
                         let code = code.map_or_else(String::new, |c| format!(" {c}"));

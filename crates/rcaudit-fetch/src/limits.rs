@@ -85,6 +85,12 @@ struct State {
     paused_until: Option<Instant>,
     /// Whether the limit and window came from the server.
     learned: bool,
+    /// After a 429: one request at a time until one is accepted, so the end
+    /// of a pause is probed by one request, not a burst into a new penalty.
+    probing: bool,
+    /// Pacing: when the next permit is due on an even schedule (the
+    /// "theoretical arrival time" of the generic cell rate algorithm).
+    due: Option<Instant>,
     rejected: u64,
     sent: u64,
 }
@@ -115,10 +121,27 @@ impl State {
             self.paused_until = None;
         }
         self.prune(now);
+        if self.probing && self.in_flight > 0 {
+            return Wait::Completion;
+        }
+        // Pace requests over the window, in bursts of at most a fifth of
+        // the limit: the same throughput as sending the whole limit at
+        // once, but answers (and their `Remaining`) come back between
+        // bursts, so a neighbour on the same bucket is noticed before a
+        // whole window's requests run into its penalty. The tolerance also
+        // absorbs the timer's millisecond granularity.
+        let spacing = self.window / self.limit.max(1);
+        let tolerance = spacing * (self.limit / 5).max(1);
+        if let Some(due) = self.due
+            && now + tolerance < due
+        {
+            return Wait::Until(due - tolerance);
+        }
         let used = u32::try_from(self.completed.len()).unwrap_or(u32::MAX);
         if used.saturating_add(self.in_flight) < self.limit {
             self.in_flight += 1;
             self.sent += 1;
+            self.due = Some(self.due.map_or(now, |due| due.max(now)) + spacing);
             return Wait::Ready;
         }
         match self.completed.front() {
@@ -130,6 +153,7 @@ impl State {
     fn finish(&mut self, observed: Observed, now: Instant) {
         self.in_flight = self.in_flight.saturating_sub(1);
         self.completed.push_back(now);
+        let (limit, window) = (self.limit, self.window);
         if let Some(limit) = observed.limit.filter(|&l| l > 0) {
             self.limit = limit;
             self.learned = true;
@@ -137,10 +161,22 @@ impl State {
         if let Some(window) = observed.window.filter(|w| !w.is_zero()) {
             self.window = window;
         }
+        if (limit, window) != (self.limit, self.window) {
+            // The schedule was made for other limits.
+            self.due = None;
+        }
+        // Keep the history bounded whatever the limit.
+        while self.completed.len() > self.limit as usize + 1 {
+            self.completed.pop_front();
+        }
         if let Some(pause) = observed.rejected_for {
             self.rejected += 1;
+            self.probing = true;
             self.pause(now + pause);
-        } else if let Some(remaining) = observed.remaining {
+            return;
+        }
+        self.probing = false;
+        if let Some(remaining) = observed.remaining {
             self.prune(now);
             let used = u32::try_from(self.completed.len()).unwrap_or(u32::MAX);
             let ours = self
@@ -150,10 +186,6 @@ impl State {
                 // Someone else uses this bucket: wait for it to drain.
                 self.pause(now + self.window_with_margin());
             }
-        }
-        // Keep the history bounded whatever the limit.
-        while self.completed.len() > self.limit as usize + 1 {
-            self.completed.pop_front();
         }
     }
 
@@ -255,6 +287,8 @@ impl Limits {
                         in_flight: 0,
                         paused_until: None,
                         learned: false,
+                        probing: false,
+                        due: None,
                         rejected: 0,
                         sent: 0,
                     }),
@@ -337,30 +371,46 @@ mod tests {
             in_flight: 0,
             paused_until: None,
             learned: false,
+            probing: false,
+            due: None,
             rejected: 0,
             sent: 0,
         }
     }
 
-    #[test]
-    fn lets_through_the_limit_then_waits_a_window_from_the_first_completion() {
-        let start = Instant::now();
-        let mut s = state(3, 1000);
-        for _ in 0..3 {
-            assert!(matches!(s.try_take(start), Wait::Ready));
+    /// Takes a slot at the first moment from `t` the state allows, within
+    /// `limit`; returns when, or `None` if it must wait for a completion.
+    fn take(s: &mut State, mut t: Instant, limit: Instant) -> Option<Instant> {
+        loop {
+            match s.try_take(t) {
+                Wait::Ready => return Some(t),
+                Wait::Until(at) if at <= limit => t = at,
+                Wait::Until(_) | Wait::Completion => return None,
+            }
         }
-        assert!(matches!(s.try_take(start), Wait::Completion));
-        let done = start + Duration::from_millis(10);
-        s.finish(Observed::default(), done);
-        let Wait::Until(at) = s.try_take(done) else {
-            panic!("waits for the window");
-        };
-        assert!(at >= done + Duration::from_secs(1));
-        assert!(matches!(s.try_take(at), Wait::Ready));
     }
 
     #[test]
-    fn a_429_pauses_the_group_from_its_completion() {
+    fn paces_the_limit_over_the_window_then_waits_from_the_first_completion() {
+        let start = Instant::now();
+        let mut s = state(10, 1000);
+        let far = start + Duration::from_secs(100);
+        let mut times = Vec::new();
+        for _ in 0..10 {
+            times.push(take(&mut s, start, far).expect("a slot") - start);
+        }
+        // In bursts of a fifth of the limit, a tenth of the window apart.
+        let ms: Vec<u128> = times.iter().map(Duration::as_millis).collect();
+        assert_eq!(ms, [0, 0, 0, 100, 200, 300, 400, 500, 600, 700]);
+        assert!(take(&mut s, start, far).is_none(), "all ten in flight");
+        let done = start + Duration::from_millis(760);
+        s.finish(Observed::default(), done);
+        let next = take(&mut s, done, far).expect("after the window");
+        assert!(next >= done + Duration::from_secs(1), "{:?}", next - done);
+    }
+
+    #[test]
+    fn a_429_pauses_the_group_then_probes_with_one_request() {
         let start = Instant::now();
         let mut s = state(50, 1000);
         assert!(matches!(s.try_take(start), Wait::Ready));
@@ -377,6 +427,12 @@ mod tests {
         };
         assert_eq!(at, done + Duration::from_secs(30));
         assert_eq!(s.rejected, 1);
+        // After the pause, one probe at a time until one is accepted.
+        assert!(matches!(s.try_take(at), Wait::Ready));
+        let later = at + Duration::from_secs(1);
+        assert!(matches!(s.try_take(later), Wait::Completion));
+        s.finish(Observed::default(), later);
+        assert!(matches!(s.try_take(later), Wait::Ready));
     }
 
     #[test]
@@ -394,13 +450,17 @@ mod tests {
             start,
         );
         assert_eq!((s.limit, s.window), (2, Duration::from_millis(100)));
-        assert!(matches!(s.try_take(start), Wait::Ready));
-        assert!(matches!(s.try_take(start), Wait::Until(_)));
+        let far = start + Duration::from_secs(1);
+        let second = take(&mut s, start, far).expect("a second slot");
+        assert!(second - start <= Duration::from_millis(50));
+        // Two in the window: the third waits for the first to leave it.
+        assert!(matches!(s.try_take(second), Wait::Until(_)));
     }
 
     #[test]
     fn a_lower_remaining_than_ours_waits_a_window() {
         let start = Instant::now();
+        let far = start + Duration::from_millis(500);
         let mut s = state(10, 1000);
         assert!(matches!(s.try_take(start), Wait::Ready));
         // We used 1 of 10, the server says 2 are left: others use the bucket.
@@ -411,7 +471,7 @@ mod tests {
             },
             start,
         );
-        assert!(matches!(s.try_take(start), Wait::Until(_)));
+        assert!(take(&mut s, start, far).is_none(), "paused a window");
         // The same answer when it matches ours is no reason to wait.
         let mut s = state(10, 1000);
         assert!(matches!(s.try_take(start), Wait::Ready));
@@ -422,7 +482,7 @@ mod tests {
             },
             start,
         );
-        assert!(matches!(s.try_take(start), Wait::Ready));
+        assert!(take(&mut s, start, far).is_some());
     }
 
     #[tokio::test(start_paused = true)]
@@ -438,11 +498,17 @@ mod tests {
                 ..Observed::default()
             });
         }
-        // The first response teaches a limit of 3 per 100 ms window.
+        // The first response teaches a limit of 3 per 100 ms window: then
+        // a permit every third of a window, never more than 3 per window.
         let window = Duration::from_millis(100);
-        assert!(times[..3].iter().all(|t| *t < window), "{times:?}");
-        assert!(times[3..6].iter().all(|t| *t >= window), "{times:?}");
-        assert!(times[6] >= window * 2, "{times:?}");
+        for (i, t) in times.iter().enumerate() {
+            let in_window = times
+                .iter()
+                .filter(|u| **u <= *t && t.saturating_sub(**u) < window)
+                .count();
+            assert!(in_window <= 3, "{i}: {times:?}");
+        }
+        assert!(times[6] >= window, "{times:?}");
         let stats = limits.stats();
         assert_eq!(stats[Group::Heavy.index()].sent, 7);
     }

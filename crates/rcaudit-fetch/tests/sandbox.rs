@@ -1,0 +1,463 @@
+//! The fetch against the sandbox, which speaks the real API's shapes,
+//! paging, rate limits and errors: a fetched snapshot must be the document
+//! the sandbox serves (`expected_snapshot_text`), whatever the sandbox does
+//! to it (paging edges, faults, a neighbour eating the rate limit, expiring
+//! tokens, a non-administrator, an interrupted fetch).
+
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers fail the test by panicking"
+)]
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use proptest::prelude::*;
+use rcaudit_fetch::{
+    Credentials, FetchError, Fetched, JournalMode, Options, Secret, Server, Silent, Tuning,
+};
+use rcaudit_sandbox::{Config, FaultConfig, Running, Source};
+use serde_json::{Value, json};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+async fn start(config: Config) -> Running {
+    rcaudit_sandbox::start(config)
+        .await
+        .expect("sandbox starts")
+}
+
+/// The document a correct fetch writes for this configuration, without
+/// the capture metadata (`capturedAt`, `source`).
+fn expected(config: &Config) -> Value {
+    let account = config.account().expect("account");
+    let text = rcaudit_sandbox::server::expected_snapshot_text(&account);
+    strip(serde_json::from_str(&text).expect("JSON"))
+}
+
+/// Without capture metadata; an empty `errors` is the same as none.
+fn strip(mut doc: Value) -> Value {
+    if let Some(object) = doc.as_object_mut() {
+        object.remove("capturedAt");
+        object.remove("source");
+        if object
+            .get("errors")
+            .and_then(Value::as_array)
+            .is_some_and(Vec::is_empty)
+        {
+            object.remove("errors");
+        }
+    }
+    doc
+}
+
+fn fetched_doc(fetched: &Fetched) -> Value {
+    serde_json::from_str(&fetched.text).expect("the snapshot is JSON")
+}
+
+fn tuning() -> Tuning {
+    Tuning {
+        backoff: Duration::from_millis(5),
+        timeout: Duration::from_secs(10),
+        ..Tuning::default()
+    }
+}
+
+fn options(running: &Running, credentials: Credentials, tuning: Tuning) -> Options {
+    Options {
+        server: Server::parse(&running.url()).expect("loopback URL"),
+        credentials,
+        tuning,
+        generator: "rcaudit test".to_owned(),
+        journal: None,
+    }
+}
+
+fn token() -> Credentials {
+    Credentials::Token(Secret::new("test-token"))
+}
+
+async fn fetch(options: Options) -> Result<Fetched, FetchError> {
+    rcaudit_fetch::fetch(options, Arc::new(Silent)).await
+}
+
+/// The sandbox's counters.
+async fn stats(running: &Running) -> Value {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let body = reqwest::get(format!("{}/__stats", running.url()))
+        .await
+        .expect("stats")
+        .bytes()
+        .await
+        .expect("body");
+    serde_json::from_slice(&body).expect("stats JSON")
+}
+
+fn total(stats: &Value, what: &str) -> u64 {
+    stats[what]
+        .as_object()
+        .expect("counters")
+        .values()
+        .map(|v| v.as_u64().unwrap_or(0))
+        .sum()
+}
+
+fn generated(extensions: usize, seed: u64, window_ms: u64) -> Config {
+    Config {
+        source: Source::Generate { extensions, seed },
+        window: Duration::from_millis(window_ms),
+        ..Config::default()
+    }
+}
+
+/// A snapshot file with `extensions` extensions holding `numbers` phone
+/// numbers and forwarding numbers each, and `numbers` account numbers.
+fn snapshot_file(dir: &Path, extensions: usize, numbers: usize) -> std::path::PathBuf {
+    let extension = |i: usize| {
+        let phones: Vec<Value> = (0..numbers)
+            .map(|n| json!({"id": 5000 + i * 100 + n, "phoneNumber": format!("+1650555{:04}", i * 100 + n), "usageType": "DirectNumber", "type": "VoiceFax", "features": ["CallerId"]}))
+            .collect();
+        let forwarding: Vec<Value> = (0..numbers)
+            .map(|n| json!({"id": format!("{}", 9000 + i * 100 + n), "phoneNumber": format!("+1415555{:04}", i * 100 + n), "label": "Other", "features": ["CallForwarding"]}))
+            .collect();
+        json!({"id": 100 + i, "extensionNumber": format!("{}", 100 + i), "type": "DigitalUser", "status": "Enabled", "phoneNumbers": phones, "forwardingNumbers": forwarding})
+    };
+    let account_numbers: Vec<Value> = (0..numbers)
+        .map(|n| json!({"id": 7000 + n, "phoneNumber": format!("+1800555{n:04}"), "usageType": "CompanyNumber", "paymentType": "TollFree"}))
+        .collect();
+    let doc = json!({
+        "snapshotVersion": 1,
+        "source": {"viewer": {"accountId": "42", "extensionId": "100", "admin": true}},
+        "account": {"id": 42, "mainNumber": "+18005550000"},
+        "serviceInfo": {"servicePlan": {"name": "RingEX Core"}},
+        "phoneNumbers": account_numbers,
+        "extensions": (0..extensions).map(extension).collect::<Vec<_>>(),
+    });
+    let path = dir.join(format!("s-{extensions}-{numbers}.json"));
+    std::fs::write(&path, doc.to_string()).expect("write");
+    path
+}
+
+#[test]
+fn paging_edges_lose_and_repeat_nothing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let per_page = 5;
+    let rt = runtime();
+    for (extensions, numbers) in [(0, 0), (1, 1), (5, 5), (6, 6), (11, 0), (2, 10)] {
+        let config = Config {
+            source: Source::Snapshot(snapshot_file(dir.path(), extensions, numbers)),
+            window: Duration::from_millis(50),
+            ..Config::default()
+        };
+        let want = expected(&config);
+        let fetched = rt.block_on(async {
+            let running = start(config).await;
+            let tuning = Tuning {
+                per_page,
+                ..tuning()
+            };
+            fetch(options(&running, token(), tuning))
+                .await
+                .expect("fetch")
+        });
+        let doc = fetched_doc(&fetched);
+        assert_eq!(strip(doc.clone()), want, "{extensions} x {numbers}");
+        assert_eq!(doc["extensions"].as_array().map(Vec::len), Some(extensions));
+        assert!(doc.get("errors").is_none(), "{}", doc["errors"]);
+        // 0 records is one page; n records are ceil(n / 5) pages, or one
+        // more when the last page is full and announces a next one.
+        let lists = 2 + 2 * extensions as u64;
+        assert!(
+            fetched.summary.requests() >= 3 + lists,
+            "{:?}",
+            fetched.summary
+        );
+    }
+}
+
+#[test]
+fn a_generated_account_round_trips_with_zero_429s() {
+    let config = generated(120, 7, 100);
+    let want = expected(&config);
+    let rt = runtime();
+    let (fetched, stats) = rt.block_on(async {
+        let running = start(config).await;
+        let fetched = fetch(options(&running, token(), tuning()))
+            .await
+            .expect("fetch");
+        (fetched, stats(&running).await)
+    });
+    assert_eq!(strip(fetched_doc(&fetched)), want);
+    assert_eq!(total(&stats, "rateLimited"), 0, "{stats}");
+    assert_eq!(fetched.summary.rejected(), 0);
+    assert_eq!(total(&stats, "requests"), fetched.summary.requests());
+    // The limits and window were learned from the headers.
+    let light = &fetched.summary.groups[0];
+    assert!(light.learned, "{light:?}");
+    assert_eq!(light.window, Duration::from_millis(100));
+    assert_eq!(light.limit, 50);
+}
+
+#[test]
+fn faults_are_retried_until_the_snapshot_is_complete() {
+    let mut config = generated(60, 3, 100);
+    config.faults = FaultConfig {
+        fail_rate: 0.1,
+        drop_rate: 0.05,
+        slow_rate: 0.05,
+        slow_ms: 200,
+        no_rate_headers_rate: 0.2,
+        seed: 11,
+    };
+    let want = expected(&config);
+    let rt = runtime();
+    let (fetched, stats) = rt.block_on(async {
+        let running = start(config).await;
+        let fetched = fetch(options(&running, token(), tuning()))
+            .await
+            .expect("fetch");
+        (fetched, stats(&running).await)
+    });
+    assert_eq!(strip(fetched_doc(&fetched)), want);
+    let faults = total(&stats, "faults");
+    assert!(faults > 5, "faults were injected: {stats}");
+    assert!(fetched.summary.retries > 0);
+    assert_eq!(total(&stats, "rateLimited"), 0, "{stats}");
+}
+
+#[test]
+fn a_neighbour_on_the_same_bucket_costs_waits_not_a_penalty_loop() {
+    let config = generated(80, 5, 200);
+    let want = expected(&config);
+    let rt = runtime();
+    let (fetched, stats) = rt.block_on(async {
+        let running = start(config).await;
+        let url = format!("{}/restapi/v1.0/account/~/service-info", running.url());
+        // Another client with the same token sends Light requests for a
+        // while: the fetch sees a lower Remaining than its own count, and
+        // 429s when the neighbour pushes the bucket over.
+        let neighbour = tokio::spawn(async move {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let client = reqwest::Client::new();
+            for _ in 0..60 {
+                let _ = client.get(&url).bearer_auth("test-token").send().await;
+                tokio::time::sleep(Duration::from_millis(15)).await;
+            }
+        });
+        let fetched = fetch(options(&running, token(), tuning()))
+            .await
+            .expect("fetch");
+        let _ = neighbour.await;
+        (fetched, stats(&running).await)
+    });
+    assert_eq!(strip(fetched_doc(&fetched)), want);
+    // Each 429 paused the group and the end of the pause was probed by one
+    // request, not a burst: a few 429s while the neighbour is busy.
+    assert!(
+        fetched.summary.rejected() <= 12,
+        "{} 429s: {stats}",
+        fetched.summary.rejected()
+    );
+}
+
+#[test]
+fn expiring_tokens_of_the_jwt_grant_are_renewed() {
+    // Tokens live 1.5 s (`expires_in: 1`); the fetch takes longer.
+    let mut config = generated(150, 9, 500);
+    config.token_ttl = Duration::from_millis(1500);
+    let want = expected(&config);
+    let rt = runtime();
+    let (fetched, stats) = rt.block_on(async {
+        let running = start(config).await;
+        let credentials = Credentials::Jwt {
+            client_id: "client".to_owned(),
+            client_secret: Secret::new("client-secret"),
+            jwt: Secret::new("eyJ.jwt.credential"),
+        };
+        let fetched = fetch(options(&running, credentials, tuning()))
+            .await
+            .expect("fetch");
+        (fetched, stats(&running).await)
+    });
+    let doc = fetched_doc(&fetched);
+    assert_eq!(strip(doc.clone()), want);
+    assert!(stats["requests"]["Auth"].as_u64() >= Some(2), "{stats}");
+    assert_eq!(doc["source"]["viewer"]["scope"], "ReadAccounts");
+}
+
+#[test]
+fn a_rejected_token_stops_the_fetch_and_the_journal_keeps_what_it_had() {
+    let dir = tempfile::tempdir().expect("dir");
+    let journal = dir.path().join("s.json.partial");
+    let mut config = generated(10, 1, 50);
+    config.require_token = Some("the-right-token".to_owned());
+    let rt = runtime();
+    let error = rt.block_on(async {
+        let running = start(config).await;
+        let mut options = options(
+            &running,
+            Credentials::Token(Secret::new("a-wrong-token")),
+            tuning(),
+        );
+        options.journal = Some(JournalMode::New(journal.clone()));
+        fetch(options).await.expect_err("unauthorized")
+    });
+    let message = error.to_string();
+    assert!(matches!(error, FetchError::Unauthorized(_)), "{message}");
+    assert!(message.contains("401"), "{message}");
+    assert!(!message.contains("a-wrong-token"), "{message}");
+    assert!(journal.exists(), "the journal stays for --resume");
+}
+
+#[test]
+fn a_non_administrator_gets_what_they_may_see_and_errors_for_the_rest() {
+    let mut config = generated(30, 4, 50);
+    config.viewer_admin = Some(false);
+    let want = expected(&config);
+    let rt = runtime();
+    let fetched = rt.block_on(async {
+        let running = start(config).await;
+        fetch(options(&running, token(), tuning()))
+            .await
+            .expect("fetch")
+    });
+    let doc = fetched_doc(&fetched);
+    assert_eq!(strip(doc.clone()), want);
+    assert_eq!(doc["source"]["viewer"]["admin"], false);
+    assert!(doc.get("phoneNumbers").is_none());
+    let codes: Vec<&str> = doc["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["errorCode"].as_str())
+        .collect();
+    assert!(codes.contains(&"CMN-419"), "{codes:?}");
+    // The snapshot is valid, and the checker reads it.
+    rcaudit_model::load_str("fetched.json", fetched.text.clone()).expect("a valid snapshot");
+}
+
+#[test]
+fn an_interrupted_fetch_resumes_without_fetching_again() {
+    let dir = tempfile::tempdir().expect("dir");
+    let journal = dir.path().join("s.json.partial");
+    let config = generated(100, 8, 200);
+    let want = expected(&config);
+    let rt = runtime();
+    let (first, second) = rt.block_on(async {
+        let running = start(config).await;
+        let mut first = options(&running, token(), tuning());
+        first.journal = Some(JournalMode::New(journal.clone()));
+        // Stop the fetch part-way, as a kill would.
+        let stopped = tokio::time::timeout(Duration::from_millis(450), fetch(first)).await;
+        assert!(stopped.is_err(), "the fetch was interrupted");
+        let before = total(&stats(&running).await, "requests");
+        let mut second = options(&running, token(), tuning());
+        second.journal = Some(JournalMode::Resume(journal.clone()));
+        let fetched = fetch(second).await.expect("resumed fetch");
+        let after = total(&stats(&running).await, "requests");
+        (before, (fetched, after - before))
+    });
+    let (fetched, seen_after) = second;
+    assert!(first > 0);
+    assert_eq!(strip(fetched_doc(&fetched)), want);
+    let resumed = fetched.summary.resumed as u64;
+    assert!(resumed > 10, "{:?}", fetched.summary);
+    // 205 pieces (account, service info, viewer, two lists, and two per
+    // extension), one request each: what the journal held is not asked
+    // again.
+    let made = fetched.summary.requests();
+    assert_eq!(made, 205 - resumed, "{:?}", fetched.summary);
+    assert!(seen_after >= made);
+    fetched.finish().expect("journal removed");
+    assert!(!journal.exists());
+}
+
+#[test]
+fn a_fresh_fetch_refuses_to_overwrite_an_interrupted_one() {
+    let dir = tempfile::tempdir().expect("dir");
+    let journal = dir.path().join("s.json.partial");
+    std::fs::write(&journal, "{}\n").expect("write");
+    let rt = runtime();
+    let error = rt.block_on(async {
+        let running = start(generated(2, 1, 50)).await;
+        let mut options = options(&running, token(), tuning());
+        options.journal = Some(JournalMode::New(journal.clone()));
+        fetch(options).await.expect_err("refused")
+    });
+    assert!(error.to_string().contains("--resume"), "{error}");
+    assert_eq!(std::fs::read_to_string(&journal).expect("kept"), "{}\n");
+}
+
+/// A random account: extensions with random lists (some empty), ids as
+/// numbers or strings, numbers with and without `+`.
+fn account() -> impl Strategy<Value = Value> {
+    let number = "\\+?1[2-9][0-9]{9}";
+    let phone = (1u64..1_000_000_000, number, prop::bool::ANY).prop_map(|(id, n, fax)| {
+        json!({"id": id, "phoneNumber": n, "usageType": if fax {"CompanyFaxNumber"} else {"DirectNumber"}, "type": "VoiceFax"})
+    });
+    let forwarding = (1u64..1_000_000, number, "[A-Za-z ]{0,12}")
+        .prop_map(|(id, n, label)| json!({"id": id.to_string(), "phoneNumber": n, "label": label}));
+    let extension = (
+        1u64..10_000_000_000,
+        prop::bool::ANY,
+        prop::collection::vec(phone.clone(), 0..4),
+        prop::collection::vec(forwarding, 0..13),
+    )
+        .prop_map(|(id, string_id, phones, forwarding)| {
+            let id = if string_id { json!(id.to_string()) } else { json!(id) };
+            json!({"id": id, "extensionNumber": "1", "type": "DigitalUser", "name": "A \"quoted\" name, 😀", "phoneNumbers": phones, "forwardingNumbers": forwarding})
+        });
+    (
+        prop::collection::vec(extension, 0..9),
+        prop::collection::vec(phone, 0..7),
+    )
+        .prop_map(|(extensions, numbers)| {
+            // Extension ids must be unique for the fetch to file lists by id.
+            let mut seen = std::collections::HashSet::new();
+            let extensions: Vec<Value> = extensions
+                .into_iter()
+                .filter(|e| seen.insert(e["id"].to_string().trim_matches('"').to_owned()))
+                .collect();
+            json!({
+                "snapshotVersion": 1,
+                "account": {"id": 77, "mainNumber": "+16505550100", "extra": {"nested": [1, 2.5, null, true]}},
+                "serviceInfo": {"servicePlan": {"name": "RingEX Core"}},
+                "phoneNumbers": numbers,
+                "extensions": extensions,
+            })
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    /// The sandbox serves S; the fetch writes S back, apart from the
+    /// capture metadata.
+    #[test]
+    fn fetch_reproduces_the_served_snapshot(served in account()) {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("served.json");
+        std::fs::write(&path, served.to_string()).expect("write");
+        let config = Config {
+            source: Source::Snapshot(path),
+            window: Duration::from_millis(20),
+            ..Config::default()
+        };
+        let rt = runtime();
+        let fetched = rt.block_on(async {
+            let running = start(config).await;
+            let tuning = Tuning { per_page: 3, ..tuning() };
+            fetch(options(&running, token(), tuning)).await.expect("fetch")
+        });
+        prop_assert_eq!(strip(fetched_doc(&fetched)), strip(served));
+    }
+}
