@@ -150,12 +150,14 @@ fn fetch(
     match result {
         Ok(fetched) => Some(fetched),
         Err(error) => {
-            let kept = match (&error, save) {
+            let journal = save.map(rcaudit_fetch::journal_path);
+            let kept = match (&error, journal) {
                 (FetchError::Setup(_), _) | (_, None) => String::new(),
-                (_, Some(path)) => format!(
+                (_, Some(journal)) if journal.exists() => format!(
                     "; what was fetched is kept in {}: run again with --resume to continue",
-                    rcaudit_fetch::journal_path(path).display()
+                    journal.display()
                 ),
+                (_, Some(_)) => String::new(),
             };
             fail(format!("{error}{kept}"));
             None

@@ -374,7 +374,13 @@ pub async fn fetch(options: Options, progress: Arc<dyn Progress>) -> Result<Fetc
     });
 
     progress.planned(5);
-    account(&ctx).await?;
+    if let Err(error) = account(&ctx).await {
+        // Nothing fetched: a journal holding only its header helps nobody.
+        if let (0, Some(journal)) = (resumed, &ctx.journal) {
+            let _ = std::fs::remove_file(journal.path());
+        }
+        return Err(error);
+    }
     let mut tasks: JoinSet<Result<(), Stop>> = JoinSet::new();
     for (place, endpoint, list) in [
         (Place::Top("/serviceInfo"), Endpoint::ServiceInfo, false),

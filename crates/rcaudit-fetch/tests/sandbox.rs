@@ -298,24 +298,46 @@ fn expiring_tokens_of_the_jwt_grant_are_renewed() {
 fn a_rejected_token_stops_the_fetch_and_the_journal_keeps_what_it_had() {
     let dir = tempfile::tempdir().expect("dir");
     let journal = dir.path().join("s.json.partial");
-    let mut config = generated(10, 1, 50);
+    let mut config = generated(100, 1, 200);
     config.require_token = Some("the-right-token".to_owned());
     let rt = runtime();
-    let error = rt.block_on(async {
+    let (fresh, resumed, lines) = rt.block_on(async {
         let running = start(config).await;
-        let mut options = options(
-            &running,
-            Credentials::Token(Secret::new("a-wrong-token")),
-            tuning(),
-        );
-        options.journal = Some(JournalMode::New(journal.clone()));
-        fetch(options).await.expect_err("unauthorized")
+        let with = |token: &str, mode: JournalMode| {
+            let mut options = options(&running, Credentials::Token(Secret::new(token)), tuning());
+            options.journal = Some(mode);
+            options
+        };
+        // Rejected at once: nothing fetched, no journal left behind.
+        let fresh = fetch(with("a-wrong-token", JournalMode::New(journal.clone())))
+            .await
+            .expect_err("unauthorized");
+        assert!(!journal.exists(), "an empty journal is removed");
+        // Part of a fetch with the right token, then a resume with a wrong
+        // one: the resume stops, and the journal keeps every piece.
+        let part = fetch(with("the-right-token", JournalMode::New(journal.clone())));
+        let _ = tokio::time::timeout(Duration::from_millis(300), part).await;
+        let lines = std::fs::read_to_string(&journal)
+            .expect("journal")
+            .lines()
+            .count();
+        let resumed = fetch(with("a-wrong-token", JournalMode::Resume(journal.clone())))
+            .await
+            .expect_err("unauthorized");
+        (fresh, resumed, lines)
     });
-    let message = error.to_string();
-    assert!(matches!(error, FetchError::Unauthorized(_)), "{message}");
-    assert!(message.contains("401"), "{message}");
-    assert!(!message.contains("a-wrong-token"), "{message}");
-    assert!(journal.exists(), "the journal stays for --resume");
+    for error in [fresh, resumed] {
+        let message = error.to_string();
+        assert!(matches!(error, FetchError::Unauthorized(_)), "{message}");
+        assert!(message.contains("401"), "{message}");
+        assert!(!message.contains("a-wrong-token"), "{message}");
+    }
+    assert!(lines > 5, "{lines}");
+    let after = std::fs::read_to_string(&journal)
+        .expect("journal kept")
+        .lines()
+        .count();
+    assert_eq!(after, lines);
 }
 
 #[test]

@@ -1,0 +1,380 @@
+//! `rcaudit fetch` and `rcaudit audit` end to end, against the sandbox
+//! (started in-process; the binary runs as a separate process).
+
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test helpers fail the test by panicking"
+)]
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use rcaudit_sandbox::{Config, FaultConfig, Running, Source};
+use serde_json::Value;
+
+mod common;
+use common::{code, stderr, stdout};
+
+/// A sandbox running on its own runtime for as long as the value lives.
+struct Sandbox {
+    running: Option<Running>,
+    config: Config,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Sandbox {
+    fn start(config: Config) -> Sandbox {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let running = runtime
+            .block_on(rcaudit_sandbox::start(config.clone()))
+            .expect("sandbox starts");
+        Sandbox {
+            running: Some(running),
+            config,
+            runtime,
+        }
+    }
+
+    fn url(&self) -> String {
+        self.running.as_ref().expect("running").url()
+    }
+
+    /// The document a correct fetch writes, without capture metadata.
+    fn expected(&self) -> Value {
+        let account = self.config.account().expect("account");
+        let text = rcaudit_sandbox::server::expected_snapshot_text(&account);
+        strip(serde_json::from_str(&text).expect("JSON"))
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let running = self.running.take();
+        self.runtime.block_on(async move { drop(running) });
+    }
+}
+
+fn generated(extensions: usize, window_ms: u64) -> Config {
+    Config {
+        source: Source::Generate {
+            extensions,
+            seed: 21,
+        },
+        window: Duration::from_millis(window_ms),
+        ..Config::default()
+    }
+}
+
+fn strip(mut doc: Value) -> Value {
+    if let Some(object) = doc.as_object_mut() {
+        object.remove("capturedAt");
+        object.remove("source");
+        if object
+            .get("errors")
+            .and_then(Value::as_array)
+            .is_some_and(Vec::is_empty)
+        {
+            object.remove("errors");
+        }
+    }
+    doc
+}
+
+/// The binary in `dir`, with only the given `RINGCENTRAL_*` variables.
+fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rcaudit"));
+    command.args(args).current_dir(dir).env("NO_COLOR", "1");
+    for (name, _) in std::env::vars() {
+        if name.starts_with("RINGCENTRAL_") {
+            command.env_remove(name);
+        }
+    }
+    command.envs(env.iter().copied());
+    command
+}
+
+fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    command(dir, args, env).output().expect("the binary runs")
+}
+
+fn read(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("file")).expect("JSON")
+}
+
+#[test]
+fn fetch_writes_a_snapshot_that_check_accepts() {
+    let sandbox = Sandbox::start(generated(60, 50));
+    let dir = tempfile::tempdir().expect("dir");
+    let url = sandbox.url();
+    let output = run(
+        dir.path(),
+        &["fetch", "--server", &url, "-o", "s.json"],
+        &[("RINGCENTRAL_TOKEN", "x")],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("fetched 60 extensions"),
+        "{}",
+        stderr(&output)
+    );
+    let doc = read(&dir.path().join("s.json"));
+    assert_eq!(strip(doc.clone()), sandbox.expected());
+    assert_eq!(doc["source"]["server"], url.as_str());
+    assert!(
+        doc["source"]["generator"]
+            .as_str()
+            .is_some_and(|g| g.starts_with("rcaudit "))
+    );
+    assert!(!dir.path().join("s.json.partial").exists());
+    let check = run(dir.path(), &["check", "s.json"], &[]);
+    assert!(matches!(code(&check), 0 | 1), "{}", stderr(&check));
+    // The server may also come from the environment.
+    let output = run(
+        dir.path(),
+        &["fetch", "-o", "t.json"],
+        &[("RINGCENTRAL_TOKEN", "x"), ("RINGCENTRAL_SERVER_URL", &url)],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+}
+
+#[test]
+fn audit_fetches_and_checks_in_one_go() {
+    let sandbox = Sandbox::start(generated(30, 50));
+    let dir = tempfile::tempdir().expect("dir");
+    let output = run(
+        dir.path(),
+        &[
+            "audit",
+            "--server",
+            &sandbox.url(),
+            "--save",
+            "s.json",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+        &[("RINGCENTRAL_TOKEN", "x")],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let report: Value = serde_json::from_str(&stdout(&output)).expect("a JSON report");
+    assert_eq!(report["snapshot"]["path"], "s.json");
+    assert!(report["summary"]["rulesRun"].as_u64() > Some(20));
+    assert_eq!(strip(read(&dir.path().join("s.json"))), sandbox.expected());
+    // A config mistake is reported before anything is fetched.
+    let output = run(
+        dir.path(),
+        &["audit", "--server", &sandbox.url(), "--select", "RC-XX-999"],
+        &[("RINGCENTRAL_TOKEN", "x")],
+    );
+    assert_eq!(code(&output), 2);
+    assert!(stderr(&output).contains("RC-XX-999"), "{}", stderr(&output));
+}
+
+#[test]
+fn secrets_appear_in_no_output_or_file() {
+    const TOKEN: &str = "tok-SECRET-4f1e9d";
+    const CLIENT_SECRET: &str = "client-SECRET-77aa";
+    const JWT: &str = "eyJhbGciOiJSUzI1NiJ9.jwt-SECRET-eyJzdWIi.c2lnbmF0dXJl";
+    let dir = tempfile::tempdir().expect("dir");
+    let mut config = generated(20, 50);
+    config.faults = FaultConfig {
+        fail_rate: 0.1,
+        seed: 3,
+        ..FaultConfig::default()
+    };
+    let sandbox = Sandbox::start(config);
+    let mut outputs = Vec::new();
+    // A successful fetch with a token, and one with the JWT grant.
+    outputs.push(run(
+        dir.path(),
+        &["fetch", "--server", &sandbox.url(), "-o", "a.json"],
+        &[("RINGCENTRAL_TOKEN", TOKEN)],
+    ));
+    let jwt = [
+        ("RINGCENTRAL_CLIENT_ID", "client"),
+        ("RINGCENTRAL_CLIENT_SECRET", CLIENT_SECRET),
+        ("RINGCENTRAL_JWT", JWT),
+    ];
+    outputs.push(run(
+        dir.path(),
+        &["fetch", "--server", &sandbox.url(), "-o", "b.json"],
+        &jwt,
+    ));
+    // A rejected token: the error must not quote it.
+    let mut strict = generated(5, 50);
+    strict.require_token = Some("another".to_owned());
+    let strict = Sandbox::start(strict);
+    let rejected = run(
+        dir.path(),
+        &["fetch", "--server", &strict.url(), "-o", "c.json"],
+        &[("RINGCENTRAL_TOKEN", TOKEN)],
+    );
+    assert_eq!(code(&rejected), 2);
+    assert!(stderr(&rejected).contains("401"), "{}", stderr(&rejected));
+    outputs.push(rejected);
+    // A token file.
+    std::fs::write(dir.path().join("token"), format!("{TOKEN}\n")).expect("write");
+    outputs.push(run(
+        dir.path(),
+        &[
+            "fetch",
+            "--server",
+            &sandbox.url(),
+            "--token-file",
+            "token",
+            "-o",
+            "d.json",
+        ],
+        &[],
+    ));
+    for output in &outputs {
+        let text = format!("{}{}", stdout(output), stderr(output));
+        for secret in [TOKEN, CLIENT_SECRET, JWT] {
+            assert!(!text.contains(secret), "{secret} in:\n{text}");
+        }
+    }
+    for entry in std::fs::read_dir(dir.path()).expect("dir") {
+        let path = entry.expect("entry").path();
+        if path.file_name().is_some_and(|n| n == "token") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("text");
+        for secret in [TOKEN, CLIENT_SECRET, JWT] {
+            assert!(!text.contains(secret), "{secret} in {}", path.display());
+        }
+    }
+    assert_eq!(code(&outputs[0]), 0, "{}", stderr(&outputs[0]));
+    assert_eq!(code(&outputs[1]), 0, "{}", stderr(&outputs[1]));
+    assert_eq!(code(&outputs[3]), 0, "{}", stderr(&outputs[3]));
+}
+
+#[test]
+fn a_killed_fetch_resumes_and_loses_nothing() {
+    // 300 extensions are about 600 Light requests: 12 windows of 250 ms.
+    let sandbox = Sandbox::start(generated(300, 250));
+    let dir = tempfile::tempdir().expect("dir");
+    let url = sandbox.url();
+    let env = [("RINGCENTRAL_TOKEN", "x")];
+    let mut child = command(
+        dir.path(),
+        &["fetch", "--server", &url, "-o", "s.json"],
+        &env,
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("spawn");
+    let partial = dir.path().join("s.json.partial");
+    let started = Instant::now();
+    // Wait until the journal holds a good part of the work, then kill.
+    while std::fs::read_to_string(&partial).map_or(0, |t| t.lines().count()) < 150 {
+        assert!(started.elapsed() < Duration::from_secs(20), "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    assert!(!dir.path().join("s.json").exists());
+    let journalled = std::fs::read_to_string(&partial)
+        .expect("journal")
+        .lines()
+        .count();
+
+    // Without --resume, a fetch refuses to start over the journal.
+    let refused = run(
+        dir.path(),
+        &["fetch", "--server", &url, "-o", "s.json"],
+        &env,
+    );
+    assert_eq!(code(&refused), 2);
+    assert!(
+        stderr(&refused).contains("--resume"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let resumed = run(
+        dir.path(),
+        &["fetch", "--server", &url, "-o", "s.json", "--resume"],
+        &env,
+    );
+    assert_eq!(code(&resumed), 0, "{}", stderr(&resumed));
+    let message = stderr(&resumed);
+    assert!(message.contains("pieces from the journal"), "{message}");
+    assert_eq!(strip(read(&dir.path().join("s.json"))), sandbox.expected());
+    assert!(!partial.exists());
+    // Requests after resuming: the pieces the journal lacked (605 in all,
+    // one request each; the journal's first line is its header).
+    let requests: u64 = message
+        .split(" requests")
+        .next()
+        .and_then(|s| s.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the summary names the requests");
+    assert_eq!(requests, 605 - (journalled as u64 - 1), "{message}");
+}
+
+#[test]
+fn bad_fetch_input_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("dir");
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 4] = [
+        (
+            &["fetch", "--server", "http://127.0.0.1:9", "-o", "s.json"],
+            &[],
+            "RINGCENTRAL_TOKEN",
+        ),
+        (
+            &["fetch", "--server", "http://example.com", "-o", "s.json"],
+            &[("RINGCENTRAL_TOKEN", "x")],
+            "https://",
+        ),
+        (
+            &["fetch", "--server", "http://127.0.0.1:9", "-o", "s.json"],
+            &[("RINGCENTRAL_CLIENT_ID", "id")],
+            "RINGCENTRAL_CLIENT_SECRET, RINGCENTRAL_JWT not set",
+        ),
+        (
+            &[
+                "fetch",
+                "--server",
+                "http://127.0.0.1:9",
+                "--token-file",
+                "missing",
+                "-o",
+                "s.json",
+            ],
+            &[],
+            "cannot read the token file missing",
+        ),
+    ];
+    for (args, env, expected) in cases {
+        let output = run(dir.path(), args, env);
+        assert_eq!(code(&output), 2, "{args:?}");
+        assert!(
+            stderr(&output).contains(expected),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(!dir.path().join("s.json").exists());
+    }
+    // Nobody listening: the account cannot be read (after retries).
+    let output = run(
+        dir.path(),
+        &["fetch", "--server", "http://127.0.0.1:9", "-o", "s.json"],
+        &[("RINGCENTRAL_TOKEN", "x")],
+    );
+    assert_eq!(code(&output), 2);
+    assert!(
+        stderr(&output).contains("cannot read the account"),
+        "{}",
+        stderr(&output)
+    );
+}
