@@ -321,10 +321,12 @@ fn a_killed_fetch_resumes_and_loses_nothing() {
     assert_eq!(requests, 605 - (journalled as u64 - 1), "{message}");
 }
 
+/// Arguments, environment, and what the error must say.
+type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+
 #[test]
 fn bad_fetch_input_is_a_clear_error() {
     let dir = tempfile::tempdir().expect("dir");
-    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
     let cases: [Case; 4] = [
         (
             &["fetch", "--server", "http://127.0.0.1:9", "-o", "s.json"],
