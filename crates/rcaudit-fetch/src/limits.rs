@@ -15,7 +15,9 @@
 //! window, whatever the network did to either request. The limit and the
 //! window start at the documented defaults and follow the `X-Rate-Limit-*`
 //! headers once the server sends them; a `Remaining` lower than ours means
-//! someone else shares the bucket, and the group waits a whole window.
+//! someone else shares the bucket (or an interrupted run used it), and the
+//! group waits a whole window. Each group opens with a single request, so
+//! that answer is heard before anything else is sent.
 //!
 //! One dispatcher task per group hands out permits in request order, so
 //! thousands of waiting requests cost one waiter, not a thundering herd.
@@ -85,8 +87,10 @@ struct State {
     paused_until: Option<Instant>,
     /// Whether the limit and window came from the server.
     learned: bool,
-    /// After a 429: one request at a time until one is accepted, so the end
-    /// of a pause is probed by one request, not a burst into a new penalty.
+    /// While the bucket's state is unknown (at the start, when an earlier
+    /// run or another client may have used it, and after a 429): one
+    /// request at a time until one is accepted, so the first answer's
+    /// `Remaining` is heard before a burst runs into a penalty.
     probing: bool,
     /// Pacing: when the next permit is due on an even schedule (the
     /// "theoretical arrival time" of the generic cell rate algorithm).
@@ -287,7 +291,7 @@ impl Limits {
                         in_flight: 0,
                         paused_until: None,
                         learned: false,
-                        probing: false,
+                        probing: true,
                         due: None,
                         rejected: 0,
                         sent: 0,
@@ -407,6 +411,30 @@ mod tests {
         s.finish(Observed::default(), done);
         let next = take(&mut s, done, far).expect("after the window");
         assert!(next >= done + Duration::from_secs(1), "{:?}", next - done);
+    }
+
+    #[test]
+    fn a_group_opens_with_one_request_and_hears_its_answer() {
+        let start = Instant::now();
+        let mut s = state(50, 1000);
+        s.probing = true;
+        assert!(matches!(s.try_take(start), Wait::Ready));
+        assert!(matches!(s.try_take(start), Wait::Completion));
+        // An interrupted run used 45 of the 50: wait a window, not burst.
+        let done = start + Duration::from_millis(5);
+        s.finish(
+            Observed {
+                remaining: Some(4),
+                ..Observed::default()
+            },
+            done,
+        );
+        let Wait::Until(at) = s.try_take(done) else {
+            panic!("paused");
+        };
+        assert!(at >= done + Duration::from_secs(1), "{:?}", at - done);
+        assert!(matches!(s.try_take(at), Wait::Ready));
+        assert!(matches!(s.try_take(at), Wait::Ready), "open after that");
     }
 
     #[test]
