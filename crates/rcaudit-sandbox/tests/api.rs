@@ -56,6 +56,8 @@ mod support {
     }
 
     pub fn client() -> reqwest::Client {
+        // Already installed is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         reqwest::Client::builder()
             .no_proxy()
             .timeout(Duration::from_secs(10))

@@ -45,6 +45,8 @@ async fn prints_the_address_and_serves() {
         panic!("unexpected first line {line:?}");
     };
     let url = format!("http://127.0.0.1:{port}");
+    // Already installed is fine; see the dev-dependency's note.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let r = client
         .get(format!("{url}/restapi/v1.0/account/~/extension"))
