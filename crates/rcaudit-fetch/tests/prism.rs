@@ -1,0 +1,237 @@
+//! The fetch against a mock server generated from RingCentral's own
+//! specification: Stoplight Prism serving
+//! `tests/fixtures/ringcentral/rc-platform-openapi-2026-08.yml` as it is.
+//!
+//! Prism answers with bodies shaped by the spec's schemas, not by an
+//! account (ids like -9007199254740991, strings like "string"), and
+//! announces a `navigation.nextPage` on every page whatever was asked
+//! (API-FACTS §9). So this shows that the fetch parses what the real spec
+//! describes, that its paging ends against a server that never stops
+//! offering a next page, and that the snapshot it writes from such answers
+//! is valid by the snapshot schema.
+//!
+//! Prism comes from npm: `npm ci` in `tests/prism` (`.ci/run` does it).
+//! Without it this test fails, saying so, rather than skip.
+
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers fail the test by panicking"
+)]
+
+use std::fs::File;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rcaudit_fetch::{Credentials, Options, Secret, Server, Silent, Tuning};
+use serde_json::Value;
+
+/// How long prism may take to load the 1.7 MB spec (about a second on an
+/// idle machine, over ten while cargo builds alongside).
+const STARTUP: Duration = Duration::from_secs(120);
+
+/// The spec-shaped id prism gives every `int64` id: the schema's minimum
+/// safe integer.
+const MOCK_ID: i64 = -9_007_199_254_740_991;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A running prism, killed when dropped (the test passing or failing).
+struct Prism {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Prism {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Prism {
+    /// Starts prism on a free loopback port and waits until it accepts
+    /// connections.
+    fn start() -> Prism {
+        let root = repo_root();
+        let prism_dir = root.join("tests/prism");
+        let bin = prism_dir.join("node_modules/.bin/prism");
+        assert!(
+            bin.exists(),
+            "{} is missing: run `npm ci` in {} (Node 20+); .ci/run does",
+            bin.display(),
+            prism_dir.display()
+        );
+        let spec = root.join("tests/fixtures/ringcentral/rc-platform-openapi-2026-08.yml");
+        assert!(spec.exists(), "{} is missing", spec.display());
+
+        // A free port: bind port 0, note what the system gave, release it.
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .and_then(|l| l.local_addr())
+            .expect("a free loopback port")
+            .port();
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let log = dir.path().join("prism.log");
+        let out = File::create(&log).expect("prism's log file");
+        let err = out.try_clone().expect("prism's log file");
+        let child = Command::new(&bin)
+            .args(["mock", "-h", "127.0.0.1", "-p", &port.to_string()])
+            .arg(&spec)
+            .current_dir(&prism_dir)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+        let mut prism = Prism {
+            child,
+            port,
+            log,
+            _dir: dir,
+        };
+        prism.wait_ready();
+        prism
+    }
+
+    fn wait_ready(&mut self) {
+        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let started = Instant::now();
+        loop {
+            if TcpStream::connect_timeout(&address, Duration::from_millis(500)).is_ok() {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "prism exited ({status}) before accepting connections:\n{}",
+                    self.log_text()
+                );
+            }
+            assert!(
+                started.elapsed() < STARTUP,
+                "prism did not accept connections on {address} within {STARTUP:?}:\n{}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn server(&self) -> Server {
+        Server::parse(&format!("http://127.0.0.1:{}", self.port)).expect("loopback URL")
+    }
+}
+
+/// The snapshot's schema problems, one a line.
+fn schema_problems(error: &rcaudit_model::LoadError) -> String {
+    match error {
+        rcaudit_model::LoadError::Schema { related, .. } => related
+            .iter()
+            .map(|p| format!("  {}: {}", p.pointer, p.message))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        other => format!("  {other}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetches_and_validates_what_the_spec_describes() {
+    let prism = Prism::start();
+    let options = Options {
+        server: prism.server(),
+        // Prism checks that a bearer token is there, not what it is.
+        credentials: Credentials::Token(Secret::new("prism")),
+        tuning: Tuning {
+            backoff: Duration::from_millis(20),
+            timeout: Duration::from_secs(30),
+            ..Tuning::default()
+        },
+        generator: "rcaudit prism test".to_owned(),
+        journal: None,
+    };
+    let started = Instant::now();
+    let fetched = match rcaudit_fetch::fetch(options, Arc::new(Silent)).await {
+        Ok(fetched) => fetched,
+        Err(error) => panic!(
+            "the fetch failed: {error}\nprism's log:\n{}",
+            prism.log_text()
+        ),
+    };
+    let took = started.elapsed();
+    let summary = &fetched.summary;
+
+    // Every piece parsed: no `errors` entry, no retry.
+    assert!(
+        summary.problems.is_empty(),
+        "pieces failed: {:#?}\nprism's log:\n{}",
+        summary.problems,
+        prism.log_text()
+    );
+    assert_eq!(summary.retries, 0, "no request needed a retry");
+    assert_eq!(summary.rejected(), 0, "prism never answers 429");
+
+    let doc: Value = serde_json::from_str(&fetched.text).expect("the snapshot is JSON");
+    assert!(doc.get("errors").is_none(), "{}", fetched.text);
+
+    // The account is prism's spec-shaped GetAccountInfoResponse, verbatim.
+    let account = &doc["account"];
+    assert!(account.is_object(), "account: {account}");
+    assert_eq!(account["id"], MOCK_ID, "account: {account}");
+    assert_eq!(account["bsid"], "string");
+    assert!(account["serviceInfo"]["billingPlan"].is_object());
+    assert!(doc["serviceInfo"]["serviceFeatures"].is_array());
+    assert_eq!(doc["source"]["viewer"]["accountId"], MOCK_ID.to_string());
+    assert_eq!(
+        doc["source"]["viewer"]["extensionId"],
+        MOCK_ID.to_string(),
+        "the viewer is GET /extension/~"
+    );
+    assert_eq!(doc["source"]["viewer"]["admin"], true);
+
+    // Lists: prism sends one record a page, `perPage: 50`, and a next page
+    // always; the fetch takes the short page as the last.
+    let extensions = doc["extensions"].as_array().expect("extensions is a list");
+    assert!(!extensions.is_empty(), "prism sends one extension");
+    assert_eq!(summary.extensions, extensions.len());
+    assert_eq!(extensions[0]["id"], MOCK_ID);
+    for (i, extension) in extensions.iter().enumerate() {
+        for list in ["phoneNumbers", "forwardingNumbers"] {
+            assert!(
+                extension[list].is_array(),
+                "/extensions/{i}/{list}: {}",
+                extension[list]
+            );
+        }
+    }
+    let phone_numbers = doc["phoneNumbers"].as_array().expect("phoneNumbers");
+    assert_eq!(summary.phone_numbers, Some(phone_numbers.len()));
+
+    // Bounded paging: one page per list. Account, service info, own
+    // extension, account numbers and the extension list, then two lists
+    // per extension.
+    let expected = 5 + 2 * extensions.len() as u64;
+    assert_eq!(
+        summary.requests(),
+        expected,
+        "each list should take a single page (prism announces a next page forever)"
+    );
+    assert!(took < Duration::from_secs(30), "the fetch took {took:?}");
+
+    // The snapshot is valid by the snapshot schema.
+    if let Err(error) = rcaudit_model::load_str("prism.snapshot.json", fetched.text.clone()) {
+        panic!(
+            "the snapshot from prism does not validate: {error}\n{}\n\n{}",
+            schema_problems(&error),
+            fetched.text
+        );
+    }
+}
