@@ -12,6 +12,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use rcaudit_sandbox::server::comparable_snapshot;
 use rcaudit_sandbox::{Config, FaultConfig, Running, Source};
 use serde_json::Value;
 
@@ -50,7 +51,7 @@ impl Sandbox {
     fn expected(&self) -> Value {
         let account = self.config.account().expect("account");
         let text = rcaudit_sandbox::server::expected_snapshot_text(&account);
-        strip(serde_json::from_str(&text).expect("JSON"))
+        comparable_snapshot(serde_json::from_str(&text).expect("JSON"))
     }
 }
 
@@ -70,21 +71,6 @@ fn generated(extensions: usize, window_ms: u64) -> Config {
         window: Duration::from_millis(window_ms),
         ..Config::default()
     }
-}
-
-fn strip(mut doc: Value) -> Value {
-    if let Some(object) = doc.as_object_mut() {
-        object.remove("capturedAt");
-        object.remove("source");
-        if object
-            .get("errors")
-            .and_then(Value::as_array)
-            .is_some_and(Vec::is_empty)
-        {
-            object.remove("errors");
-        }
-    }
-    doc
 }
 
 /// The binary in `dir`, with only the given `RINGCENTRAL_*` variables.
@@ -125,7 +111,7 @@ fn fetch_writes_a_snapshot_that_check_accepts() {
         stderr(&output)
     );
     let doc = read(&dir.path().join("s.json"));
-    assert_eq!(strip(doc.clone()), sandbox.expected());
+    assert_eq!(comparable_snapshot(doc.clone()), sandbox.expected());
     assert_eq!(doc["source"]["server"], url.as_str());
     assert!(
         doc["source"]["generator"]
@@ -167,7 +153,10 @@ fn audit_fetches_and_checks_in_one_go() {
     let report: Value = serde_json::from_str(&stdout(&output)).expect("a JSON report");
     assert_eq!(report["snapshot"]["path"], "s.json");
     assert!(report["summary"]["rulesRun"].as_u64() > Some(20));
-    assert_eq!(strip(read(&dir.path().join("s.json"))), sandbox.expected());
+    assert_eq!(
+        comparable_snapshot(read(&dir.path().join("s.json"))),
+        sandbox.expected()
+    );
     // A config mistake is reported before anything is fetched.
     let output = run(
         dir.path(),
@@ -308,7 +297,10 @@ fn a_killed_fetch_resumes_and_loses_nothing() {
     assert_eq!(code(&resumed), 0, "{}", stderr(&resumed));
     let message = stderr(&resumed);
     assert!(message.contains("pieces from the journal"), "{message}");
-    assert_eq!(strip(read(&dir.path().join("s.json"))), sandbox.expected());
+    assert_eq!(
+        comparable_snapshot(read(&dir.path().join("s.json"))),
+        sandbox.expected()
+    );
     assert!(!partial.exists());
     // Requests after resuming: the pieces the journal lacked (605 in all,
     // one request each; the journal's first line is its header), and no

@@ -19,6 +19,7 @@ use proptest::prelude::*;
 use rcaudit_fetch::{
     Credentials, FetchError, Fetched, JournalMode, Options, Secret, Server, Silent, Tuning,
 };
+use rcaudit_sandbox::server::comparable_snapshot;
 use rcaudit_sandbox::{Config, FaultConfig, Running, Source};
 use serde_json::{Value, json};
 
@@ -41,23 +42,7 @@ async fn start(config: Config) -> Running {
 fn expected(config: &Config) -> Value {
     let account = config.account().expect("account");
     let text = rcaudit_sandbox::server::expected_snapshot_text(&account);
-    strip(serde_json::from_str(&text).expect("JSON"))
-}
-
-/// Without capture metadata; an empty `errors` is the same as none.
-fn strip(mut doc: Value) -> Value {
-    if let Some(object) = doc.as_object_mut() {
-        object.remove("capturedAt");
-        object.remove("source");
-        if object
-            .get("errors")
-            .and_then(Value::as_array)
-            .is_some_and(Vec::is_empty)
-        {
-            object.remove("errors");
-        }
-    }
-    doc
+    comparable_snapshot(serde_json::from_str(&text).expect("JSON"))
 }
 
 fn fetched_doc(fetched: &Fetched) -> Value {
@@ -170,7 +155,11 @@ fn paging_edges_lose_and_repeat_nothing() {
                 .expect("fetch")
         });
         let doc = fetched_doc(&fetched);
-        assert_eq!(strip(doc.clone()), want, "{extensions} x {numbers}");
+        assert_eq!(
+            comparable_snapshot(doc.clone()),
+            want,
+            "{extensions} x {numbers}"
+        );
         assert_eq!(doc["extensions"].as_array().map(Vec::len), Some(extensions));
         assert!(doc.get("errors").is_none(), "{}", doc["errors"]);
         // 0 records is one page; n records are ceil(n / 5) pages, or one
@@ -196,7 +185,7 @@ fn a_generated_account_round_trips_with_zero_429s() {
             .expect("fetch");
         (fetched, stats(&running).await)
     });
-    assert_eq!(strip(fetched_doc(&fetched)), want);
+    assert_eq!(comparable_snapshot(fetched_doc(&fetched)), want);
     assert_eq!(total(&stats, "rateLimited"), 0, "{stats}");
     assert_eq!(fetched.summary.rejected(), 0);
     assert_eq!(total(&stats, "requests"), fetched.summary.requests());
@@ -227,7 +216,7 @@ fn faults_are_retried_until_the_snapshot_is_complete() {
             .expect("fetch");
         (fetched, stats(&running).await)
     });
-    assert_eq!(strip(fetched_doc(&fetched)), want);
+    assert_eq!(comparable_snapshot(fetched_doc(&fetched)), want);
     let faults = total(&stats, "faults");
     assert!(faults > 5, "faults were injected: {stats}");
     assert!(fetched.summary.retries > 0);
@@ -259,7 +248,7 @@ fn a_neighbour_on_the_same_bucket_costs_waits_not_a_penalty_loop() {
         let _ = neighbour.await;
         (fetched, stats(&running).await)
     });
-    assert_eq!(strip(fetched_doc(&fetched)), want);
+    assert_eq!(comparable_snapshot(fetched_doc(&fetched)), want);
     // Each 429 paused the group and the end of the pause was probed by one
     // request, not a burst: a few 429s while the neighbour is busy.
     assert!(
@@ -289,7 +278,7 @@ fn expiring_tokens_of_the_jwt_grant_are_renewed() {
         (fetched, stats(&running).await)
     });
     let doc = fetched_doc(&fetched);
-    assert_eq!(strip(doc.clone()), want);
+    assert_eq!(comparable_snapshot(doc.clone()), want);
     assert!(stats["requests"]["Auth"].as_u64() >= Some(2), "{stats}");
     assert_eq!(doc["source"]["viewer"]["scope"], "ReadAccounts");
 }
@@ -353,7 +342,7 @@ fn a_non_administrator_gets_what_they_may_see_and_errors_for_the_rest() {
             .expect("fetch")
     });
     let doc = fetched_doc(&fetched);
-    assert_eq!(strip(doc.clone()), want);
+    assert_eq!(comparable_snapshot(doc.clone()), want);
     assert_eq!(doc["source"]["viewer"]["admin"], false);
     assert!(doc.get("phoneNumbers").is_none());
     let codes: Vec<&str> = doc["errors"]
@@ -390,7 +379,7 @@ fn an_interrupted_fetch_resumes_without_fetching_again() {
     });
     let (fetched, seen_after) = second;
     assert!(first > 0);
-    assert_eq!(strip(fetched_doc(&fetched)), want);
+    assert_eq!(comparable_snapshot(fetched_doc(&fetched)), want);
     let resumed = fetched.summary.resumed as u64;
     assert!(resumed > 10, "{:?}", fetched.summary);
     // 205 pieces (account, service info, viewer, two lists, and two per
@@ -480,6 +469,6 @@ proptest! {
             let tuning = Tuning { per_page: 3, ..tuning() };
             fetch(options(&running, token(), tuning)).await.expect("fetch")
         });
-        prop_assert_eq!(strip(fetched_doc(&fetched)), strip(served));
+        prop_assert_eq!(comparable_snapshot(fetched_doc(&fetched)), comparable_snapshot(served));
     }
 }

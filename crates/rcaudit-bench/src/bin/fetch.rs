@@ -132,20 +132,18 @@ fn count(stats: &Value, pointer: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("/__stats has no number at {pointer}"))
 }
 
-/// The snapshot without what differs from run to run (SNAPSHOT.md), and its
-/// `errors` entries, sorted.
-fn comparable(mut doc: Value) -> Result<(Value, Vec<String>), String> {
+/// The snapshot as a faithful fetch reproduces it, and its `errors`
+/// entries (sorted) apart, to count them.
+fn comparable(doc: Value) -> Result<(Value, Vec<String>), String> {
+    let mut doc = server::comparable_snapshot(doc);
     let object = doc
         .as_object_mut()
         .ok_or("the snapshot is not a JSON object")?;
-    object.remove("capturedAt");
-    object.remove("source");
-    let mut errors: Vec<String> = match object.remove("errors") {
+    let errors: Vec<String> = match object.remove("errors") {
         Some(Value::Array(entries)) => entries.iter().map(Value::to_string).collect(),
         Some(other) => return Err(format!("`errors` is not an array: {other}")),
         None => Vec::new(),
     };
-    errors.sort();
     Ok((doc, errors))
 }
 
