@@ -157,6 +157,9 @@ impl Ctx {
         self.progress.finished(1);
         match got {
             Ok(piece) => self.keep(&place, piece),
+            Err(failure) if no_forwarding(&endpoint, &failure) => {
+                self.keep(&place, Piece::List(Vec::new()))
+            }
             Err(failure) => self.fail(place, &endpoint, &failure),
         }
     }
@@ -183,6 +186,17 @@ impl Ctx {
             Err(failure) => self.fail(place, &endpoint, &failure),
         }
     }
+}
+
+/// Whether the answer says the extension's type has no call forwarding
+/// (`403 CMN-403`, "The feature is not available for this extension type",
+/// as for departments, IVR menus and parked locations). That is an answer,
+/// not a gap: the extension has no forwarding numbers, so the list is
+/// recorded empty rather than as unknown in `errors`.
+fn no_forwarding(endpoint: &Endpoint, failure: &Failure) -> bool {
+    matches!(endpoint, Endpoint::ForwardingNumbers(_))
+        && failure.status() == Some(403)
+        && failure.code() == Some("CMN-403")
 }
 
 fn viewer_of(record: &RawValue) -> Viewer {

@@ -654,6 +654,12 @@ mod fetcher {
                             .unwrap()
                             .insert(key.into(), Value::Array(list));
                     }
+                    // A type without call forwarding has none.
+                    Err(r) if key == "forwardingNumbers" && r.error().1 == "CMN-403" => {
+                        e.as_object_mut()
+                            .unwrap()
+                            .insert(key.into(), Value::Array(Vec::new()));
+                    }
                     Err(r) => note(format!("/extensions/{i}/{key}"), &r),
                 }
             }
@@ -678,9 +684,14 @@ async fn snapshot_round_trip() {
     let path = data("round-trip.snapshot.json");
     let file = round_trip_doc();
     let sb = Sandbox::start(&["--window-ms", "1", "--snapshot", path.to_str().unwrap()]).await;
+    // The IVR menu (/extensions/3) has no lists in the file and no `errors`
+    // entry: the sandbox answers CMN-403 for them, and a fetcher records
+    // the forwarding list as empty (that type has no call forwarding).
+    let mut want = without_meta(file.clone());
+    want["extensions"][3]["forwardingNumbers"] = json!([]);
     for per_page in [1, 2, 1000] {
         let (fetched, errors) = fetch(&sb, per_page).await;
-        assert_eq!(fetched, without_meta(file.clone()), "perPage={per_page}");
+        assert_eq!(fetched, want, "perPage={per_page}");
         // The file's errors come back for their pointers.
         for e in file["errors"].as_array().unwrap() {
             let got = &errors[e["pointer"].as_str().unwrap()];
@@ -688,7 +699,7 @@ async fn snapshot_round_trip() {
             assert_eq!(got.1, e["errorCode"].as_str().unwrap());
             assert_eq!(got.2, e["message"].as_str().unwrap());
         }
-        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert_eq!(errors.len(), 3, "{errors:?}");
     }
     // Records are verbatim, key order included.
     let text = std::fs::read_to_string(&path).unwrap();
