@@ -3,6 +3,11 @@
 //! Generated accounts are generated *as snapshot documents* and go through
 //! the same [`Account::from_snapshot`], so there is one mapping from a
 //! snapshot to endpoint answers, and `fetch(serve(S)) == S` holds for both.
+//!
+//! A list the snapshot leaves out is unknown (SNAPSHOT.md): it is answered
+//! with its `errors` entry, or else with an error a fetcher records as
+//! unknown (403 CMN-401 for a per-extension list), never with 403 CMN-403,
+//! which on a forwarding list means the extension has none.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -89,13 +94,15 @@ fn shape(pointer: impl Into<String>, problem: &str) -> LoadError {
     }
 }
 
-/// Default answer when a per-extension list is absent and `errors` says nothing.
-fn feature_unavailable() -> ApiError {
-    ApiError::new(
-        403,
-        "CMN-403",
-        "The feature is not available for this extension type",
-    )
+/// Default answer when a per-extension list is absent and `errors` says
+/// nothing: 403 CMN-401, the application lacks `ReadAccounts` (which both
+/// lists need, API-FACTS §1). Absent means unknown (SNAPSHOT.md), so the
+/// answer must be one a fetcher records as unknown. Not CMN-403 ("The feature
+/// is not available for this extension type"): on a forwarding list that is
+/// an answer, none, and a fetcher rightly records `[]`. A snapshot that
+/// means CMN-403 says so with an `errors` entry (generated accounts do).
+fn unknown_list() -> ApiError {
+    ApiError::app_permission("ReadAccounts")
 }
 
 impl Account {
@@ -276,9 +283,11 @@ impl Account {
     }
 
     /// The snapshot a correct fetcher produces from this sandbox, as the
-    /// viewer: the served data with every list the viewer may not read left
-    /// out and listed in `errors`, and an empty forwarding list for each
-    /// extension whose type has none (`CMN-403`). `capturedAt` and `source` are placeholders.
+    /// viewer: the served data with every list the viewer may not read, or
+    /// that the served snapshot leaves out (unknown), left out and listed in
+    /// `errors` with the answer given, and an empty forwarding list for each
+    /// extension whose forwarding list is answered 403 `CMN-403` (its type
+    /// has none). `capturedAt` and `source` are placeholders.
     pub fn expected_snapshot(&self) -> Json {
         let mut errors = Vec::new();
         let mut fail = |pointer: String, request: String, e: &ApiError| {
@@ -392,7 +401,7 @@ fn extension(
         match record.remove(key) {
             Some(Json::Array(a)) => Ok(Ok(a)),
             Some(_) => Err(shape(pointer, "must be an array")),
-            None => Ok(Err(error_for(&pointer, feature_unavailable()))),
+            None => Ok(Err(error_for(&pointer, unknown_list()))),
         }
     };
     let phone_numbers = list("phoneNumbers")?;

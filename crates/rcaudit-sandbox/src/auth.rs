@@ -142,6 +142,20 @@ impl Tokens {
         Some(self.issue_in(old.session, now))
     }
 
+    /// Whether a bearer token stands for the viewer (the one user the
+    /// sandbox has), for rate limiting: a token it issued (even expired or
+    /// replaced: it still names the user), or one it accepts without having
+    /// issued it (any non-empty token, or only `--require-token`'s).
+    pub fn stands_for_viewer(&self, token: &str) -> bool {
+        if token.is_empty() {
+            return false;
+        }
+        if self.lock().access.contains_key(token) {
+            return true;
+        }
+        self.require.as_deref().is_none_or(|r| r == token)
+    }
+
     /// Checks the `Authorization` header of an API request.
     pub fn authorize(&self, header: Option<&str>, now: Instant) -> Result<(), ApiError> {
         let token = header
@@ -181,6 +195,44 @@ pub fn basic_client_id(header: &str) -> Option<String> {
     let decoded = String::from_utf8(base64_decode(rest.trim())?).ok()?;
     let (id, _secret) = decoded.split_once(':')?;
     (!id.is_empty()).then(|| id.to_owned())
+}
+
+/// The first value of the field `name` in an
+/// `application/x-www-form-urlencoded` body (`+` and `%XX` decoded; invalid
+/// escapes are kept as they are).
+pub fn form_field(body: &[u8], name: &str) -> Option<String> {
+    body.split(|&b| b == b'&').find_map(|pair| {
+        let mut kv = pair.splitn(2, |&b| b == b'=');
+        let key = form_decode(kv.next()?);
+        (key == name).then(|| form_decode(kv.next().unwrap_or_default()))
+    })
+}
+
+fn form_decode(raw: &[u8]) -> String {
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while let Some(&b) = raw.get(i) {
+        match b {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let pair = raw
+                    .get(i + 1)
+                    .copied()
+                    .and_then(hex)
+                    .zip(raw.get(i + 2).copied().and_then(hex));
+                if let Some((hi, lo)) = pair {
+                    out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
+                    i += 2;
+                } else {
+                    out.push(b);
+                }
+            }
+            _ => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Whether `s` looks like a JWT: three dot-separated base64url segments,
@@ -240,6 +292,38 @@ mod tests {
         // base64("nocolon")
         assert_eq!(basic_client_id("Basic bm9jb2xvbg=="), None);
         assert_eq!(basic_client_id("Basic !!!"), None);
+    }
+
+    #[test]
+    fn form_fields() {
+        let body = b"grant_type=refresh_token&client_id=my+app%2F1&client_id=second&x";
+        assert_eq!(form_field(body, "client_id"), Some("my app/1".into()));
+        assert_eq!(form_field(body, "grant_type"), Some("refresh_token".into()));
+        assert_eq!(form_field(body, "x"), Some(String::new()));
+        assert_eq!(form_field(body, "missing"), None);
+        assert_eq!(
+            form_field(b"client%5Fid=a%zz%", "client_id"),
+            Some("a%zz%".into())
+        );
+        assert_eq!(form_field(b"", "client_id"), None);
+    }
+
+    #[test]
+    fn who_a_token_stands_for() {
+        let t0 = Instant::now();
+        let open = Tokens::new(Duration::from_secs(1), None);
+        assert!(open.stands_for_viewer("anything"));
+        assert!(!open.stands_for_viewer(""));
+        let strict = Tokens::new(Duration::from_secs(1), Some("s3cret".into()));
+        assert!(strict.stands_for_viewer("s3cret"));
+        assert!(!strict.stands_for_viewer("other"));
+        let issued = strict.issue(t0);
+        let renewed = strict
+            .refresh(&issued.refresh_token, t0)
+            .expect("a fresh refresh token");
+        // The replaced token is rejected but still names the viewer.
+        assert!(strict.stands_for_viewer(&issued.access_token));
+        assert!(strict.stands_for_viewer(&renewed.access_token));
     }
 
     #[test]

@@ -1,6 +1,12 @@
 //! Injected faults, decided per request from `--fault-seed` and the
 //! request's sequence number, so a run with the same requests in the same
 //! order meets the same faults.
+//!
+//! Besides failures, drops, delays and missing rate headers, a share of list
+//! answers can leave out `navigation`, which the specification makes
+//! optional on every list but the extension phone-number list (API-FACTS
+//! §2.3, §2.5, §2.6): a fetcher must then page by `paging` or by the page
+//! size alone.
 
 use crate::rng::{Rng, mix};
 
@@ -17,6 +23,11 @@ pub struct FaultConfig {
     pub slow_ms: u64,
     /// Share of responses without the `X-Rate-Limit-*` headers.
     pub no_rate_headers_rate: f64,
+    /// Share of list answers without `navigation` (`paging` and `records`
+    /// kept), on the lists where the specification does not require it:
+    /// the extension list, the account phone-number list and the
+    /// forwarding-number list. The extension phone-number list always has it.
+    pub no_navigation_rate: f64,
     /// Seed.
     pub seed: u64,
 }
@@ -29,6 +40,7 @@ impl Default for FaultConfig {
             slow_rate: 0.0,
             slow_ms: 2000,
             no_rate_headers_rate: 0.0,
+            no_navigation_rate: 0.0,
             seed: 0,
         }
     }
@@ -56,6 +68,8 @@ pub struct Fate {
     pub action: Action,
     /// The response omits the `X-Rate-Limit-*` headers.
     pub no_rate_headers: bool,
+    /// A list answer omits `navigation` (where the specification allows it).
+    pub no_navigation: bool,
 }
 
 impl FaultConfig {
@@ -66,6 +80,7 @@ impl FaultConfig {
             ("--drop-rate", self.drop_rate),
             ("--slow-rate", self.slow_rate),
             ("--no-rate-headers-rate", self.no_rate_headers_rate),
+            ("--no-navigation-rate", self.no_navigation_rate),
         ] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(format!("{name} must be within 0..1, not {v}"));
@@ -99,6 +114,8 @@ impl FaultConfig {
             slow: r.chance(self.slow_rate),
             action,
             no_rate_headers: r.chance(self.no_rate_headers_rate),
+            // Drawn last, so the faults above are the same as without it.
+            no_navigation: r.chance(self.no_navigation_rate),
         }
     }
 }
@@ -114,6 +131,7 @@ mod tests {
             drop_rate: 0.05,
             slow_rate: 0.2,
             no_rate_headers_rate: 0.3,
+            no_navigation_rate: 0.4,
             ..FaultConfig::default()
         };
         let n = 20_000u32;
@@ -127,6 +145,7 @@ mod tests {
         assert!(close(share(&|x| x.action == Action::Fail503), 0.05));
         assert!(close(share(&|x| x.slow), 0.2));
         assert!(close(share(&|x| x.no_rate_headers), 0.3));
+        assert!(close(share(&|x| x.no_navigation), 0.4));
     }
 
     #[test]
@@ -142,13 +161,44 @@ mod tests {
     }
 
     #[test]
+    fn navigation_share_leaves_other_faults_alone() {
+        let base = FaultConfig {
+            fail_rate: 0.2,
+            drop_rate: 0.1,
+            slow_rate: 0.3,
+            no_rate_headers_rate: 0.4,
+            seed: 5,
+            ..FaultConfig::default()
+        };
+        let with = FaultConfig {
+            no_navigation_rate: 0.5,
+            ..base
+        };
+        for i in 0..500 {
+            let (a, b) = (base.decide(i), with.decide(i));
+            assert_eq!(
+                (a.slow, a.action, a.no_rate_headers),
+                (b.slow, b.action, b.no_rate_headers)
+            );
+            assert!(!a.no_navigation);
+        }
+        assert!((0..500).any(|i| with.decide(i).no_navigation));
+        let bad = FaultConfig {
+            no_navigation_rate: 1.5,
+            ..base
+        };
+        assert!(bad.validate().unwrap_err().contains("--no-navigation-rate"));
+    }
+
+    #[test]
     fn zero_rates_never_fault() {
         let f = FaultConfig::default();
         assert!((0..1000).all(|i| f.decide(i)
             == Fate {
                 slow: false,
                 action: Action::None,
-                no_rate_headers: false
+                no_rate_headers: false,
+                no_navigation: false,
             }));
     }
 }

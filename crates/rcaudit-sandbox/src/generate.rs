@@ -168,7 +168,9 @@ const OTHER_KINDS: &[(&str, u32, &str)] = &[
     ("Limited", 10, "Common Phone"),
     ("ApplicationExtension", 5, "Bot"),
 ];
-/// Kinds that have forwarding numbers; others get 403 CMN-403 there.
+/// Kinds that have forwarding numbers; others get 403 CMN-403 there (an
+/// `errors` entry in the generated document: an absent list alone is
+/// unknown, answered CMN-401).
 const FORWARDING_KINDS: &[&str] = &["User", "DigitalUser", "VirtualUser", "FaxUser"];
 /// Share of forwarding lists left out as unreadable (an `errors` entry).
 const FORWARDING_ERROR_RATE: f64 = 0.002;
@@ -736,6 +738,15 @@ impl Gen {
         }
         for (idx, e) in exts.iter_mut().enumerate() {
             if !FORWARDING_KINDS.contains(&e.kind) {
+                // The type has no call forwarding: the sandbox must answer
+                // CMN-403, which an absent list alone would not say.
+                errors.push(Json::Object(obj! {
+                    "pointer" => format!("/extensions/{idx}/forwardingNumbers"),
+                    "request" => format!("GET /restapi/v1.0/account/~/extension/{}/forwarding-number", e.id),
+                    "status" => 403u64,
+                    "errorCode" => "CMN-403",
+                    "message" => "The feature is not available for this extension type",
+                }));
                 continue;
             }
             if self.r.chance(FORWARDING_ERROR_RATE) {
@@ -854,13 +865,32 @@ mod tests {
             Some("101")
         );
         assert!(first.get("phoneNumbers").is_some());
-        for e in exts {
+        let errors = doc.get("errors").and_then(Json::as_array).unwrap();
+        let error_code = |pointer: &str| {
+            errors
+                .iter()
+                .find(|e| e.get("pointer").and_then(Json::as_str) == Some(pointer))
+                .and_then(|e| e.get("errorCode").and_then(Json::as_str))
+        };
+        for (i, e) in exts.iter().enumerate() {
+            let pointer = format!("/extensions/{i}/forwardingNumbers");
             if let Some(f) = e.get("forwardingNumbers").and_then(Json::as_array) {
                 assert!(f.len() <= 12);
                 for rec in f {
                     assert!(matches!(rec.get("id"), Some(Json::String(_))));
                     assert!(rec.get("uri").is_some());
                 }
+                assert_eq!(error_code(&pointer), None);
+            } else {
+                // Absent only with an `errors` entry saying why: CMN-403
+                // for kinds without call forwarding.
+                let kind = e.get("type").and_then(Json::as_str).unwrap();
+                let want = if FORWARDING_KINDS.contains(&kind) {
+                    "CMN-401"
+                } else {
+                    "CMN-403"
+                };
+                assert_eq!(error_code(&pointer), Some(want), "{pointer} ({kind})");
             }
         }
     }

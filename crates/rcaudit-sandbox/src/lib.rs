@@ -170,6 +170,10 @@ pub struct Cli {
     /// Share of responses without X-Rate-Limit-* headers.
     #[arg(long, value_name = "F", default_value_t = 0.0)]
     pub no_rate_headers_rate: f64,
+    /// Share of list responses without `navigation` (extension list, account
+    /// phone numbers, forwarding numbers; the spec makes it optional there).
+    #[arg(long, value_name = "F", default_value_t = 0.0)]
+    pub no_navigation_rate: f64,
     /// Leave Retry-After out of 429 responses.
     #[arg(long)]
     pub no_retry_after: bool,
@@ -194,6 +198,7 @@ impl Cli {
             slow_rate: self.slow_rate,
             slow_ms: self.slow_ms,
             no_rate_headers_rate: self.no_rate_headers_rate,
+            no_navigation_rate: self.no_navigation_rate,
             seed: self.fault_seed,
         };
         faults.validate()?;

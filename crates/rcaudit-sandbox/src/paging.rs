@@ -86,7 +86,17 @@ pub struct PageBody<'a, T> {
     uri: String,
     records: &'a [T],
     paging: Paging,
-    navigation: Navigation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    navigation: Option<Navigation>,
+}
+
+impl<T> PageBody<'_, T> {
+    /// The same answer without `navigation` (optional on most lists).
+    #[must_use]
+    pub fn without_navigation(mut self) -> Self {
+        self.navigation = None;
+        self
+    }
 }
 
 /// One page of `records`. `url` is the absolute URL of the list, without a
@@ -121,12 +131,12 @@ pub fn page<'a, T>(url: &str, records: &'a [T], req: PageRequest) -> PageBody<'a
             page_start,
             page_end,
         },
-        navigation: Navigation {
+        navigation: Some(Navigation {
             first_page: link(1),
             next_page: (req.page < total_pages).then(|| link(req.page + 1)),
             previous_page: (req.page > 1).then(|| link(req.page - 1)),
             last_page: link(total_pages),
-        },
+        }),
     }
 }
 
@@ -190,5 +200,14 @@ mod tests {
         assert_eq!(v["records"], serde_json::json!([]));
         assert!(v["paging"].get("pageStart").is_none());
         assert!(v["paging"].get("pageEnd").is_none());
+        let req = PageRequest {
+            page: 1,
+            per_page: 4,
+        };
+        let bare = super::page("http://h/l", &records, req).without_navigation();
+        let v = serde_json::to_value(&bare).unwrap();
+        assert!(v.get("navigation").is_none());
+        assert_eq!(v["paging"]["totalPages"], 2);
+        assert_eq!(v["records"], serde_json::json!([0, 1, 2, 3]));
     }
 }

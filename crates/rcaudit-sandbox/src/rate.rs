@@ -1,6 +1,8 @@
 //! Rate limits as API-FACTS §3 describes them: a sliding window per
-//! (token, usage group), and once the limit is hit, a penalty of one window
-//! that every request made during it restarts.
+//! (user and app, usage group), and once the limit is hit, a penalty of one
+//! window that every request made during it restarts. The limiter counts by
+//! an opaque key; the server makes it (`server::rate_key`): the user and app
+//! behind the bearer token, or the client id on the token endpoint.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -66,7 +68,7 @@ struct Bucket {
     penalty_until: Option<Instant>,
 }
 
-/// Sliding-window limiter for all (token, group) pairs.
+/// Sliding-window limiter for all (key, group) pairs.
 #[derive(Debug)]
 pub struct Limiter {
     window: Duration,
@@ -182,7 +184,7 @@ mod tests {
             !l.check("t", Group::Heavy, t0 + Duration::from_secs(10))
                 .allowed
         );
-        // Other groups and tokens are separate buckets.
+        // Other groups and keys are separate buckets.
         assert!(
             l.check("t", Group::Light, t0 + Duration::from_secs(10))
                 .allowed

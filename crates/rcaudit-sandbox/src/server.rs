@@ -5,13 +5,14 @@
 //! decide its faults, charge it to the rate limiter, delay it, then either
 //! answer with a fault, a 429, a 401/403, or the handler's answer, and
 //! finally add the rate-limit headers. Handlers only map the account to
-//! JSON and never see faults, tokens or limits.
+//! JSON and never see faults, tokens or limits; the one fault that changes a
+//! body (a list without `navigation`) reaches them as a request extension,
+//! [`OmitNavigation`].
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, MatchedPath, Path, RawQuery, Request, State};
@@ -19,6 +20,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension as RequestExtension, Router};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde::Serialize;
@@ -112,6 +114,16 @@ impl Endpoint {
         format!("{method} {}", self.path())
     }
 
+    /// Whether the specification requires `navigation` in this endpoint's
+    /// answers: only on the extension phone-number list (API-FACTS §2.5);
+    /// on the other lists it is optional. `false` for non-lists.
+    pub fn navigation_optional(self) -> bool {
+        matches!(
+            self,
+            Endpoint::ExtensionList | Endpoint::AccountPhoneNumbers | Endpoint::ForwardingNumbers
+        )
+    }
+
     fn from_path(path: &str) -> Option<Endpoint> {
         Endpoint::ALL.into_iter().find(|e| e.path() == path)
     }
@@ -129,6 +141,11 @@ pub struct App {
     retry_after: bool,
     scope: String,
 }
+
+/// Marks a list request whose answer leaves out `navigation` (the
+/// `--no-navigation-rate` fault), set by [`policy`] for the handler.
+#[derive(Debug, Clone, Copy)]
+pub struct OmitNavigation;
 
 /// Marks a response whose connection must be closed without sending it.
 #[derive(Debug, Clone, Copy)]
@@ -293,6 +310,75 @@ fn header_value(text: &str) -> HeaderValue {
     HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("0"))
 }
 
+/// Largest token request body read to find a `client_id` (axum's default
+/// body limit, which the token handler's form extractor applies too).
+const FORM_LIMIT: usize = 2 * 1024 * 1024;
+
+/// The `client_id` form field of a token request, and the request with its
+/// body restored. Only a form body is read.
+async fn form_client_id(req: Request) -> (Request, Option<String>) {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return (req, None);
+    }
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, FORM_LIMIT).await {
+        Ok(bytes) => {
+            let client = auth::form_field(&bytes, "client_id");
+            (Request::from_parts(parts, Body::from(bytes)), client)
+        }
+        // Too large or broken: the handler answers the empty form.
+        Err(_) => (Request::from_parts(parts, Body::empty()), None),
+    }
+}
+
+impl App {
+    /// The rate-limit bucket of an API request. The real API counts per
+    /// (user, app) and group (API-FACTS §3), not per token: the sandbox has
+    /// one user (the viewer) and one app, so every token that stands for the
+    /// viewer (any token it accepts, and every token it issued, expired or
+    /// replaced ones included) is charged to the same bucket. A request
+    /// whose token stands for nobody (none, another scheme, or rejected by
+    /// `--require-token`) goes to one shared anonymous bucket.
+    fn api_rate_key(&self, authorization: Option<&str>) -> String {
+        match authorization.and_then(auth::bearer) {
+            Some(token) if self.tokens.stands_for_viewer(token) => format!(
+                "user {}/{}",
+                self.account.viewer.account_id, self.account.viewer.extension_id
+            ),
+            _ => String::from("anonymous"),
+        }
+    }
+}
+
+/// The rate-limit bucket of a request (and the request, its body restored
+/// if it was read): the user and app behind the token for API calls
+/// ([`App::api_rate_key`]); for the token endpoint the client id (the app),
+/// from `Authorization: Basic`, else from the `client_id` form field.
+async fn rate_key(
+    app: &App,
+    group: Group,
+    authorization: Option<&str>,
+    req: Request,
+) -> (Request, String) {
+    if group != Group::Auth {
+        return (req, app.api_rate_key(authorization));
+    }
+    let (req, client) = match authorization.and_then(auth::basic_client_id) {
+        Some(id) => (req, Some(id)),
+        None => form_client_id(req).await,
+    };
+    (req, format!("client {}", client.unwrap_or_default()))
+}
+
 /// Faults, rate limits, authorization and rate headers, in that order.
 async fn policy(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     let now = Instant::now();
@@ -311,16 +397,11 @@ async fn policy(State(app): State<Arc<App>>, req: Request, next: Next) -> Respon
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    // The bucket: the bearer token for API calls, the client credentials
-    // for the token endpoint.
-    let key = match group {
-        Group::Auth => authorization.clone().unwrap_or_default(),
-        _ => authorization
-            .as_deref()
-            .and_then(auth::bearer)
-            .unwrap_or_default()
-            .to_owned(),
-    };
+    let (mut req, key) = rate_key(&app, group, authorization.as_deref(), req).await;
+    let omit_navigation = fate.no_navigation && endpoint.navigation_optional();
+    if omit_navigation {
+        req.extensions_mut().insert(OmitNavigation);
+    }
     let decision = app.limiter.check(&key, group, now);
     if fate.slow {
         app.stats.fault(FaultKind::Slow);
@@ -375,6 +456,9 @@ async fn policy(State(app): State<Arc<App>>, req: Request, next: Next) -> Respon
             }
         }
     };
+    if omit_navigation && resp.status() == StatusCode::OK {
+        app.stats.fault(FaultKind::NoNavigation);
+    }
     if fate.no_rate_headers {
         app.stats.fault(FaultKind::NoRateHeaders);
     } else {
@@ -431,10 +515,21 @@ impl App {
     }
 }
 
-/// One page of `records` as the answer to a list request.
-fn page_answer<T: Serialize>(url: &str, records: &[T], query: Option<&str>) -> Answer {
+/// One page of `records` as the answer to a list request, without
+/// `navigation` when `omit` (the fault) is set.
+fn page_answer<T: Serialize>(
+    url: &str,
+    records: &[T],
+    query: Option<&str>,
+    omit: Option<RequestExtension<OmitNavigation>>,
+) -> Answer {
     let req = paging::parse_query(query)?;
-    ok_json(&paging::page(url, records, req))
+    let body = paging::page(url, records, req);
+    if omit.is_some() {
+        ok_json(&body.without_navigation())
+    } else {
+        ok_json(&body)
+    }
 }
 
 impl Serialize for Extension {
@@ -457,6 +552,7 @@ async fn extension_list(
     State(app): State<Arc<App>>,
     Path(account_id): Path<String>,
     RawQuery(query): RawQuery,
+    omit: Option<RequestExtension<OmitNavigation>>,
 ) -> Answer {
     app.check_account(&account_id)?;
     let list = app.account.extensions.as_deref().map_err(Clone::clone)?;
@@ -464,6 +560,7 @@ async fn extension_list(
         &format!("{}/extension", app.account_url()),
         list,
         query.as_deref(),
+        omit,
     )
 }
 
@@ -498,13 +595,15 @@ async fn extension_phone_numbers(
         app.account_url(),
         ext.id.as_deref().unwrap_or_default()
     );
-    page_answer(&url, &list, query.as_deref())
+    // `navigation` is required on this list: never omitted.
+    page_answer(&url, &list, query.as_deref(), None)
 }
 
 async fn account_phone_numbers(
     State(app): State<Arc<App>>,
     Path(account_id): Path<String>,
     RawQuery(query): RawQuery,
+    omit: Option<RequestExtension<OmitNavigation>>,
 ) -> Answer {
     app.check_account(&account_id)?;
     let list = app.account.account_phone_numbers_view()?;
@@ -512,6 +611,7 @@ async fn account_phone_numbers(
         &format!("{}/phone-number", app.account_url()),
         list,
         query.as_deref(),
+        omit,
     )
 }
 
@@ -519,6 +619,7 @@ async fn forwarding_numbers(
     State(app): State<Arc<App>>,
     Path((account_id, extension_id)): Path<(String, String)>,
     RawQuery(query): RawQuery,
+    omit: Option<RequestExtension<OmitNavigation>>,
 ) -> Answer {
     let ext = app.find_extension(&account_id, &extension_id)?;
     let list = app.account.forwarding_numbers_view(ext)?;
@@ -527,7 +628,7 @@ async fn forwarding_numbers(
         app.account_url(),
         ext.id.as_deref().unwrap_or_default()
     );
-    page_answer(&url, list, query.as_deref())
+    page_answer(&url, list, query.as_deref(), omit)
 }
 
 /// `TokenInfo` (API-FACTS §4).

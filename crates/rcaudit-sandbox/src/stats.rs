@@ -21,6 +21,8 @@ pub enum FaultKind {
     Slow,
     /// `X-Rate-Limit-*` headers left out.
     NoRateHeaders,
+    /// `navigation` left out of a list answer.
+    NoNavigation,
 }
 
 /// Per-group counts.
@@ -54,6 +56,7 @@ pub struct Faults {
     drop: u64,
     slow: u64,
     no_rate_headers: u64,
+    no_navigation: u64,
 }
 
 /// The `/__stats` document.
@@ -136,6 +139,7 @@ impl Stats {
             FaultKind::Drop => &mut f.drop,
             FaultKind::Slow => &mut f.slow,
             FaultKind::NoRateHeaders => &mut f.no_rate_headers,
+            FaultKind::NoNavigation => &mut f.no_navigation,
         };
         *slot += 1;
     }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use rcaudit_sandbox::json::Json;
-use rcaudit_sandbox::{Account, Cli, Running, server};
+use rcaudit_sandbox::{Account, Cli, Config, FaultConfig, Running, Source, server};
 use serde_json::{Value, json};
 
 /// Helpers; `cfg(test)` so clippy's test allowances (clippy.toml) cover them.
@@ -73,6 +73,17 @@ mod support {
         /// A sandbox started as `rcaudit-sandbox ARGS`.
         pub async fn start(args: &[&str]) -> Sandbox {
             let config = cli(args).config().unwrap();
+            let running = rcaudit_sandbox::start(config).await.unwrap();
+            Sandbox {
+                base: running.url(),
+                _running: running,
+                client: client(),
+            }
+        }
+
+        /// A sandbox started from a [`Config`] built in code, as other
+        /// crates' tests build it.
+        pub async fn from_config(config: Config) -> Sandbox {
             let running = rcaudit_sandbox::start(config).await.unwrap();
             Sandbox {
                 base: running.url(),
@@ -473,18 +484,19 @@ async fn snapshot_gaps_answer_with_their_errors() {
             "CMN-102",
             "Resource for parameter [extensionId] is not found",
         ),
-        // no entry: the feature is not available
+        // no entry: unknown, an error a fetcher records as such (never
+        // CMN-403, which on a forwarding list means "none")
         (
             "/~/extension/159048011/phone-number",
             403,
-            "CMN-403",
-            "The feature is not available for this extension type",
+            "CMN-401",
+            "In order to call this API endpoint, application needs to have [ReadAccounts] permission",
         ),
         (
             "/~/extension/159048011/forwarding-number",
             403,
-            "CMN-403",
-            "The feature is not available for this extension type",
+            "CMN-401",
+            "In order to call this API endpoint, application needs to have [ReadAccounts] permission",
         ),
     ];
     for (path, status, code, message) in cases {
@@ -511,6 +523,77 @@ async fn snapshot_gaps_answer_with_their_errors() {
             "CMN-401".into(),
             "In order to call this API endpoint, application needs to have [ReadAccounts] permission".into()
         )
+    );
+}
+
+#[tokio::test]
+async fn absent_lists_are_unknown_and_only_cmn_403_forwarding_is_empty() {
+    let doc = json!({
+        "snapshotVersion": 1,
+        "source": {"viewer": {"accountId": "7", "extensionId": "70", "admin": true}},
+        "account": {"id": 7},
+        "serviceInfo": {"servicePlan": {"name": "Core"}},
+        "phoneNumbers": [],
+        "extensions": [
+            {"id": 70, "extensionNumber": "101", "type": "User", "phoneNumbers": [], "forwardingNumbers": []},
+            // No lists, no `errors` entry: unknown.
+            {"id": 71, "extensionNumber": "102", "type": "IvrMenu"},
+            // The snapshot says the type has no call forwarding.
+            {"id": 72, "extensionNumber": "103", "type": "Department", "phoneNumbers": []}
+        ],
+        "errors": [
+            {"pointer": "/extensions/2/forwardingNumbers", "status": 403, "errorCode": "CMN-403",
+             "message": "The feature is not available for this extension type"}
+        ]
+    });
+    let unknown = (
+        403,
+        "CMN-401".to_owned(),
+        "In order to call this API endpoint, application needs to have [ReadAccounts] permission"
+            .to_owned(),
+    );
+    let sb = Sandbox::serve(&doc, &["--window-ms", "1"]).await;
+    for path in ["phone-number", "forwarding-number"] {
+        let r = sb.get(&format!("{ACCOUNT}/~/extension/71/{path}")).await;
+        assert_eq!(r.error(), unknown, "{path}");
+    }
+    let r = sb
+        .get(&format!("{ACCOUNT}/~/extension/72/forwarding-number"))
+        .await;
+    assert_eq!(r.error().1, "CMN-403");
+
+    // The expected snapshot: the absent lists stay absent, with the error;
+    // the CMN-403 forwarding list is `[]`, without an error.
+    let expected = serde_json::to_value(
+        Account::from_snapshot(Json::from_value(doc.clone()), None)
+            .unwrap()
+            .expected_snapshot(),
+    )
+    .unwrap();
+    let ivr = expected["extensions"][1].as_object().unwrap();
+    assert!(!ivr.contains_key("phoneNumbers"), "{ivr:?}");
+    assert!(!ivr.contains_key("forwardingNumbers"), "{ivr:?}");
+    assert_eq!(expected["extensions"][2]["forwardingNumbers"], json!([]));
+    assert_eq!(
+        expected["errors"],
+        json!([
+            {"pointer": "/extensions/1/phoneNumbers",
+             "request": "GET /restapi/v1.0/account/~/extension/71/phone-number",
+             "status": 403, "errorCode": "CMN-401", "message": unknown.2},
+            {"pointer": "/extensions/1/forwardingNumbers",
+             "request": "GET /restapi/v1.0/account/~/extension/71/forwarding-number",
+             "status": 403, "errorCode": "CMN-401", "message": unknown.2}
+        ])
+    );
+    // And a correct fetcher writes exactly that.
+    let (fetched, errors) = fetch(&sb, 100).await;
+    assert_eq!(fetched, without_meta(expected));
+    assert_eq!(
+        errors.keys().collect::<Vec<_>>(),
+        [
+            "/extensions/1/forwardingNumbers",
+            "/extensions/1/phoneNumbers"
+        ]
     );
 }
 
@@ -685,10 +768,17 @@ async fn snapshot_round_trip() {
     let file = round_trip_doc();
     let sb = Sandbox::start(&["--window-ms", "1", "--snapshot", path.to_str().unwrap()]).await;
     // The IVR menu (/extensions/3) has no lists in the file and no `errors`
-    // entry: the sandbox answers CMN-403 for them, and a fetcher records
-    // the forwarding list as empty (that type has no call forwarding).
-    let mut want = without_meta(file.clone());
-    want["extensions"][3]["forwardingNumbers"] = json!([]);
+    // entry: unknown. The sandbox answers 403 CMN-401 (missing
+    // ReadAccounts) for both, so a fetcher leaves them out and records the
+    // error; nothing becomes `[]` (CMN-403 would have made the forwarding
+    // list "none").
+    let want = without_meta(file.clone());
+    let unknown = (
+        403,
+        "CMN-401".to_owned(),
+        "In order to call this API endpoint, application needs to have [ReadAccounts] permission"
+            .to_owned(),
+    );
     for per_page in [1, 2, 1000] {
         let (fetched, errors) = fetch(&sb, per_page).await;
         assert_eq!(fetched, want, "perPage={per_page}");
@@ -699,7 +789,10 @@ async fn snapshot_round_trip() {
             assert_eq!(got.1, e["errorCode"].as_str().unwrap());
             assert_eq!(got.2, e["message"].as_str().unwrap());
         }
-        assert_eq!(errors.len(), 3, "{errors:?}");
+        for key in ["phoneNumbers", "forwardingNumbers"] {
+            assert_eq!(errors[&format!("/extensions/3/{key}")], unknown, "{key}");
+        }
+        assert_eq!(errors.len(), 4, "{errors:?}");
     }
     // Records are verbatim, key order included.
     let text = std::fs::read_to_string(&path).unwrap();
@@ -818,9 +911,10 @@ async fn rate_limit_headers_and_429() {
     assert_eq!(r.header("retry-after"), Some("0.2"));
     assert_eq!(r.header("x-rate-limit-remaining"), Some("0"));
     assert_eq!(r.header("x-rate-limit-group"), Some("Heavy"));
-    // Other groups and other tokens have their own buckets.
+    // Other groups have their own buckets; another token of the same user
+    // and app does not.
     assert_eq!(sb.get(&format!("{ACCOUNT}/~")).await.status, 200);
-    assert_eq!(sb.get_as(&path, Some("Bearer another")).await.status, 200);
+    assert_eq!(sb.get_as(&path, Some("Bearer another")).await.status, 429);
     // Groups of the other endpoints.
     for (path, group, limit) in [
         ("/~", "Light", "50"),
@@ -889,6 +983,119 @@ async fn no_retry_after_and_auth_group() {
     assert_eq!(r.status, 429);
     assert_eq!(r.header("retry-after"), None);
     assert_eq!(r.header("x-rate-limit-group"), Some("Auth"));
+}
+
+#[tokio::test]
+async fn rate_limits_are_per_user_and_app_not_per_token() {
+    let sb = Sandbox::start(&["--window-ms", "10000", "--extensions", "3"]).await;
+    let path = format!("{ACCOUNT}/~");
+    for i in 0..50 {
+        let r = sb.get_as(&path, Some("Bearer token-a")).await;
+        assert_eq!(r.status, 200, "request {i}");
+        assert_eq!(
+            r.header("x-rate-limit-remaining"),
+            Some((49 - i).to_string().as_str())
+        );
+    }
+    // Another token of the same user and app: the same bucket, spent.
+    let r = sb.get_as(&path, Some("Bearer token-b")).await;
+    assert_eq!(
+        r.error(),
+        (429, "CMN-301".into(), "Request rate exceeded".into())
+    );
+    assert_eq!(r.header("x-rate-limit-group"), Some("Light"));
+    // Other groups are still free, whatever the token.
+    let r = sb
+        .get_as(&format!("{ACCOUNT}/~/extension"), Some("Bearer token-c"))
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("x-rate-limit-remaining"), Some("39"));
+    // A request without a token is nobody's: not charged to the viewer.
+    assert_eq!(sb.get_as(&path, None).await.error_code(), "OAU-151");
+    let stats = sb.stats().await;
+    assert_eq!(stats["rateLimited"]["Light"], 1);
+}
+
+#[tokio::test]
+async fn refreshed_and_new_tokens_share_the_bucket() {
+    let sb = Sandbox::start(&["--window-ms", "10000", "--extensions", "3"]).await;
+    let path = format!("{ACCOUNT}/~/extension/~");
+    let t = sb.jwt_token().await;
+    let access = t.body["access_token"].as_str().unwrap().to_owned();
+    let refresh = t.body["refresh_token"].as_str().unwrap().to_owned();
+    for _ in 0..30 {
+        let r = sb.get_as(&path, Some(&format!("Bearer {access}"))).await;
+        assert_eq!(r.status, 200);
+    }
+    let renewed = sb
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+        .await;
+    assert_eq!(renewed.status, 200, "{}", renewed.text);
+    let access2 = format!("Bearer {}", renewed.body["access_token"].as_str().unwrap());
+    // The refreshed token continues the count: 31st request, 19 left.
+    let r = sb.get_as(&path, Some(&access2)).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("x-rate-limit-remaining"), Some("19"));
+    for _ in 0..19 {
+        assert_eq!(sb.get_as(&path, Some(&access2)).await.status, 200);
+    }
+    assert_eq!(sb.get_as(&path, Some(&access2)).await.status, 429);
+    // A new session (another JWT grant) is the same user and app too, and
+    // so is the replaced token (rejected, but it names the viewer).
+    let t3 = sb.jwt_token().await;
+    let access3 = format!("Bearer {}", t3.body["access_token"].as_str().unwrap());
+    assert_eq!(sb.get_as(&path, Some(&access3)).await.status, 429);
+    let old = format!("Bearer {access}");
+    assert_eq!(sb.get_as(&path, Some(&old)).await.status, 429);
+}
+
+#[tokio::test]
+async fn auth_group_is_per_client_id() {
+    let sb = Sandbox::start(&["--window-ms", "10000", "--extensions", "3"]).await;
+    let url = sb.url("/restapi/oauth/token");
+    let jwt = [
+        ("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"),
+        ("assertion", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln"),
+    ];
+    for _ in 0..5 {
+        assert_eq!(sb.jwt_token().await.status, 200);
+    }
+    // The same client id with another secret: the same app, the same bucket.
+    let r = sb
+        .send(
+            sb.client
+                .post(&url)
+                .basic_auth("client-id", Some("other-secret"))
+                .form(&jwt),
+        )
+        .await;
+    assert_eq!((r.status, r.error_code()), (429, "CMN-301"));
+    assert_eq!(r.header("x-rate-limit-group"), Some("Auth"));
+    // The same client id as a form field (no Basic): the same bucket, so a
+    // 429 before the 401 for the missing client authentication.
+    let mut form = jwt.to_vec();
+    form.push(("client_id", "client-id"));
+    let r = sb.send(sb.client.post(&url).form(&form)).await;
+    assert_eq!((r.status, r.error_code()), (429, "CMN-301"));
+    // Another client: its own bucket.
+    let r = sb
+        .send(
+            sb.client
+                .post(&url)
+                .basic_auth("other-client", Some("client-secret"))
+                .form(&jwt),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.header("x-rate-limit-remaining"), Some("4"));
+    let mut form = jwt.to_vec();
+    form.push(("client_id", "third-client"));
+    let r = sb.send(sb.client.post(&url).form(&form)).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.body["error"], "invalid_client");
+    assert_eq!(r.header("x-rate-limit-remaining"), Some("4"));
+    // Token requests do not touch the API buckets.
+    assert_eq!(sb.get(&format!("{ACCOUNT}/~")).await.status, 200);
 }
 
 // ------------------------------------------------------------------ tokens
@@ -1065,6 +1272,88 @@ async fn fault_shares_with_a_fixed_seed() {
         statuses2.push(again.get(&format!("{ACCOUNT}/~")).await.status);
     }
     assert_eq!(statuses, statuses2);
+}
+
+#[tokio::test]
+async fn lists_without_navigation_where_the_spec_allows_it() {
+    // Built in code, as other crates' tests do.
+    let config = Config {
+        source: Source::Generate {
+            extensions: 5,
+            seed: 3,
+        },
+        window: Duration::from_millis(1),
+        faults: FaultConfig {
+            no_navigation_rate: 1.0,
+            ..FaultConfig::default()
+        },
+        ..Config::default()
+    };
+    let sb = Sandbox::from_config(config).await;
+    // Optional there: left out; `paging` and `records` stay.
+    for (list, total) in [
+        ("extension", Some(5)),
+        ("phone-number", None),
+        ("extension/~/forwarding-number", None),
+    ] {
+        let r = sb.get(&format!("{ACCOUNT}/~/{list}?perPage=2")).await;
+        assert_eq!(r.status, 200, "{list}: {}", r.text);
+        assert!(r.body.get("navigation").is_none(), "{list}: {}", r.text);
+        let paging = &r.body["paging"];
+        assert_eq!(paging["perPage"], 2, "{list}");
+        let elements = paging["totalElements"].as_u64().unwrap();
+        if let Some(total) = total {
+            assert_eq!(elements, total);
+        }
+        assert_eq!(paging["totalPages"], elements.div_ceil(2).max(1), "{list}");
+        assert!(r.body["records"].is_array(), "{list}");
+        assert!(r.body["uri"].is_string(), "{list}");
+    }
+    // Required on the extension phone-number list: always there.
+    let r = sb
+        .get(&format!("{ACCOUNT}/~/extension/~/phone-number?perPage=1"))
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body["navigation"]["firstPage"]["uri"].is_string(),
+        "{}",
+        r.text
+    );
+    assert!(r.body["paging"]["totalPages"].is_u64());
+    // Not a list, or not a 200: untouched.
+    assert!(sb.get(&format!("{ACCOUNT}/~")).await.body["id"].is_u64());
+    let r = sb.get(&format!("{ACCOUNT}/~/extension?perPage=0")).await;
+    assert_eq!(r.error().1, "CMN-101");
+    assert_eq!(sb.stats().await["faults"]["noNavigation"], 3);
+
+    // A share, from the command line: deterministic by the fault seed.
+    let args = [
+        "--window-ms",
+        "1",
+        "--extensions",
+        "3",
+        "--no-navigation-rate",
+        "0.5",
+        "--fault-seed",
+        "9",
+    ];
+    let pattern = |sb: Sandbox| async move {
+        let mut out = Vec::new();
+        for _ in 0..60 {
+            let r = sb.get(&format!("{ACCOUNT}/~/extension")).await;
+            assert_eq!(r.status, 200);
+            assert!(r.body["paging"]["totalPages"].is_u64());
+            out.push(r.body.get("navigation").is_some());
+        }
+        let omitted = out.iter().filter(|&&n| !n).count();
+        assert_eq!(sb.stats().await["faults"]["noNavigation"], omitted);
+        out
+    };
+    let a = pattern(Sandbox::start(&args).await).await;
+    let b = pattern(Sandbox::start(&args).await).await;
+    assert_eq!(a, b);
+    let omitted = a.iter().filter(|&&n| !n).count();
+    assert!((15..=45).contains(&omitted), "{omitted} of 60");
 }
 
 #[tokio::test]
