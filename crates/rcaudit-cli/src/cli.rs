@@ -117,6 +117,7 @@ pub struct Connection {
     #[arg(
         long,
         env = "RINGCENTRAL_SERVER_URL",
+        hide_env_values = true,
         value_name = "URL",
         help = "The API server [default: https://platform.ringcentral.com]. HTTPS only, \
                 except loopback addresses (the sandbox)"

@@ -20,6 +20,19 @@ use crate::cli::{AuditArgs, Connection, FetchArgs, Global};
 use crate::output::{self, Message, Style};
 use crate::sources;
 
+/// A bearer token, refused at once (not after retries) when an HTTP header
+/// cannot carry it: access tokens are printable ASCII without spaces.
+fn bearer(token: &str, source: &str) -> Result<Credentials, String> {
+    if token.bytes().all(|b| b.is_ascii_graphic()) {
+        Ok(Credentials::Token(Secret::new(token)))
+    } else {
+        Err(format!(
+            "{source} holds characters an access token cannot have (spaces, control \
+             characters or non-ASCII): an HTTP header cannot carry it; check what was pasted"
+        ))
+    }
+}
+
 /// Credentials from `--token-file` or the environment (never arguments).
 fn credentials(connection: &Connection) -> Result<Credentials, String> {
     let var = |name: &str| {
@@ -35,10 +48,10 @@ fn credentials(connection: &Connection) -> Result<Credentials, String> {
         if token.is_empty() {
             return Err(format!("the token file {} is empty", path.display()));
         }
-        return Ok(Credentials::Token(Secret::new(token)));
+        return bearer(token, &format!("the token in {}", path.display()));
     }
     if let Some(token) = var("RINGCENTRAL_TOKEN") {
-        return Ok(Credentials::Token(Secret::new(token)));
+        return bearer(&token, "RINGCENTRAL_TOKEN");
     }
     match (
         var("RINGCENTRAL_CLIENT_ID"),
@@ -119,6 +132,12 @@ fn fetch(
         .unwrap_or(rcaudit_fetch::PRODUCTION);
     let server = Server::parse(server).map_err(fail).ok()?;
     let credentials = credentials(connection).map_err(fail).ok()?;
+    // A fetch can take an hour: find out now that its file cannot be written.
+    if let Some(path) = save {
+        sources::check_writable(path)
+            .map_err(|e| fail(e.message))
+            .ok()?;
+    }
     let journal = save.map(|path| {
         let journal = rcaudit_fetch::journal_path(path);
         if resume {
@@ -208,7 +227,16 @@ fn summary(fetched: &Fetched, wrote: Option<&Path>) -> String {
 /// Writes the snapshot, then drops the journal.
 fn save(mut fetched: Fetched, path: &Path, style: &Style) -> Option<String> {
     if let Err(error) = sources::write_atomic(path, &fetched.text) {
-        output::fail(style, &Message(error.message));
+        let journal = rcaudit_fetch::journal_path(path);
+        let kept = if journal.exists() {
+            format!(
+                "; what was fetched is kept in {}: make the file writable and run again with --resume",
+                journal.display()
+            )
+        } else {
+            String::new()
+        };
+        output::fail(style, &Message(format!("{}{kept}", error.message)));
         return None;
     }
     let line = summary(&fetched, Some(path));

@@ -100,6 +100,39 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ReadError> {
     Ok(())
 }
 
+/// Checks, before long work, that [`write_atomic`] can write `path`: not a
+/// folder, in a folder that exists and takes new files (a probe file is
+/// created and removed).
+pub fn check_writable(path: &Path) -> Result<(), ReadError> {
+    let fail = |reason: &str| ReadError {
+        message: format!("cannot write {}: {reason}", path.display()),
+    };
+    if path.is_dir() {
+        return Err(fail("it is a folder"));
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(fail("no such folder"));
+    }
+    let name = path
+        .file_name()
+        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    let probe = dir.join(format!(".{name}.{}.probe", std::process::id()));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            Err(fail("permission denied"))
+        }
+        Err(e) => Err(fail(&e.to_string())),
+    }
+}
+
 /// Writes `text` to `path` atomically: a temporary file beside it, then a
 /// rename, so readers never see a partial file and a failure leaves none.
 pub fn write_atomic(path: &Path, text: &str) -> Result<(), ReadError> {

@@ -108,6 +108,17 @@ impl Failure {
         }
     }
 
+    /// The failure, saying how many attempts it took (for transient ones).
+    fn after(self, attempts: u32) -> Failure {
+        match self {
+            Failure::Transient { status, message } if attempts > 1 => Failure::Transient {
+                status,
+                message: format!("{message} (after {attempts} attempts)"),
+            },
+            other => other,
+        }
+    }
+
     pub fn message(&self) -> &str {
         match self {
             Failure::Api { message, .. }
@@ -587,7 +598,7 @@ impl Api {
                     attempt += 1;
                     self.backoff(attempt, hint).await;
                 }
-                Answer::Retry(_, failure) => return Err(failure),
+                Answer::Retry(_, failure) => return Err(failure.after(attempt + 1)),
                 Answer::Error { status, body } => {
                     let (code, message) = error_details(&body);
                     let message = message.unwrap_or_else(|| status_text(status));
@@ -621,11 +632,14 @@ impl Api {
 
     /// `GET` every page of a list, concatenating the records in API order.
     ///
-    /// Paging stops at the first of: no `navigation.nextPage`, an empty
-    /// page, a page shorter than the `perPage` the server answered with,
-    /// `paging.totalPages`, a page identical to the previous one, or 1000
-    /// pages (the paging model's maximum). Mock servers announce a next
-    /// page forever; this still ends.
+    /// Paging stops at the first of: an empty page, a page shorter than the
+    /// `perPage` the server answered with, `paging.totalPages` reached, a
+    /// page identical to the previous one, 1000 pages (the paging model's
+    /// maximum), or, when the server does not say `totalPages`, a
+    /// `navigation` without `nextPage`. A response without `navigation`
+    /// (optional on most lists) says nothing about a next page, so a full
+    /// page is followed by the next. Mock servers announce a next page
+    /// forever; this still ends.
     pub async fn list(&self, endpoint: &Endpoint) -> Result<Vec<Box<RawValue>>, Failure> {
         let mut records = Vec::new();
         let mut previous: Option<Vec<Box<RawValue>>> = None;
@@ -650,15 +664,19 @@ impl Api {
                 .filter(|&n| n > 0)
                 .unwrap_or(i64::from(self.tuning.per_page));
             let last_page = parsed.paging.as_ref().and_then(|p| p.total_pages);
-            let has_next = parsed
+            let no_next = parsed
                 .navigation
                 .as_ref()
-                .is_some_and(|n| n.next_page.is_some());
+                .is_some_and(|n| n.next_page.is_none());
             let short = i64::try_from(batch.len()).unwrap_or(i64::MAX) < per_page;
             let empty = batch.is_empty();
             records.extend(batch.iter().cloned());
             previous = Some(batch);
-            if empty || short || !has_next || last_page.is_some_and(|t| i64::from(page) >= t) {
+            let last = match last_page {
+                Some(total) => i64::from(page) >= total,
+                None => no_next,
+            };
+            if empty || short || last {
                 break;
             }
         }

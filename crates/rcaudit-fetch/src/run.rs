@@ -107,6 +107,14 @@ struct Ctx {
     parts: Mutex<Parts>,
     journal: Option<Journal>,
     progress: Arc<dyn Progress>,
+    /// Set by the first `CMN-419` on another extension's forwarding list:
+    /// the viewer may not read others' forwarding numbers, so the rest are
+    /// recorded with the same answer instead of being asked for (on a big
+    /// account, thousands of requests and an hour of rate limit).
+    forwarding_denied: Mutex<Option<Failure>>,
+    /// Held while the first request for another extension's forwarding
+    /// list is under way; true once it has been answered.
+    forwarding_decided: tokio::sync::Mutex<bool>,
 }
 
 /// What stops a fetch from inside a task.
@@ -149,19 +157,83 @@ impl Ctx {
         if self.parts().has(&place) {
             return Ok(());
         }
+        if !self.others_forwarding(&endpoint) {
+            let got = self.request(&endpoint, list).await;
+            return self.settle(place, &endpoint, got);
+        }
+        // Another extension's forwarding list: the first such request is
+        // sent alone, and the others wait for its answer. A `CMN-419` says
+        // the viewer may read none of them: the rest are recorded with that
+        // answer and not sent.
+        let mut decided = self.forwarding_decided.lock().await;
+        if !*decided {
+            let got = self.request(&endpoint, list).await;
+            *decided = true;
+            if let Err(failure) = &got
+                && failure.status() == Some(403)
+                && failure.code() == Some("CMN-419")
+            {
+                *self.denied() = Some(failure.clone());
+            }
+            drop(decided);
+            return self.settle(place, &endpoint, got);
+        }
+        drop(decided);
+        let denied = self.denied().clone();
+        match denied {
+            Some(failure) => {
+                self.progress.finished(1);
+                self.fail(place, &endpoint, &failure)
+            }
+            None => {
+                let got = self.request(&endpoint, list).await;
+                self.settle(place, &endpoint, got)
+            }
+        }
+    }
+
+    fn denied(&self) -> std::sync::MutexGuard<'_, Option<Failure>> {
+        self.forwarding_denied
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sends the request of a piece (through the gate, with retries).
+    async fn request(&self, endpoint: &Endpoint, list: bool) -> Result<Piece, Failure> {
         let got = if list {
-            self.api.list(&endpoint).await.map(Piece::List)
+            self.api.list(endpoint).await.map(Piece::List)
         } else {
-            self.api.record(&endpoint).await.map(Piece::Record)
+            self.api.record(endpoint).await.map(Piece::Record)
         };
         self.progress.finished(1);
+        got
+    }
+
+    /// Keeps a piece, or records why it is missing.
+    fn settle(
+        &self,
+        place: Place,
+        endpoint: &Endpoint,
+        got: Result<Piece, Failure>,
+    ) -> Result<(), Stop> {
         match got {
             Ok(piece) => self.keep(&place, piece),
-            Err(failure) if no_forwarding(&endpoint, &failure) => {
+            Err(failure) if no_forwarding(endpoint, &failure) => {
                 self.keep(&place, Piece::List(Vec::new()))
             }
-            Err(failure) => self.fail(place, &endpoint, &failure),
+            Err(failure) => self.fail(place, endpoint, &failure),
         }
+    }
+
+    /// Whether `endpoint` is the forwarding list of an extension other than
+    /// the viewer's own (which the viewer may always read).
+    fn others_forwarding(&self, endpoint: &Endpoint) -> bool {
+        let Endpoint::ForwardingNumbers(id) = endpoint else {
+            return false;
+        };
+        let parts = self.parts();
+        let own = parts.viewer.as_ref().and_then(|v| v.extension_id.as_ref());
+        own != Some(id)
     }
 
     /// The viewer's own extension: its id and whether it is an admin.
@@ -212,12 +284,11 @@ fn viewer_of(record: &RawValue) -> Viewer {
     struct Own {
         permissions: Option<Permissions>,
     }
-    let admin = serde_json::from_str::<Own>(record.get()).ok().map(|own| {
-        own.permissions
-            .and_then(|p| p.admin)
-            .and_then(|a| a.enabled)
-            .unwrap_or(false)
-    });
+    // Without `permissions.admin.enabled` whether the viewer is an
+    // administrator is unknown, and rules that need to know say so.
+    let admin = serde_json::from_str::<Own>(record.get())
+        .ok()
+        .and_then(|own| own.permissions?.admin?.enabled);
     Viewer {
         extension_id: parts::id_of(record),
         admin,
@@ -385,6 +456,8 @@ pub async fn fetch(options: Options, progress: Arc<dyn Progress>) -> Result<Fetc
         parts: Mutex::new(parts),
         journal,
         progress: Arc::clone(&progress),
+        forwarding_denied: Mutex::new(None),
+        forwarding_decided: tokio::sync::Mutex::new(false),
     });
 
     progress.planned(5);
@@ -455,4 +528,36 @@ pub async fn fetch(options: Options, progress: Arc<dyn Progress>) -> Result<Fetc
         summary,
         journal: ctx.journal,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_viewer_is_an_admin_only_when_its_record_says_so() {
+        let cases = [
+            (
+                r#"{"id":1,"permissions":{"admin":{"enabled":true}}}"#,
+                Some(true),
+            ),
+            (
+                r#"{"id":"1","permissions":{"admin":{"enabled":false}}}"#,
+                Some(false),
+            ),
+            // Not said: unknown, not "not an administrator".
+            (
+                r#"{"id":1,"permissions":{"internationalCalling":{"enabled":true}}}"#,
+                None,
+            ),
+            (r#"{"id":1}"#, None),
+            (r#"{"id":1,"permissions":{"admin":{}}}"#, None),
+        ];
+        for (text, admin) in cases {
+            let record = RawValue::from_string(text.to_owned()).expect("JSON");
+            let viewer = viewer_of(&record);
+            assert_eq!(viewer.admin, admin, "{text}");
+            assert_eq!(viewer.extension_id.as_deref(), Some("1"), "{text}");
+        }
+    }
 }

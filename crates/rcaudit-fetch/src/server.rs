@@ -25,34 +25,54 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// How a server URL may be shown in a message: scheme, host, port and path
+/// only, as user info, query and fragment may hold secrets (`user:pw@`,
+/// `?access_token=`).
+fn shown(text: &str) -> String {
+    match Url::parse(text.trim()) {
+        Ok(url) => {
+            let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+            format!(
+                "{}://{}{port}{}",
+                url.scheme(),
+                url.host_str().unwrap_or_default(),
+                url.path().trim_end_matches('/')
+            )
+        }
+        Err(_) if text.contains(['@', '?', '#']) => "the server URL".to_owned(),
+        Err(_) => text.trim().to_owned(),
+    }
+}
+
 impl Server {
     /// Parses `https://host[:port]`, or `http://` on a loopback address.
+    /// Errors never repeat the URL's user info, query or fragment.
     pub fn parse(text: &str) -> Result<Server, String> {
-        let base = Url::parse(text.trim()).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+        let shown = shown(text);
+        let base = Url::parse(text.trim()).map_err(|e| format!("`{shown}` is not a URL: {e}"))?;
+        if !base.username().is_empty() || base.password().is_some() {
+            return Err(format!(
+                "`{shown}` carries credentials in the URL; give them in the environment instead"
+            ));
+        }
+        if base.query().is_some() || base.fragment().is_some() {
+            return Err(format!(
+                "`{shown}` has a query or fragment; give the server's base URL"
+            ));
+        }
         let loopback = is_loopback(&base);
         match base.scheme() {
             "https" => {}
             "http" if loopback => {}
             "http" => {
                 return Err(format!(
-                    "`{text}` is plain HTTP: the token would cross the network unencrypted; use https:// (plain http is allowed only on loopback addresses such as 127.0.0.1)"
+                    "`{shown}` is plain HTTP: the token would cross the network unencrypted; use https:// (plain http is allowed only on loopback addresses such as 127.0.0.1)"
                 ));
             }
-            other => return Err(format!("`{text}`: the scheme `{other}` is not https")),
+            other => return Err(format!("`{shown}`: the scheme `{other}` is not https")),
         }
         if base.host().is_none() {
-            return Err(format!("`{text}` has no host"));
-        }
-        if !base.username().is_empty() || base.password().is_some() {
-            return Err(format!(
-                "`{}` carries credentials in the URL; give them in the environment instead",
-                base.host_str().unwrap_or_default()
-            ));
-        }
-        if base.query().is_some() || base.fragment().is_some() {
-            return Err(format!(
-                "`{text}` has a query or fragment; give the server's base URL"
-            ));
+            return Err(format!("`{shown}` has no host"));
         }
         Ok(Server { base, loopback })
     }
@@ -102,6 +122,24 @@ mod tests {
         ] {
             assert!(Server::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn errors_never_repeat_secrets_in_the_url() {
+        for bad in [
+            "http://alice:S3CRET@example.com",
+            "https://alice:S3CRET@example.com",
+            "https://example.com/?access_token=S3CRET",
+            "https://example.com/#S3CRET",
+            "http://example.com/?S3CRET",
+            "ftp://u:S3CRET@127.0.0.1",
+            "https://a b:S3CRET@exa mple.com",
+        ] {
+            let error = Server::parse(bad).expect_err(bad);
+            assert!(!error.contains("S3CRET"), "{bad}: {error}");
+        }
+        let error = Server::parse("http://alice:S3CRET@example.com").expect_err("bad");
+        assert!(error.contains("`http://example.com`"), "{error}");
     }
 
     #[test]

@@ -137,10 +137,20 @@ fn paging_edges_lose_and_repeat_nothing() {
     let dir = tempfile::tempdir().expect("dir");
     let per_page = 5;
     let rt = runtime();
-    for (extensions, numbers) in [(0, 0), (1, 1), (5, 5), (6, 6), (11, 0), (2, 10)] {
+    // With `navigation`, and without it (optional on most lists: then
+    // `paging` and full pages say whether more follow).
+    let shapes = [(0, 0), (1, 1), (5, 5), (6, 6), (11, 0), (2, 10)];
+    for (without_navigation, (extensions, numbers)) in [false, true]
+        .into_iter()
+        .flat_map(|w| shapes.into_iter().map(move |shape| (w, shape)))
+    {
         let config = Config {
             source: Source::Snapshot(snapshot_file(dir.path(), extensions, numbers)),
             window: Duration::from_millis(50),
+            faults: FaultConfig {
+                no_navigation_rate: if without_navigation { 1.0 } else { 0.0 },
+                ..FaultConfig::default()
+            },
             ..Config::default()
         };
         let want = expected(&config);
@@ -158,7 +168,7 @@ fn paging_edges_lose_and_repeat_nothing() {
         assert_eq!(
             comparable_snapshot(doc.clone()),
             want,
-            "{extensions} x {numbers}"
+            "{extensions} x {numbers}, without navigation: {without_navigation}"
         );
         assert_eq!(doc["extensions"].as_array().map(Vec::len), Some(extensions));
         assert!(doc.get("errors").is_none(), "{}", doc["errors"]);
@@ -205,6 +215,7 @@ fn faults_are_retried_until_the_snapshot_is_complete() {
         slow_rate: 0.05,
         slow_ms: 200,
         no_rate_headers_rate: 0.2,
+        no_navigation_rate: 0.3,
         seed: 11,
     };
     let want = expected(&config);
@@ -351,7 +362,13 @@ fn a_non_administrator_gets_what_they_may_see_and_errors_for_the_rest() {
         .iter()
         .filter_map(|e| e["errorCode"].as_str())
         .collect();
-    assert!(codes.contains(&"CMN-419"), "{codes:?}");
+    // Every other extension's forwarding list is refused; the first
+    // refusal is asked for alone and the rest are recorded without being
+    // asked for: two forwarding requests, the viewer's own and one other.
+    let refused = codes.iter().filter(|&&c| c == "CMN-419").count();
+    assert_eq!(refused, 29, "{codes:?}");
+    let forwarding_sent = fetched.summary.requests() - 5 - 30;
+    assert_eq!(forwarding_sent, 2, "{:?}", fetched.summary);
     // The snapshot is valid, and the checker reads it.
     rcaudit_model::load_str("fetched.json", fetched.text.clone()).expect("a valid snapshot");
 }
