@@ -381,10 +381,14 @@ impl Api {
         };
         let mut state = self.token.lock().await;
         let now = Instant::now();
-        if let (Some(access), Some(expires_at)) = (&state.access, state.expires_at) {
+        if let Some(access) = &state.access {
             // Renew ahead of expiry: 60 s, or a tenth of a short lifetime.
+            // A token without a usable lifetime is renewed when refused.
             let margin = (state.lifetime / 10).min(Duration::from_secs(60));
-            if expires_at.saturating_duration_since(now) > margin {
+            if state
+                .expires_at
+                .is_none_or(|at| at.saturating_duration_since(now) > margin)
+            {
                 return Ok((access.clone(), state.generation));
             }
         }
@@ -410,10 +414,13 @@ impl Api {
                 self.token_request(client_id, client_secret, &form).await?
             }
         };
+        // `expires_in` is required (3600 assumed without it); 0, as a
+        // server rounding a sub-second lifetime down may say, is no usable
+        // lifetime: renewing before every request would double them.
         let lifetime = Duration::from_secs(info.expires_in.unwrap_or(3600));
         state.access = Some(Secret::new(info.access_token));
         state.refresh = info.refresh_token.map(Secret::new);
-        state.expires_at = Some(now + lifetime);
+        state.expires_at = (!lifetime.is_zero()).then(|| now + lifetime);
         state.lifetime = lifetime;
         state.scope = info.scope.or(state.scope.take());
         state.generation += 1;
