@@ -53,6 +53,27 @@ fn demo_gives_the_planted_headline_findings() {
             ("RC-PN-003", "/phoneNumbers/1/paymentType"),
         ])
     );
+    // The one list that could not be fetched (examples/README.md): the
+    // rules that walk it say so, each once; every other rule saw it all.
+    let not_evaluated: Vec<&str> = report["notEvaluated"]
+        .as_array()
+        .expect("notEvaluated")
+        .iter()
+        .filter_map(|n| n["ruleId"].as_str())
+        .collect();
+    assert_eq!(
+        not_evaluated,
+        [
+            "RC-FW-001",
+            "RC-FW-002",
+            "RC-FW-003",
+            "RC-FW-004",
+            "RC-FW-005",
+            "RC-FW-006",
+            "RC-SN-003"
+        ]
+    );
+    assert_eq!(report["findings"].as_array().map(Vec::len), Some(9));
 }
 
 #[test]

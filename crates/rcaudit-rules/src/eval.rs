@@ -709,6 +709,12 @@ impl Gaps {
                 names.join(", ")
             );
             match &self.failures {
+                Some((first, 1)) if count == 1 => {
+                    let _ = write!(part, " (it could not be fetched: {first})");
+                }
+                Some((first, 1)) => {
+                    let _ = write!(part, " (1 could not be fetched: {first})");
+                }
                 Some((first, n)) => {
                     let _ = write!(part, " ({n} could not be fetched, e.g. {first})");
                 }
