@@ -107,14 +107,22 @@ struct Ctx {
     parts: Mutex<Parts>,
     journal: Option<Journal>,
     progress: Arc<dyn Progress>,
-    /// Set by the first `CMN-419` on another extension's forwarding list:
-    /// the viewer may not read others' forwarding numbers, so the rest are
-    /// recorded with the same answer instead of being asked for (on a big
-    /// account, thousands of requests and an hour of rate limit).
-    forwarding_denied: Mutex<Option<Failure>>,
-    /// Held while the first request for another extension's forwarding
-    /// list is under way; true once it has been answered.
-    forwarding_decided: tokio::sync::Mutex<bool>,
+    /// What the first request for another extension's forwarding list
+    /// said (held while it is under way). After a `CMN-419` the viewer may
+    /// read no other extension's forwarding numbers, and
+    /// the rest are recorded with that answer instead of being asked for
+    /// (on a big account, thousands of requests and an hour of rate limit).
+    forwarding_verdict: tokio::sync::Mutex<Verdict>,
+}
+
+/// Whether the viewer may read other extensions' forwarding lists.
+#[derive(Clone)]
+enum Verdict {
+    /// No answer yet.
+    Unknown,
+    Readable,
+    /// Refused with `CMN-419`: the answer for all of them.
+    Denied(Failure),
 }
 
 /// What stops a fetch from inside a task.
@@ -165,37 +173,28 @@ impl Ctx {
         // sent alone, and the others wait for its answer. A `CMN-419` says
         // the viewer may read none of them: the rest are recorded with that
         // answer and not sent.
-        let mut decided = self.forwarding_decided.lock().await;
-        if !*decided {
+        let mut verdict = self.forwarding_verdict.lock().await;
+        let known = verdict.clone();
+        if let Verdict::Unknown = known {
             let got = self.request(&endpoint, list).await;
-            *decided = true;
-            if let Err(failure) = &got
-                && failure.status() == Some(403)
-                && failure.code() == Some("CMN-419")
-            {
-                *self.denied() = Some(failure.clone());
-            }
-            drop(decided);
+            *verdict = match &got {
+                Err(failure)
+                    if failure.status() == Some(403) && failure.code() == Some("CMN-419") =>
+                {
+                    Verdict::Denied(failure.clone())
+                }
+                _ => Verdict::Readable,
+            };
+            drop(verdict);
             return self.settle(place, &endpoint, got);
         }
-        drop(decided);
-        let denied = self.denied().clone();
-        match denied {
-            Some(failure) => {
-                self.progress.finished(1);
-                self.fail(place, &endpoint, &failure)
-            }
-            None => {
-                let got = self.request(&endpoint, list).await;
-                self.settle(place, &endpoint, got)
-            }
+        drop(verdict);
+        if let Verdict::Denied(failure) = known {
+            self.progress.finished(1);
+            return self.fail(place, &endpoint, &failure);
         }
-    }
-
-    fn denied(&self) -> std::sync::MutexGuard<'_, Option<Failure>> {
-        self.forwarding_denied
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        let got = self.request(&endpoint, list).await;
+        self.settle(place, &endpoint, got)
     }
 
     /// Sends the request of a piece (through the gate, with retries).
@@ -456,8 +455,7 @@ pub async fn fetch(options: Options, progress: Arc<dyn Progress>) -> Result<Fetc
         parts: Mutex::new(parts),
         journal,
         progress: Arc::clone(&progress),
-        forwarding_denied: Mutex::new(None),
-        forwarding_decided: tokio::sync::Mutex::new(false),
+        forwarding_verdict: tokio::sync::Mutex::new(Verdict::Unknown),
     });
 
     progress.planned(5);

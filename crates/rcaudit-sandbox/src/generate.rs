@@ -737,26 +737,29 @@ impl Gen {
             e.record.insert("phoneNumbers", own);
         }
         for (idx, e) in exts.iter_mut().enumerate() {
+            let refused = |code: &str, message: &str| {
+                Json::Object(obj! {
+                    "pointer" => format!("/extensions/{idx}/forwardingNumbers"),
+                    "request" => format!("GET /restapi/v1.0/account/~/extension/{}/forwarding-number", e.id),
+                    "status" => 403u64,
+                    "errorCode" => code,
+                    "message" => message,
+                })
+            };
             if !FORWARDING_KINDS.contains(&e.kind) {
                 // The type has no call forwarding: the sandbox must answer
                 // CMN-403, which an absent list alone would not say.
-                errors.push(Json::Object(obj! {
-                    "pointer" => format!("/extensions/{idx}/forwardingNumbers"),
-                    "request" => format!("GET /restapi/v1.0/account/~/extension/{}/forwarding-number", e.id),
-                    "status" => 403u64,
-                    "errorCode" => "CMN-403",
-                    "message" => "The feature is not available for this extension type",
-                }));
+                errors.push(refused(
+                    "CMN-403",
+                    "The feature is not available for this extension type",
+                ));
                 continue;
             }
             if self.r.chance(FORWARDING_ERROR_RATE) {
-                errors.push(Json::Object(obj! {
-                    "pointer" => format!("/extensions/{idx}/forwardingNumbers"),
-                    "request" => format!("GET /restapi/v1.0/account/~/extension/{}/forwarding-number", e.id),
-                    "status" => 403u64,
-                    "errorCode" => "CMN-401",
-                    "message" => "In order to call this API endpoint, application needs to have [EditExtensions] permission",
-                }));
+                errors.push(refused(
+                    "CMN-401",
+                    "In order to call this API endpoint, application needs to have [EditExtensions] permission",
+                ));
                 continue;
             }
             let count = self.forwarding_count();
