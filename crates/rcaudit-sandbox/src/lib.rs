@@ -20,6 +20,7 @@ pub mod auth;
 pub mod error;
 pub mod faults;
 pub mod generate;
+pub mod hostile;
 pub mod json;
 pub mod paging;
 pub mod rate;
