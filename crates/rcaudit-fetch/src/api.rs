@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use crate::limits::{Group, Limits, Observed, Permit};
+use crate::limits::{GateError, Group, Limits, Observed, Permit, whole_seconds};
 use crate::progress::Progress;
 use crate::secret::Secret;
 use crate::server::Server;
@@ -42,17 +42,64 @@ pub enum Endpoint {
     ForwardingNumbers(String),
 }
 
+/// The path every request of a fetch stays under (but the token's).
+pub const ACCOUNT: &str = "/restapi/v1.0/account/~";
+
+/// Whether `id` may go into a URL path as an id: `RingCentral` ids are
+/// digits; letters, `-` and `_` are let through, at most 64 of them (or
+/// `~`, the viewer's own). Nothing that could be read as a separator, a
+/// dot segment or an escape (`/`, `.`, `%`, `\\`) passes.
+pub fn valid_id(id: &str) -> bool {
+    id == "~"
+        || (!id.is_empty()
+            && id.len() <= 64
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+}
+
+/// `id` as one path segment for messages: every byte but letters, digits,
+/// `-`, `_` and `~` percent-encoded (dots too), so a hostile id shows as
+/// what it is and never as a path.
+fn segment(id: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(id.len());
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
 impl Endpoint {
+    /// The extension id in the path, if any.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Endpoint::Extension(id)
+            | Endpoint::ExtensionPhoneNumbers(id)
+            | Endpoint::ForwardingNumbers(id) => Some(id),
+            Endpoint::Account
+            | Endpoint::ServiceInfo
+            | Endpoint::Extensions
+            | Endpoint::AccountPhoneNumbers => None,
+        }
+    }
+
+    /// The path, ids percent-encoded as one segment each. Requests are
+    /// only sent for [`valid_id`]s, which need no encoding.
     pub fn path(&self) -> String {
-        const ACCOUNT: &str = "/restapi/v1.0/account/~";
+        let id = self.id().map(segment).unwrap_or_default();
         match self {
             Endpoint::Account => ACCOUNT.to_owned(),
             Endpoint::ServiceInfo => format!("{ACCOUNT}/service-info"),
             Endpoint::Extensions => format!("{ACCOUNT}/extension"),
-            Endpoint::Extension(id) => format!("{ACCOUNT}/extension/{id}"),
-            Endpoint::ExtensionPhoneNumbers(id) => format!("{ACCOUNT}/extension/{id}/phone-number"),
+            Endpoint::Extension(_) => format!("{ACCOUNT}/extension/{id}"),
+            Endpoint::ExtensionPhoneNumbers(_) => format!("{ACCOUNT}/extension/{id}/phone-number"),
             Endpoint::AccountPhoneNumbers => format!("{ACCOUNT}/phone-number"),
-            Endpoint::ForwardingNumbers(id) => {
+            Endpoint::ForwardingNumbers(_) => {
                 format!("{ACCOUNT}/extension/{id}/forwarding-number")
             }
         }
@@ -90,13 +137,20 @@ pub enum Failure {
     },
     /// The credentials were rejected: nothing else can succeed either.
     Unauthorized(String),
+    /// The fetch would not send the request or take the answer: a wait
+    /// longer than allowed, an answer too large, a list whose paging does
+    /// not end, an id that is not one. Not retried.
+    Refused {
+        status: Option<u16>,
+        message: String,
+    },
 }
 
 impl Failure {
     pub fn status(&self) -> Option<u16> {
         match self {
             Failure::Api { status, .. } => Some(*status),
-            Failure::Transient { status, .. } => *status,
+            Failure::Transient { status, .. } | Failure::Refused { status, .. } => *status,
             Failure::Unauthorized(_) => Some(401),
         }
     }
@@ -123,6 +177,7 @@ impl Failure {
         match self {
             Failure::Api { message, .. }
             | Failure::Transient { message, .. }
+            | Failure::Refused { message, .. }
             | Failure::Unauthorized(message) => message,
         }
     }
@@ -151,6 +206,16 @@ pub struct Tuning {
     pub timeout: Duration,
     /// `perPage` asked for (the server's answer is what counts).
     pub per_page: u32,
+    /// The longest the fetch waits before one request because the server
+    /// said so (`Retry-After`, the rate-limit headers). A longer wait is
+    /// not waited: the request fails at once and is recorded in `errors`.
+    pub max_wait: Duration,
+    /// The most bytes one response body may have; a larger one is not
+    /// read further and the piece is recorded in `errors`.
+    pub max_body: u64,
+    /// The most pages of one list; a list with more is recorded in
+    /// `errors` (never cut short silently).
+    pub max_pages: u32,
 }
 
 impl Default for Tuning {
@@ -161,9 +226,19 @@ impl Default for Tuning {
             max_rejections: 10,
             timeout: Duration::from_secs(60),
             per_page: 1000,
+            max_wait: DEFAULT_MAX_WAIT,
+            max_body: DEFAULT_MAX_BODY,
+            max_pages: MAX_PAGES,
         }
     }
 }
+
+/// The default longest wait: a few of the API's 60 s windows.
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(300);
+
+/// The default largest response body: 64 MiB, a thousand records of
+/// 64 KiB (the API's are a few KiB).
+pub const DEFAULT_MAX_BODY: u64 = 64 * 1024 * 1024;
 
 /// When `Retry-After` is absent from a 429 (API-FACTS §3).
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(30);
@@ -192,29 +267,88 @@ pub struct Api {
     retries: std::sync::atomic::AtomicU64,
 }
 
+/// A header's text (visible ASCII; anything else is as good as absent).
+fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+/// A number of seconds in a header, fractions allowed. Not a finite,
+/// non-negative number (`-1`, `NaN`, `inf`, words): `None`, as if absent.
+/// A number too large for a `Duration` (`1e20`) is `Duration::MAX`: a
+/// wait without end, never an overflow.
+fn header_seconds(headers: &HeaderMap, name: &str) -> Option<Duration> {
+    let seconds = header_text(headers, name)?
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)?;
+    Some(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX))
+}
+
+/// A header as it may be quoted in a message: at most 40 visible ASCII
+/// characters, anything else escaped.
+fn quoted(headers: &HeaderMap, name: &str) -> String {
+    let Some(value) = headers.get(name) else {
+        return "absent".to_owned();
+    };
+    let text: String = value
+        .as_bytes()
+        .iter()
+        .take(40)
+        .map(|&b| std::ascii::escape_default(b).to_string())
+        .collect();
+    if value.len() > 40 {
+        format!("{text}...")
+    } else {
+        text
+    }
+}
+
 /// `X-Rate-Limit-*` and `Retry-After`, read case-insensitively; seconds may
-/// be fractional.
+/// be fractional. A limit or remaining count that is not a whole number
+/// within `u32` is ignored, as are seconds that are not a finite,
+/// non-negative number; a 429 without a usable `Retry-After` waits 30 s.
 fn observe(headers: &HeaderMap, status: StatusCode) -> Observed {
-    let text = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
-    let seconds = |name: &str| {
-        text(name)
-            .and_then(|t| t.parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(Duration::from_secs_f64)
-    };
-    let number = |name: &str| text(name).and_then(|t| t.parse::<u32>().ok());
+    let number = |name: &str| header_text(headers, name).and_then(|t| t.parse::<u32>().ok());
     Observed {
         limit: number("x-rate-limit-limit"),
         remaining: number("x-rate-limit-remaining"),
-        window: seconds("x-rate-limit-window"),
+        window: header_seconds(headers, "x-rate-limit-window"),
         rejected_for: (status == StatusCode::TOO_MANY_REQUESTS)
-            .then(|| seconds("retry-after").unwrap_or(DEFAULT_RETRY_AFTER)),
+            .then(|| header_seconds(headers, "retry-after").unwrap_or(DEFAULT_RETRY_AFTER)),
     }
+}
+
+/// The message of a wait the server asked for that is longer than allowed.
+fn too_long(wait: Duration, said: &str, max_wait: Duration) -> String {
+    let wait = if wait == Duration::MAX {
+        "without end".to_owned()
+    } else {
+        humantime::format_duration(whole_seconds(wait)).to_string()
+    };
+    format!(
+        "the server asked to wait {wait} before asking again ({said}), longer than the longest wait allowed ({}, --max-wait): not waited, the request failed",
+        humantime::format_duration(whole_seconds(max_wait))
+    )
+}
+
+/// At most this much of an error message from the server is kept.
+const MAX_MESSAGE: usize = 1000;
+
+/// A message from the server, cut to [`MAX_MESSAGE`] bytes (at a
+/// character boundary).
+fn bounded(mut message: String) -> String {
+    if message.len() > MAX_MESSAGE {
+        let mut end = MAX_MESSAGE;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        message.truncate(end);
+        message.push_str("...");
+    }
+    message
 }
 
 /// The error code and message of an error body, in any of the shapes the
@@ -249,7 +383,7 @@ pub fn error_details(body: &[u8]) -> (Option<String>, Option<String>) {
         .and_then(|e| e.message)
         .or(body.message)
         .or(body.error_description);
-    (code, message)
+    (code.map(bounded), message.map(bounded))
 }
 
 fn status_text(status: StatusCode) -> String {
@@ -330,7 +464,7 @@ impl Api {
             server,
             credentials,
             token: Mutex::new(TokenState::default()),
-            limits: Limits::new(None),
+            limits: Limits::new(None, tuning.max_wait),
             tuning,
             progress,
             retries: std::sync::atomic::AtomicU64::new(0),
@@ -420,7 +554,10 @@ impl Api {
         let lifetime = Duration::from_secs(info.expires_in.unwrap_or(3600));
         state.access = Some(Secret::new(info.access_token));
         state.refresh = info.refresh_token.map(Secret::new);
-        state.expires_at = (!lifetime.is_zero()).then(|| now + lifetime);
+        // A lifetime too long to add to now is as good as none.
+        state.expires_at = (!lifetime.is_zero())
+            .then(|| now.checked_add(lifetime))
+            .flatten();
         state.lifetime = lifetime;
         state.scope = info.scope.or(state.scope.take());
         state.generation += 1;
@@ -492,15 +629,48 @@ impl Api {
                         "could not obtain a token: the token endpoint kept failing".to_owned(),
                     ));
                 }
+                Answer::Fail(failure) => {
+                    return Err(Failure::Unauthorized(format!(
+                        "could not obtain a token: {failure}"
+                    )));
+                }
             }
         }
     }
 
     async fn permit(&self, group: Group) -> Result<Permit, Failure> {
-        self.limits.acquire(group).await.ok_or(Failure::Transient {
-            status: None,
-            message: "the rate-limit gate stopped".to_owned(),
-        })
+        self.limits
+            .acquire(group)
+            .await
+            .map_err(|error| match error {
+                GateError::TooLong { .. } => Failure::Refused {
+                    status: None,
+                    message: error.to_string(),
+                },
+                GateError::Stopped(_) => Failure::Transient {
+                    status: None,
+                    message: error.to_string(),
+                },
+            })
+    }
+
+    /// The body of a response, read chunk by chunk up to `max_body` bytes:
+    /// a larger one (by its `Content-Length`, or as it arrives) is not read
+    /// further.
+    async fn body(&self, response: &mut reqwest::Response) -> Result<Vec<u8>, BodyError> {
+        let cap = self.tuning.max_body;
+        if response.content_length().is_some_and(|n| n > cap) {
+            return Err(BodyError::TooLarge);
+        }
+        let expected = response.content_length().unwrap_or(0).min(1 << 20);
+        let mut body = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+        while let Some(chunk) = response.chunk().await.map_err(BodyError::Read)? {
+            if (body.len() as u64).saturating_add(chunk.len() as u64) > cap {
+                return Err(BodyError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     /// Reads a response, tells the gate what it said, and classifies it.
@@ -522,24 +692,43 @@ impl Api {
                 );
             }
         };
+        let mut response = response;
         let status = response.status();
         let observed = observe(response.headers(), status);
-        let retry_after = response
-            .headers()
-            .get(header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|t| t.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(Duration::from_secs_f64);
-        let body = response.bytes().await;
-        permit.finish(observed);
+        let retry_after = header_seconds(response.headers(), "retry-after");
+        let said = format!(
+            "{} with Retry-After: {}",
+            status.as_u16(),
+            quoted(response.headers(), "retry-after")
+        );
         if status == StatusCode::TOO_MANY_REQUESTS {
+            // The gate pauses the group as told; a pause longer than
+            // allowed fails this request now (and the group's next ones
+            // at the gate) instead of waiting.
+            permit.finish(observed);
             self.progress.rejected();
-            return Answer::Rejected;
+            return match observed.rejected_for {
+                Some(wait) if wait > self.tuning.max_wait => Answer::Fail(Failure::Refused {
+                    status: Some(429),
+                    message: too_long(wait, &said, self.tuning.max_wait),
+                }),
+                _ => Answer::Rejected,
+            };
         }
+        let body = self.body(&mut response).await;
+        permit.finish(observed);
         let body = match body {
-            Ok(body) => body.to_vec(),
-            Err(error) => {
+            Ok(body) => body,
+            Err(BodyError::TooLarge) => {
+                return Answer::Fail(Failure::Refused {
+                    status: Some(status.as_u16()),
+                    message: format!(
+                        "the answer is larger than {} bytes, the most one answer may have (--max-response-mib): not read further",
+                        self.tuning.max_body
+                    ),
+                });
+            }
+            Err(BodyError::Read(error)) => {
                 return Answer::Retry(
                     None,
                     Failure::Transient {
@@ -553,16 +742,55 @@ impl Api {
             Answer::Ok(body)
         } else if matches!(status.as_u16(), 500 | 502 | 503 | 504) {
             let (_, message) = error_details(&body);
-            Answer::Retry(
-                retry_after,
-                Failure::Transient {
+            let failure = Failure::Transient {
+                status: Some(status.as_u16()),
+                message: message.unwrap_or_else(|| status_text(status)),
+            };
+            match retry_after {
+                Some(wait) if wait > self.tuning.max_wait => Answer::Fail(Failure::Refused {
                     status: Some(status.as_u16()),
-                    message: message.unwrap_or_else(|| status_text(status)),
-                },
-            )
+                    message: format!("{failure}; {}", too_long(wait, &said, self.tuning.max_wait)),
+                }),
+                hint => Answer::Retry(hint, failure),
+            }
         } else {
             Answer::Error { status, body }
         }
+    }
+
+    /// The URL of an endpoint, refused unless its id is a [`valid_id`] and
+    /// the URL stays under the account's path on the server (no id, dot
+    /// segment or escape can take a request, and the token with it,
+    /// anywhere else).
+    fn endpoint_url(&self, endpoint: &Endpoint) -> Result<Url, Failure> {
+        let refused = |message: String| Failure::Refused {
+            status: None,
+            message,
+        };
+        if let Some(id) = endpoint.id()
+            && !valid_id(id)
+        {
+            return Err(refused(format!(
+                "the id {} is not a RingCentral id (letters, digits, - and _): not requested",
+                serde_json::to_string(id).unwrap_or_default()
+            )));
+        }
+        let url = self.url(&endpoint.path())?;
+        let account = self.url(ACCOUNT)?;
+        let inside = url.path().strip_prefix(account.path()).is_some_and(|rest| {
+            rest.is_empty()
+                || rest.strip_prefix('/').is_some_and(|rest| {
+                    rest.split('/')
+                        .all(|s| !s.is_empty() && s != "." && s != ".." && !s.contains(['%', '\\']))
+                })
+        });
+        if !inside || url.origin() != account.origin() {
+            return Err(refused(format!(
+                "{} would leave the account's path on the server: not requested",
+                endpoint.request()
+            )));
+        }
+        Ok(url)
     }
 
     /// `GET` an endpoint: waits at its group's gate, retries what is
@@ -572,7 +800,7 @@ impl Api {
         endpoint: &Endpoint,
         query: &[(&str, String)],
     ) -> Result<Vec<u8>, Failure> {
-        let mut url = self.url(&endpoint.path())?;
+        let mut url = self.endpoint_url(endpoint)?;
         if !query.is_empty() {
             url.query_pairs_mut()
                 .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
@@ -606,6 +834,7 @@ impl Api {
                     self.backoff(attempt, hint).await;
                 }
                 Answer::Retry(_, failure) => return Err(failure.after(attempt + 1)),
+                Answer::Fail(failure) => return Err(failure),
                 Answer::Error { status, body } => {
                     let (code, message) = error_details(&body);
                     let message = message.unwrap_or_else(|| status_text(status));
@@ -639,18 +868,24 @@ impl Api {
 
     /// `GET` every page of a list, concatenating the records in API order.
     ///
-    /// Paging stops at the first of: an empty page, a page shorter than the
-    /// `perPage` the server answered with, `paging.totalPages` reached, a
-    /// page identical to the previous one, 1000 pages (the paging model's
-    /// maximum), or, when the server does not say `totalPages`, a
-    /// `navigation` without `nextPage`. A response without `navigation`
-    /// (optional on most lists) says nothing about a next page, so a full
-    /// page is followed by the next. Mock servers announce a next page
-    /// forever; this still ends.
+    /// Paging ends at the first of: an empty page, a page shorter than the
+    /// `perPage` the server answered with (or asked for, if less),
+    /// `paging.totalPages` reached, or, when the server does not say
+    /// `totalPages` (or says fewer pages than it sent), a `navigation`
+    /// without `nextPage`. A response without `navigation` (optional on
+    /// most lists) says nothing about a next page, so a full page is
+    /// followed by the next. Mock servers announce a next page forever,
+    /// with short pages; this still ends.
+    ///
+    /// A list whose paging does not end is an error, never a list cut
+    /// short: a page identical to the previous one (the server's paging
+    /// loops), or more than `max_pages` pages (1000, the paging model's
+    /// maximum, by default).
     pub async fn list(&self, endpoint: &Endpoint) -> Result<Vec<Box<RawValue>>, Failure> {
         let mut records = Vec::new();
         let mut previous: Option<Vec<Box<RawValue>>> = None;
-        for page in 1..=MAX_PAGES {
+        let max_pages = self.tuning.max_pages.max(1);
+        for page in 1..=max_pages {
             let query = [
                 ("page", page.to_string()),
                 ("perPage", self.tuning.per_page.to_string()),
@@ -662,15 +897,27 @@ impl Api {
                 p.len() == batch.len() && p.iter().zip(&batch).all(|(a, b)| a.get() == b.get())
             });
             if same {
-                break;
+                return Err(Failure::Refused {
+                    status: Some(200),
+                    message: format!(
+                        "page {page} repeats page {} though that page was full and not the last: the server's paging loops, so the list is left out rather than cut short",
+                        page - 1
+                    ),
+                });
             }
+            let asked = i64::from(self.tuning.per_page);
             let per_page = parsed
                 .paging
                 .as_ref()
                 .and_then(|p| p.per_page)
                 .filter(|&n| n > 0)
-                .unwrap_or(i64::from(self.tuning.per_page));
-            let last_page = parsed.paging.as_ref().and_then(|p| p.total_pages);
+                .map_or(asked, |n| n.min(asked));
+            // A total below the page just received is not believed.
+            let last_page = parsed
+                .paging
+                .as_ref()
+                .and_then(|p| p.total_pages)
+                .filter(|&total| total >= i64::from(page));
             let no_next = parsed
                 .navigation
                 .as_ref()
@@ -684,10 +931,15 @@ impl Api {
                 None => no_next,
             };
             if empty || short || last {
-                break;
+                return Ok(records);
             }
         }
-        Ok(records)
+        Err(Failure::Refused {
+            status: Some(200),
+            message: format!(
+                "the list has more than {max_pages} pages, the most one list may have (the server keeps announcing more): it is left out rather than cut short"
+            ),
+        })
     }
 }
 
@@ -701,8 +953,17 @@ fn invalid(endpoint: &Endpoint, error: &serde_json::Error) -> Failure {
     }
 }
 
+/// Why a body was not read.
+enum BodyError {
+    /// Larger than allowed.
+    TooLarge,
+    Read(reqwest::Error),
+}
+
 enum Answer {
     Ok(Vec<u8>),
+    /// A failure retrying will not fix (a wait too long, a body too large).
+    Fail(Failure),
     /// A 429: the gate already waits `Retry-After` before the next request.
     Rejected,
     /// Worth another attempt, after the hinted time or a backoff.
@@ -765,6 +1026,155 @@ mod tests {
         let seen = observe(&HeaderMap::new(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(seen.rejected_for, Some(Duration::from_secs(30)));
         assert_eq!(observe(&headers, StatusCode::OK).rejected_for, None);
+    }
+
+    #[test]
+    fn absurd_rate_headers_never_panic_and_never_overflow() {
+        let with = |name: &str, value: &[u8]| {
+            let mut headers = HeaderMap::new();
+            headers.insert(
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()).expect("name"),
+                reqwest::header::HeaderValue::from_bytes(value).expect("value"),
+            );
+            headers
+        };
+        let default = Some(DEFAULT_RETRY_AFTER);
+        let cases: [(&[u8], Option<Duration>); 13] = [
+            (b"1e20", Some(Duration::MAX)),
+            (
+                b"1e19",
+                Some(Duration::from_secs(10_000_000_000_000_000_000)),
+            ),
+            (b"1e308", Some(Duration::MAX)),
+            (b"99999999999999999999999999", Some(Duration::MAX)),
+            (b"999999", Some(Duration::from_secs(999_999))),
+            (b"-1", None),
+            (b"-0.5", None),
+            (b"NaN", None),
+            (b"inf", None),
+            (b"-inf", None),
+            (b"soon", None),
+            (b"5\xff", None),
+            (b"\xe2\x80\x8b5", None),
+        ];
+        for (value, seconds) in cases {
+            let shown = String::from_utf8_lossy(value);
+            for status in [StatusCode::TOO_MANY_REQUESTS, StatusCode::OK] {
+                let seen = observe(&with("retry-after", value), status);
+                let expected = (status == StatusCode::TOO_MANY_REQUESTS)
+                    .then(|| seconds.or(default))
+                    .flatten();
+                assert_eq!(seen.rejected_for, expected, "Retry-After: {shown}");
+                let seen = observe(&with("x-rate-limit-window", value), status);
+                assert_eq!(seen.window, seconds, "X-Rate-Limit-Window: {shown}");
+            }
+            assert_eq!(
+                header_seconds(&with("retry-after", value), "retry-after"),
+                seconds
+            );
+        }
+        for (value, number) in [
+            (&b"0"[..], Some(0)),
+            (b"4294967295", Some(u32::MAX)),
+            (b"4294967296", None),
+            (b"1e9", None),
+            (b"-5", None),
+            (b"12\xff", None),
+        ] {
+            let seen = observe(&with("x-rate-limit-limit", value), StatusCode::OK);
+            assert_eq!(seen.limit, number);
+            let seen = observe(&with("x-rate-limit-remaining", value), StatusCode::OK);
+            assert_eq!(seen.remaining, number);
+        }
+        let message = too_long(
+            Duration::MAX,
+            "429 with Retry-After: 1e20",
+            DEFAULT_MAX_WAIT,
+        );
+        assert!(
+            message.contains("without end") && message.contains("--max-wait"),
+            "{message}"
+        );
+        assert_eq!(
+            quoted(&with("retry-after", b"\xff5"), "retry-after"),
+            "\\xff5"
+        );
+    }
+
+    #[test]
+    fn ids_go_into_paths_only_as_one_plain_segment() {
+        for good in ["62005166008", "~", "abc-DEF_1"] {
+            assert!(valid_id(good), "{good}");
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../../../../../../admin",
+            "%2e%2e",
+            "%2E%2E",
+            "a/b",
+            "a\\b",
+            "1.5",
+            "-",
+            "a b",
+            "a?b",
+            "a#b",
+            "\u{0}",
+            "é",
+            &"1".repeat(65),
+        ] {
+            if bad != "-" {
+                assert!(!valid_id(bad), "{bad:?}");
+            }
+            let endpoint = Endpoint::ForwardingNumbers(bad.to_owned());
+            let path = endpoint.path();
+            let rest = path
+                .strip_prefix("/restapi/v1.0/account/~/extension/")
+                .and_then(|r| r.strip_suffix("/forwarding-number"))
+                .expect("one segment");
+            assert!(
+                !rest.contains(['/', '.', '\\', '?', '#']),
+                "{bad:?}: {path}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn no_request_leaves_the_accounts_path() {
+        let server = Server::parse("https://example.com/proxy/").expect("server");
+        let api = Api::new(
+            server,
+            Credentials::Token(Secret::new("t")),
+            Tuning::default(),
+            std::sync::Arc::new(crate::progress::Silent),
+        )
+        .expect("api");
+        let url = api
+            .endpoint_url(&Endpoint::ForwardingNumbers("42".into()))
+            .expect("a plain id");
+        assert_eq!(
+            url.as_str(),
+            "https://example.com/proxy/restapi/v1.0/account/~/extension/42/forwarding-number"
+        );
+        for bad in ["../../../../../../admin", "..", ".", "%2e%2e", "a/b"] {
+            for endpoint in [
+                Endpoint::Extension(bad.into()),
+                Endpoint::ExtensionPhoneNumbers(bad.into()),
+                Endpoint::ForwardingNumbers(bad.into()),
+            ] {
+                let refused = api.endpoint_url(&endpoint).expect_err(bad);
+                assert!(matches!(refused, Failure::Refused { .. }), "{refused}");
+            }
+        }
+    }
+
+    #[test]
+    fn long_server_messages_are_cut() {
+        let body = format!(r#"{{"errorCode":"X","message":"{}"}}"#, "é".repeat(5000));
+        let (_, message) = error_details(body.as_bytes());
+        let message = message.expect("a message");
+        assert!(message.len() <= MAX_MESSAGE + 3, "{}", message.len());
     }
 
     #[test]

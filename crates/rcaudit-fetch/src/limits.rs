@@ -21,6 +21,12 @@
 //!
 //! One dispatcher task per group hands out permits in request order, so
 //! thousands of waiting requests cost one waiter, not a thundering herd.
+//!
+//! Whatever the headers say, the arithmetic is checked: a time that cannot
+//! be represented is a wait without end ([`Deadline::Never`]), and a wait
+//! longer than the fetch's longest allowed wait (`Tuning::max_wait`) is not
+//! waited: the request is refused at once with [`GateError::TooLong`],
+//! which the fetch records in `errors`.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -68,6 +74,59 @@ impl Group {
 /// The documented default window (and penalty).
 pub const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
 
+/// The highest limit the gate believes: the API's are tens of requests;
+/// a server claiming billions gets this many per window.
+pub const MAX_LIMIT: u32 = 10_000;
+
+/// A point in time the gate waits for, or none (a time so far away it
+/// cannot be represented: `Instant` arithmetic overflows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Deadline {
+    At(Instant),
+    Never,
+}
+
+impl Deadline {
+    /// `t + d`, checked.
+    pub fn after(t: Instant, d: Duration) -> Deadline {
+        t.checked_add(d).map_or(Deadline::Never, Deadline::At)
+    }
+
+    /// How long from `now`; `None` for never.
+    pub fn from_now(self, now: Instant) -> Option<Duration> {
+        match self {
+            Deadline::At(at) => Some(at.saturating_duration_since(now)),
+            Deadline::Never => None,
+        }
+    }
+}
+
+/// Why the gate gave no permit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GateError {
+    /// The wait is longer than allowed (`wait: None`: without end).
+    #[error(
+        "the {group} rate-limit group would have this request wait {}, longer than the longest wait allowed ({}, --max-wait): {cause}; it was not sent",
+        wait.map_or_else(|| "without end".to_owned(), |w| format!("{}", humantime::format_duration(whole_seconds(w)))),
+        humantime::format_duration(whole_seconds(*max_wait))
+    )]
+    TooLong {
+        group: &'static str,
+        wait: Option<Duration>,
+        max_wait: Duration,
+        cause: String,
+    },
+    /// The gate's dispatcher is gone (an internal error).
+    #[error("internal error: the {0} rate-limit gate stopped")]
+    Stopped(&'static str),
+}
+
+/// A duration rounded up to whole seconds (for messages).
+pub fn whole_seconds(d: Duration) -> Duration {
+    let up = u64::from(d.subsec_nanos() > 0);
+    Duration::from_secs(d.as_secs().saturating_add(up))
+}
+
 /// What a response said about the limits.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Observed {
@@ -84,7 +143,9 @@ struct State {
     window: Duration,
     completed: VecDeque<Instant>,
     in_flight: u32,
-    paused_until: Option<Instant>,
+    paused_until: Option<Deadline>,
+    /// What the server said that paused the group (for messages).
+    pause_cause: String,
     /// Whether the limit and window came from the server.
     learned: bool,
     /// While the bucket's state is unknown (at the start, when an earlier
@@ -94,7 +155,7 @@ struct State {
     probing: bool,
     /// Pacing: when the next permit is due on an even schedule (the
     /// "theoretical arrival time" of the generic cell rate algorithm).
-    due: Option<Instant>,
+    due: Option<Deadline>,
     rejected: u64,
     sent: u64,
 }
@@ -102,7 +163,18 @@ struct State {
 impl State {
     /// A margin on the window for servers whose clocks tick coarsely.
     fn window_with_margin(&self) -> Duration {
-        self.window + self.window / 200 + Duration::from_millis(1)
+        self.window
+            .saturating_add(self.window / 200)
+            .saturating_add(Duration::from_millis(1))
+    }
+
+    /// Why a wait of the pacing or a full window is as long as it is.
+    fn rate_cause(&self) -> String {
+        format!(
+            "the server's rate limit is {} requests per {} window (X-Rate-Limit-Limit, X-Rate-Limit-Window)",
+            self.limit,
+            humantime::format_duration(self.window)
+        )
     }
 
     fn prune(&mut self, now: Instant) {
@@ -119,8 +191,8 @@ impl State {
     /// Takes a slot, or says until when (or until what) to wait.
     fn try_take(&mut self, now: Instant) -> Wait {
         if let Some(until) = self.paused_until {
-            if now < until {
-                return Wait::Until(until);
+            if Deadline::At(now) < until {
+                return Wait::Until(until, self.pause_cause.clone());
             }
             self.paused_until = None;
         }
@@ -135,21 +207,32 @@ impl State {
         // whole window's requests run into its penalty. The tolerance also
         // absorbs the timer's millisecond granularity.
         let spacing = self.window / self.limit.max(1);
-        let tolerance = spacing * (self.limit / 5).max(1);
+        let tolerance = spacing.saturating_mul((self.limit / 5).max(1));
         if let Some(due) = self.due
-            && now + tolerance < due
+            && Deadline::after(now, tolerance) < due
         {
-            return Wait::Until(due - tolerance);
+            let until = match due {
+                Deadline::At(due) => Deadline::At(due.checked_sub(tolerance).unwrap_or(now)),
+                Deadline::Never => Deadline::Never,
+            };
+            return Wait::Until(until, self.rate_cause());
         }
         let used = u32::try_from(self.completed.len()).unwrap_or(u32::MAX);
         if used.saturating_add(self.in_flight) < self.limit {
-            self.in_flight += 1;
+            self.in_flight = self.in_flight.saturating_add(1);
             self.sent += 1;
-            self.due = Some(self.due.map_or(now, |due| due.max(now)) + spacing);
+            let from = match self.due {
+                Some(Deadline::At(due)) => due.max(now),
+                _ => now,
+            };
+            self.due = Some(Deadline::after(from, spacing));
             return Wait::Ready;
         }
         match self.completed.front() {
-            Some(&oldest) if used > 0 => Wait::Until(oldest + self.window_with_margin()),
+            Some(&oldest) if used > 0 => Wait::Until(
+                Deadline::after(oldest, self.window_with_margin()),
+                self.rate_cause(),
+            ),
             _ => Wait::Completion,
         }
     }
@@ -159,7 +242,7 @@ impl State {
         self.completed.push_back(now);
         let (limit, window) = (self.limit, self.window);
         if let Some(limit) = observed.limit.filter(|&l| l > 0) {
-            self.limit = limit;
+            self.limit = limit.min(MAX_LIMIT);
             self.learned = true;
         }
         if let Some(window) = observed.window.filter(|w| !w.is_zero()) {
@@ -170,13 +253,17 @@ impl State {
             self.due = None;
         }
         // Keep the history bounded whatever the limit.
-        while self.completed.len() > self.limit as usize + 1 {
+        while self.completed.len() > (self.limit as usize).saturating_add(1) {
             self.completed.pop_front();
         }
         if let Some(pause) = observed.rejected_for {
             self.rejected += 1;
             self.probing = true;
-            self.pause(now + pause);
+            self.pause_cause = format!(
+                "the server answered 429 and asked to wait {} (Retry-After)",
+                humantime::format_duration(whole_seconds(pause))
+            );
+            self.pause(Deadline::after(now, pause));
             return;
         }
         self.probing = false;
@@ -188,25 +275,33 @@ impl State {
                 .saturating_sub(used.saturating_add(self.in_flight));
             if remaining < ours {
                 // Someone else uses this bucket: wait for it to drain.
-                self.pause(now + self.window_with_margin());
+                self.pause_cause = format!(
+                    "X-Rate-Limit-Remaining {remaining} says others use this rate limit, so the group waits a whole window of {} (X-Rate-Limit-Window)",
+                    humantime::format_duration(self.window)
+                );
+                self.pause(Deadline::after(now, self.window_with_margin()));
             }
         }
     }
 
-    fn pause(&mut self, until: Instant) {
+    fn pause(&mut self, until: Deadline) {
         self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
     }
 }
 
 enum Wait {
     Ready,
-    Until(Instant),
+    /// Until then, because of this (what the server said).
+    Until(Deadline, String),
     Completion,
 }
 
 #[derive(Debug)]
 struct Shared {
     group: Group,
+    /// The longest a request may wait at the gate (not counting the
+    /// requests ahead of it): beyond, it is refused at once.
+    max_wait: Duration,
     state: Mutex<State>,
     /// Wakes the dispatcher: a request finished, or the limits changed.
     changed: Notify,
@@ -266,7 +361,7 @@ pub struct GroupStats {
 #[derive(Debug)]
 struct Gate {
     shared: Arc<Shared>,
-    queue: mpsc::UnboundedSender<oneshot::Sender<Permit>>,
+    queue: mpsc::UnboundedSender<oneshot::Sender<Result<Permit, GateError>>>,
 }
 
 /// The gates of all groups. Must be created inside a Tokio runtime.
@@ -277,19 +372,22 @@ pub struct Limits {
 
 impl Limits {
     /// Gates with the documented defaults, or with `window` when given
-    /// (a known scaled-down window, e.g. the sandbox's).
-    pub fn new(window: Option<Duration>) -> Limits {
+    /// (a known scaled-down window, e.g. the sandbox's). A request that
+    /// would wait longer than `max_wait` is refused instead.
+    pub fn new(window: Option<Duration>, max_wait: Duration) -> Limits {
         let gates = Group::ALL
             .iter()
             .map(|&group| {
                 let shared = Arc::new(Shared {
                     group,
+                    max_wait,
                     state: Mutex::new(State {
                         limit: group.default_limit(),
                         window: window.unwrap_or(DEFAULT_WINDOW),
                         completed: VecDeque::new(),
                         in_flight: 0,
                         paused_until: None,
+                        pause_cause: String::new(),
                         learned: false,
                         probing: true,
                         due: None,
@@ -310,12 +408,13 @@ impl Limits {
         self.gates.get(group.index())
     }
 
-    /// Waits until a request of `group` may be sent.
-    pub async fn acquire(&self, group: Group) -> Option<Permit> {
-        let gate = self.gate(group)?;
+    /// Waits until a request of `group` may be sent, or says why it may not.
+    pub async fn acquire(&self, group: Group) -> Result<Permit, GateError> {
+        let stopped = GateError::Stopped(group.name());
+        let gate = self.gate(group).ok_or_else(|| stopped.clone())?;
         let (reply, permit) = oneshot::channel();
-        gate.queue.send(reply).ok()?;
-        permit.await.ok()
+        gate.queue.send(reply).map_err(|_| stopped.clone())?;
+        permit.await.map_err(|_| stopped)?
     }
 
     pub fn stats(&self) -> Vec<GroupStats> {
@@ -338,14 +437,30 @@ impl Limits {
 
 async fn dispatch(
     shared: Arc<Shared>,
-    mut requests: mpsc::UnboundedReceiver<oneshot::Sender<Permit>>,
+    mut requests: mpsc::UnboundedReceiver<oneshot::Sender<Result<Permit, GateError>>>,
 ) {
-    while let Some(reply) = requests.recv().await {
+    'requests: while let Some(reply) = requests.recv().await {
         loop {
-            let wait = shared.state().try_take(Instant::now());
+            let now = Instant::now();
+            let wait = shared.state().try_take(now);
             match wait {
                 Wait::Ready => break,
-                Wait::Until(at) => {
+                Wait::Until(until, cause) => {
+                    let wait = until.from_now(now);
+                    let at = match (until, wait) {
+                        (Deadline::At(at), Some(wait)) if wait <= shared.max_wait => at,
+                        _ => {
+                            // Not waited: the request is refused at once,
+                            // and the next one is looked at.
+                            let _ = reply.send(Err(GateError::TooLong {
+                                group: shared.group.name(),
+                                wait,
+                                max_wait: shared.max_wait,
+                                cause,
+                            }));
+                            continue 'requests;
+                        }
+                    };
                     tokio::select! {
                         () = tokio::time::sleep_until(at) => {}
                         () = shared.changed.notified() => {}
@@ -359,7 +474,7 @@ async fn dispatch(
             finished: false,
         };
         // A requester that went away drops the permit, which frees the slot.
-        let _ = reply.send(permit);
+        let _ = reply.send(Ok(permit));
     }
 }
 
@@ -374,6 +489,7 @@ mod tests {
             completed: VecDeque::new(),
             in_flight: 0,
             paused_until: None,
+            pause_cause: String::new(),
             learned: false,
             probing: false,
             due: None,
@@ -388,8 +504,8 @@ mod tests {
         loop {
             match s.try_take(t) {
                 Wait::Ready => return Some(t),
-                Wait::Until(at) if at <= limit => t = at,
-                Wait::Until(_) | Wait::Completion => return None,
+                Wait::Until(Deadline::At(at), _) if at <= limit => t = at,
+                Wait::Until(..) | Wait::Completion => return None,
             }
         }
     }
@@ -429,7 +545,7 @@ mod tests {
             },
             done,
         );
-        let Wait::Until(at) = s.try_take(done) else {
+        let Wait::Until(Deadline::At(at), _) = s.try_take(done) else {
             panic!("paused");
         };
         assert!(at >= done + Duration::from_secs(1), "{:?}", at - done);
@@ -450,7 +566,7 @@ mod tests {
             },
             done,
         );
-        let Wait::Until(at) = s.try_take(done) else {
+        let Wait::Until(Deadline::At(at), _) = s.try_take(done) else {
             panic!("paused");
         };
         assert_eq!(at, done + Duration::from_secs(30));
@@ -482,7 +598,7 @@ mod tests {
         let second = take(&mut s, start, far).expect("a second slot");
         assert!(second - start <= Duration::from_millis(50));
         // Two in the window: the third waits for the first to leave it.
-        assert!(matches!(s.try_take(second), Wait::Until(_)));
+        assert!(matches!(s.try_take(second), Wait::Until(..)));
     }
 
     #[test]
@@ -513,9 +629,92 @@ mod tests {
         assert!(take(&mut s, start, far).is_some());
     }
 
+    #[test]
+    fn absurd_limits_and_windows_never_overflow() {
+        let start = Instant::now();
+        let windows = [
+            Duration::MAX,
+            Duration::from_secs(u64::MAX / 3),
+            Duration::from_secs(1_000_000_000_000),
+            Duration::from_nanos(1),
+        ];
+        for window in windows {
+            for limit in [1, 7, u32::MAX] {
+                for (remaining, rejected_for) in [
+                    (Some(0), None),
+                    (Some(u32::MAX), None),
+                    (None, Some(Duration::MAX)),
+                    (None, Some(Duration::from_secs(u64::MAX / 3))),
+                ] {
+                    let mut s = state(50, 1000);
+                    assert!(matches!(s.try_take(start), Wait::Ready));
+                    s.finish(
+                        Observed {
+                            limit: Some(limit),
+                            remaining,
+                            window: Some(window),
+                            rejected_for,
+                        },
+                        start,
+                    );
+                    assert!(s.limit <= MAX_LIMIT);
+                    let mut t = start;
+                    for _ in 0..30 {
+                        match s.try_take(t) {
+                            Wait::Ready => {}
+                            Wait::Completion => s.finish(Observed::default(), t),
+                            Wait::Until(Deadline::Never, _) => break,
+                            Wait::Until(Deadline::At(at), cause) => {
+                                assert!(!cause.is_empty());
+                                t = at;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_beyond_the_maximum_is_refused_at_once() {
+        let limits = Limits::new(Some(Duration::from_secs(1)), Duration::from_secs(300));
+        let start = Instant::now();
+        for (group, pause) in [
+            (Group::Light, Duration::from_secs(999_999)),
+            (Group::Medium, Duration::MAX),
+        ] {
+            let permit = limits.acquire(group).await.expect("the first");
+            permit.finish(Observed {
+                rejected_for: Some(pause),
+                ..Observed::default()
+            });
+            let error = limits.acquire(group).await.expect_err("too long");
+            let message = error.to_string();
+            assert!(message.contains("429"), "{message}");
+            assert!(message.contains("--max-wait"), "{message}");
+            // And every request after it, at once as well.
+            assert!(limits.acquire(group).await.is_err());
+        }
+        // A window of 1e12 s: the next request is due in years.
+        let permit = limits.acquire(Group::Heavy).await.expect("the first");
+        permit.finish(Observed {
+            limit: Some(2),
+            window: Some(Duration::from_secs(1_000_000_000_000)),
+            ..Observed::default()
+        });
+        let permit = limits.acquire(Group::Heavy).await.expect("the second");
+        permit.finish(Observed::default());
+        let error = limits.acquire(Group::Heavy).await.expect_err("too long");
+        assert!(error.to_string().contains("X-Rate-Limit-Window"), "{error}");
+        assert!(Instant::now() - start < Duration::from_secs(1), "no wait");
+    }
+
     #[tokio::test(start_paused = true)]
     async fn permits_come_in_order_and_respect_the_window() {
-        let limits = Arc::new(Limits::new(Some(Duration::from_millis(100))));
+        let limits = Arc::new(Limits::new(
+            Some(Duration::from_millis(100)),
+            Duration::from_secs(60),
+        ));
         let start = Instant::now();
         let mut times = Vec::new();
         for _ in 0..7 {

@@ -11,15 +11,16 @@
 //! rest carries on; rejected credentials stop everything (nothing else
 //! could succeed), keeping what the journal holds.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
+use tokio::task::{JoinError, JoinSet};
 
-use crate::api::{Api, Credentials, Endpoint, Failure, Tuning};
+use crate::api::{Api, Credentials, Endpoint, Failure, Tuning, valid_id};
 use crate::journal::{self, Header, Journal, JournalError};
 use crate::limits::GroupStats;
 use crate::parts::{self, Fetched as Piece, List, Parts, Place, Problem, Source, Viewer};
@@ -57,6 +58,8 @@ pub enum FetchError {
     Account(Failure),
     #[error("{0}")]
     Unauthorized(String),
+    #[error("{0}")]
+    Internal(String),
 }
 
 /// Figures of a finished fetch.
@@ -129,6 +132,97 @@ enum Verdict {
 enum Stop {
     Unauthorized(String),
     Journal(JournalError),
+    /// A task of the fetch failed in a way no piece can account for.
+    Internal(String),
+}
+
+/// The fetch's tasks, and the piece each one fetches: a task that panics
+/// (a bug) becomes an `errors` entry for its piece, never a piece missing
+/// without a word.
+struct Tasks {
+    set: JoinSet<Result<(), Stop>>,
+    pieces: HashMap<tokio::task::Id, (Place, Endpoint)>,
+}
+
+impl Tasks {
+    fn new() -> Tasks {
+        Tasks {
+            set: JoinSet::new(),
+            pieces: HashMap::new(),
+        }
+    }
+
+    fn spawn(
+        &mut self,
+        place: Place,
+        endpoint: Endpoint,
+        task: impl Future<Output = Result<(), Stop>> + Send + 'static,
+    ) {
+        let handle = self.set.spawn(task);
+        self.pieces.insert(handle.id(), (place, endpoint));
+    }
+
+    /// What a finished task says: its stop, or its panic recorded.
+    fn settle(
+        &mut self,
+        ctx: &Ctx,
+        done: Result<(tokio::task::Id, Result<(), Stop>), JoinError>,
+    ) -> Result<(), Stop> {
+        match done {
+            Ok((id, result)) => {
+                self.pieces.remove(&id);
+                result
+            }
+            Err(error) => {
+                let Some((place, endpoint)) = self.pieces.remove(&error.id()) else {
+                    // Not ours to place: say so for the whole fetch.
+                    return Err(Stop::Internal(describe_join_error(error)));
+                };
+                let message = describe_join_error(error);
+                ctx.parts().problems.push(Problem {
+                    place,
+                    request: endpoint.request(),
+                    status: None,
+                    code: None,
+                    message,
+                });
+                Ok(())
+            }
+        }
+    }
+
+    /// Settles the tasks that are done, without waiting.
+    fn settle_ready(&mut self, ctx: &Ctx) -> Result<(), Stop> {
+        while let Some(done) = self.set.try_join_next_with_id() {
+            self.settle(ctx, done)?;
+        }
+        Ok(())
+    }
+
+    /// Waits for every task.
+    async fn settle_all(&mut self, ctx: &Ctx) -> Result<(), Stop> {
+        while let Some(done) = self.set.join_next_with_id().await {
+            self.settle(ctx, done)?;
+        }
+        Ok(())
+    }
+}
+
+/// A task that panicked or was cancelled, as an `errors` message.
+fn describe_join_error(error: JoinError) -> String {
+    if error.is_panic() {
+        let payload = error.into_panic();
+        let detail = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_owned());
+        format!(
+            "internal error: fetching this piece panicked ({detail}); what it holds is unknown (please report this bug)"
+        )
+    } else {
+        "internal error: fetching this piece was cancelled; what it holds is unknown".to_owned()
+    }
 }
 
 impl Ctx {
@@ -298,6 +392,7 @@ fn stop(stop: Stop) -> FetchError {
     match stop {
         Stop::Unauthorized(message) => FetchError::Unauthorized(message),
         Stop::Journal(error) => FetchError::Journal(error),
+        Stop::Internal(message) => FetchError::Internal(message),
     }
 }
 
@@ -371,10 +466,7 @@ async fn account(ctx: &Ctx) -> Result<(), FetchError> {
 
 /// Spawns a task per extension list still missing, at most a few hundred
 /// alive at once, stopping early if one of them stops the fetch.
-async fn extension_lists(
-    ctx: &Arc<Ctx>,
-    tasks: &mut JoinSet<Result<(), Stop>>,
-) -> Result<(), FetchError> {
+async fn extension_lists(ctx: &Arc<Ctx>, tasks: &mut Tasks) -> Result<(), FetchError> {
     let ids: Vec<(usize, Option<String>)> = ctx
         .parts()
         .extensions
@@ -397,6 +489,22 @@ async fn extension_lists(
             ctx.progress.finished(2);
             continue;
         };
+        if !valid_id(&id) || id == "~" {
+            // Never a path: `../../admin` would take the request (and the
+            // token) out of the account.
+            ctx.parts().problems.push(Problem {
+                place: Place::Index(index),
+                request: Endpoint::Extensions.request(),
+                status: None,
+                code: None,
+                message: format!(
+                    "the extension's id {} is not a RingCentral id (letters, digits, - and _), so its phone and forwarding numbers were not requested",
+                    serde_json::to_string(&id).unwrap_or_default()
+                ),
+            });
+            ctx.progress.finished(2);
+            continue;
+        }
         for list in List::BOTH {
             let place = Place::Extension(id.clone(), list);
             if ctx.parts().has(&place) {
@@ -410,21 +518,45 @@ async fn extension_lists(
             let Ok(slot) = Arc::clone(&alive).acquire_owned().await else {
                 break;
             };
-            let ctx = Arc::clone(ctx);
-            tasks.spawn(async move {
-                let result = ctx.piece(place, endpoint, true).await;
+            let task_ctx = Arc::clone(ctx);
+            let (task_place, task_endpoint) = (place.clone(), endpoint.clone());
+            tasks.spawn(place, endpoint, async move {
+                let result = task_ctx.piece(task_place, task_endpoint, true).await;
                 drop(slot);
                 result
             });
-            while let Some(done) = tasks.try_join_next() {
-                if let Ok(Err(reason)) = done {
-                    tasks.abort_all();
-                    return Err(stop(reason));
-                }
+            if let Err(reason) = tasks.settle_ready(ctx) {
+                tasks.set.abort_all();
+                return Err(stop(reason));
             }
         }
     }
     Ok(())
+}
+
+/// Spawns the account-wide pieces besides the extension list: the
+/// service info, the account's phone numbers and the viewer.
+fn account_pieces(ctx: &Arc<Ctx>, tasks: &mut Tasks) {
+    for (place, endpoint, list) in [
+        (Place::Top("/serviceInfo"), Endpoint::ServiceInfo, false),
+        (
+            Place::Top("/phoneNumbers"),
+            Endpoint::AccountPhoneNumbers,
+            true,
+        ),
+    ] {
+        let task_ctx = Arc::clone(ctx);
+        let (task_place, task_endpoint) = (place.clone(), endpoint.clone());
+        tasks.spawn(place, endpoint, async move {
+            task_ctx.piece(task_place, task_endpoint, list).await
+        });
+    }
+    let task_ctx = Arc::clone(ctx);
+    tasks.spawn(
+        Place::Top("/source/viewer"),
+        Endpoint::Extension("~".to_owned()),
+        async move { task_ctx.viewer().await },
+    );
 }
 
 /// Fetches a snapshot. Must run inside a multi-threaded Tokio runtime.
@@ -466,31 +598,15 @@ pub async fn fetch(options: Options, progress: Arc<dyn Progress>) -> Result<Fetc
         }
         return Err(error);
     }
-    let mut tasks: JoinSet<Result<(), Stop>> = JoinSet::new();
-    for (place, endpoint, list) in [
-        (Place::Top("/serviceInfo"), Endpoint::ServiceInfo, false),
-        (
-            Place::Top("/phoneNumbers"),
-            Endpoint::AccountPhoneNumbers,
-            true,
-        ),
-    ] {
-        let ctx = Arc::clone(&ctx);
-        tasks.spawn(async move { ctx.piece(place, endpoint, list).await });
-    }
-    {
-        let ctx = Arc::clone(&ctx);
-        tasks.spawn(async move { ctx.viewer().await });
-    }
+    let mut tasks = Tasks::new();
+    account_pieces(&ctx, &mut tasks);
     ctx.piece(Place::Top("/extensions"), Endpoint::Extensions, true)
         .await
         .map_err(stop)?;
     extension_lists(&ctx, &mut tasks).await?;
-    while let Some(done) = tasks.join_next().await {
-        if let Ok(Err(reason)) = done {
-            tasks.abort_all();
-            return Err(stop(reason));
-        }
+    if let Err(reason) = tasks.settle_all(&ctx).await {
+        tasks.set.abort_all();
+        return Err(stop(reason));
     }
 
     let Ok(ctx) = Arc::try_unwrap(ctx) else {
