@@ -24,8 +24,11 @@ use crate::yaml::{self, Yaml, YamlValue};
 
 /// The keys of a config file.
 pub const CONFIG_KEYS: &[&str] = &[
-    "packs", "rules", "disable", "severity", "params", "failOn", "waivers",
+    "packs", "rules", "disable", "severity", "params", "failOn", "waivers", "limits",
 ];
+
+/// The keys of `limits:`.
+pub const LIMIT_KEYS: &[&str] = &["steps"];
 
 /// Values of `failOn`.
 pub const FAIL_ON: &[&str] = &["error", "warning", "info", "never"];
@@ -45,6 +48,8 @@ pub struct Config {
     pub fail_on: Option<String>,
     /// Accepted exceptions.
     pub waivers: Vec<crate::waivers::Waiver>,
+    /// Limits on evaluation (`limits: {steps: N}`).
+    pub limits: crate::eval::Limits,
 }
 
 fn problem(src: &SourceText, span: SourceSpan, message: impl Into<String>) -> Problem {
@@ -92,6 +97,7 @@ pub fn parse(name: &str, text: &str) -> Result<Config, LoadErrors> {
                 )),
             },
             "waivers" => config.waivers = crate::waivers::from_yaml(value, &src, &mut problems),
+            "limits" => config.limits = limits(value, &src, &mut problems),
             "failOn" => match value.as_str() {
                 Some(v) if FAIL_ON.contains(&v) => config.fail_on = Some(v.to_owned()),
                 _ => problems.push(
@@ -159,6 +165,42 @@ fn strings(
     }
 }
 
+fn limits(value: &Yaml, src: &SourceText, problems: &mut Vec<Problem>) -> crate::eval::Limits {
+    let mut limits = crate::eval::Limits::default();
+    let Some(members) = value.as_map() else {
+        if !matches!(value.value, YamlValue::Null) {
+            problems.push(problem(
+                src,
+                value.span,
+                "`limits` is a mapping: `{steps: N}`",
+            ));
+        }
+        return limits;
+    };
+    for (key, value) in members {
+        let name = key.as_str().unwrap_or_default();
+        match name {
+            "steps" => match value.to_json().as_u64().filter(|n| *n > 0) {
+                Some(n) => limits.steps = n,
+                None => problems.push(
+                    problem(src, value.span, "`limits.steps` is a positive whole number")
+                        .label("not a positive integer"),
+                ),
+            },
+            _ => {
+                let mut p = problem(src, key.span, format!("unknown key `{name}` in `limits`"))
+                    .label("unknown key");
+                p = p.help(match suggest(name, LIMIT_KEYS.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("known keys: {}", LIMIT_KEYS.join(", ")),
+                });
+                problems.push(p);
+            }
+        }
+    }
+    limits
+}
+
 fn severities(
     value: &Yaml,
     src: &SourceText,
@@ -210,6 +252,7 @@ impl Config {
                 .iter()
                 .map(|(id, _, s)| (id.clone(), *s))
                 .collect::<BTreeMap<_, _>>(),
+            limits: self.limits,
         }
     }
 

@@ -72,6 +72,49 @@ pub struct Outcome {
     pub timings: Vec<(String, std::time::Duration)>,
 }
 
+/// Limits on evaluation, from `limits:` in `rcaudit.yaml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The most steps one evaluation may take: elements visited by
+    /// comprehensions (`map`, `filter`, `all`, `exists`, `exists_one`),
+    /// nested ones included, while one rule checks one item (its `when`,
+    /// `assert`, `message`, `key`...), or while one fact is computed. A rule
+    /// that runs out is a rule error on that item.
+    pub steps: u64,
+}
+
+impl Limits {
+    /// Default [`Limits::steps`]. The built-in pack takes a few steps per
+    /// item; its most is one step per extension (RC-EX-004's message walks
+    /// the User extensions once). A million is ten times the extensions of
+    /// the largest benchmark snapshot, and takes about a second.
+    pub const DEFAULT_STEPS: u64 = 1_000_000;
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            steps: Limits::DEFAULT_STEPS,
+        }
+    }
+}
+
+/// Evaluates `expr`, within the step budget started by [`Budget::start`].
+fn resolve<'e, 'v>(
+    expr: &'e Expression,
+    ctx: &'e Context<'_, 'v>,
+) -> Result<CowVal<'e, 'v>, String> {
+    match Value::resolve_val(&expr.ast, ctx) {
+        // A value computed after the budget ran out may have swallowed the
+        // error (`error || true` is true): it is not trusted.
+        _ if functions::Budget::exhausted() => {
+            Err(functions::budget_message(functions::Budget::limit()))
+        }
+        Ok(value) => Ok(value),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
 /// The snapshot's top-level values, bound as variables.
 struct Data {
     root: Node,
@@ -283,10 +326,78 @@ pub fn evaluate(rules: &RuleSet, root: &Node) -> Outcome {
     evaluate_with(rules, root, threads)
 }
 
+/// The stack of the threads rules are evaluated on. CEL's interpreter
+/// recurses once per level of an expression (a few KiB a level in debug
+/// builds); the loader bounds expression depth ([`crate::expr::MAX_DEPTH`]),
+/// and this stack holds that depth with a wide margin. It is reserved, not
+/// committed: pages are used only as deep as an evaluation goes.
+pub const EVAL_STACK_BYTES: usize = 256 << 20;
+
 /// [`evaluate`] on up to `threads` threads. Rules are independent once the
 /// facts are computed, so threads take the next rule until none is left;
 /// the outcome is the same, in rule order, whatever the thread count.
+///
+/// Evaluation runs on threads with an explicit stack
+/// ([`EVAL_STACK_BYTES`]). A rule whose evaluation panics (a bug in the
+/// engine or in `cel`) becomes a [`RuleError`] of that rule, never a missing
+/// result; the other rules are not affected.
 pub fn evaluate_with(rules: &RuleSet, root: &Node, threads: usize) -> Outcome {
+    on_eval_stack(|| evaluate_on(rules, root, threads)).unwrap_or_else(|| {
+        // A panic escaped every `catch_unwind` (each rule and fact has its
+        // own, so it cannot): no rule may look as if it had passed.
+        Outcome {
+            rule_errors: rules
+                .rules
+                .iter()
+                .filter(|r| r.enabled)
+                .map(|r| panicked(&r.id, "rule", "the evaluation failed"))
+                .collect(),
+            ..Outcome::default()
+        }
+    })
+}
+
+/// Runs `f` on a scoped thread with [`EVAL_STACK_BYTES`] of stack (on this
+/// thread when no thread can be started); `None` if it panicked.
+pub(crate) fn on_eval_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
+    let mut f = Some(f);
+    let outcome = std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("rcaudit-eval".to_owned())
+            .stack_size(EVAL_STACK_BYTES)
+            .spawn_scoped(scope, || f.take().map(|f| f()));
+        handle.ok().map(|h| h.join().ok().flatten())
+    });
+    match outcome {
+        Some(value) => value,
+        None => f.map(|f| f()),
+    }
+}
+
+/// The text of a panic's payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_owned())
+}
+
+/// The rule error of a rule whose evaluation panicked.
+fn panicked(rule_id: &str, part: &str, message: &str) -> RuleError {
+    RuleError {
+        rule_id: rule_id.to_owned(),
+        part: part.to_owned(),
+        message: format!(
+            "evaluating the rule failed unexpectedly ({message}); this is a bug in rcaudit, \
+             and none of the rule's results are reported"
+        ),
+        pointer: None,
+        count: 1,
+    }
+}
+
+fn evaluate_on(rules: &RuleSet, root: &Node, threads: usize) -> Outcome {
     let data = Data::new(root);
     let mut outcome = Outcome::default();
     let started = std::time::Instant::now();
@@ -309,8 +420,17 @@ pub fn evaluate_with(rules: &RuleSet, root: &Node, threads: usize) -> Outcome {
             let Some(&i) = order.get(taken) else { break };
             let Some(rule) = enabled.get(i) else { break };
             let started = std::time::Instant::now();
-            let mut part = Outcome::default();
-            evaluate_rule(rule, rules, &data, &facts, &ctx, &mut part);
+            // A panic ends this rule with a rule error, and nothing else:
+            // whatever the rule had found so far is discarded with it.
+            let part = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut part = Outcome::default();
+                evaluate_rule(rule, rules, &data, &facts, &ctx, &mut part);
+                part
+            }));
+            let mut part = part.unwrap_or_else(|payload| Outcome {
+                rule_errors: vec![panicked(&rule.id, "rule", &panic_message(&*payload))],
+                ..Outcome::default()
+            });
             part.timings.push((rule.id.clone(), started.elapsed()));
             done.push((i, part));
         }
@@ -321,13 +441,47 @@ pub fn evaluate_with(rules: &RuleSet, root: &Node, threads: usize) -> Outcome {
         run()
     } else {
         std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads).map(|_| scope.spawn(run)).collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    std::thread::Builder::new()
+                        .name("rcaudit-eval".to_owned())
+                        .stack_size(EVAL_STACK_BYTES)
+                        .spawn_scoped(scope, run)
+                })
+                .collect();
+            let mut parts = Vec::new();
+            let mut started = 0;
+            // A thread that could not start leaves its share to the others
+            // (and to this thread, below).
+            for handle in handles.into_iter().flatten() {
+                started += 1;
+                parts.extend(handle.join().unwrap_or_default());
+            }
+            if started == 0 {
+                parts.extend(run());
+            }
+            parts
         })
     };
+    // Every enabled rule has a result: one without (its thread died outside
+    // `catch_unwind`, which should not happen) is an error, never a pass.
+    let mut has_result = vec![false; enabled.len()];
+    for (i, _) in &parts {
+        if let Some(slot) = has_result.get_mut(*i) {
+            *slot = true;
+        }
+    }
+    for (i, rule) in enabled.iter().enumerate() {
+        if !has_result.get(i).copied().unwrap_or(false) {
+            parts.push((
+                i,
+                Outcome {
+                    rule_errors: vec![panicked(&rule.id, "rule", "its evaluation thread failed")],
+                    ..Outcome::default()
+                },
+            ));
+        }
+    }
     parts.sort_by_key(|(i, _)| *i);
     for (_, part) in parts {
         outcome.findings.extend(part.findings);
@@ -408,8 +562,18 @@ fn compute_facts(rules: &RuleSet, data: &Data, outcome: &mut Outcome) -> Facts {
             continue;
         }
         let ctx = data.context(rules, &facts);
-        match Value::resolve_val(&fact.expr.ast, &ctx) {
-            Ok(value) => facts.values.push(Some(Arc::from(value.into_owned()))),
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            functions::Budget::start(rules.limits.steps);
+            resolve(&fact.expr, &ctx).map(|value| Arc::<dyn Val>::from(value.into_owned()))
+        }))
+        .unwrap_or_else(|payload| {
+            Err(format!(
+                "evaluating the fact failed unexpectedly ({}); this is a bug in rcaudit",
+                panic_message(&*payload)
+            ))
+        });
+        match result {
+            Ok(value) => facts.values.push(Some(value)),
             Err(error) => {
                 // Reported against each rule that reads the fact.
                 for rule in rules
@@ -420,7 +584,7 @@ fn compute_facts(rules: &RuleSet, data: &Data, outcome: &mut Outcome) -> Facts {
                     outcome.rule_errors.push(RuleError {
                         rule_id: rule.id.clone(),
                         part: format!("fact {}", fact.name),
-                        message: error.to_string(),
+                        message: error.clone(),
                         pointer: None,
                         count: 1,
                     });
@@ -611,6 +775,7 @@ fn evaluate_rule(
     outcome.rules_run += 1;
     let mut run = Run {
         rule,
+        steps: rules.limits.steps,
         errors: Errors::new(rule),
         findings: Vec::new(),
         keys: HashMap::new(),
@@ -834,6 +999,8 @@ fn nested_absent(data: &Data, field: &str) -> String {
 
 struct Run<'r> {
     rule: &'r Rule,
+    /// Steps each item may take ([`Limits::steps`]).
+    steps: u64,
     errors: Errors<'r>,
     findings: Vec<Finding>,
     /// Keys already reported (rules with a `key` report each key once).
@@ -951,6 +1118,7 @@ impl Run<'_> {
         };
         let mut scope = item_scope(ctx);
         scope.set_variable_resolver(&vars);
+        functions::Budget::start(self.steps);
         if let Some(when) = &self.rule.when {
             match boolean(when, &scope) {
                 Ok(true) => {}
@@ -976,10 +1144,10 @@ impl Run<'_> {
         scope: &Context<'_, '_>,
         place: Place,
     ) -> Option<String> {
-        match Value::resolve_val(&expr?.ast, scope) {
+        match resolve(expr?, scope) {
             Ok(value) => Some(template::render(value.as_ref())),
             Err(error) => {
-                self.errors.push(field, error.to_string(), place);
+                self.errors.push(field, error, place);
                 None
             }
         }
@@ -1066,10 +1234,10 @@ impl Run<'_> {
         for piece in &template.parts {
             match piece {
                 Part::Text(text) => out.push_str(text),
-                Part::Expr(expr, _) => match Value::resolve_val(&expr.ast, scope) {
+                Part::Expr(expr, _) => match resolve(expr, scope) {
                     Ok(value) => out.push_str(&template::render(value.as_ref())),
                     Err(error) => {
-                        self.errors.push(part, error.to_string(), place);
+                        self.errors.push(part, error, place);
                         out.push('?');
                     }
                 },
@@ -1089,7 +1257,7 @@ fn collapse_whitespace(text: &str) -> String {
 }
 
 fn boolean(expr: &Expression, ctx: &Context<'_, '_>) -> Result<bool, String> {
-    match Value::resolve_val(&expr.ast, ctx) {
+    match resolve(expr, ctx) {
         Ok(value) => value
             .downcast_ref::<CelBool>()
             .map(|b| *b.inner())
@@ -1100,7 +1268,7 @@ fn boolean(expr: &Expression, ctx: &Context<'_, '_>) -> Result<bool, String> {
                     value.get_type().name()
                 )
             }),
-        Err(error) => Err(error.to_string()),
+        Err(error) => Err(error),
     }
 }
 
@@ -1169,5 +1337,193 @@ impl Outcome {
             .iter()
             .filter(|f| f.severity == severity)
             .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{LoadOptions, RuleFile, load};
+
+    fn load_with(text: &str, options: &LoadOptions) -> Result<RuleSet, Vec<String>> {
+        let files = [RuleFile {
+            name: "test.yaml".to_owned(),
+            text: text.to_owned(),
+            pack: "test".to_owned(),
+        }];
+        load(&files, options).map(|(rules, _)| rules).map_err(|e| {
+            e.problems
+                .iter()
+                .map(|p| format!("{} {} (line {})", p.code, p.message, p.line()))
+                .collect()
+        })
+    }
+
+    fn rule_set(text: &str) -> RuleSet {
+        load_with(text, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    fn one_rule(assert: &str) -> String {
+        format!(
+            "rules:\n  - id: T-1\n    severity: error\n    title: t\n    target: extensions\n    message: m\n    assert: '{assert}'\n"
+        )
+    }
+
+    /// A 1,200-term sum overflowed the stack (SIGABRT) when evaluated: it is
+    /// a load error pointing at the expression, for rules, facts and
+    /// message templates alike.
+    #[test]
+    fn deep_expressions_are_load_errors() {
+        let sum = vec!["1"; 1200].join("+");
+        let errors = load_with(&one_rule(&format!("{sum} > 0")), &LoadOptions::default())
+            .expect_err("too deep");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("rcaudit::rules::too-deep") && e.ends_with("(line 7)")),
+            "{errors:?}"
+        );
+        let text = format!(
+            "facts:\n  deep: '{sum}'\nrules:\n  - {{id: T-1, severity: error, title: t, target: account, assert: 'true', message: '{{{{ {sum} }}}}'}}\n"
+        );
+        let errors = load_with(&text, &LoadOptions::default()).expect_err("too deep");
+        assert_eq!(
+            errors
+                .iter()
+                .filter(|e| e.starts_with("rcaudit::rules::too-deep"))
+                .count(),
+            2,
+            "{errors:?}"
+        );
+        // Far beyond what the parser could take: refused before parsing.
+        let huge = vec!["1"; 50_000].join("+");
+        let errors = load_with(&one_rule(&format!("{huge} > 0")), &LoadOptions::default())
+            .expect_err("too many operators");
+        assert!(errors.iter().any(|e| e.contains("operators")), "{errors:?}");
+        // Just under the limit loads and evaluates.
+        let fine = vec!["1"; expr_depth_fits()].join("+");
+        let rules = rule_set(&one_rule(&format!("{fine} > 0")));
+        let root = rcaudit_model::parse(r#"{"extensions": [{"id": 1}]}"#).expect("json");
+        let outcome = evaluate_with(&rules, &root, 1);
+        assert!(
+            outcome.rule_errors.is_empty() && outcome.findings.is_empty(),
+            "{outcome:?}"
+        );
+    }
+
+    /// The longest `1+1+...` chain that fits [`crate::expr::MAX_DEPTH`].
+    fn expr_depth_fits() -> usize {
+        crate::expr::MAX_DEPTH - 2
+    }
+
+    /// Nested comprehensions over literal lists ran past 60 s and 3 GB:
+    /// their cost is estimated at load time.
+    #[test]
+    fn costly_literal_comprehensions_are_load_errors() {
+        let list = (1..=100)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let assert =
+            format!("[{list}].map(a, [{list}].map(b, [{list}].map(c, a + b + c))).size() > 0");
+        let errors = load_with(&one_rule(&assert), &LoadOptions::default()).expect_err("costly");
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("rcaudit::rules::too-costly")),
+            "{errors:?}"
+        );
+        // Two levels of 100 are fine.
+        let assert = format!("[{list}].map(a, [{list}].map(b, a + b)).size() > 0");
+        rule_set(&one_rule(&assert));
+    }
+
+    /// Comprehensions over snapshot data are bounded at run time: a rule
+    /// that runs out of steps is a rule error on that item, and the other
+    /// items and rules go on.
+    #[test]
+    fn evaluation_has_a_step_budget() {
+        let text = format!(
+            "{}  - {{id: T-2, severity: error, title: t, target: extensions, assert: 'false', message: m}}\n",
+            one_rule(
+                "item.phoneNumbers.map(a, item.phoneNumbers.map(b, item.phoneNumbers.map(c, a + b + c))).size() == 0 || item.phoneNumbers.exists(x, true)"
+            )
+        );
+        let options = LoadOptions {
+            limits: Limits { steps: 10_000 },
+            ..LoadOptions::default()
+        };
+        let rules = load_with(&text, &options).unwrap_or_else(|e| panic!("{e:?}"));
+        let big: Vec<usize> = (0..30).collect();
+        let root = rcaudit_model::parse(&format!(
+            r#"{{"extensions": [{{"id": 1, "phoneNumbers": [1]}}, {{"id": 2, "phoneNumbers": {big:?}}}, {{"id": 3, "phoneNumbers": []}}]}}"#
+        ))
+        .expect("json");
+        let outcome = evaluate_with(&rules, &root, 2);
+        assert_eq!(outcome.rule_errors.len(), 1, "{:?}", outcome.rule_errors);
+        let error = outcome.rule_errors.first().expect("one");
+        assert_eq!(error.rule_id, "T-1");
+        assert_eq!(error.pointer.as_deref(), Some("/extensions/1"));
+        assert!(error.message.contains("10000 steps"), "{}", error.message);
+        assert_eq!(
+            outcome
+                .findings
+                .iter()
+                .filter(|f| f.rule_id == "T-2")
+                .count(),
+            3
+        );
+    }
+
+    /// A panic inside `cel` (or a domain function) while one rule runs is a
+    /// rule error of that rule; the rules the same thread takes after it,
+    /// and the other threads' rules, still report.
+    #[test]
+    fn a_panicking_rule_is_a_rule_error_not_a_missing_result() {
+        let mut rules = rule_set(
+            r#"
+rules:
+  - {id: T-BOOM, severity: error, title: t, target: extensions,
+     assert: 'normalize(item.extensionNumber) == "x"', message: m}
+  - {id: T-A, severity: error, title: t, target: extensions, assert: 'false', message: a}
+  - {id: T-B, severity: error, title: t, target: extensions, assert: 'false', message: b}
+  - {id: T-C, severity: error, title: t, target: extensions, assert: 'false', message: c}
+"#,
+        );
+        // The same functions, but `normalize` panics.
+        let mut env = cel::Env::stdlib();
+        env.add_overload(
+            "normalize",
+            "normalize_1",
+            vec![types::DYN_TYPE],
+            |_| -> Result<CowVal<'_, '_>, ExecutionError> { panic!("provoked") },
+        )
+        .expect("declared");
+        rules.env = Arc::new(env);
+        let root = rcaudit_model::parse(
+            r#"{"extensions": [{"id": 1, "extensionNumber": "101"}, {"id": 2, "extensionNumber": "102"}]}"#,
+        )
+        .expect("json");
+        for threads in [1, 2, 4] {
+            let outcome = evaluate_with(&rules, &root, threads);
+            let errors: Vec<(&str, &str)> = outcome
+                .rule_errors
+                .iter()
+                .map(|e| (e.rule_id.as_str(), e.message.as_str()))
+                .collect();
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(errors.first().map(|e| e.0), Some("T-BOOM"));
+            assert!(
+                errors.first().is_some_and(|e| e.1.contains("provoked")),
+                "{errors:?}"
+            );
+            let mut found: Vec<&str> = outcome
+                .findings
+                .iter()
+                .map(|f| f.rule_id.as_str())
+                .collect();
+            found.dedup();
+            assert_eq!(found, ["T-A", "T-B", "T-C"], "threads: {threads}");
+        }
     }
 }

@@ -42,21 +42,91 @@ pub struct Expression {
     pub walks: Vec<(Vec<String>, std::ops::Range<usize>)>,
 }
 
+impl Expression {
+    /// How deep the expression nests (its syntax tree's depth, as
+    /// compiled), at most [`MAX_DEPTH`] plus the step calls added.
+    pub fn depth(&self) -> usize {
+        let mut deepest = 0;
+        let mut stack = vec![(&*self.ast, 1usize)];
+        let mut kids = Vec::new();
+        while let Some((e, depth)) = stack.pop() {
+            deepest = deepest.max(depth);
+            kids.clear();
+            children(e, &mut kids);
+            stack.extend(kids.iter().map(|k| (*k, depth + 1)));
+        }
+        deepest
+    }
+}
+
 /// A compile error, located in the expression text.
 #[derive(Debug, Clone)]
 pub struct CompileError {
     pub message: String,
     /// Byte offset into the expression text.
     pub offset: usize,
+    /// Bytes from `offset` the error is about (at least one is shown).
+    pub len: usize,
+    /// A stable code: `rcaudit::rules::cel` for syntax errors.
+    pub code: &'static str,
+    pub help: Option<String>,
 }
 
+impl CompileError {
+    fn syntax(message: impl Into<String>, offset: usize) -> CompileError {
+        CompileError {
+            message: message.into(),
+            offset,
+            len: 1,
+            code: "rcaudit::rules::cel",
+            help: None,
+        }
+    }
+
+    /// The same error, `by` bytes further into a larger text.
+    #[must_use]
+    pub fn shifted(mut self, by: usize) -> CompileError {
+        self.offset += by;
+        self
+    }
+}
+
+/// The deepest an expression may nest (operators, calls, selections,
+/// comprehensions: its syntax tree's depth). CEL's interpreter, and every
+/// walk of the tree, recurse once per level; the built-in rules nest 20
+/// levels at most. Evaluation runs on a stack sized for this depth
+/// ([`crate::eval::EVAL_STACK_BYTES`]).
+pub const MAX_DEPTH: usize = 200;
+
+/// The most operators and brackets an expression may contain, checked on
+/// the text before it is parsed: a bound on its depth that the parser
+/// (which recurses too) can afford. No sensible rule comes close.
+pub const MAX_OPERATORS: usize = 2_000;
+
+/// How many elements nested comprehensions over literal lists may visit,
+/// estimated before the rule runs (`[1, 2, 3].map(a, [1, 2].map(b, a + b))`
+/// visits 3 + 3 * 2). Lists from the snapshot are bounded at run time by
+/// the step budget ([`crate::eval::Limits::steps`]).
+pub const MAX_LITERAL_ITERATIONS: u64 = 100_000;
+
+/// The help of an expression too deep or too long.
+const SPLIT_IT: &str = "split it: compute parts as facts (`facts:`), or use `in [...]`, \
+                        `all`/`exists` instead of long chains of `||`, `&&` or `+`";
+
 /// Compiles `source` with `env`.
+///
+/// Besides syntax, this checks what can be known before a rule runs: every
+/// function and method called exists and takes that many arguments (see
+/// [`crate::calls`]), literal arguments of domain functions have the
+/// declared types, the expression nests at most [`MAX_DEPTH`] levels, and
+/// comprehensions over literal lists visit at most
+/// [`MAX_LITERAL_ITERATIONS`] elements.
 pub fn compile(env: &Env, source: &str) -> Result<Expression, Vec<CompileError>> {
     if source.trim().is_empty() {
-        return Err(vec![CompileError {
-            message: "the expression is empty".to_owned(),
-            offset: 0,
-        }]);
+        return Err(vec![CompileError::syntax("the expression is empty", 0)]);
+    }
+    if let Some(error) = too_many_operators(source) {
+        return Err(vec![error]);
     }
     let program = env.compile(source).map_err(|e| errors(source, &e))?;
     let info = program.source_info();
@@ -66,7 +136,61 @@ pub fn compile(env: &Env, source: &str) -> Result<Expression, Vec<CompileError>>
                 char_to_byte(source, start as usize)..char_to_byte(source, stop as usize)
             })
     };
-    let mut ast = program.expression().clone();
+    let parsed = program.expression();
+    if let Some((id, depth)) = too_deep(parsed) {
+        let at = offset_of(id);
+        return Err(vec![CompileError {
+            message: format!(
+                "the expression nests {depth} levels deep or more; at most {MAX_DEPTH} are allowed"
+            ),
+            offset: at.start,
+            len: at.end.saturating_sub(at.start).max(1),
+            code: "rcaudit::rules::too-deep",
+            help: Some(SPLIT_IT.to_owned()),
+        }]);
+    }
+    let mut problems: Vec<CompileError> = crate::calls::check(parsed)
+        .into_iter()
+        .map(|p| {
+            let at = offset_of(p.id);
+            // Point at the function's name when it can be found.
+            let (offset, len) = source
+                .get(at.start..)
+                .and_then(|rest| {
+                    (!p.name.is_empty())
+                        .then(|| rest.find(p.name.as_str()))
+                        .flatten()
+                })
+                .filter(|&i| i <= at.end.saturating_sub(at.start) + p.name.len())
+                .map_or((at.start, at.end.saturating_sub(at.start).max(1)), |i| {
+                    (at.start + i, p.name.len())
+                });
+            CompileError {
+                message: p.message,
+                offset,
+                len,
+                code: p.code,
+                help: p.help,
+            }
+        })
+        .collect();
+    if let Some((id, visits)) = literal_iterations(parsed) {
+        let at = offset_of(id);
+        problems.push(CompileError {
+            message: format!(
+                "these comprehensions over literal lists visit about {visits} elements; \
+                 at most {MAX_LITERAL_ITERATIONS} are allowed"
+            ),
+            offset: at.start,
+            len: at.end.saturating_sub(at.start).max(1),
+            code: "rcaudit::rules::too-costly",
+            help: Some("iterate over snapshot data, or over shorter lists".to_owned()),
+        });
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut ast = parsed.clone();
     rewrite(&mut ast);
     let mut walker = Walker {
         bound: Vec::new(),
@@ -75,7 +199,7 @@ pub fn compile(env: &Env, source: &str) -> Result<Expression, Vec<CompileError>>
         walks: Vec::new(),
         offset_of: &offset_of,
     };
-    walker.walk(program.expression());
+    walker.walk(parsed);
     Ok(Expression {
         source: source.to_owned(),
         ast: Arc::new(ast),
@@ -83,6 +207,138 @@ pub fn compile(env: &Env, source: &str) -> Result<Expression, Vec<CompileError>>
         paths: walker.paths,
         walks: walker.walks,
     })
+}
+
+/// The children of an expression node, pushed onto `out`.
+pub(crate) fn children<'a>(expr: &'a IdedExpr, out: &mut Vec<&'a IdedExpr>) {
+    match &expr.expr {
+        Expr::Call(c) => {
+            out.extend(c.target.as_deref());
+            out.extend(c.args.iter());
+        }
+        Expr::Comprehension(c) => {
+            out.extend([
+                &c.iter_range,
+                &c.accu_init,
+                &c.loop_cond,
+                &c.loop_step,
+                &c.result,
+            ]);
+        }
+        Expr::List(l) => out.extend(l.elements.iter()),
+        Expr::Map(m) => {
+            for entry in &m.entries {
+                match &entry.expr {
+                    EntryExpr::MapEntry(e) => out.extend([&e.key, &e.value]),
+                    EntryExpr::StructField(f) => out.push(&f.value),
+                }
+            }
+        }
+        Expr::Struct(s) => {
+            for entry in &s.entries {
+                match &entry.expr {
+                    EntryExpr::MapEntry(e) => out.extend([&e.key, &e.value]),
+                    EntryExpr::StructField(f) => out.push(&f.value),
+                }
+            }
+        }
+        Expr::Select(s) => out.push(&s.operand),
+        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => {}
+    }
+}
+
+/// The first node deeper than [`MAX_DEPTH`], and its depth; without
+/// recursion, so a degenerate tree cannot overflow this check.
+fn too_deep(expr: &IdedExpr) -> Option<(u64, usize)> {
+    let mut stack = vec![(expr, 1usize)];
+    let mut kids = Vec::new();
+    while let Some((e, depth)) = stack.pop() {
+        if depth > MAX_DEPTH {
+            return Some((e.id, depth));
+        }
+        kids.clear();
+        children(e, &mut kids);
+        stack.extend(kids.iter().map(|k| (*k, depth + 1)));
+    }
+    None
+}
+
+/// Rejects, before parsing, a text with more operators and brackets than
+/// [`MAX_OPERATORS`] (outside string literals).
+fn too_many_operators(source: &str) -> Option<CompileError> {
+    let mut count = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in source.char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '(' | '[' | '{' | '.' | '+' | '-' | '*' | '/' | '%' | '!' | '<' | '>' | '=' | '&'
+            | '|' | '?' => {
+                count += 1;
+                if count > MAX_OPERATORS {
+                    return Some(CompileError {
+                        message: format!(
+                            "the expression has more than {MAX_OPERATORS} operators and brackets"
+                        ),
+                        offset: i,
+                        len: 1,
+                        code: "rcaudit::rules::too-deep",
+                        help: Some(SPLIT_IT.to_owned()),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Static cost of comprehensions over literal lists: each visits its
+/// list's length times the visits of the comprehensions around it. The
+/// first comprehension whose total passes [`MAX_LITERAL_ITERATIONS`], and
+/// the total. Lists that are not literals count as one element here (their
+/// size is the snapshot's; the run-time step budget bounds them).
+fn literal_iterations(expr: &IdedExpr) -> Option<(u64, u64)> {
+    let mut total: u64 = 0;
+    let mut stack = vec![(expr, 1u64)];
+    let mut kids = Vec::new();
+    while let Some((e, factor)) = stack.pop() {
+        let mut inner = factor;
+        if let Expr::Comprehension(c) = &e.expr {
+            let len = match &c.iter_range.expr {
+                Expr::List(l) => l.elements.len(),
+                Expr::Map(m) => m.entries.len(),
+                _ => 1,
+            };
+            inner = factor.saturating_mul(u64::try_from(len).unwrap_or(u64::MAX));
+            total = total.saturating_add(inner);
+            if total > MAX_LITERAL_ITERATIONS {
+                return Some((e.id, total));
+            }
+            // The range and the initial value are evaluated once per
+            // visit of the enclosing comprehension, the rest per element.
+            stack.push((&c.iter_range, factor));
+            stack.push((&c.accu_init, factor));
+            stack.push((&c.loop_cond, inner));
+            stack.push((&c.loop_step, inner));
+            stack.push((&c.result, factor));
+            continue;
+        }
+        kids.clear();
+        children(e, &mut kids);
+        stack.extend(kids.iter().map(|k| (*k, inner)));
+    }
+    None
 }
 
 /// cel reports character offsets; spans are in bytes.
@@ -93,18 +349,91 @@ fn char_to_byte(source: &str, chars: usize) -> usize {
         .map_or(source.len(), |(i, _)| i)
 }
 
+/// cel's parse errors as messages for people: no parser internals, always
+/// a position.
 fn errors(source: &str, errors: &ParseErrors) -> Vec<CompileError> {
-    errors
+    let mapped: Vec<CompileError> = errors
         .errors
         .iter()
         .map(|e| {
-            let (line, column) = e.pos;
-            CompileError {
-                message: e.msg.clone(),
-                offset: line_column_offset(source, line, column),
+            let (mut line, mut column) = e.pos;
+            let mut message = e.msg.clone();
+            if message == "UNKNOWN" || message.contains("Error(") || message.contains("{ ") {
+                // An error cel passes on from its parser without a message
+                // of its own: the inner message and position, if any.
+                let inner = e
+                    .source
+                    .as_ref()
+                    .map(|s| format!("{s:?}"))
+                    .unwrap_or_default();
+                let text = if inner.is_empty() {
+                    message.clone()
+                } else {
+                    inner
+                };
+                if let Some((l, c)) = field_pair(&text, "pos: (") {
+                    line = l;
+                    column = c;
+                }
+                message = field_text(&text, "msg: \"").map_or_else(
+                    || "the expression cannot be parsed".to_owned(),
+                    |m| {
+                        m.replace("Recursion limit of", "nesting limit of").replace(
+                            "exceeded",
+                            "levels exceeded: the expression nests too deeply",
+                        )
+                    },
+                );
             }
+            let message = message
+                .strip_prefix("Syntax error: ")
+                .map_or(message.clone(), |m| format!("syntax error: {m}"));
+            // Messages naming the parser's internals (`No `XContext`!`).
+            let message = if message.starts_with("No `") {
+                "the expression cannot be parsed here".to_owned()
+            } else {
+                message
+            };
+            CompileError::syntax(message, line_column_offset(source, line, column))
         })
-        .collect()
+        .collect();
+    // Past the nesting limit the parser gives up: what follows is noise.
+    if let Some(limit) = mapped
+        .iter()
+        .find(|e| e.message.contains("nests too deeply"))
+    {
+        return vec![CompileError {
+            code: "rcaudit::rules::too-deep",
+            help: Some(SPLIT_IT.to_owned()),
+            ..limit.clone()
+        }];
+    }
+    mapped
+}
+
+/// The string after `key` in a `Debug` text, up to its closing quote.
+fn field_text(text: &str, key: &str) -> Option<String> {
+    let start = text.find(key)? + key.len();
+    let rest = text.get(start..)?;
+    let mut out = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            '"' => return Some(out),
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+/// Two numbers after `key` in a `Debug` text: `pos: (1, 4)`.
+fn field_pair(text: &str, key: &str) -> Option<(isize, isize)> {
+    let start = text.find(key)? + key.len();
+    let rest = text.get(start..)?;
+    let (pair, _) = rest.split_once(')')?;
+    let (a, b) = pair.split_once(',')?;
+    Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
 }
 
 /// Byte offset of a 1-based line and 0-based character column.
@@ -205,8 +534,63 @@ fn rewrite_children(expr: &mut IdedExpr) {
     }
 }
 
+/// Wraps `expr` in a call to [`functions::STEP`], which counts one step
+/// against the evaluation's budget and returns the value.
+fn stepped(expr: &mut IdedExpr) {
+    let inner = std::mem::take(expr);
+    *expr = call(inner.id, functions::STEP, vec![inner]);
+}
+
+/// Makes each element a comprehension visits count one step, keeping the
+/// shapes `cel` evaluates fastest (`@result + [x]` appends in place;
+/// `@result && x` defers errors as cel-go does).
+fn count_steps(c: &mut cel::common::ast::ComprehensionExpr) {
+    let accu = c.accu_var.clone();
+    let is_accu = |e: &IdedExpr| matches!(&e.expr, Expr::Ident(n) if *n == accu);
+    let Expr::Call(step) = &mut c.loop_step.expr else {
+        stepped(&mut c.loop_step);
+        return;
+    };
+    let name = step.func_name.as_str();
+    let appends = |call: &CallExpr| {
+        call.func_name == operators::ADD
+            && call.args.first().is_some_and(&is_accu)
+            && call
+                .args
+                .get(1)
+                .is_some_and(|l| matches!(l.expr, Expr::List(_)))
+    };
+    if step.target.is_none() && step.args.len() == 2 {
+        if (name == operators::LOGICAL_AND || name == operators::LOGICAL_OR)
+            && step.args.first().is_some_and(&is_accu)
+        {
+            if let Some(x) = step.args.get_mut(1) {
+                stepped(x);
+            }
+            return;
+        }
+        if appends(step) {
+            if let Some(Expr::List(list)) = step.args.get_mut(1).map(|l| &mut l.expr) {
+                list.elements.iter_mut().for_each(stepped);
+            }
+            return;
+        }
+    }
+    if name == operators::CONDITIONAL && step.target.is_none() && step.args.len() == 3 {
+        if let Some(guard) = step.args.first_mut() {
+            stepped(guard);
+        }
+        return;
+    }
+    stepped(&mut c.loop_step);
+}
+
 /// Rewrites one node whose children are rewritten already.
 fn rewrite_node(expr: &mut IdedExpr) {
+    if let Expr::Comprehension(c) = &mut expr.expr {
+        count_steps(c);
+        return;
+    }
     // `has(a.b)` becomes a call: the same test, without cel resolving `a`
     // as a qualified name first.
     if let Expr::Select(select) = &mut expr.expr

@@ -29,6 +29,27 @@ pub struct Function {
     op: cel::common::functions::Function,
 }
 
+impl Function {
+    /// The parameters of [`Function::signature`], as `(name, type)`: the
+    /// type is empty for any value, else alternatives joined by `|`.
+    pub fn signature_params(&self) -> Vec<(&'static str, &'static str)> {
+        let inner = self
+            .signature
+            .split_once('(')
+            .and_then(|(_, rest)| rest.split_once(") ->"))
+            .map_or("", |(params, _)| params);
+        inner
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| match p.split_once(':') {
+                Some((name, ty)) => (name.trim(), ty.trim()),
+                None => (p, ""),
+            })
+            .collect()
+    }
+}
+
 /// Every domain function.
 pub static FUNCTIONS: &[Function] = &[
     Function {
@@ -49,7 +70,8 @@ pub static FUNCTIONS: &[Function] = &[
         name: "isE164",
         signature: "isE164(number: string) -> bool",
         doc: "Whether a number is E.164: 8 to 15 ASCII digits, the first not `0`, with an \
-              optional single leading `+`.",
+              optional single leading `+`. A value that is not a string (a number, `null`) \
+              is not E.164.",
         examples: &[
             ("isE164('+16505550100')", "true"),
             ("isE164('16505550100')", "true"),
@@ -57,7 +79,7 @@ pub static FUNCTIONS: &[Function] = &[
             ("isE164('0650555010')", "false"),
             ("isE164('1234567')", "false"),
             ("isE164('1234567890123456')", "false"),
-            ("isE164(16505550100)", "false"),
+            ("isE164(null)", "false"),
         ],
         arity: 1,
         op: is_e164,
@@ -321,6 +343,67 @@ pub const HAS: &str = "@rcaudit_has";
 pub const IN_LITERALS: &str = "@rcaudit_in_literals";
 /// The most literals `IN_LITERALS` takes.
 pub const MAX_IN_LITERALS: usize = 16;
+/// One step of a comprehension: counts against the evaluation's budget and
+/// returns its argument (see `expr.rs` and [`Budget`]).
+pub const STEP: &str = "@rcaudit_step";
+
+thread_local! {
+    /// Steps taken, and the most allowed, by the evaluation running on this
+    /// thread.
+    static STEPS: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, u64::MAX)) };
+}
+
+/// The step budget of one evaluation (one expression on one item, or one
+/// fact): how many comprehension elements it may visit, nested ones
+/// included. Kept per thread: an evaluation runs on one thread.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget;
+
+impl Budget {
+    /// Starts an evaluation that may take `limit` steps.
+    pub fn start(limit: u64) {
+        STEPS.with(|s| s.set((0, limit)));
+    }
+
+    /// Whether the evaluation since [`Budget::start`] ran out of steps.
+    pub fn exhausted() -> bool {
+        STEPS.with(|s| {
+            let (used, limit) = s.get();
+            used > limit
+        })
+    }
+
+    /// The limit of the running evaluation.
+    pub fn limit() -> u64 {
+        STEPS.with(|s| s.get().1)
+    }
+}
+
+fn step<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let over = STEPS.with(|s| {
+        let (used, limit) = s.get();
+        let used = used.saturating_add(1);
+        s.set((used, limit));
+        (used > limit).then_some(limit)
+    });
+    if let Some(limit) = over {
+        return Err(ExecutionError::function_error(
+            "budget",
+            budget_message(limit),
+        ));
+    }
+    let [value] = take(args)?;
+    Ok(value)
+}
+
+/// The error of an evaluation that ran out of steps.
+pub fn budget_message(limit: u64) -> String {
+    format!(
+        "the evaluation was stopped after {limit} steps (elements visited by comprehensions \
+         such as `map`, `all`, `exists`) on one item; raise `limits.steps` in rcaudit.yaml \
+         if the data really needs more"
+    )
+}
 
 /// Registers every domain function (and the two internal ones) on `env`.
 pub fn register(env: &mut cel::Env) -> Result<(), cel::DeclarationError> {
@@ -337,6 +420,7 @@ pub fn register(env: &mut cel::Env) -> Result<(), cel::DeclarationError> {
     )?;
     env.add_overload(IN, IN, vec![types::DYN_TYPE, types::DYN_TYPE], symmetric_in)?;
     env.add_overload(HAS, HAS, vec![types::DYN_TYPE, types::DYN_TYPE], has_field)?;
+    env.add_overload(STEP, STEP, vec![types::DYN_TYPE], step)?;
     for literals in 0..=MAX_IN_LITERALS {
         let args = (0..=literals).map(|_| types::DYN_TYPE).collect();
         env.add_overload(

@@ -13,6 +13,7 @@
 //! This crate does no I/O: rule files come in as text.
 
 pub mod builtin;
+pub mod calls;
 pub mod cases;
 pub mod config;
 pub mod datamodel;
@@ -27,7 +28,7 @@ pub mod template;
 pub mod waivers;
 pub mod yaml;
 
-pub use eval::{Finding, NotEvaluated, Outcome, RuleError, evaluate, evaluate_with};
+pub use eval::{Finding, Limits, NotEvaluated, Outcome, RuleError, evaluate, evaluate_with};
 pub use load::{LoadOptions, RuleFile, load};
 pub use problem::{LoadErrors, Problem};
 pub use rule::{Docs, Requirement, Rule, RuleSet, Severity, Target};

@@ -37,6 +37,8 @@ pub struct LoadOptions {
     pub disabled: BTreeSet<String>,
     /// Severity overrides by rule id.
     pub severities: BTreeMap<String, Severity>,
+    /// Limits on evaluation (`limits:` in `rcaudit.yaml`).
+    pub limits: crate::eval::Limits,
 }
 
 /// Top-level keys of a rule file.
@@ -113,7 +115,27 @@ pub fn environment() -> Result<cel::Env, cel::DeclarationError> {
 /// Loads, checks and compiles rule files.
 ///
 /// Returns the rule set and any warnings, or every problem found.
+///
+/// Loading runs on a thread with a large stack, like evaluation: parsing
+/// and checking an expression recurse once per level of nesting.
 pub fn load(
+    files: &[RuleFile],
+    options: &LoadOptions,
+) -> Result<(RuleSet, Vec<Problem>), LoadErrors> {
+    crate::eval::on_eval_stack(|| load_here(files, options)).unwrap_or_else(|| {
+        let src = SourceText::new("<rcaudit>", "");
+        Err(LoadErrors {
+            problems: vec![Problem::error(
+                "rcaudit::bug",
+                &src,
+                SourceSpan::new(0.into(), 0),
+                "loading the rules failed unexpectedly; this is a bug in rcaudit",
+            )],
+        })
+    })
+}
+
+fn load_here(
     files: &[RuleFile],
     options: &LoadOptions,
 ) -> Result<(RuleSet, Vec<Problem>), LoadErrors> {
@@ -435,16 +457,26 @@ impl Loader<'_> {
         error: &CompileError,
         what: &str,
     ) {
-        let span = span_in_scalar(src, value.span, text, error.offset..error.offset + 1);
+        let span = span_in_scalar(
+            src,
+            value.span,
+            text,
+            error.offset..error.offset + error.len.max(1),
+        );
+        let syntax = error.code == "rcaudit::rules::cel";
+        let message = if syntax {
+            format!("{what} does not compile: {}", error.message)
+        } else {
+            format!("{what}: {}", error.message)
+        };
+        let help = error.help.clone().unwrap_or_else(|| {
+            "expressions are CEL (https://github.com/google/cel-spec/blob/master/doc/langdef.md)"
+                .to_owned()
+        });
         self.problems.push(
-            Problem::error(
-                "rcaudit::rules::cel",
-                src,
-                span,
-                format!("{what} does not compile: {}", error.message),
-            )
-            .label("here")
-            .help("expressions are CEL (https://github.com/google/cel-spec/blob/master/doc/langdef.md)"),
+            Problem::error(error.code, src, span, message)
+                .label(if syntax { "here" } else { "this" })
+                .help(help),
         );
     }
 
@@ -485,6 +517,7 @@ impl Loader<'_> {
                 rules,
                 facts,
                 params: params_node,
+                limits: options.limits,
                 env,
             },
             errors.problems,

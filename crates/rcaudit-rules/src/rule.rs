@@ -218,6 +218,8 @@ pub struct RuleSet {
     pub facts: Vec<Fact>,
     /// Parameters: pack defaults merged with config.
     pub params: Node,
+    /// Limits on evaluation.
+    pub limits: crate::eval::Limits,
     pub(crate) env: Arc<cel::Env>,
 }
 

@@ -112,6 +112,10 @@ pub const CONFIG_KEY_DOCS: &[(&str, &str)] = &[
         "waivers",
         "Accepted exceptions: rule, item (a fingerprint or item key), reason (required), owner, expires (YYYY-MM-DD).",
     ),
+    (
+        "limits",
+        "Limits on evaluation. steps: the most elements comprehensions (map, filter, all, exists, exists_one, nested ones included) may visit while one rule checks one item or one fact is computed (default 1000000); a rule that runs out is a rule error.",
+    ),
 ];
 
 fn doc(table: &[(&str, &str)], key: &str) -> String {
@@ -226,6 +230,15 @@ pub fn config_schema() -> Value {
                 "params" => json!({"type": "object"}),
                 "failOn" => json!({"enum": FAIL_ON}),
                 "waivers" => json!({"type": "array", "items": {"$ref": "#/$defs/Waiver"}}),
+                "limits" => json!({
+                    "type": "object",
+                    "additionalProperties": false,
+                    "properties": {"steps": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "default": crate::eval::Limits::DEFAULT_STEPS,
+                    }},
+                }),
                 _ => json!({}),
             };
             if let Some(object) = schema.as_object_mut() {

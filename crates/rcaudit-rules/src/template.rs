@@ -37,6 +37,9 @@ pub fn compile(env: &cel::Env, source: &str) -> Result<Template, Vec<CompileErro
             errors.push(CompileError {
                 message: "`{{` is never closed with `}}`".to_owned(),
                 offset: offset + open,
+                len: 2,
+                code: "rcaudit::rules::cel",
+                help: None,
             });
             rest = "";
             break;
@@ -46,10 +49,7 @@ pub fn compile(env: &cel::Env, source: &str) -> Result<Template, Vec<CompileErro
         let start = offset + open + 2 + lead;
         match expr::compile(env, inner.trim()) {
             Ok(e) => parts.push(Part::Expr(e, start)),
-            Err(errs) => errors.extend(errs.into_iter().map(|e| CompileError {
-                message: e.message,
-                offset: start + e.offset,
-            })),
+            Err(errs) => errors.extend(errs.into_iter().map(|e| e.shifted(start))),
         }
         let consumed = open + 2 + close + 2;
         offset += consumed;

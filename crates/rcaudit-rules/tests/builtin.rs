@@ -166,3 +166,32 @@ fn every_builtin_rule_has_failing_and_passing_cases() {
         assert!(passing, "{id} has a case without findings (and evaluated)");
     }
 }
+
+/// The built-in rules nest far less than the loader allows
+/// (`expr::MAX_DEPTH`), so the limit never gets in their way.
+#[test]
+fn builtin_expressions_nest_well_within_the_limit() {
+    let files = builtin::files();
+    let (rules, _) = rcaudit_rules::load(&files, &rcaudit_rules::LoadOptions::default())
+        .expect("the built-in rules load");
+    let mut deepest = 0;
+    for rule in &rules.rules {
+        let exprs = rule
+            .when
+            .iter()
+            .chain(std::iter::once(&rule.assert))
+            .chain(rule.key.iter())
+            .chain(rule.fingerprint.iter())
+            .chain(rule.message.expressions().map(|(e, _)| e));
+        for e in exprs {
+            deepest = deepest.max(e.depth());
+        }
+    }
+    for fact in &rules.facts {
+        deepest = deepest.max(fact.expr.depth());
+    }
+    assert!(
+        deepest * 4 <= rcaudit_rules::expr::MAX_DEPTH,
+        "the built-in rules nest {deepest} levels"
+    );
+}
