@@ -9,7 +9,7 @@ use rcaudit_rules::waivers::{Date, Waiver};
 use rcaudit_rules::{Outcome, RuleSet, Severity};
 
 use crate::Exit;
-use crate::cli::{CheckArgs, CheckOptions, FailOn, Format, Global};
+use crate::cli::{CheckArgs, CheckOptions, FailOn, Format, Global, RuleErrors};
 use crate::output::{self, Message, Style};
 use crate::{setup, sources};
 
@@ -115,8 +115,8 @@ fn baseline(args: &CheckOptions, style: &Style) -> Result<Option<Baseline>, ()> 
     let Some(path) = &args.baseline else {
         return Ok(None);
     };
-    let text =
-        sources::text(path, "baseline").map_err(|e| output::fail(style, &Message(e.message)))?;
+    let text = sources::document_text(path, "baseline")
+        .map_err(|e| output::fail(style, &Message(e.message)))?;
     Baseline::parse(&path.display().to_string(), &text)
         .map(Some)
         .map_err(|e| output::fail(style, &Message(e.0)))
@@ -159,6 +159,10 @@ pub fn prepare(options: &CheckOptions, style: &Style) -> Option<Prepared> {
 pub fn run(args: &CheckArgs, global: &Global) -> Exit {
     let started = Instant::now();
     let err_style = Style::stderr(global.color);
+    if let Err(error) = refuse_overwriting_inputs(&args.options, &[(&args.snapshot, "snapshot")]) {
+        output::fail(&err_style, &Message(error.message));
+        return Exit::Failed;
+    }
     let Some(prepared) = prepare(&args.options, &err_style) else {
         return Exit::Failed;
     };
@@ -171,6 +175,39 @@ pub fn run(args: &CheckArgs, global: &Global) -> Exit {
     };
     let name = args.snapshot.display().to_string();
     check(prepared, &name, bytes, &args.options, global, started)
+}
+
+/// Refuses an `--output` that is one of the run's inputs: `extra` (the
+/// snapshot, or `audit --save`'s file), the config, rule files, waivers
+/// or the baseline.
+pub fn refuse_overwriting_inputs(
+    options: &CheckOptions,
+    extra: &[(&std::path::Path, &str)],
+) -> Result<(), sources::ReadError> {
+    let Some(output) = &options.output else {
+        return Ok(());
+    };
+    let mut inputs: Vec<(&std::path::Path, &str)> = extra.to_vec();
+    let config = std::path::PathBuf::from(setup::CONFIG_FILE);
+    inputs.push((
+        options.source.config.as_deref().unwrap_or(&config),
+        "config",
+    ));
+    inputs.extend(
+        options
+            .source
+            .rules
+            .iter()
+            .map(|p| (p.as_path(), "rule file")),
+    );
+    inputs.extend(
+        options
+            .waivers
+            .iter()
+            .map(|p| (p.as_path(), "waivers file")),
+    );
+    inputs.extend(options.baseline.iter().map(|p| (p.as_path(), "baseline")));
+    sources::refuse_overwriting(output, &inputs)
 }
 
 /// Checks a snapshot (its bytes, and the name diagnostics show).
@@ -228,7 +265,13 @@ pub fn check(
             }
             output::print(&render(Format::Human, &report, &style));
         }
-        None => output::print(&render(options.format, &report, &style)),
+        None => {
+            let text = render(options.format, &report, &style);
+            match options.format {
+                Format::Json | Format::Sarif => output::print_document(&text),
+                _ => output::print(&text),
+            }
+        }
     }
     for diagnostic in human::waiver_diagnostics(&report) {
         output::eprint(&err_style.render(&diagnostic));
@@ -246,7 +289,19 @@ pub fn check(
     // The snapshot's tree is large; the process is about to end, so leave
     // freeing it to the operating system.
     std::mem::forget(snapshot);
-    if threshold.is_some_and(|t| report.fails(t)) {
+    if !report.rule_errors.is_empty() && options.rule_errors == RuleErrors::Fail {
+        output::eprint(&format!(
+            "rcaudit: error: {} rule error{}: a rule failed while running, so the audit is \
+             incomplete (exit 2; --rule-errors warn reports rule errors without failing)\n",
+            report.rule_errors.len(),
+            if report.rule_errors.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+        ));
+        Exit::Failed
+    } else if threshold.is_some_and(|t| report.fails(t)) {
         Exit::Findings
     } else {
         Exit::Clean

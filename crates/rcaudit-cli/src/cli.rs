@@ -9,7 +9,9 @@ Exit codes:
   0  no finding at or above --fail-on (waived findings and those in --baseline do not count)
   1  findings at or above --fail-on
   2  the run failed: bad arguments, an unreadable or invalid snapshot, invalid rules,
-     config, waivers or baseline, or an output file that cannot be written";
+     config, waivers or baseline, an output that cannot be written, or a rule that
+     failed while it ran (the audit is incomplete; --rule-errors warn makes such
+     errors warnings)";
 
 const TEST_EXIT_CODES: &str = "\
 Exit codes:
@@ -44,6 +46,11 @@ pub struct Global {
         help = "When to use colour: auto (a terminal, and NO_COLOR unset), always, never"
     )]
     pub color: ColorChoice,
+
+    /// The largest file rcaudit reads (like 500M or 4G) [default: 2G for
+    /// snapshots and reports, 64M for YAML files].
+    #[arg(long, global = true, value_name = "SIZE", value_parser = crate::sources::parse_size)]
+    pub max_file_size: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -139,6 +146,19 @@ pub struct Connection {
     /// No progress bar (it is drawn only on a terminal anyway).
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    /// The longest wait, in seconds, before one request when the server
+    /// asks for it (Retry-After, rate limits); a request that would wait
+    /// longer fails at once and is recorded in the snapshot's `errors`.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub max_wait: u64,
+
+    /// The largest answer read, in MiB; a larger one is not read further
+    /// and is recorded in the snapshot's `errors`.
+    #[arg(long, value_name = "MIB", default_value_t = 64,
+          value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub max_response_mib: u64,
 }
 
 #[derive(Debug, Args)]
@@ -262,6 +282,20 @@ pub struct CheckOptions {
     /// Print how long each phase and each rule took, on stderr.
     #[arg(long)]
     pub timings: bool,
+
+    /// What a rule that fails while it runs does to the exit code: `fail`
+    /// (exit 2: the audit is incomplete) or `warn` (reported, and the exit
+    /// code depends on the findings alone).
+    #[arg(long, value_enum, default_value_t = RuleErrors::Fail)]
+    pub rule_errors: RuleErrors,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RuleErrors {
+    /// Exit 2: a rule that could not run leaves the audit incomplete.
+    Fail,
+    /// Report rule errors as warnings; the exit code follows the findings.
+    Warn,
 }
 
 #[derive(Debug, Args)]

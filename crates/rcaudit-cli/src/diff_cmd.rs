@@ -33,7 +33,10 @@ pub fn run(args: &DiffArgs, global: &Global) -> Exit {
         ListFormat::Human => diff::render_human(&drift, &a, &b),
         ListFormat::Json => diff::render_json(&drift, &a, &b),
     };
-    output::print(&text);
+    match args.format {
+        ListFormat::Human => output::print(&text),
+        ListFormat::Json => output::print_document(&text),
+    }
     if drift.is_empty() {
         Exit::Clean
     } else {

@@ -27,7 +27,8 @@ pub enum Exit {
     Clean = 0,
     /// Findings at or above `--fail-on`.
     Findings = 1,
-    /// The run itself failed: bad arguments, unreadable or invalid input.
+    /// The run itself failed: bad arguments, unreadable or invalid input,
+    /// an output that could not be written, a rule that failed while it ran.
     Failed = 2,
 }
 
@@ -40,14 +41,31 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2));
         }
     };
-    let exit = match cli.command {
-        cli::Command::Check(args) => check::run(&args, &cli.global),
-        cli::Command::Rules(args) => rules_cmd::list(&args, &cli.global),
-        cli::Command::Explain(args) => rules_cmd::explain(&args, &cli.global),
-        cli::Command::Test(args) => test_cmd::run(&args, &cli.global),
-        cli::Command::Diff(args) => diff_cmd::run(&args, &cli.global),
-        cli::Command::Fetch(args) => fetch_cmd::run(&args, &cli.global),
-        cli::Command::Audit(args) => fetch_cmd::audit(&args, &cli.global),
-    };
+    if let Some(bytes) = cli.global.max_file_size {
+        sources::set_max_file_size(bytes);
+    }
+    // A panic is a bug, and the run did not complete: it must never end in
+    // a verdict's exit code (the panic's own message is already on stderr).
+    let exit = std::panic::catch_unwind(|| match &cli.command {
+        cli::Command::Check(args) => check::run(args, &cli.global),
+        cli::Command::Rules(args) => rules_cmd::list(args, &cli.global),
+        cli::Command::Explain(args) => rules_cmd::explain(args, &cli.global),
+        cli::Command::Test(args) => test_cmd::run(args, &cli.global),
+        cli::Command::Diff(args) => diff_cmd::run(args, &cli.global),
+        cli::Command::Fetch(args) => fetch_cmd::run(args, &cli.global),
+        cli::Command::Audit(args) => fetch_cmd::audit(args, &cli.global),
+    })
+    .unwrap_or_else(|_| {
+        output::eprint(
+            "rcaudit: internal error (a bug, please report it): the run did not complete\n",
+        );
+        Exit::Failed
+    });
+    if let Some(error) = output::stdout_error() {
+        output::eprint(&format!(
+            "rcaudit: error: the output could not be written to stdout: {error}\n"
+        ));
+        return ExitCode::from(Exit::Failed as u8);
+    }
     ExitCode::from(exit as u8)
 }

@@ -62,17 +62,80 @@ impl Style {
     }
 }
 
-/// Writes to stdout; a closed pipe (`rcaudit ... | head`) is not an error.
-pub fn print(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes());
-    let _ = stdout.flush();
+/// The first error writing to stdout, if any: `main` turns it into exit 2,
+/// so a report lost to a full disk (`> /dev/full`) never passes as written.
+static STDOUT_ERROR: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Text for a terminal: every control a terminal acts on is shown as an
+/// escape (`\u{1b}`), except the colour sequences (SGR, `ESC [ ... m`)
+/// that rendering adds. The formats neutralise the data they interpolate;
+/// this is the last line of defence for every message the CLI prints (a
+/// file name, a server's error text, a rule file's value).
+fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    use rcaudit_model::text::is_unsafe;
+    if !text.chars().any(is_unsafe) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '\u{1b}' {
+            let sgr = rest.strip_prefix("\u{1b}[").and_then(|tail| {
+                let params = tail
+                    .find(|c: char| !(c.is_ascii_digit() || c == ';'))
+                    .unwrap_or(tail.len());
+                tail.get(params..)?.starts_with('m').then_some(params + 3)
+            });
+            if let Some(len) = sgr
+                && let Some(sequence) = rest.get(..len)
+            {
+                out.push_str(sequence);
+                rest = rest.get(len..).unwrap_or_default();
+                continue;
+            }
+        }
+        if is_unsafe(c) {
+            out.push_str(&rcaudit_model::text::neutralize(c.encode_utf8(&mut [0; 4])));
+        } else {
+            out.push(c);
+        }
+        rest = rest.get(c.len_utf8()..).unwrap_or_default();
+    }
+    std::borrow::Cow::Owned(out)
 }
 
-/// Writes to stderr.
+/// Writes a text for people to stdout ([`terminal_safe`]); see
+/// [`print_document`] for machine formats.
+pub fn print(text: &str) {
+    print_document(&terminal_safe(text));
+}
+
+/// Writes a document (JSON, SARIF) to stdout exactly: its encoder already
+/// escaped the controls that matter, and its data must stay as it is. A
+/// closed pipe (`rcaudit ... | head`) is the reader's
+/// choice, not an error; any other failure is recorded for [`stdout_error`].
+pub fn print_document(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let result = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+    if let Err(error) = result
+        && error.kind() != std::io::ErrorKind::BrokenPipe
+        && let Ok(mut slot) = STDOUT_ERROR.lock()
+    {
+        slot.get_or_insert_with(|| error.to_string());
+    }
+}
+
+/// Why writing to stdout failed, if it did.
+pub fn stdout_error() -> Option<String> {
+    STDOUT_ERROR.lock().ok().and_then(|slot| slot.clone())
+}
+
+/// Writes to stderr ([`terminal_safe`]).
 pub fn eprint(text: &str) {
     let mut stderr = std::io::stderr().lock();
-    let _ = stderr.write_all(text.as_bytes());
+    let _ = stderr.write_all(terminal_safe(text).as_bytes());
 }
 
 /// Reports that the run failed, on stderr.
@@ -93,3 +156,20 @@ impl std::fmt::Display for Message {
 impl std::error::Error for Message {}
 
 impl Diagnostic for Message {}
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn colours_pass_and_every_other_control_is_shown() {
+        assert_eq!(
+            terminal_safe("\u{1b}[1;31merror\u{1b}[0m"),
+            "\u{1b}[1;31merror\u{1b}[0m"
+        );
+        assert_eq!(
+            terminal_safe("a\u{1b}]0;title\u{7}b\u{1b}[2Jc\u{9b}"),
+            "a\\u{1b}]0;title\\u{7}b\\u{1b}[2Jc\\u{9b}"
+        );
+    }
+}

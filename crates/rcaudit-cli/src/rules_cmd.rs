@@ -49,7 +49,7 @@ pub fn list(args: &RulesArgs, global: &Global) -> Exit {
                 .collect();
             let mut text = serde_json::to_string_pretty(&entries).unwrap_or_default();
             text.push('\n');
-            output::print(&text);
+            output::print_document(&text);
         }
         ListFormat::Human => {
             let width = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);

@@ -1,6 +1,14 @@
-//! Reading input files: snapshots and rule files.
+//! Reading input files and writing outputs.
+//!
+//! Every file rcaudit reads goes through [`read_bounded`]: a size limit
+//! (`--max-file-size`), a stop at the first NUL byte (no snapshot, rule or
+//! config file has one; `/dev/zero` and UTF-16 text do), and words for
+//! folders and devices. Every file it writes goes through [`write_atomic`],
+//! which never replaces a device, a pipe or a symbolic link with a file.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use rcaudit_rules::RuleFile;
 
@@ -8,6 +16,76 @@ use rcaudit_rules::RuleFile;
 #[derive(Debug)]
 pub struct ReadError {
     pub message: String,
+}
+
+/// The default limit for JSON documents (snapshots, baselines): a
+/// million-extension account is about 1.6 GB.
+pub const DEFAULT_MAX_DOCUMENT: u64 = 2 << 30;
+/// The default limit for YAML files (rules, config, waivers, cases).
+pub const DEFAULT_MAX_YAML: u64 = 64 << 20;
+
+/// `--max-file-size`, when given: the limit for every file read.
+static MAX_FILE_SIZE: OnceLock<u64> = OnceLock::new();
+
+/// Sets the limit of `--max-file-size` for the rest of the run.
+pub fn set_max_file_size(bytes: u64) {
+    let _ = MAX_FILE_SIZE.set(bytes);
+}
+
+/// What a file is, for its limit and for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A JSON document: a snapshot or a report.
+    Document,
+    /// A YAML file: rules, config, waivers, cases.
+    Yaml,
+}
+
+impl Kind {
+    fn limit(self) -> u64 {
+        MAX_FILE_SIZE.get().copied().unwrap_or(match self {
+            Kind::Document => DEFAULT_MAX_DOCUMENT,
+            Kind::Yaml => DEFAULT_MAX_YAML,
+        })
+    }
+}
+
+/// Parses a size: bytes, or with a suffix K, M, G (powers of 1024; `KiB`,
+/// `MB` and the like are read the same).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let digits = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(digits);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (like 500M or 4G)"))?;
+    let shift = match unit
+        .trim()
+        .to_ascii_uppercase()
+        .trim_end_matches(['B', 'I'])
+    {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err(format!("`{text}` is not a size (like 500M or 4G)")),
+    };
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+/// A size in words: `2 GiB`, `64 MiB`, `1000 bytes`.
+pub fn size_in_words(bytes: u64) -> String {
+    for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
+        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
+            return format!("{} {unit}", bytes >> shift);
+        }
+    }
+    format!("{bytes} bytes")
 }
 
 fn describe(path: &Path, what: &str, error: &std::io::Error) -> ReadError {
@@ -21,25 +99,149 @@ fn describe(path: &Path, what: &str, error: &std::io::Error) -> ReadError {
     }
 }
 
-/// Reads a snapshot file's bytes.
-pub fn snapshot(path: &Path) -> Result<Vec<u8>, ReadError> {
-    if path.is_dir() {
-        return Err(ReadError {
-            message: format!("cannot read snapshot {}: it is a folder", path.display()),
-        });
+/// Reads a whole file, within the limit for its kind. `-` is standard
+/// input. Pipes and devices are read as streams, under the same limit; a
+/// folder is refused. Reading stops at the first NUL byte: a text format
+/// has none, so the file is not what it claims (UTF-16, or a device such
+/// as `/dev/zero`).
+pub fn read_bounded(path: &Path, what: &str, kind: Kind) -> Result<Vec<u8>, ReadError> {
+    let limit = kind.limit();
+    let fail = |reason: String| ReadError {
+        message: format!("cannot read {what} {}: {reason}", path.display()),
+    };
+    let too_large = || {
+        fail(format!(
+            "it is larger than the {} limit for {}; --max-file-size raises it",
+            size_in_words(limit),
+            match kind {
+                Kind::Document => "JSON documents",
+                Kind::Yaml => "YAML files",
+            }
+        ))
+    };
+    let mut reader: Box<dyn std::io::Read> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let metadata = std::fs::metadata(path).map_err(|e| describe(path, what, &e))?;
+        if metadata.is_dir() {
+            return Err(fail("it is a folder".to_owned()));
+        }
+        if metadata.is_file() && metadata.len() > limit {
+            return Err(too_large());
+        }
+        Box::new(std::fs::File::open(path).map_err(|e| describe(path, what, &e))?)
+    };
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0u8; 1 << 20];
+    loop {
+        let read = match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(describe(path, what, &e)),
+        };
+        let chunk = chunk.get(..read).unwrap_or_default();
+        if let Some(at) = chunk.iter().position(|&b| b == 0) {
+            return Err(fail(nul_reason(&bytes, chunk, bytes.len() + at)));
+        }
+        if u64::try_from(bytes.len() + read).map_or(true, |n| n > limit) {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(chunk);
     }
-    std::fs::read(path).map_err(|e| describe(path, "snapshot", &e))
+    Ok(bytes)
 }
 
-/// Reads a UTF-8 text file (a config).
-pub fn text(path: &Path, what: &str) -> Result<String, ReadError> {
-    let bytes = std::fs::read(path).map_err(|e| describe(path, what, &e))?;
-    String::from_utf8(bytes).map_err(|_| ReadError {
-        message: format!(
-            "cannot read {what} {}: it is not UTF-8 text",
-            path.display()
+/// Why a NUL byte at `offset` means the file is not text rcaudit reads.
+fn nul_reason(before: &[u8], chunk: &[u8], offset: usize) -> String {
+    let start: Vec<u8> = before.iter().chain(chunk).take(4).copied().collect();
+    match encoding_of(&start) {
+        Some(encoding) => format!(
+            "it is {encoding} text; rcaudit reads UTF-8 (convert it, e.g. `iconv -f {encoding} -t UTF-8`)"
         ),
+        None => format!("it is not UTF-8 text: it holds a NUL byte at offset {offset}"),
+    }
+}
+
+/// UTF-16 and UTF-32, by their byte-order mark or by the NUL bytes that an
+/// ASCII first character leaves.
+fn encoding_of(start: &[u8]) -> Option<&'static str> {
+    let ascii = |c: u8| c != 0 && c.is_ascii();
+    match *start {
+        [0xFF, 0xFE, 0, 0, ..] => Some("UTF-32LE"),
+        [0, 0, 0xFE, 0xFF, ..] => Some("UTF-32BE"),
+        [0xFF, 0xFE, ..] => Some("UTF-16LE"),
+        [0xFE, 0xFF, ..] => Some("UTF-16BE"),
+        [a, 0, 0, 0, ..] if ascii(a) => Some("UTF-32LE"),
+        [0, 0, 0, a, ..] if ascii(a) => Some("UTF-32BE"),
+        [a, 0, b, 0, ..] if ascii(a) && ascii(b) => Some("UTF-16LE"),
+        [0, a, 0, b, ..] if ascii(a) && ascii(b) => Some("UTF-16BE"),
+        _ => None,
+    }
+}
+
+/// Decodes a file's bytes as UTF-8 text. A UTF-8 byte-order mark is
+/// dropped (YAML allows one; editors on Windows add it); UTF-16 and other
+/// encodings are named.
+fn utf8(path: &Path, what: &str, bytes: Vec<u8>) -> Result<String, ReadError> {
+    let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => rest.to_vec(),
+        None => bytes,
+    };
+    String::from_utf8(bytes).map_err(|error| {
+        let reason = match encoding_of(error.as_bytes()) {
+            Some(encoding) => format!("it is {encoding} text; rcaudit reads UTF-8"),
+            None => {
+                let at = error.utf8_error().valid_up_to();
+                let line = error
+                    .as_bytes()
+                    .get(..at)
+                    .unwrap_or_default()
+                    .split(|&b| b == b'\n')
+                    .count();
+                format!("it is not UTF-8 text (an invalid byte on line {line})")
+            }
+        };
+        ReadError {
+            message: format!("cannot read {what} {}: {reason}", path.display()),
+        }
     })
+}
+
+/// Reads a snapshot file's bytes (`-` for standard input). A UTF-8
+/// byte-order mark is blanked (three spaces, so every offset stays right):
+/// RFC 8259 lets a parser ignore it, and Windows tools write it.
+pub fn snapshot(path: &Path) -> Result<Vec<u8>, ReadError> {
+    document(path, "snapshot")
+}
+
+/// Reads a JSON document (a snapshot or a report); see [`snapshot`].
+pub fn document(path: &Path, what: &str) -> Result<Vec<u8>, ReadError> {
+    let mut bytes = read_bounded(path, what, Kind::Document)?;
+    if let Some(bom) = bytes.get_mut(..3).filter(|b| *b == b"\xEF\xBB\xBF") {
+        bom.fill(b' ');
+    }
+    if let Some(encoding) = encoding_of(&bytes) {
+        return Err(ReadError {
+            message: format!(
+                "cannot read {what} {}: it is {encoding} text; rcaudit reads UTF-8",
+                path.display()
+            ),
+        });
+    }
+    Ok(bytes)
+}
+
+/// Reads a UTF-8 YAML text file (a config, waivers).
+pub fn text(path: &Path, what: &str) -> Result<String, ReadError> {
+    let bytes = read_bounded(path, what, Kind::Yaml)?;
+    utf8(path, what, bytes)
+}
+
+/// Reads a JSON document as text (a baseline report).
+pub fn document_text(path: &Path, what: &str) -> Result<String, ReadError> {
+    let bytes = document(path, what)?;
+    utf8(path, what, bytes)
 }
 
 /// Reads rule files from a file or a folder (recursively, `*.yaml` and
@@ -67,13 +269,7 @@ pub fn rule_files(path: &Path) -> Result<Vec<RuleFile>, ReadError> {
     paths
         .into_iter()
         .map(|p| {
-            let bytes = std::fs::read(&p).map_err(|e| describe(&p, "rule file", &e))?;
-            let text = String::from_utf8(bytes).map_err(|_| ReadError {
-                message: format!(
-                    "cannot read rule file {}: it is not UTF-8 text",
-                    p.display()
-                ),
-            })?;
+            let text = text(&p, "rule file")?;
             Ok(RuleFile {
                 name: p.display().to_string(),
                 text,
@@ -100,9 +296,83 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ReadError> {
     Ok(())
 }
 
+/// Whether two paths name the same file (after links), for refusing to
+/// write an output over an input.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        }
+    }
+}
+
+/// Refuses an output path that is one of the run's input files (`-o
+/// snapshot.json` would replace the snapshot with its report). Devices
+/// such as `/dev/stdout` are not inputs.
+pub fn refuse_overwriting(output: &Path, inputs: &[(&Path, &str)]) -> Result<(), ReadError> {
+    if !std::fs::metadata(output).is_ok_and(|m| m.is_file()) {
+        return Ok(());
+    }
+    match inputs.iter().find(|(input, _)| same_file(output, input)) {
+        Some((_, what)) => Err(ReadError {
+            message: format!(
+                "refusing to write {}: it is the {what} this run reads; choose another output file",
+                output.display()
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Where a write to `path` really goes: the target of a symbolic link
+/// (rewriting the link's target, not replacing the link), and whether that
+/// is a device or a pipe, which are written in place, never replaced.
+enum Target {
+    /// A regular file, or a new one: written atomically.
+    File(PathBuf),
+    /// A device, a pipe or a socket (`/dev/null`, `/dev/stdout`, a FIFO).
+    Stream(PathBuf),
+}
+
+fn target(path: &Path) -> Target {
+    let resolved = if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+    } else {
+        path.to_path_buf()
+    };
+    match std::fs::metadata(&resolved) {
+        Ok(m) if !m.is_file() && !m.is_dir() => Target::Stream(resolved),
+        _ => Target::File(resolved),
+    }
+}
+
+fn write_error(path: &Path, e: &std::io::Error) -> ReadError {
+    ReadError {
+        message: format!(
+            "cannot write {}: {}",
+            path.display(),
+            match e.kind() {
+                std::io::ErrorKind::NotFound => "no such folder".to_owned(),
+                std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+                _ => e.to_string(),
+            }
+        ),
+    }
+}
+
 /// Checks, before long work, that [`write_atomic`] can write `path`: not a
 /// folder, in a folder that exists and takes new files (a probe file is
-/// created and removed).
+/// created and removed), or a device or pipe that opens for writing.
 pub fn check_writable(path: &Path) -> Result<(), ReadError> {
     let fail = |reason: &str| ReadError {
         message: format!("cannot write {}: {reason}", path.display()),
@@ -110,14 +380,22 @@ pub fn check_writable(path: &Path) -> Result<(), ReadError> {
     if path.is_dir() {
         return Err(fail("it is a folder"));
     }
-    let dir = path
+    let file = match target(path) {
+        Target::Stream(_) => {
+            // Opening a FIFO for writing waits for a reader: take the
+            // stream's word for it when the report is written.
+            return Ok(());
+        }
+        Target::File(file) => file,
+    };
+    let dir = file
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     if !dir.is_dir() {
         return Err(fail("no such folder"));
     }
-    let name = path
+    let name = file
         .file_name()
         .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
     let probe = dir.join(format!(".{name}.{}.probe", std::process::id()));
@@ -135,40 +413,72 @@ pub fn check_writable(path: &Path) -> Result<(), ReadError> {
 
 /// Writes `text` to `path` atomically: a temporary file beside it, then a
 /// rename, so readers never see a partial file and a failure leaves none.
+/// A symbolic link's target is written (the link stays); a device or a
+/// pipe (`/dev/null`, a FIFO) is written in place, never replaced by a
+/// file.
 pub fn write_atomic(path: &Path, text: &str) -> Result<(), ReadError> {
     use std::io::Write as _;
-    let fail = |e: &std::io::Error| ReadError {
-        message: format!(
-            "cannot write {}: {}",
-            path.display(),
-            match e.kind() {
-                std::io::ErrorKind::NotFound => "no such folder".to_owned(),
-                std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-                _ => e.to_string(),
-            }
-        ),
-    };
     if path.is_dir() {
         return Err(ReadError {
             message: format!("cannot write {}: it is a folder", path.display()),
         });
     }
-    let dir = path
+    let file = match target(path) {
+        Target::Stream(stream) => {
+            let result = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&stream)
+                .and_then(|mut out| {
+                    out.write_all(text.as_bytes())?;
+                    out.flush()
+                });
+            return result.map_err(|e| write_error(path, &e));
+        }
+        Target::File(file) => file,
+    };
+    let dir = file
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path
+    let name = file
         .file_name()
         .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
     let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)
+        let mut out = std::fs::File::create(&temp)?;
+        out.write_all(text.as_bytes())?;
+        out.sync_all()?;
+        std::fs::rename(&temp, &file)
     })();
     result.map_err(|e| {
         let _ = std::fs::remove_file(&temp);
-        fail(&e)
+        write_error(path, &e)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_and_without_units() {
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("3 kb"), Ok(3 << 10));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("99999999999T").is_err());
+        assert_eq!(size_in_words(2 << 30), "2 GiB");
+        assert_eq!(size_in_words(1000), "1000 bytes");
+    }
+
+    #[test]
+    fn encodings_are_named_by_their_first_bytes() {
+        assert_eq!(encoding_of(b"\xFF\xFE{\0"), Some("UTF-16LE"));
+        assert_eq!(encoding_of(b"\0{\0\""), Some("UTF-16BE"));
+        assert_eq!(encoding_of(b"\0\xC3\x17\0"), None);
+        assert_eq!(encoding_of(b"{\0\0\0"), Some("UTF-32LE"));
+        assert_eq!(encoding_of(b"{\"a\""), None);
+        assert_eq!(encoding_of(b"\0\0\0\0"), None);
+    }
 }

@@ -18,6 +18,7 @@ pub mod pointer;
 pub mod schema;
 mod snapshot;
 mod source;
+pub mod text;
 pub mod value;
 
 pub use locate::{Span, locate};

@@ -517,3 +517,104 @@ mod more_tests {
         assert_eq!(at(3), "\"[\"");
     }
 }
+
+/// A name that repeats in one object: the name and the spans of its two
+/// keys (the quotes included).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateKey {
+    pub key: String,
+    pub first: Span,
+    pub second: Span,
+}
+
+/// Finds the first name that repeats in one object of a JSON text, by
+/// document order of the second occurrence. The parser only reports that a
+/// key repeats; this slower scan, run on that error alone, finds where
+/// both are. Names compare decoded (`"a"` and `"\u0061"` are one name).
+pub fn find_duplicate_key(text: &str) -> Option<DuplicateKey> {
+    use std::collections::HashMap;
+    let bytes = text.as_bytes();
+    // One frame per open container: an object's names so far, or none for
+    // an array.
+    let mut frames: Vec<Option<HashMap<String, Span>>> = Vec::new();
+    let mut expecting_key = false;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                let end = string_end(bytes, i)?;
+                if expecting_key && let Some(Some(names)) = frames.last_mut() {
+                    let raw = text.get(i..end)?;
+                    let name: String = serde_json::from_str(raw).ok()?;
+                    let span = Span {
+                        offset: i,
+                        len: end - i,
+                    };
+                    if let Some(&first) = names.get(&name) {
+                        return Some(DuplicateKey {
+                            key: name,
+                            first,
+                            second: span,
+                        });
+                    }
+                    names.insert(name, span);
+                    expecting_key = false;
+                }
+                i = end;
+                continue;
+            }
+            b'{' => {
+                frames.push(Some(HashMap::new()));
+                expecting_key = true;
+            }
+            b'[' => {
+                frames.push(None);
+                expecting_key = false;
+            }
+            b'}' | b']' => {
+                frames.pop();
+                expecting_key = false;
+            }
+            b',' => expecting_key = matches!(frames.last(), Some(Some(_))),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The offset just past the string that starts at `start` (a `"`).
+fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut i = start + 1;
+    loop {
+        match bytes.get(i)? {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod duplicate_tests {
+    use super::*;
+
+    #[test]
+    fn finds_both_keys_of_a_repeated_name() {
+        let text = r#"{"a": {"x": 1, "y": [{"x": 2}], "\u0078": 3}, "b": 1}"#;
+        let dup = find_duplicate_key(text).expect("a duplicate");
+        assert_eq!(dup.key, "x");
+        assert_eq!(
+            &text[dup.first.offset..dup.first.offset + dup.first.len],
+            r#""x""#
+        );
+        assert_eq!(
+            &text[dup.second.offset..dup.second.offset + dup.second.len],
+            r#""\u0078""#
+        );
+        assert_eq!(
+            find_duplicate_key(r#"{"a": {"a": 1}, "b": ["a", "a"]}"#),
+            None
+        );
+    }
+}

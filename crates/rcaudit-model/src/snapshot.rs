@@ -76,6 +76,30 @@ pub enum LoadError {
         span: SourceSpan,
     },
 
+    #[error(
+        "{name} has the key `{key}` twice in one object (line {first_line}, column {first_column}, and again at line {line}, column {column})"
+    )]
+    #[diagnostic(
+        code(rcaudit::snapshot::duplicate_key),
+        help(
+            "JSON readers disagree on which copy wins, so rcaudit refuses to guess: keep one, or fetch the snapshot again"
+        )
+    )]
+    DuplicateKey {
+        name: String,
+        key: String,
+        line: usize,
+        column: usize,
+        first_line: usize,
+        first_column: usize,
+        #[source_code]
+        src: SourceText,
+        #[label("first here")]
+        first: SourceSpan,
+        #[label(primary, "and again here")]
+        second: SourceSpan,
+    },
+
     #[error("{name} holds a JSON {found}, not a snapshot")]
     #[diagnostic(
         code(rcaudit::snapshot::not_an_object),
@@ -92,14 +116,14 @@ pub enum LoadError {
         span: SourceSpan,
     },
 
-    #[error("{name} is snapshot version {found}; this rcaudit reads version {SNAPSHOT_VERSION}")]
-    #[diagnostic(
-        code(rcaudit::snapshot::version),
-        help("upgrade rcaudit, or re-fetch the snapshot with this version")
+    #[error(
+        "{name} is snapshot version {found}; this rcaudit reads version {SNAPSHOT_VERSION}, written as the integer {SNAPSHOT_VERSION}"
     )]
+    #[diagnostic(code(rcaudit::snapshot::version), help("{help}"))]
     Version {
         name: String,
         found: String,
+        help: String,
         #[source_code]
         src: SourceText,
         #[label("unsupported version")]
@@ -233,9 +257,22 @@ pub fn parse_str(name: &str, text: impl Into<String>) -> Result<Snapshot, LoadEr
         && matches!(version.kind(), Kind::Number)
     {
         let span = span_of(&source, "/snapshotVersion");
+        // The literal as written: `1.0` and `1e0` are not the version 1.
+        let found = source
+            .text()
+            .get(span.offset()..span.offset() + span.len())
+            .map_or_else(|| format!("{version:?}"), str::to_owned);
+        let help = if version == &Node::Int(SNAPSHOT_VERSION.into()) {
+            format!(
+                "write the version as the integer {SNAPSHOT_VERSION}, without a fraction or an exponent"
+            )
+        } else {
+            "upgrade rcaudit, or re-fetch the snapshot with this version".to_owned()
+        };
         return Err(LoadError::Version {
             name: name.to_owned(),
-            found: format!("{version:?}"),
+            found: crate::text::neutralize(&found).into_owned(),
+            help,
             span,
             src: source,
         });
@@ -265,6 +302,23 @@ fn span_of(source: &SourceText, pointer: &str) -> SourceSpan {
 }
 
 fn syntax_error(name: &str, source: &SourceText, error: &serde_json::Error) -> LoadError {
+    if error.to_string().starts_with(value::DUPLICATE_KEY)
+        && let Some(duplicate) = crate::locate::find_duplicate_key(source.text())
+    {
+        let first = source.line_col(duplicate.first.offset);
+        let second = source.line_col(duplicate.second.offset);
+        return LoadError::DuplicateKey {
+            name: name.to_owned(),
+            key: crate::text::neutralize(&duplicate.key).into_owned(),
+            line: second.line,
+            column: second.column,
+            first_line: first.line,
+            first_column: first.column,
+            first: source.first_line_span(duplicate.first.offset, duplicate.first.len),
+            second: source.first_line_span(duplicate.second.offset, duplicate.second.len),
+            src: source.clone(),
+        };
+    }
     let offset = source.offset_of_line_byte_column(error.line(), error.column());
     let at = source.line_col(offset);
     // serde_json's message ends with " at line L column C"; keep the words.

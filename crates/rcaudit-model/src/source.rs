@@ -33,6 +33,9 @@ struct Inner {
     checkpoints: OnceLock<Vec<u32>>,
     /// Where top-level members and array elements start, built on demand.
     elements: OnceLock<crate::locate::Index>,
+    /// The text as snippets show it, when it holds characters a terminal
+    /// would act on ([`crate::text::neutralize_in_place`]; same offsets).
+    shown: OnceLock<Option<String>>,
 }
 
 /// A line and column, both 1-based; the column counts characters.
@@ -50,12 +53,29 @@ impl SourceText {
                 text: text.into(),
                 checkpoints: OnceLock::new(),
                 elements: OnceLock::new(),
+                shown: OnceLock::new(),
             }),
         }
     }
 
     pub fn name(&self) -> &str {
         &self.inner.name
+    }
+
+    /// The bytes snippets show: the text, with every character a terminal
+    /// would act on replaced by one of the same length.
+    fn shown(&self) -> &[u8] {
+        self.inner
+            .shown
+            .get_or_init(
+                || match crate::text::neutralize_in_place(&self.inner.text) {
+                    std::borrow::Cow::Borrowed(_) => None,
+                    std::borrow::Cow::Owned(safe) => Some(safe),
+                },
+            )
+            .as_deref()
+            .unwrap_or(&self.inner.text)
+            .as_bytes()
     }
 
     pub fn text(&self) -> &str {
@@ -224,10 +244,10 @@ impl SourceCode for SourceText {
             let from = floor_char_boundary(text, start.saturating_sub(before).max(line_start));
             let to = floor_char_boundary(text, (end + WINDOW).min(self.line_end(start)));
             let to = to.max(end.min(bytes.len()));
-            let data = bytes.get(from..to).ok_or(MietteError::OutOfBounds)?;
+            let data = self.shown().get(from..to).ok_or(MietteError::OutOfBounds)?;
             let column = text.get(line_start..from).map_or(0, |s| s.chars().count());
             return Ok(Box::new(MietteSpanContents::new_named(
-                self.inner.name.clone(),
+                crate::text::neutralize(&self.inner.name).into_owned(),
                 data,
                 SourceSpan::new(from.into(), to - from),
                 first_line,
@@ -257,10 +277,13 @@ impl SourceCode for SourceText {
         } else {
             (first, 0)
         };
-        let data = bytes.get(first..last).ok_or(MietteError::OutOfBounds)?;
+        let data = self
+            .shown()
+            .get(first..last)
+            .ok_or(MietteError::OutOfBounds)?;
         let line_count = memchr::memchr_iter(b'\n', data).count() + 1;
         Ok(Box::new(MietteSpanContents::new_named(
-            self.inner.name.clone(),
+            crate::text::neutralize(&self.inner.name).into_owned(),
             data,
             SourceSpan::new(first.into(), last - first),
             first_line - lines_before,

@@ -302,8 +302,14 @@ fn slot(name: &[u8]) -> usize {
         & 1023
 }
 
+/// The start of the error message for a name that repeats in one object;
+/// the name follows. A duplicate is an error, not "the last one wins": a
+/// second `"extensions": []` must not hide the first list from the rules.
+pub const DUPLICATE_KEY: &str = "duplicate object key: ";
+
 /// Parses JSON text into a [`Node`] tree. Nesting deeper than 128 levels is
-/// an error (from `serde_json`), so no input can exhaust the stack.
+/// an error (from `serde_json`), so no input can exhaust the stack; so is a
+/// name that repeats in one object ([`DUPLICATE_KEY`]).
 pub fn parse(text: &str) -> Result<Node, serde_json::Error> {
     let mut keys = Keys::default();
     let mut de = serde_json::Deserializer::from_str(text);
@@ -444,10 +450,21 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
-        let mut members = Vec::new();
+        let mut members: Vec<(Key, Node)> = Vec::new();
+        // Keys are interned, so a repeated name is the same pointer; a
+        // 64-bit filter of those pointers makes the check nearly free.
+        let mut seen = 0u64;
         while let Some(key) = map.next_key_seed(KeySeed {
             keys: &mut *self.keys,
         })? {
+            let bit = 1u64 << ((Arc::as_ptr(&key).addr() >> 4) & 63);
+            if seen & bit != 0 && members.iter().any(|(k, _)| Arc::ptr_eq(k, &key)) {
+                return Err(de::Error::custom(format_args!(
+                    "{DUPLICATE_KEY}{}",
+                    key.inner()
+                )));
+            }
+            seen |= bit;
             let value = map.next_value_seed(NodeSeed {
                 keys: &mut *self.keys,
             })?;

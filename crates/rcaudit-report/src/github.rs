@@ -13,9 +13,11 @@ use crate::Report;
 /// GitHub shows a limited number of annotations per step; more are noise.
 pub const MAX_ANNOTATIONS: usize = 50;
 
-/// Escapes a command's message (`%`, CR, LF).
+/// Escapes a command's message (`%`, CR, LF), after neutralising the
+/// controls a log viewer would act on.
 fn message(text: &str) -> String {
-    text.replace('%', "%25")
+    crate::text::neutralize(text)
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }

@@ -9,6 +9,7 @@ use miette::{Diagnostic, LabeledSpan, SourceCode, SourceSpan};
 use rcaudit_model::SourceText;
 use rcaudit_rules::Severity;
 
+use crate::text::neutralize;
 use crate::{BaselineState, Located, Report, WaiverUse};
 
 /// One finding as a `miette` diagnostic.
@@ -33,7 +34,7 @@ pub fn diagnostics(report: &Report) -> impl Iterator<Item = FindingDiagnostic<'_
 
 impl fmt::Display for FindingDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.located.finding.message)
+        f.write_str(&neutralize(&self.located.finding.message))
     }
 }
 
@@ -41,7 +42,7 @@ impl std::error::Error for FindingDiagnostic<'_> {}
 
 impl Diagnostic for FindingDiagnostic<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(&self.located.finding.rule_id))
+        Some(Box::new(neutralize(&self.located.finding.rule_id)))
     }
 
     fn severity(&self) -> Option<miette::Severity> {
@@ -53,10 +54,13 @@ impl Diagnostic for FindingDiagnostic<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(format!(
-            "{} (rcaudit explain {})",
-            self.located.title, self.located.finding.rule_id
-        )))
+        Some(Box::new(
+            neutralize(&format!(
+                "{} (rcaudit explain {})",
+                self.located.title, self.located.finding.rule_id
+            ))
+            .into_owned(),
+        ))
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -68,7 +72,10 @@ impl Diagnostic for FindingDiagnostic<'_> {
         // A record spans many lines: underline its first line only.
         let span: SourceSpan = self.source.first_line_span(offset, len);
         Some(Box::new(std::iter::once(
-            LabeledSpan::new_primary_with_span(Some(self.located.finding.pointer.clone()), span),
+            LabeledSpan::new_primary_with_span(
+                Some(neutralize(&self.located.finding.pointer).into_owned()),
+                span,
+            ),
         )))
     }
 }
@@ -89,17 +96,21 @@ pub fn waiver_diagnostics(report: &Report) -> impl Iterator<Item = WaiverDiagnos
 
 impl fmt::Display for WaiverDiagnostic<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&neutralize(&self.text()))
+    }
+}
+
+impl WaiverDiagnostic<'_> {
+    fn text(&self) -> String {
         let w = &self.used.waiver;
         if self.used.expired {
             let expires = w.expires.map(|d| d.to_string()).unwrap_or_default();
-            write!(
-                f,
+            format!(
                 "the waiver of {} for {} expired on {expires}: its findings count again",
                 w.rule, w.item
             )
         } else {
-            write!(
-                f,
+            format!(
                 "the waiver of {} for {} covers no finding: remove it if the problem is fixed",
                 w.rule, w.item
             )
@@ -144,8 +155,13 @@ fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
-/// The summary printed after the findings.
+/// The summary printed after the findings (its untrusted parts, rule ids,
+/// reasons, messages, paths, neutralised).
 pub fn summary(report: &Report) -> String {
+    neutralize(&summary_text(report)).into_owned()
+}
+
+fn summary_text(report: &Report) -> String {
     let mut out = String::new();
     let counted = report.findings.iter().filter(|l| l.counts()).count();
     let _ = writeln!(

@@ -8,8 +8,10 @@ use std::fmt::Write as _;
 
 use crate::{Located, Report};
 
-/// XML text and attribute escaping.
+/// XML text and attribute escaping, after neutralising the controls a
+/// reader would act on (those XML 1.0 cannot hold among them).
 fn escape(text: &str) -> String {
+    let text = crate::text::neutralize(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -19,7 +21,7 @@ fn escape(text: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
             // Characters XML 1.0 cannot hold.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{FFFD}'),
+            '\u{FFFE}' | '\u{FFFF}' => out.push('\u{FFFD}'),
             c => out.push(c),
         }
     }
@@ -141,6 +143,6 @@ mod tests {
     #[test]
     fn escapes_markup_and_control_characters() {
         assert_eq!(escape(r#"a<b>&"c"'"#), "a&lt;b&gt;&amp;&quot;c&quot;&apos;");
-        assert_eq!(escape("x\u{1}y\tz"), "x\u{FFFD}y\tz");
+        assert_eq!(escape("x\u{1}y\tz\u{FFFF}"), "x\\u{1}y\tz\u{FFFD}");
     }
 }

@@ -20,6 +20,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod sarif;
+pub mod text;
 
 use std::collections::{BTreeSet, HashMap};
 

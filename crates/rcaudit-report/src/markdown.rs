@@ -11,10 +11,7 @@ use crate::{Located, Report};
 /// Findings listed in full; the rest are counted.
 const MAX_LISTED: usize = 50;
 
-/// Escapes text for a Markdown table cell.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
-}
+use crate::text::{markdown as cell, markdown_code as code};
 
 /// The report as Markdown.
 pub fn render(report: &Report) -> String {
@@ -27,7 +24,7 @@ pub fn render(report: &Report) -> String {
     } else {
         "⚠️"
     };
-    let _ = writeln!(out, "## {icon} rcaudit: `{}`\n", report.snapshot.path);
+    let _ = writeln!(out, "## {icon} rcaudit: {}\n", code(&report.snapshot.path));
     let _ = writeln!(out, "| | error | warning | info |");
     let _ = writeln!(out, "|---|---:|---:|---:|");
     let _ = writeln!(
@@ -64,13 +61,13 @@ pub fn render(report: &Report) -> String {
             .snapshot
             .account_id
             .as_ref()
-            .map_or_else(String::new, |id| format!(" on account {id}"))
+            .map_or_else(String::new, |id| format!(" on account {}", cell(id)))
     );
     if let Some(baseline) = &report.baseline {
         let _ = writeln!(
             out,
-            "\nAgainst the baseline `{}`: **{} new**, {} already there (not counted), {} fixed.",
-            baseline.path,
+            "\nAgainst the baseline {}: **{} new**, {} already there (not counted), {} fixed.",
+            code(&baseline.path),
             baseline.new,
             baseline.old,
             baseline.fixed.len()
@@ -96,8 +93,8 @@ fn write_findings(out: &mut String, report: &Report, counting: &[&Located]) {
             if n > 0 {
                 let _ = writeln!(
                     out,
-                    "| `{}` | {} | {n} | {} |",
-                    rule.id,
+                    "| {} | {} | {n} | {} |",
+                    code(&rule.id),
                     rule.severity,
                     cell(&rule.title)
                 );
@@ -110,9 +107,9 @@ fn write_findings(out: &mut String, report: &Report, counting: &[&Located]) {
         for located in counting.iter().take(MAX_LISTED) {
             let _ = writeln!(
                 out,
-                "| `{}` | `{}` line {} | {} |",
-                located.finding.rule_id,
-                cell(&located.finding.pointer),
+                "| {} | {} line {} | {} |",
+                code(&located.finding.rule_id),
+                code(&located.finding.pointer),
                 located.line,
                 cell(&located.finding.message)
             );
@@ -132,7 +129,7 @@ fn write_notes(out: &mut String, report: &Report) {
             report.not_evaluated.len()
         );
         for n in &report.not_evaluated {
-            let _ = writeln!(out, "| `{}` | {} |", n.rule_id, cell(&n.reason));
+            let _ = writeln!(out, "| {} | {} |", code(&n.rule_id), cell(&n.reason));
         }
         out.push_str("\n</details>\n");
     }
@@ -154,10 +151,10 @@ fn write_notes(out: &mut String, report: &Report) {
             };
             let _ = writeln!(
                 out,
-                "- `{}` for `{}` {what} ({})",
-                w.rule,
-                w.item,
-                w.location()
+                "- {} for {} {what} ({})",
+                code(&w.rule),
+                code(&w.item),
+                cell(&w.location())
             );
         }
     }
@@ -166,9 +163,9 @@ fn write_notes(out: &mut String, report: &Report) {
         for e in &report.rule_errors {
             let _ = writeln!(
                 out,
-                "- `{}` {} failed on {} item(s): {}",
-                e.rule_id,
-                e.part,
+                "- {} {} failed on {} item(s): {}",
+                code(&e.rule_id),
+                cell(&e.part),
                 e.count,
                 cell(&e.message)
             );
