@@ -961,7 +961,84 @@ impl Loader<'_> {
             );
             return None;
         }
+        self.check_at(text, v, src, scope);
         Some(At::Path(text.to_owned()))
+    }
+
+    /// `at` names a field of the item, or a JSON pointer into the snapshot:
+    /// either must exist in the snapshot schema (or be declared in
+    /// `extraFields`), as fields read by expressions must.
+    fn check_at(&mut self, text: &str, v: &Yaml, src: &SourceText, scope: Scope<'_>) {
+        // (segment, byte offset in `text`)
+        let mut segments: Vec<(String, usize)> = Vec::new();
+        let (root, separator, start) = match text.strip_prefix('/') {
+            Some(_) => ("snapshot", '/', 1),
+            None => ("item", '.', 0),
+        };
+        let mut offset = start;
+        for segment in text.get(start..).unwrap_or_default().split(separator) {
+            let name = if separator == '/' {
+                segment.replace("~1", "/").replace("~0", "~")
+            } else {
+                segment.to_owned()
+            };
+            // Array indexes in a pointer stand for any element.
+            let name =
+                if separator == '/' && !name.is_empty() && name.bytes().all(|b| b.is_ascii_digit())
+                {
+                    "[]".to_owned()
+                } else {
+                    name
+                };
+            segments.push((name, offset));
+            offset += segment.len() + 1;
+        }
+        let mut path = vec![root.to_owned()];
+        path.extend(segments.iter().map(|(s, _)| s.clone()));
+        let Resolution::Unknown { index, known } = datamodel::resolve(&path, scope.targets) else {
+            return;
+        };
+        let dotted = |upto: usize| {
+            path.iter()
+                .take(upto + 1)
+                .filter(|s| s.as_str() != "[]")
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(".")
+        };
+        if (index..path.len()).any(|i| scope.extra.iter().any(|e| *e == dotted(i))) {
+            return;
+        }
+        let field = path.get(index).cloned().unwrap_or_default();
+        let at = segments
+            .get(index.saturating_sub(1))
+            .map_or(0, |(_, offset)| *offset);
+        let raw_len = text
+            .get(at..)
+            .map_or(1, |rest| rest.find(separator).unwrap_or(rest.len()).max(1));
+        let span = span_in_scalar(src, v.span, text, at..at + raw_len);
+        let whose = if index <= 1 {
+            root.to_owned()
+        } else {
+            dotted(index - 1).replace("snapshot.", "")
+        };
+        let mut p = Problem::error(
+            "rcaudit::rules::unknown-field",
+            src,
+            span,
+            format!("`at: {text}`: `{whose}` has no field `{field}` in the snapshot schema"),
+        )
+        .label("unknown field");
+        p = p.help(match suggest(&field, known.iter().map(String::as_str)) {
+            Some(s) => format!(
+                "did you mean `{s}`? (a finding whose `at` is missing points at the item instead)"
+            ),
+            None => format!(
+                "a field newer than the schema can be declared: `extraFields: [{}]`",
+                dotted(index)
+            ),
+        });
+        self.problems.push(p);
     }
 
     fn requirements(&mut self, v: &Yaml, src: &SourceText, targets: &[Target]) -> Vec<Requirement> {
