@@ -31,11 +31,16 @@ impl Baseline {
                 "{path} is not an rcaudit report ({why}); a baseline is the output of `rcaudit check --format json`"
             ))
         };
-        let document: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            BaselineError(format!(
-                "{path} is not JSON: {e}; a baseline is the output of `rcaudit check --format json`"
-            ))
-        })?;
+        // rcaudit's own parser: a key that repeats is an error, not "the
+        // last one wins" (a second `findings` list could pass off every
+        // new finding as old).
+        let document = rcaudit_model::parse(text)
+            .map(|node| rcaudit_model::value::to_json(&node))
+            .map_err(|e| {
+                BaselineError(format!(
+                    "{path} is not JSON: {e}; a baseline is the output of `rcaudit check --format json`"
+                ))
+            })?;
         if document
             .pointer("/tool/name")
             .and_then(serde_json::Value::as_str)
@@ -77,6 +82,8 @@ mod tests {
             r#"{"tool": {"name": "other"}, "findings": []}"#,
             r#"{"tool": {"name": "rcaudit"}}"#,
             r#"{"tool": {"name": "rcaudit"}, "findings": [{"ruleId": "X"}]}"#,
+            // A second list must not replace the first in silence.
+            r#"{"tool": {"name": "rcaudit"}, "findings": [], "findings": [{"fingerprint": "a"}]}"#,
         ] {
             let error = Baseline::parse("old.json", bad).expect_err(bad);
             assert!(error.0.contains("old.json"), "{error}");
