@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rcaudit_fetch::journal::JournalError;
 use rcaudit_fetch::{
     Credentials, FetchError, Fetched, JournalMode, Options, Progress, Secret, Server, Silent,
     Tuning,
@@ -19,6 +20,30 @@ use crate::check;
 use crate::cli::{AuditArgs, Connection, FetchArgs, Global};
 use crate::output::{self, Message, Style};
 use crate::sources;
+
+/// `text` safe to print on a terminal: C0 and C1 control characters
+/// (but line feeds and tabs), DEL, and the bidirectional overrides and
+/// isolates that reorder what is shown, become `\u{..}` escapes. Server
+/// messages and ids reach the fetch's messages, and an escape sequence in
+/// one must not steer the terminal.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let hostile = (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}');
+        if hostile {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Reports a failed fetch, made printable.
+fn fail_with(style: &Style, message: &str) {
+    output::fail(style, &Message(printable(message)));
+}
 
 /// A bearer token, refused at once (not after retries) when an HTTP header
 /// cannot carry it: access tokens are printable ASCII without spaces.
@@ -125,7 +150,7 @@ fn fetch(
     resume: bool,
     style: &Style,
 ) -> Option<Fetched> {
-    let fail = |message: String| output::fail(style, &Message(message));
+    let fail = |message: String| fail_with(style, &message);
     let server = connection
         .server
         .as_deref()
@@ -151,6 +176,8 @@ fn fetch(
         credentials,
         tuning: Tuning {
             per_page: connection.per_page,
+            max_wait: Duration::from_secs(connection.max_wait),
+            max_body: connection.max_response_mib.saturating_mul(1024 * 1024),
             ..Tuning::default()
         },
         generator: concat!("rcaudit ", env!("CARGO_PKG_VERSION")).to_owned(),
@@ -170,8 +197,22 @@ fn fetch(
         Ok(fetched) => Some(fetched),
         Err(error) => {
             let journal = save.map(rcaudit_fetch::journal_path);
+            // Advice to resume only where resuming can work: not when the
+            // journal is another fetch's, unreadable or corrupt.
             let kept = match (&error, journal) {
                 (FetchError::Setup(_), _) | (_, None) => String::new(),
+                (FetchError::Journal(journal_error), Some(journal))
+                    if !journal_error.resumable() && journal.exists() =>
+                {
+                    if matches!(journal_error, JournalError::Busy { .. }) {
+                        String::new()
+                    } else {
+                        format!(
+                            "; --resume cannot continue from it: make it readable, or remove {} to start over",
+                            journal.display()
+                        )
+                    }
+                }
                 (_, Some(journal)) if journal.exists() => format!(
                     "; what was fetched is kept in {}: run again with --resume to continue",
                     journal.display()
@@ -215,7 +256,7 @@ fn summary(fetched: &Fetched, wrote: Option<&Path>) -> String {
             s.problems.len()
         );
         for problem in s.problems.iter().take(5) {
-            let _ = writeln!(text, "  {problem}");
+            let _ = writeln!(text, "  {}", printable(problem));
         }
         if s.problems.len() > 5 {
             let _ = writeln!(text, "  ... and {} more", s.problems.len() - 5);
@@ -236,16 +277,16 @@ fn save(mut fetched: Fetched, path: &Path, style: &Style) -> Option<String> {
         } else {
             String::new()
         };
-        output::fail(style, &Message(format!("{}{kept}", error.message)));
+        fail_with(style, &format!("{}{kept}", error.message));
         return None;
     }
     let line = summary(&fetched, Some(path));
     let text = std::mem::take(&mut fetched.text);
     if let Err(error) = fetched.finish() {
-        output::fail(style, &Message(error.to_string()));
+        fail_with(style, &error.to_string());
         return None;
     }
-    output::eprint(&line);
+    output::eprint(&printable(&line));
     Some(text)
 }
 
@@ -276,7 +317,7 @@ pub fn audit(args: &AuditArgs, global: &Global) -> Exit {
             None => return Exit::Failed,
         },
         None => {
-            output::eprint(&summary(&fetched, None));
+            output::eprint(&printable(&summary(&fetched, None)));
             ("fetched-snapshot.json".to_owned(), fetched.text)
         }
     };

@@ -6,6 +6,10 @@
 //! killed loses at most the line being written, which resuming ignores; a
 //! finished fetch removes its journal after the snapshot is in place.
 //! Failures are not journalled: a resumed fetch tries them again.
+//!
+//! A fetch holds an exclusive lock on its journal while it runs, so a
+//! second fetch of the same file is told that one is running (not that one
+//! was interrupted) and never appends to the same journal.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
@@ -62,11 +66,19 @@ pub struct Journal {
 /// Why a journal could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
-    #[error("cannot write the journal {path}: {source}")]
+    /// An operation on the file failed; `action` says which (`read`,
+    /// `write`, `create`, `open`, `lock`, `remove`).
+    #[error("cannot {action} the journal {path}: {source}")]
     Io {
+        action: &'static str,
         path: String,
         source: std::io::Error,
     },
+    /// Another fetch holds the journal's lock: it is running now.
+    #[error(
+        "another fetch is writing {path} right now (it holds the journal's lock): wait for it to finish, or write to another file"
+    )]
+    Busy { path: String },
     #[error("{path} line {line} is not a journal entry: {message}")]
     Corrupt {
         path: String,
@@ -75,11 +87,50 @@ pub enum JournalError {
     },
 }
 
-fn io(path: &Path) -> impl Fn(std::io::Error) -> JournalError + '_ {
+fn io<'a>(action: &'static str, path: &'a Path) -> impl Fn(std::io::Error) -> JournalError + 'a {
     move |source| JournalError::Io {
+        action,
         path: path.display().to_string(),
         source,
     }
+}
+
+impl JournalError {
+    /// Whether the journal can be continued with `--resume` as it is: not
+    /// when it cannot be read or is corrupt (resuming fails the same way),
+    /// nor when another fetch is using it.
+    pub fn resumable(&self) -> bool {
+        match self {
+            JournalError::Io { action, .. } => matches!(*action, "write" | "remove"),
+            JournalError::Busy { .. } | JournalError::Corrupt { .. } => false,
+        }
+    }
+}
+
+/// Takes the journal's lock, or says that another fetch holds it. A file
+/// system without locks is used without.
+fn lock(file: &File, path: &Path) -> Result<(), JournalError> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(JournalError::Busy {
+            path: path.display().to_string(),
+        }),
+        Err(std::fs::TryLockError::Error(error))
+            if error.kind() == std::io::ErrorKind::Unsupported =>
+        {
+            Ok(())
+        }
+        Err(std::fs::TryLockError::Error(error)) => Err(io("lock", path)(error)),
+    }
+}
+
+/// Whether another fetch holds the lock of the journal at `path` (false
+/// when it cannot be opened: then it is nobody's).
+pub fn busy(path: &Path) -> bool {
+    OpenOptions::new()
+        .read(true)
+        .open(path)
+        .is_ok_and(|file| matches!(lock(&file, path), Err(JournalError::Busy { .. })))
 }
 
 /// The journal path of an output file: `FILE.partial`.
@@ -96,10 +147,11 @@ impl Journal {
             .write(true)
             .create_new(true)
             .open(path)
-            .map_err(io(path))?;
+            .map_err(io("create", path))?;
+        lock(&file, path)?;
         let mut line = serde_json::to_string(header).unwrap_or_default();
         line.push('\n');
-        file.write_all(line.as_bytes()).map_err(io(path))?;
+        file.write_all(line.as_bytes()).map_err(io("write", path))?;
         Ok(Journal {
             path: path.to_owned(),
             file: Mutex::new(file),
@@ -113,7 +165,8 @@ impl Journal {
             .read(true)
             .write(true)
             .open(path)
-            .map_err(io(path))?;
+            .map_err(io("open", path))?;
+        lock(&file, path)?;
         let corrupt = |line: usize, message: String| JournalError::Corrupt {
             path: path.display().to_string(),
             line,
@@ -126,7 +179,13 @@ impl Journal {
         let mut line = String::new();
         for number in 1.. {
             line.clear();
-            let read = reader.read_line(&mut line).map_err(io(path))?;
+            let read = match reader.read_line(&mut line) {
+                Ok(read) => read,
+                Err(error) if error.kind() == std::io::ErrorKind::InvalidData => {
+                    return Err(corrupt(number, "not UTF-8 text".to_owned()));
+                }
+                Err(error) => return Err(io("read", path)(error)),
+            };
             if read == 0 || !line.ends_with('\n') {
                 // The end, or a line the kill cut short.
                 break;
@@ -150,8 +209,8 @@ impl Journal {
         }
         drop(reader);
         let header = header.ok_or_else(|| corrupt(1, "the header is missing".to_owned()))?;
-        file.set_len(kept).map_err(io(path))?;
-        file.seek(SeekFrom::End(0)).map_err(io(path))?;
+        file.set_len(kept).map_err(io("write", path))?;
+        file.seek(SeekFrom::End(0)).map_err(io("write", path))?;
         Ok(Resumed {
             journal: Journal {
                 path: path.to_owned(),
@@ -171,14 +230,15 @@ impl Journal {
         let value = value.trim().replace(['\n', '\r'], " ");
         let line = format!("{{\"put\":{key},\"value\":{value}}}\n");
         let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
-        file.write_all(line.as_bytes()).map_err(io(&self.path))
+        file.write_all(line.as_bytes())
+            .map_err(io("write", &self.path))
     }
 
     /// Removes the journal once the snapshot is written.
     pub fn remove(self) -> Result<(), JournalError> {
         let path = self.path.clone();
         drop(self);
-        std::fs::remove_file(&path).map_err(io(&path))
+        std::fs::remove_file(&path).map_err(io("remove", &path))
     }
 
     pub fn path(&self) -> &Path {
@@ -222,6 +282,37 @@ mod tests {
             Journal::create(&path, &header).is_err(),
             "never replaces a journal"
         );
+    }
+
+    #[test]
+    fn a_journal_in_use_is_busy_and_an_unreadable_one_says_so() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("s.json.partial");
+        let header = Header::new("http://127.0.0.1:1", "2026-11-28T10:00:00Z");
+        let journal = Journal::create(&path, &header).expect("create");
+        assert!(busy(&path));
+        let error = Journal::resume(&path).expect_err("busy");
+        assert!(matches!(error, JournalError::Busy { .. }), "{error}");
+        assert!(error.to_string().contains("right now"), "{error}");
+        assert!(!error.resumable());
+        drop(journal);
+        assert!(!busy(&path));
+        let resumed = Journal::resume(&path).expect("free again");
+        assert!(busy(&path));
+        drop(resumed);
+        // Bytes that are not text: unreadable, and never "cannot write".
+        std::fs::write(&path, b"\xff\xfe\n").expect("write");
+        let error = Journal::resume(&path).expect_err("unreadable");
+        let message = error.to_string();
+        assert!(!message.contains("write"), "{message}");
+        assert!(message.contains("not UTF-8"), "{message}");
+        assert!(!error.resumable());
+        // A folder where the journal should be: cannot open it.
+        let folder = dir.path().join("folder.partial");
+        std::fs::create_dir(&folder).expect("dir");
+        let error = Journal::resume(&folder).expect_err("a folder");
+        assert!(error.to_string().starts_with("cannot open"), "{error}");
+        assert!(!error.resumable());
     }
 
     #[test]

@@ -405,6 +405,11 @@ fn open_journal(
     match &options.journal {
         None => Ok((None, now.to_owned(), Parts::default())),
         Some(JournalMode::New(path)) => {
+            if journal::busy(path) {
+                return Err(FetchError::Journal(JournalError::Busy {
+                    path: path.display().to_string(),
+                }));
+            }
             if path.exists() {
                 return Err(FetchError::Setup(format!(
                     "{} holds an interrupted fetch: continue it with --resume, or remove it",
