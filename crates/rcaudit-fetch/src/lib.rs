@@ -10,6 +10,15 @@
 //!   the group for `Retry-After` (30 s without one).
 //! - **Failures**: transient ones are retried with backoff; permanent ones
 //!   become `errors` entries and the fetch carries on.
+//! - **Hostile servers**: header arithmetic is checked (a `Retry-After` of
+//!   `1e20` is a wait without end, never a panic); a wait longer than
+//!   `Tuning::max_wait` (5 min) is not waited but fails its request at once
+//!   into `errors`; a body larger than `Tuning::max_body` (64 MiB) is not
+//!   read further; a list whose paging does not end (a loop, more than
+//!   `Tuning::max_pages`) is an error, never a list cut short; an id that is
+//!   not a plain token is never put in a URL, and no request leaves the
+//!   account's path; a task that panics becomes an `errors` entry for its
+//!   piece.
 //! - **Resume**: finished pieces go to a journal beside the output, so an
 //!   interrupted fetch continues where it stopped ([`journal`]).
 //! - **HTTPS only**, except on loopback addresses ([`Server`]).

@@ -419,3 +419,45 @@ fn a_task_that_panics_is_an_error_never_a_silent_gap() {
         .collect();
     assert_eq!(panicked.len(), 1, "{doc:#}");
 }
+
+#[test]
+fn a_token_lifetime_without_end_is_no_overflow() {
+    for expires_in in ["18446744073709551615", "9223372036854775807", "0"] {
+        let served = ids(&["2"]);
+        let script: Script = Arc::new(move |request: &Request| {
+            if request.path == "/restapi/oauth/token" {
+                Reply::json(
+                    200,
+                    format!(
+                        r#"{{"access_token":"a","token_type":"bearer","expires_in":{expires_in},"scope":"ReadAccounts"}}"#
+                    ),
+                )
+            } else {
+                hostile::account(request, &served)
+            }
+        });
+        let rt = runtime();
+        let doc: Value = rt.block_on(async {
+            let server = Hostile::start(script).await.expect("hostile server");
+            let options = Options {
+                server: Server::parse(&server.url()).expect("loopback URL"),
+                credentials: Credentials::Jwt {
+                    client_id: "client".to_owned(),
+                    client_secret: Secret::new("client-secret"),
+                    jwt: Secret::new("eyJ.jwt.credential"),
+                },
+                tuning: tuning(),
+                generator: "rcaudit hostile test".to_owned(),
+                journal: None,
+            };
+            let fetched =
+                tokio::time::timeout(BOUND, rcaudit_fetch::fetch(options, Arc::new(Silent)))
+                    .await
+                    .expect("ends")
+                    .expect("a snapshot");
+            serde_json::from_str(&fetched.text).expect("JSON")
+        });
+        assert_accounted(&doc);
+        assert!(doc.get("errors").is_none(), "{expires_in}: {doc:#}");
+    }
+}
