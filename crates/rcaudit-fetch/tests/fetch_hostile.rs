@@ -423,7 +423,7 @@ fn a_task_that_panics_is_an_error_never_a_silent_gap() {
 #[test]
 fn a_token_lifetime_without_end_is_no_overflow() {
     for expires_in in ["18446744073709551615", "9223372036854775807", "0"] {
-        let served = ids(&["2"]);
+        let account_ids = ids(&["2"]);
         let script: Script = Arc::new(move |request: &Request| {
             if request.path == "/restapi/oauth/token" {
                 Reply::json(
@@ -433,7 +433,7 @@ fn a_token_lifetime_without_end_is_no_overflow() {
                     ),
                 )
             } else {
-                hostile::account(request, &served)
+                hostile::account(request, &account_ids)
             }
         });
         let rt = runtime();
