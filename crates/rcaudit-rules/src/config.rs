@@ -44,6 +44,8 @@ pub struct Config {
     pub disable: Vec<(String, SourceSpan)>,
     pub severity: Vec<(String, SourceSpan, Severity)>,
     pub params: Option<serde_json::Value>,
+    /// `params` as written, to check against the declared parameters.
+    pub params_yaml: Option<Yaml>,
     /// `error`, `warning`, `info` or `never`.
     pub fail_on: Option<String>,
     /// Accepted exceptions.
@@ -88,7 +90,10 @@ pub fn parse(name: &str, text: &str) -> Result<Config, LoadErrors> {
             "disable" => config.disable = strings(value, &src, &mut problems, "a rule id"),
             "severity" => config.severity = severities(value, &src, &mut problems),
             "params" => match value.value {
-                YamlValue::Map(_) => config.params = Some(value.to_json()),
+                YamlValue::Map(_) => {
+                    config.params = Some(value.to_json());
+                    config.params_yaml = Some(value.clone());
+                }
                 YamlValue::Null => {}
                 _ => problems.push(problem(
                     &src,
@@ -253,6 +258,11 @@ impl Config {
                 .map(|(id, _, s)| (id.clone(), *s))
                 .collect::<BTreeMap<_, _>>(),
             limits: self.limits,
+            params_source: self
+                .src
+                .clone()
+                .zip(self.params_yaml.clone())
+                .map(|(src, value)| crate::load::ParamsSource { src, value }),
         }
     }
 

@@ -21,6 +21,7 @@ pub mod eval;
 pub mod expr;
 pub mod functions;
 pub mod load;
+pub mod params;
 pub mod problem;
 pub mod rule;
 pub mod schemas;
@@ -29,6 +30,6 @@ pub mod waivers;
 pub mod yaml;
 
 pub use eval::{Finding, Limits, NotEvaluated, Outcome, RuleError, evaluate, evaluate_with};
-pub use load::{LoadOptions, RuleFile, load};
+pub use load::{LoadOptions, ParamsSource, RuleFile, load};
 pub use problem::{LoadErrors, Problem};
 pub use rule::{Docs, Requirement, Rule, RuleSet, Severity, Target};

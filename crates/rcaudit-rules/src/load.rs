@@ -13,6 +13,7 @@ use rcaudit_model::{Node, SourceText};
 
 use crate::datamodel::{self, Resolution};
 use crate::expr::{self, CompileError, Expression};
+use crate::params::{self, ParamType};
 use crate::problem::{LoadErrors, Problem};
 use crate::rule::{At, Docs, Fact, Origin, Requirement, Rule, RuleSet, Severity, Target};
 use crate::template::{self, Template};
@@ -39,6 +40,18 @@ pub struct LoadOptions {
     pub severities: BTreeMap<String, Severity>,
     /// Limits on evaluation (`limits:` in `rcaudit.yaml`).
     pub limits: crate::eval::Limits,
+    /// The text `params` came from, when it came from a file: overrides are
+    /// then checked against the declared parameters, each problem pointing
+    /// into it.
+    pub params_source: Option<ParamsSource>,
+}
+
+/// Parameter overrides as written, with their spans.
+#[derive(Debug, Clone)]
+pub struct ParamsSource {
+    pub src: SourceText,
+    /// The `params:` mapping.
+    pub value: Yaml,
 }
 
 /// Top-level keys of a rule file.
@@ -526,10 +539,14 @@ impl Loader<'_> {
 
     fn merge_params(&mut self, options: &LoadOptions) -> serde_json::Value {
         let mut merged = serde_json::Map::new();
+        let mut declared: Vec<(String, ParamType)> = Vec::new();
         let mut defined: HashMap<String, (SourceText, SourceSpan)> = HashMap::new();
         let raw = std::mem::take(&mut self.params);
         for param in &raw {
-            let value = param.value.to_json();
+            let Some((ty, default)) = self.declaration(param) else {
+                continue;
+            };
+            let value = default.to_json();
             if let Some(existing) = merged.get(&param.name) {
                 if let (true, Some((first_src, first_span))) =
                     (existing != &value, defined.get(&param.name))
@@ -553,13 +570,130 @@ impl Loader<'_> {
                 continue;
             }
             defined.insert(param.name.clone(), (param.src.clone(), param.name_span));
+            declared.push((param.name.clone(), ty));
             merged.insert(param.name.clone(), value);
+        }
+        if let Some(source) = &options.params_source {
+            self.check_overrides(source, &declared);
         }
         let mut merged = serde_json::Value::Object(merged);
         if let Some(overrides) = &options.params {
             merge_json(&mut merged, overrides);
         }
         merged
+    }
+
+    /// A parameter's type and default: `name: default`, or
+    /// `name: {type: T, default: V, doc: ...}`.
+    fn declaration(&mut self, param: &RawParam) -> Option<(ParamType, Yaml)> {
+        let full = param.value.as_map().is_some_and(|members| {
+            param.value.get("type").is_some()
+                && members.iter().all(|(k, _)| {
+                    k.as_str()
+                        .is_some_and(|k| params::DECLARATION_KEYS.contains(&k))
+                })
+        });
+        if !full {
+            return Some((ParamType::of(&param.value), param.value.clone()));
+        }
+        let ty = match param.value.get("type").map(ParamType::parse)? {
+            Ok(ty) => ty,
+            Err((span, message)) => {
+                self.problems.push(Problem::error(
+                    "rcaudit::rules::param-type",
+                    &param.src,
+                    span,
+                    message,
+                ));
+                return None;
+            }
+        };
+        let Some(default) = param.value.get("default") else {
+            self.problems.push(
+                Problem::error(
+                    "rcaudit::rules::param-default",
+                    &param.src,
+                    param.name_span,
+                    format!("parameter `{}` has no `default`", param.name),
+                )
+                .help("every parameter has a default, used unless rcaudit.yaml sets it"),
+            );
+            return None;
+        };
+        let mut wrong = Vec::new();
+        params::check(default, &ty, &param.name, &mut wrong);
+        for p in &wrong {
+            self.problems.push(
+                Problem::error(
+                    "rcaudit::rules::param-default",
+                    &param.src,
+                    p.span,
+                    format!(
+                        "the default does not match the declared type: {}",
+                        p.message
+                    ),
+                )
+                .label("here"),
+            );
+        }
+        wrong.is_empty().then(|| (ty, default.clone()))
+    }
+
+    /// Checks `params:` of a config against the declared parameters.
+    fn check_overrides(&mut self, source: &ParamsSource, declared: &[(String, ParamType)]) {
+        let Some(members) = source.value.as_map() else {
+            return;
+        };
+        for (key, value) in members {
+            let name = key.as_str().unwrap_or_default();
+            match declared.iter().find(|(n, _)| n == name) {
+                None => {
+                    let mut p = Problem::error(
+                        "rcaudit::config::unknown-param",
+                        &source.src,
+                        key.span,
+                        format!("unknown parameter `{name}`"),
+                    )
+                    .label("no such parameter");
+                    p = p.help(
+                        match suggest(name, declared.iter().map(|(n, _)| n.as_str())) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => format!(
+                                "parameters: {}",
+                                declared
+                                    .iter()
+                                    .map(|(n, _)| n.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        },
+                    );
+                    self.problems.push(p);
+                }
+                Some((_, ty)) => {
+                    let mut wrong = Vec::new();
+                    params::check(value, ty, name, &mut wrong);
+                    for w in wrong {
+                        let code = if w.unknown {
+                            "rcaudit::config::unknown-param"
+                        } else {
+                            "rcaudit::config::param-type"
+                        };
+                        let mut p = Problem::error(code, &source.src, w.span, w.message).label(
+                            if w.unknown {
+                                "no such field"
+                            } else {
+                                "wrong type"
+                            },
+                        );
+                        if let Some(help) = w.help {
+                            p = p.help(help);
+                        }
+                        self.problems.push(p);
+                    }
+                }
+            }
+        }
     }
 
     fn compile_facts(&mut self, params: &serde_json::Value) -> Vec<Fact> {

@@ -84,7 +84,7 @@ pub const FILE_KEY_DOCS: &[(&str, &str)] = &[
     ),
     (
         "params",
-        "Parameters with their defaults, read as params.NAME; rcaudit.yaml can override them.",
+        "Parameters, read as params.NAME; rcaudit.yaml can override them (with a value of the declared type). Each is declared by its default (its type is the default's), or in full: {type, default, doc}, where a type is bool, int, number, string, any, list(T), or a mapping of field names to types.",
     ),
 ];
 
@@ -216,6 +216,31 @@ pub fn rules_schema() -> Value {
     })
 }
 
+/// The parameters the built-in packs declare, as JSON schemas with their
+/// documentation (packs of the user's own may declare more).
+fn builtin_params() -> serde_json::Map<String, Value> {
+    let mut out = serde_json::Map::new();
+    for file in crate::builtin::files() {
+        let Ok(doc) = crate::yaml::parse(&file.text) else {
+            continue;
+        };
+        let Some(params) = doc.get("params").and_then(crate::yaml::Yaml::as_map) else {
+            continue;
+        };
+        for (key, value) in params {
+            let Some((ty, docs)) = crate::params::declared(value) else {
+                continue;
+            };
+            let mut schema = ty.json_schema();
+            if let (Some(object), Some(docs)) = (schema.as_object_mut(), docs) {
+                object.insert("description".to_owned(), Value::String(docs));
+            }
+            out.insert(key.as_str().unwrap_or_default().to_owned(), schema);
+        }
+    }
+    out
+}
+
 /// The schema of `rcaudit.yaml`.
 pub fn config_schema() -> Value {
     let severities: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
@@ -227,7 +252,7 @@ pub fn config_schema() -> Value {
                 "severity" => {
                     json!({"type": "object", "additionalProperties": {"enum": severities}})
                 }
-                "params" => json!({"type": "object"}),
+                "params" => json!({"type": "object", "properties": builtin_params()}),
                 "failOn" => json!({"enum": FAIL_ON}),
                 "waivers" => json!({"type": "array", "items": {"$ref": "#/$defs/Waiver"}}),
                 "limits" => json!({
