@@ -464,7 +464,7 @@ impl Api {
             server,
             credentials,
             token: Mutex::new(TokenState::default()),
-            limits: Limits::new(None, tuning.max_wait),
+            limits: Limits::new(None, tuning.max_wait, tuning.max_rejections),
             tuning,
             progress,
             retries: std::sync::atomic::AtomicU64::new(0),
@@ -645,6 +645,10 @@ impl Api {
             .map_err(|error| match error {
                 GateError::TooLong { .. } => Failure::Refused {
                     status: None,
+                    message: error.to_string(),
+                },
+                GateError::Refusing { .. } => Failure::Refused {
+                    status: Some(429),
                     message: error.to_string(),
                 },
                 GateError::Stopped(_) => Failure::Transient {

@@ -116,6 +116,12 @@ pub enum GateError {
         max_wait: Duration,
         cause: String,
     },
+    /// The server answered the group's last requests with 429, that many
+    /// in a row: it is not asked again in this fetch.
+    #[error(
+        "the server refused the last {count} requests of the {group} rate-limit group in a row (429), waiting as told between them: the group's other requests are not sent; run the fetch again later"
+    )]
+    Refusing { group: &'static str, count: u32 },
     /// The gate's dispatcher is gone (an internal error).
     #[error("internal error: the {0} rate-limit gate stopped")]
     Stopped(&'static str),
@@ -157,6 +163,8 @@ struct State {
     /// "theoretical arrival time" of the generic cell rate algorithm).
     due: Option<Deadline>,
     rejected: u64,
+    /// 429s since the last answer that was not one.
+    rejected_in_a_row: u32,
     sent: u64,
 }
 
@@ -258,6 +266,7 @@ impl State {
         }
         if let Some(pause) = observed.rejected_for {
             self.rejected += 1;
+            self.rejected_in_a_row = self.rejected_in_a_row.saturating_add(1);
             self.probing = true;
             self.pause_cause = format!(
                 "the server answered 429 and asked to wait {} (Retry-After)",
@@ -267,6 +276,7 @@ impl State {
             return;
         }
         self.probing = false;
+        self.rejected_in_a_row = 0;
         if let Some(remaining) = observed.remaining {
             self.prune(now);
             let used = u32::try_from(self.completed.len()).unwrap_or(u32::MAX);
@@ -302,6 +312,8 @@ struct Shared {
     /// The longest a request may wait at the gate (not counting the
     /// requests ahead of it): beyond, it is refused at once.
     max_wait: Duration,
+    /// After this many 429s in a row the group sends nothing more.
+    max_rejected_in_a_row: u32,
     state: Mutex<State>,
     /// Wakes the dispatcher: a request finished, or the limits changed.
     changed: Notify,
@@ -373,14 +385,18 @@ pub struct Limits {
 impl Limits {
     /// Gates with the documented defaults, or with `window` when given
     /// (a known scaled-down window, e.g. the sandbox's). A request that
-    /// would wait longer than `max_wait` is refused instead.
-    pub fn new(window: Option<Duration>, max_wait: Duration) -> Limits {
+    /// would wait longer than `max_wait` is refused instead, and so is
+    /// every request of a group after `max_rejected_in_a_row` 429s in a
+    /// row (a server that refuses everything would otherwise cost each
+    /// request its own series of waits: days on a big account).
+    pub fn new(window: Option<Duration>, max_wait: Duration, max_rejected_in_a_row: u32) -> Limits {
         let gates = Group::ALL
             .iter()
             .map(|&group| {
                 let shared = Arc::new(Shared {
                     group,
                     max_wait,
+                    max_rejected_in_a_row: max_rejected_in_a_row.max(1),
                     state: Mutex::new(State {
                         limit: group.default_limit(),
                         window: window.unwrap_or(DEFAULT_WINDOW),
@@ -392,6 +408,7 @@ impl Limits {
                         probing: true,
                         due: None,
                         rejected: 0,
+                        rejected_in_a_row: 0,
                         sent: 0,
                     }),
                     changed: Notify::new(),
@@ -442,6 +459,14 @@ async fn dispatch(
     'requests: while let Some(reply) = requests.recv().await {
         loop {
             let now = Instant::now();
+            let in_a_row = shared.state().rejected_in_a_row;
+            if in_a_row >= shared.max_rejected_in_a_row {
+                let _ = reply.send(Err(GateError::Refusing {
+                    group: shared.group.name(),
+                    count: in_a_row,
+                }));
+                continue 'requests;
+            }
             let wait = shared.state().try_take(now);
             match wait {
                 Wait::Ready => break,
@@ -494,6 +519,7 @@ mod tests {
             probing: false,
             due: None,
             rejected: 0,
+            rejected_in_a_row: 0,
             sent: 0,
         }
     }
@@ -677,7 +703,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_wait_beyond_the_maximum_is_refused_at_once() {
-        let limits = Limits::new(Some(Duration::from_secs(1)), Duration::from_secs(300));
+        let limits = Limits::new(Some(Duration::from_secs(1)), Duration::from_secs(300), 10);
         let start = Instant::now();
         for (group, pause) in [
             (Group::Light, Duration::from_secs(999_999)),
@@ -710,10 +736,37 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_group_refused_too_many_times_in_a_row_stops_asking() {
+        let limits = Limits::new(Some(Duration::from_secs(1)), Duration::from_secs(300), 3);
+        let rejected = Observed {
+            rejected_for: Some(Duration::from_secs(1)),
+            ..Observed::default()
+        };
+        // Two 429s, an answer, then three 429s: only the three in a row stop it.
+        for observed in [rejected, rejected, Observed::default(), rejected, rejected] {
+            let permit = limits.acquire(Group::Light).await.expect("a permit");
+            permit.finish(observed);
+        }
+        let permit = limits.acquire(Group::Light).await.expect("a permit");
+        permit.finish(rejected);
+        let error = limits.acquire(Group::Light).await.expect_err("refusing");
+        assert!(
+            matches!(error, GateError::Refusing { count: 3, .. }),
+            "{error}"
+        );
+        assert!(limits.acquire(Group::Light).await.is_err());
+        assert!(
+            limits.acquire(Group::Medium).await.is_ok(),
+            "other groups go on"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn permits_come_in_order_and_respect_the_window() {
         let limits = Arc::new(Limits::new(
             Some(Duration::from_millis(100)),
             Duration::from_secs(60),
+            10,
         ));
         let start = Instant::now();
         let mut times = Vec::new();

@@ -461,3 +461,36 @@ fn a_token_lifetime_without_end_is_no_overflow() {
         assert!(doc.get("errors").is_none(), "{expires_in}: {doc:#}");
     }
 }
+
+#[test]
+fn a_server_that_refuses_everything_costs_a_few_waits_not_days() {
+    // Each wait is short and allowed, but 10 for each of 34 requests, one
+    // after the other (the group pauses as a whole), would be minutes; on
+    // a real account, with Retry-After: 60, days.
+    let numbers: Vec<String> = (2..=18).map(|n| n.to_string()).collect();
+    let served = ids(&numbers.iter().map(String::as_str).collect::<Vec<_>>());
+    let script: Script = Arc::new(move |request: &Request| {
+        if request.path.starts_with(&format!("{ACCOUNT}/extension/")) {
+            Reply::error(429, "CMN-301", "Request rate exceeded").with_header("Retry-After", "0.5")
+        } else {
+            hostile::account(request, &served)
+        }
+    });
+    let started = Instant::now();
+    let (fetched, doc, _) = fetch_from(script, tuning(), Arc::new(Silent));
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_accounted(&doc);
+    let errors = doc["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1 + 2 * numbers.len(), "{doc:#}");
+    assert!(
+        errors.iter().any(|e| e["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("in a row (429)"))),
+        "{doc:#}"
+    );
+    assert!(fetched.summary.rejected() <= 12, "{:?}", fetched.summary);
+}
