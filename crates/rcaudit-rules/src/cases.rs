@@ -275,9 +275,7 @@ fn snapshot_of(node: &Yaml, src: &SourceText, problems: &mut Vec<Problem>) -> se
 pub fn file_cases(file: &RuleFile) -> Result<Vec<Case>, LoadErrors> {
     let src = SourceText::new(file.name.clone(), file.text.clone());
     let doc = yaml::parse(&file.text).map_err(|e| LoadErrors {
-        problems: vec![
-            problem(&src, e.span, format!("{} is not valid YAML", file.name)).label(e.message),
-        ],
+        problems: vec![problem(&src, e.span, e.headline(&file.name)).label(e.message)],
     })?;
     let nodes: Vec<&Yaml> = match doc.get("cases").and_then(Yaml::as_seq) {
         Some(list) => list.iter().collect(),

@@ -62,7 +62,7 @@ fn problem(src: &SourceText, span: SourceSpan, message: impl Into<String>) -> Pr
 pub fn parse(name: &str, text: &str) -> Result<Config, LoadErrors> {
     let src = SourceText::new(name, text);
     let doc = yaml::parse(text).map_err(|e| LoadErrors {
-        problems: vec![problem(&src, e.span, format!("{name} is not valid YAML")).label(e.message)],
+        problems: vec![problem(&src, e.span, e.headline(name)).label(e.message)],
     })?;
     let mut config = Config {
         src: Some(src.clone()),

@@ -385,16 +385,7 @@ fn errors(source: &str, errors: &ParseErrors) -> Vec<CompileError> {
                     },
                 );
             }
-            let message = message
-                .strip_prefix("Syntax error: ")
-                .map_or(message.clone(), |m| format!("syntax error: {m}"));
-            // Messages naming the parser's internals (`No `XContext`!`).
-            let message = if message.starts_with("No `") {
-                "the expression cannot be parsed here".to_owned()
-            } else {
-                message
-            };
-            CompileError::syntax(message, line_column_offset(source, line, column))
+            CompileError::syntax(plain(&message), line_column_offset(source, line, column))
         })
         .collect();
     // Past the nesting limit the parser gives up: what follows is noise.
@@ -408,7 +399,56 @@ fn errors(source: &str, errors: &ParseErrors) -> Vec<CompileError> {
             ..limit.clone()
         }];
     }
-    mapped
+    // The parser goes on after an error, and what it reports next is mostly
+    // the same mistake seen again: the first error says it.
+    // Internal messages (below) only when nothing better is said.
+    let internal = |e: &CompileError| e.message == INCOMPLETE;
+    let first = mapped
+        .iter()
+        .find(|e| !internal(e))
+        .or_else(|| mapped.first())
+        .cloned();
+    first.into_iter().collect()
+}
+
+const INCOMPLETE: &str = "the expression is incomplete here";
+
+/// A parser message in words: no token lists, no parser internals.
+fn plain(message: &str) -> String {
+    let text = message.strip_prefix("Syntax error: ").unwrap_or(message);
+    let quoted = |after: &str| {
+        text.split_once(after)
+            .map(|(_, rest)| rest)
+            .and_then(|rest| rest.strip_prefix('\''))
+            .and_then(|rest| rest.rsplit_once('\'').map(|(inner, _)| inner))
+            .map(|inner| {
+                inner
+                    .split("' expecting")
+                    .next()
+                    .unwrap_or(inner)
+                    .to_owned()
+            })
+    };
+    if text.contains("'<EOF>'") {
+        "the expression ends too early (something is missing at its end)".to_owned()
+    } else if let Some(token) = quoted("token recognition error at: ") {
+        if token.starts_with(['\'', '"']) {
+            format!("cannot read `{token}`: an unclosed string, or an invalid escape in one")
+        } else {
+            format!("unexpected character `{token}`")
+        }
+    } else if let Some(token) = quoted("extraneous input ") {
+        format!("unexpected `{token}`")
+    } else if let Some(token) = quoted("mismatched input ") {
+        format!("unexpected `{token}`")
+    } else if let Some(token) = quoted("no viable alternative at input ") {
+        format!("cannot parse `{token}`")
+    } else if text.starts_with("No `") || text.starts_with("Incomplete `") {
+        // The parser's own internals (`Incomplete `IndexContext`!`).
+        INCOMPLETE.to_owned()
+    } else {
+        text.to_owned()
+    }
 }
 
 /// The string after `key` in a `Debug` text, up to its closing quote.

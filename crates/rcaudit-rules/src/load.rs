@@ -228,7 +228,7 @@ impl Loader<'_> {
                         "rcaudit::rules::yaml",
                         &src,
                         error.span,
-                        format!("{} is not valid YAML", file.name),
+                        error.headline(&file.name),
                     )
                     .label(error.message),
                 );

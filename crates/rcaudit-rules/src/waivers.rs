@@ -282,7 +282,7 @@ pub fn parse(name: &str, text: &str) -> (Vec<Waiver>, Vec<Problem>) {
     let doc = match yaml::parse(text) {
         Ok(doc) => doc,
         Err(e) => {
-            let p = problem(&src, e.span, format!("{name} is not valid YAML")).label(e.message);
+            let p = problem(&src, e.span, e.headline(name)).label(e.message);
             return (Vec::new(), vec![p]);
         }
     };

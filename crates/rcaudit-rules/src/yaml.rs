@@ -100,10 +100,69 @@ impl Yaml {
 pub struct YamlError {
     pub message: String,
     pub span: SourceSpan,
+    /// When the text is valid YAML beyond the reader's budget (too large,
+    /// too deep, too many aliases): which limit, in words.
+    pub budget: Option<String>,
+}
+
+impl YamlError {
+    /// The headline for file `name`: "is not valid YAML", or which budget
+    /// it exceeds.
+    pub fn headline(&self, name: &str) -> String {
+        match &self.budget {
+            Some(limit) => format!("{name} exceeds the YAML reader's budget: {limit}"),
+            None => format!("{name} is not valid YAML"),
+        }
+    }
+}
+
+/// A budget breach in words, naming the limit.
+fn budget_breach(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    let limits = serde_saphyr::Budget::default();
+    match breach {
+        B::Events { .. } => format!(
+            "more than {} parse events (a file this large is not a rule file)",
+            limits.max_events
+        ),
+        B::Nodes { .. } => format!("more than {} nodes", limits.max_nodes),
+        B::Aliases { .. } => format!("more than {} aliases (`*name`)", limits.max_aliases),
+        B::Anchors { .. } => format!("more than {} anchors (`&name`)", limits.max_anchors),
+        B::RecordedAnchorEvents { .. } | B::RecordedAnchorBytes { .. } => format!(
+            "aliases expand to more than {} copied events or {} bytes (an alias bomb?)",
+            limits.max_recorded_anchor_events, limits.max_recorded_anchor_bytes
+        ),
+        B::AliasAnchorRatio { .. } => format!(
+            "more than {} aliases per anchor (an alias bomb?)",
+            limits.alias_anchor_ratio_multiplier
+        ),
+        B::Depth { .. } => format!("nested more than {} levels deep", limits.max_depth),
+        B::Documents { .. } => format!("more than {} documents", limits.max_documents),
+        B::ScalarBytes { .. } => format!(
+            "more than {} bytes of text in its values",
+            limits.max_total_scalar_bytes
+        ),
+        B::MergeKeys { .. } => format!("more than {} merge keys (`<<`)", limits.max_merge_keys),
+        other => format!("{other:?}"),
+    }
 }
 
 /// Parses YAML text. An empty document is `null`.
+///
+/// The reader recurses once per level of nesting, with large frames (about
+/// 30 KiB a level in debug builds, and the budget allows 64 levels): it runs
+/// on a thread with a large stack, whatever thread calls it.
 pub fn parse(text: &str) -> Result<Yaml, YamlError> {
+    crate::eval::on_eval_stack(|| parse_here(text)).unwrap_or_else(|| {
+        Err(YamlError {
+            message: "reading the YAML failed unexpectedly; this is a bug in rcaudit".to_owned(),
+            span: SourceSpan::new(0.into(), 0),
+            budget: None,
+        })
+    })
+}
+
+fn parse_here(text: &str) -> Result<Yaml, YamlError> {
     let options = serde_saphyr::options! {
         with_snippet: false,
         // `no`, `on`, `y` stay strings: only `true` and `false` are booleans.
@@ -117,9 +176,22 @@ pub fn parse(text: &str) -> Result<Yaml, YamlError> {
                 .location()
                 .and_then(|l| span_of(&l, text))
                 .unwrap_or_else(|| SourceSpan::new(0.into(), 0));
+            // The breach, under the wrappers that add where an alias was
+            // defined and used, or a snippet.
+            let mut inner = &error;
+            while let serde_saphyr::Error::AliasError { error, .. }
+            | serde_saphyr::Error::WithSnippet { error, .. } = inner
+            {
+                inner = error;
+            }
+            let budget = match inner {
+                serde_saphyr::Error::Budget { breach, .. } => Some(budget_breach(breach)),
+                _ => None,
+            };
             Err(YamlError {
                 message: error.without_snippet().to_string(),
                 span,
+                budget,
             })
         }
     }
@@ -337,6 +409,22 @@ mod tests {
         }
         let error = parse(&text).expect_err("budget");
         assert!(!error.message.is_empty());
+        // Valid YAML over the budget is not called invalid: the limit is named.
+        let headline = error.headline("bomb.yaml");
+        assert!(
+            headline == "bomb.yaml exceeds the YAML reader's budget: more than 250000 nodes",
+            "{headline}"
+        );
+        let deep = format!("{}1{}", "[".repeat(100), "]".repeat(100));
+        let headline = parse(&deep).expect_err("too deep").headline("deep.yaml");
+        assert!(
+            headline.contains("nested more than 64 levels"),
+            "{headline}"
+        );
+        assert_eq!(
+            parse("a: [").expect_err("invalid").headline("x.yaml"),
+            "x.yaml is not valid YAML"
+        );
     }
 
     #[test]
