@@ -82,6 +82,8 @@ pub struct Case {
     /// Inline rules (case files only).
     pub rules: Option<String>,
     pub params: Option<serde_json::Value>,
+    /// `params` as written, checked against the declared parameters.
+    pub params_yaml: Option<Yaml>,
     pub snapshot: serde_json::Value,
     pub expect: Expect,
     pub src: SourceText,
@@ -233,6 +235,7 @@ fn rule_case(node: &Yaml, rule: &str, src: &SourceText) -> Result<Case, Vec<Prob
         only: vec![rule.to_owned()],
         rules: None,
         params: node.get("params").map(Yaml::to_json),
+        params_yaml: node.get("params").cloned(),
         snapshot,
         expect: Expect {
             findings,
@@ -331,6 +334,7 @@ pub fn file_cases(file: &RuleFile) -> Result<Vec<Case>, LoadErrors> {
             only,
             rules,
             params: node.get("params").map(Yaml::to_json),
+            params_yaml: node.get("params").cloned(),
             snapshot,
             expect,
             src: src.clone(),
@@ -425,6 +429,12 @@ impl<'f> Runner<'f> {
                 }
                 let options = LoadOptions {
                     params: case.params.clone(),
+                    params_source: case.params_yaml.clone().map(|value| {
+                        crate::load::ParamsSource {
+                            src: case.src.clone(),
+                            value,
+                        }
+                    }),
                     ..LoadOptions::default()
                 };
                 load(&all, &options)
