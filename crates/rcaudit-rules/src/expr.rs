@@ -153,18 +153,13 @@ pub fn compile(env: &Env, source: &str) -> Result<Expression, Vec<CompileError>>
         .into_iter()
         .map(|p| {
             let at = offset_of(p.id);
-            // Point at the function's name when it can be found.
-            let (offset, len) = source
-                .get(at.start..)
-                .and_then(|rest| {
-                    (!p.name.is_empty())
-                        .then(|| rest.find(p.name.as_str()))
-                        .flatten()
-                })
-                .filter(|&i| i <= at.end.saturating_sub(at.start) + p.name.len())
-                .map_or((at.start, at.end.saturating_sub(at.start).max(1)), |i| {
-                    (at.start + i, p.name.len())
-                });
+            // Point at the function's name when it can be found: cel places
+            // a call at its `(`, so the name ends there (or starts just
+            // after, for a method).
+            let (offset, len) = name_near(source, &p.name, at.start).map_or(
+                (at.start, at.end.saturating_sub(at.start).max(1)),
+                |start| (start, p.name.len()),
+            );
             CompileError {
                 message: p.message,
                 offset,
@@ -207,6 +202,27 @@ pub fn compile(env: &Env, source: &str) -> Result<Expression, Vec<CompileError>>
         paths: walker.paths,
         walks: walker.walks,
     })
+}
+
+/// Where `name` is written next to byte `at`: ending right before it
+/// (spaces allowed), or starting within a few bytes after it.
+fn name_near(source: &str, name: &str, at: usize) -> Option<usize> {
+    if name.is_empty() {
+        return None;
+    }
+    let before = source.get(..at)?.trim_end();
+    if before.ends_with(name) {
+        return Some(before.len() - name.len());
+    }
+    let after = source.get(at..)?;
+    after
+        .find(name)
+        .filter(|&i| {
+            after
+                .get(..i)
+                .is_some_and(|gap| gap.trim_start_matches(['.', ' ']).is_empty())
+        })
+        .map(|i| at + i)
 }
 
 /// The children of an expression node, pushed onto `out`.

@@ -75,6 +75,7 @@ fn load_error_cases_pass() {
         for want in &expected {
             let file = words(want, "file");
             let line = want.get("line").and_then(serde_json::Value::as_u64);
+            let column = want.get("column").and_then(serde_json::Value::as_u64);
             let code = words(want, "code");
             let message = words(want, "message");
             let help = words(want, "help");
@@ -82,6 +83,9 @@ fn load_error_cases_pass() {
                 !matched.get(i).copied().unwrap_or(true)
                     && p.src.name() == file
                     && line.is_none_or(|l| usize::try_from(l).ok() == Some(p.line()))
+                    && column.is_none_or(|c| {
+                        usize::try_from(c).ok() == Some(p.src.line_col(p.span.offset()).column)
+                    })
                     && (code.is_empty() || p.code == code)
                     && p.message.contains(&message)
                     && p.help.as_deref().unwrap_or_default().contains(&help)
