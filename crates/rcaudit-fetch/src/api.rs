@@ -265,7 +265,20 @@ pub struct Api {
     pub tuning: Tuning,
     progress: std::sync::Arc<dyn Progress>,
     retries: std::sync::atomic::AtomicU64,
+    /// Slots for bodies beyond [`SMALL_BODY`]: however many requests are
+    /// in flight, only this many hold large bodies at once.
+    large_bodies: tokio::sync::Semaphore,
 }
+
+/// A body up to this size is read without a slot for large bodies.
+const SMALL_BODY: u64 = 1024 * 1024;
+
+/// Bodies larger than [`SMALL_BODY`] read at once: with 256 requests in
+/// flight, at most 256 MiB of small bodies and 4 large ones in memory.
+const LARGE_BODIES: usize = 4;
+
+/// A list may hold this many times `max_body` in all (1 GiB by default).
+const LIST_BODIES: u64 = 16;
 
 /// A header's text (visible ASCII; anything else is as good as absent).
 fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -468,6 +481,7 @@ impl Api {
             tuning,
             progress,
             retries: std::sync::atomic::AtomicU64::new(0),
+            large_bodies: tokio::sync::Semaphore::new(LARGE_BODIES),
         })
     }
 
@@ -666,14 +680,24 @@ impl Api {
         if response.content_length().is_some_and(|n| n > cap) {
             return Err(BodyError::TooLarge);
         }
-        let expected = response.content_length().unwrap_or(0).min(1 << 20);
-        let mut body = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
+        let expected = response.content_length().unwrap_or(0);
+        let mut body = Vec::with_capacity(usize::try_from(expected.min(SMALL_BODY)).unwrap_or(0));
+        // Held while a large body is read (never closed, so never `Err`).
+        let mut large = None;
+        if expected > SMALL_BODY {
+            large = self.large_bodies.acquire().await.ok();
+        }
         while let Some(chunk) = response.chunk().await.map_err(BodyError::Read)? {
-            if (body.len() as u64).saturating_add(chunk.len() as u64) > cap {
+            let size = (body.len() as u64).saturating_add(chunk.len() as u64);
+            if size > cap {
                 return Err(BodyError::TooLarge);
+            }
+            if size > SMALL_BODY && large.is_none() {
+                large = self.large_bodies.acquire().await.ok();
             }
             body.extend_from_slice(&chunk);
         }
+        drop(large);
         Ok(body)
     }
 
@@ -889,12 +913,23 @@ impl Api {
         let mut records = Vec::new();
         let mut previous: Option<Vec<Box<RawValue>>> = None;
         let max_pages = self.tuning.max_pages.max(1);
+        let max_bytes = self.tuning.max_body.saturating_mul(LIST_BODIES);
+        let mut bytes: u64 = 0;
         for page in 1..=max_pages {
             let query = [
                 ("page", page.to_string()),
                 ("perPage", self.tuning.per_page.to_string()),
             ];
             let body = self.get(endpoint, &query).await?;
+            bytes = bytes.saturating_add(body.len() as u64);
+            if bytes > max_bytes {
+                return Err(Failure::Refused {
+                    status: Some(200),
+                    message: format!(
+                        "the list's pages hold more than {max_bytes} bytes in all ({LIST_BODIES} times the most one answer may have, --max-response-mib): it is left out rather than cut short"
+                    ),
+                });
+            }
             let parsed: Page = serde_json::from_slice(&body).map_err(|e| invalid(endpoint, &e))?;
             let batch = parsed.records.unwrap_or_default();
             let same = previous.as_ref().is_some_and(|p| {

@@ -568,7 +568,19 @@ fn account_pieces(ctx: &Arc<Ctx>, tasks: &mut Tasks) {
 pub async fn fetch(options: Options, progress: Arc<dyn Progress>) -> Result<Fetched, FetchError> {
     let started = Instant::now();
     let now = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    let (journal, captured_at, parts) = open_journal(&options, &now)?;
+    // A fetch of the same file that was just cancelled in this process
+    // lets go of the journal's lock as its tasks wind down: give it a
+    // moment before saying another fetch is running.
+    let mut attempts = 0;
+    let (journal, captured_at, parts) = loop {
+        match open_journal(&options, &now) {
+            Err(FetchError::Journal(JournalError::Busy { .. })) if attempts < 20 => {
+                attempts += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            opened => break opened?,
+        }
+    };
     let resumed = parts.lists.len()
         + [
             parts.account.is_some(),

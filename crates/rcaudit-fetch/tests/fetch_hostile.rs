@@ -494,3 +494,41 @@ fn a_server_that_refuses_everything_costs_a_few_waits_not_days() {
     );
     assert!(fetched.summary.rejected() <= 12, "{:?}", fetched.summary);
 }
+
+#[test]
+fn a_list_of_huge_pages_is_bounded_in_all() {
+    let account_ids = ids(&["2", "3"]);
+    let filler = "x".repeat(100 * 1024);
+    let script: Script = Arc::new(move |request: &Request| {
+        if request.path != format!("{ACCOUNT}/extension/3/phone-number") {
+            return hostile::account(request, &account_ids);
+        }
+        let page = request.page();
+        let records: Vec<String> = (0..2)
+            .map(|n| format!("{{\"id\":\"{page}-{n}\",\"filler\":\"{filler}\"}}"))
+            .collect();
+        Reply::page(
+            &records,
+            Some("{\"perPage\":2}"),
+            Some(r#"{"nextPage":{"uri":"x"}}"#),
+        )
+        .with_header("X-Rate-Limit-Limit", "10000")
+        .with_header("X-Rate-Limit-Window", "1")
+    });
+    let tuning = Tuning {
+        per_page: 2,
+        max_body: 256 * 1024,
+        ..tuning()
+    };
+    let (_, doc, requests) = fetch_from(script, tuning, Arc::new(Silent));
+    assert_accounted(&doc);
+    let errors = errors_at(&doc, "/extensions/1/phoneNumbers");
+    assert_eq!(errors.len(), 1, "{doc:#}");
+    let message = errors[0]["message"].as_str().expect("message");
+    assert!(message.contains("bytes in all"), "{message}");
+    let asked = requests
+        .iter()
+        .filter(|r| r.path.ends_with("/extension/3/phone-number"))
+        .count();
+    assert!((15..=25).contains(&asked), "{asked}");
+}
