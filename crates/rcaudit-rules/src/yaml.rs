@@ -188,8 +188,15 @@ fn parse_here(text: &str) -> Result<Yaml, YamlError> {
                 serde_saphyr::Error::Budget { breach, .. } => Some(budget_breach(breach)),
                 _ => None,
             };
+            // The reader's own text names its internals (`Nodes { nodes:
+            // 250001 }`): the headline says which limit, the label where.
+            let message = if budget.is_some() {
+                "the limit is reached here".to_owned()
+            } else {
+                error.without_snippet().to_string()
+            };
             Err(YamlError {
-                message: error.without_snippet().to_string(),
+                message,
                 span,
                 budget,
             })
