@@ -28,7 +28,7 @@ pub const CONFIG_KEYS: &[&str] = &[
 ];
 
 /// The keys of `limits:`.
-pub const LIMIT_KEYS: &[&str] = &["steps"];
+pub const LIMIT_KEYS: &[&str] = &["steps", "ruleSteps"];
 
 /// Values of `failOn`.
 pub const FAIL_ON: &[&str] = &["error", "warning", "info", "never"];
@@ -177,7 +177,7 @@ fn limits(value: &Yaml, src: &SourceText, problems: &mut Vec<Problem>) -> crate:
             problems.push(problem(
                 src,
                 value.span,
-                "`limits` is a mapping: `{steps: N}`",
+                "`limits` is a mapping: `{steps: N, ruleSteps: N}`",
             ));
         }
         return limits;
@@ -185,11 +185,16 @@ fn limits(value: &Yaml, src: &SourceText, problems: &mut Vec<Problem>) -> crate:
     for (key, value) in members {
         let name = key.as_str().unwrap_or_default();
         match name {
-            "steps" => match value.to_json().as_u64().filter(|n| *n > 0) {
-                Some(n) => limits.steps = n,
+            "steps" | "ruleSteps" => match value.to_json().as_u64().filter(|n| *n > 0) {
+                Some(n) if name == "steps" => limits.steps = n,
+                Some(n) => limits.rule_steps = n,
                 None => problems.push(
-                    problem(src, value.span, "`limits.steps` is a positive whole number")
-                        .label("not a positive integer"),
+                    problem(
+                        src,
+                        value.span,
+                        format!("`limits.{name}` is a positive whole number"),
+                    )
+                    .label("not a positive integer"),
                 ),
             },
             _ => {
@@ -324,6 +329,30 @@ mod tests {
             Some(serde_json::json!({"maxForwardingNumbers": 12}))
         );
         assert_eq!(config.fail_on.as_deref(), Some("warning"));
+    }
+
+    #[test]
+    fn reads_limits() {
+        let config = parse("rcaudit.yaml", "limits: {steps: 5, ruleSteps: 7}\n").expect("valid");
+        let limits = config.load_options().limits;
+        assert_eq!((limits.steps, limits.rule_steps), (5, 7));
+        let errors =
+            parse("rcaudit.yaml", "limits: {step: 5, ruleSteps: -1}\n").expect_err("invalid");
+        let messages: Vec<(&str, Option<&str>)> = errors
+            .problems
+            .iter()
+            .map(|p| (p.message.as_str(), p.help.as_deref()))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                (
+                    "unknown key `step` in `limits`",
+                    Some("did you mean `steps`?")
+                ),
+                ("`limits.ruleSteps` is a positive whole number", None),
+            ]
+        );
     }
 
     #[test]

@@ -81,6 +81,10 @@ pub struct Limits {
     /// `assert`, `message`, `key`...), or while one fact is computed. A rule
     /// that runs out is a rule error on that item.
     pub steps: u64,
+    /// The most steps one rule may take over all its items; a rule that runs
+    /// out stops, and each item it did not check is counted in one rule
+    /// error.
+    pub rule_steps: u64,
 }
 
 impl Limits {
@@ -89,12 +93,17 @@ impl Limits {
     /// the User extensions once). A million is ten times the extensions of
     /// the largest benchmark snapshot, and takes about a second.
     pub const DEFAULT_STEPS: u64 = 1_000_000;
+    /// Default [`Limits::rule_steps`]: a hundred times [`Self::DEFAULT_STEPS`],
+    /// a couple of minutes at most; the built-in rules take a few steps per
+    /// item.
+    pub const DEFAULT_RULE_STEPS: u64 = 100_000_000;
 }
 
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
             steps: Limits::DEFAULT_STEPS,
+            rule_steps: Limits::DEFAULT_RULE_STEPS,
         }
     }
 }
@@ -776,6 +785,8 @@ fn evaluate_rule(
     let mut run = Run {
         rule,
         steps: rules.limits.steps,
+        rule_steps: rules.limits.rule_steps,
+        spent: 0,
         errors: Errors::new(rule),
         findings: Vec::new(),
         keys: HashMap::new(),
@@ -1001,6 +1012,9 @@ struct Run<'r> {
     rule: &'r Rule,
     /// Steps each item may take ([`Limits::steps`]).
     steps: u64,
+    /// Steps the rule may take ([`Limits::rule_steps`]), and has taken.
+    rule_steps: u64,
+    spent: u64,
     errors: Errors<'r>,
     findings: Vec<Finding>,
     /// Keys already reported (rules with a `key` report each key once).
@@ -1086,7 +1100,36 @@ impl Run<'_> {
         }
     }
 
+    /// Checks one item, within the rule's step budget.
     fn item(
+        &mut self,
+        ctx: &Context<'_, '_>,
+        data: &Data,
+        item: &Node,
+        place: Place,
+        index: usize,
+        extension: Option<&Node>,
+    ) {
+        if self.spent > self.rule_steps {
+            // One error counts every item left unchecked.
+            self.errors.push(
+                "rule",
+                format!(
+                    "the rule was stopped after {} steps over its items (elements visited by \
+                     comprehensions); the items from this one on were not checked: raise \
+                     `limits.ruleSteps` in rcaudit.yaml if the data really needs more",
+                    self.rule_steps
+                ),
+                place,
+            );
+            return;
+        }
+        functions::Budget::start(self.steps);
+        self.check_item(ctx, data, item, place, index, extension);
+        self.spent = self.spent.saturating_add(functions::Budget::used());
+    }
+
+    fn check_item(
         &mut self,
         ctx: &Context<'_, '_>,
         data: &Data,
@@ -1118,7 +1161,6 @@ impl Run<'_> {
         };
         let mut scope = item_scope(ctx);
         scope.set_variable_resolver(&vars);
-        functions::Budget::start(self.steps);
         if let Some(when) = &self.rule.when {
             match boolean(when, &scope) {
                 Ok(true) => {}
@@ -1450,7 +1492,10 @@ mod tests {
             )
         );
         let options = LoadOptions {
-            limits: Limits { steps: 10_000 },
+            limits: Limits {
+                steps: 10_000,
+                ..Limits::default()
+            },
             ..LoadOptions::default()
         };
         let rules = load_with(&text, &options).unwrap_or_else(|e| panic!("{e:?}"));
@@ -1473,6 +1518,40 @@ mod tests {
                 .count(),
             3
         );
+    }
+
+    /// A rule's steps over all its items are bounded too: once spent, the
+    /// rule stops, and one rule error counts the items left unchecked.
+    #[test]
+    fn a_rule_has_a_step_budget_over_its_items() {
+        let options = LoadOptions {
+            limits: Limits {
+                steps: 1_000,
+                rule_steps: 2_500,
+            },
+            ..LoadOptions::default()
+        };
+        let rules = load_with(
+            &one_rule("item.phoneNumbers.map(a, item.phoneNumbers.map(b, a + b)).size() < 0"),
+            &options,
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        // Each extension takes 30 + 30 * 30 = 930 steps: the rule has spent
+        // 2,790 after three, and stops before the fourth.
+        let big: Vec<usize> = (0..30).collect();
+        let extensions: Vec<String> = (0..10)
+            .map(|i| format!(r#"{{"id": {i}, "phoneNumbers": {big:?}}}"#))
+            .collect();
+        let root =
+            rcaudit_model::parse(&format!(r#"{{"extensions": [{}]}}"#, extensions.join(", ")))
+                .expect("json");
+        let outcome = evaluate_with(&rules, &root, 1);
+        assert_eq!(outcome.findings.len(), 3, "{:?}", outcome.findings);
+        assert_eq!(outcome.rule_errors.len(), 1, "{:?}", outcome.rule_errors);
+        let error = outcome.rule_errors.first().expect("one");
+        assert_eq!(error.pointer.as_deref(), Some("/extensions/3"));
+        assert_eq!(error.count, 7);
+        assert!(error.message.contains("2500 steps"), "{}", error.message);
     }
 
     /// A panic inside `cel` (or a domain function) while one rule runs is a

@@ -373,6 +373,11 @@ impl Budget {
         })
     }
 
+    /// The steps taken since [`Budget::start`].
+    pub fn used() -> u64 {
+        STEPS.with(|s| s.get().0)
+    }
+
     /// The limit of the running evaluation.
     pub fn limit() -> u64 {
         STEPS.with(|s| s.get().1)

@@ -114,7 +114,7 @@ pub const CONFIG_KEY_DOCS: &[(&str, &str)] = &[
     ),
     (
         "limits",
-        "Limits on evaluation. steps: the most elements comprehensions (map, filter, all, exists, exists_one, nested ones included) may visit while one rule checks one item or one fact is computed (default 1000000); a rule that runs out is a rule error.",
+        "Limits on evaluation, counted in steps (elements visited by map, filter, all, exists, exists_one, nested ones included). steps: per item of a rule, or per fact (default 1000000); ruleSteps: per rule over all its items (default 100000000). Running out is a rule error.",
     ),
 ];
 
@@ -258,11 +258,20 @@ pub fn config_schema() -> Value {
                 "limits" => json!({
                     "type": "object",
                     "additionalProperties": false,
-                    "properties": {"steps": {
-                        "type": "integer",
-                        "minimum": 1,
-                        "default": crate::eval::Limits::DEFAULT_STEPS,
-                    }},
+                    "properties": {
+                        "steps": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "default": crate::eval::Limits::DEFAULT_STEPS,
+                            "description": "The most elements comprehensions may visit while one rule checks one item, or one fact is computed.",
+                        },
+                        "ruleSteps": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "default": crate::eval::Limits::DEFAULT_RULE_STEPS,
+                            "description": "The most elements comprehensions may visit while one rule checks all its items; the rule then stops, with a rule error counting the items left unchecked.",
+                        },
+                    },
                 }),
                 _ => json!({}),
             };
