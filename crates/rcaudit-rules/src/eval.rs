@@ -208,6 +208,9 @@ impl Data {
 struct Facts {
     names: Vec<String>,
     values: Vec<Option<Arc<dyn Val>>>,
+    /// Why a fact that was computed failed, by index; reported against the
+    /// rules that read it and would otherwise run (a rule gets one verdict).
+    errors: Vec<Option<String>>,
 }
 
 impl Val for Facts {
@@ -410,7 +413,7 @@ fn evaluate_on(rules: &RuleSet, root: &Node, threads: usize) -> Outcome {
     let data = Data::new(root);
     let mut outcome = Outcome::default();
     let started = std::time::Instant::now();
-    let facts = compute_facts(rules, &data, &mut outcome);
+    let facts = compute_facts(rules, &data);
     outcome
         .timings
         .push(("facts".to_owned(), started.elapsed()));
@@ -545,7 +548,7 @@ impl TargetSizes {
     }
 }
 
-fn compute_facts(rules: &RuleSet, data: &Data, outcome: &mut Outcome) -> Facts {
+fn compute_facts(rules: &RuleSet, data: &Data) -> Facts {
     let mut needed = vec![false; rules.facts.len()];
     for rule in rules.rules.iter().filter(|r| r.enabled) {
         for &i in &rule.facts {
@@ -568,6 +571,7 @@ fn compute_facts(rules: &RuleSet, data: &Data, outcome: &mut Outcome) -> Facts {
                 .all(|&d| facts.values.get(d).is_some_and(Option::is_some));
         if !available {
             facts.values.push(None);
+            facts.errors.push(None);
             continue;
         }
         let ctx = data.context(rules, &facts);
@@ -582,23 +586,15 @@ fn compute_facts(rules: &RuleSet, data: &Data, outcome: &mut Outcome) -> Facts {
             ))
         });
         match result {
-            Ok(value) => facts.values.push(Some(value)),
+            Ok(value) => {
+                facts.values.push(Some(value));
+                facts.errors.push(None);
+            }
             Err(error) => {
-                // Reported against each rule that reads the fact.
-                for rule in rules
-                    .rules
-                    .iter()
-                    .filter(|r| r.enabled && r.facts.contains(&i))
-                {
-                    outcome.rule_errors.push(RuleError {
-                        rule_id: rule.id.clone(),
-                        part: format!("fact {}", fact.name),
-                        message: error.clone(),
-                        pointer: None,
-                        count: 1,
-                    });
-                }
+                // Reported against each rule that reads the fact, when the
+                // rule would run (see `evaluate_rule`).
                 facts.values.push(None);
+                facts.errors.push(Some(error));
             }
         }
     }
@@ -752,12 +748,6 @@ fn evaluate_rule(
             return;
         }
     }
-    for &i in &rule.facts {
-        if facts.values.get(i).is_none_or(Option::is_none) {
-            // The fact failed; its error is already reported for this rule.
-            return;
-        }
-    }
     // Targets that have data.
     let mut missing = Vec::new();
     let mut available = Vec::new();
@@ -779,6 +769,35 @@ fn evaluate_rule(
                 .join(", "),
             skipped: None,
         });
+        return;
+    }
+    // A fact the rule reads failed: the rule cannot run, and says why.
+    let mut stopped = false;
+    for &i in &rule.facts {
+        if facts.values.get(i).is_some_and(Option::is_some) {
+            continue;
+        }
+        stopped = true;
+        let name = facts.names.get(i).cloned().unwrap_or_default();
+        let message = facts.errors.get(i).cloned().flatten().unwrap_or_else(|| {
+            "the fact could not be computed (a fact it reads failed)".to_owned()
+        });
+        if facts.errors.get(i).is_some_and(Option::is_some)
+            || !rule
+                .facts
+                .iter()
+                .any(|&d| facts.errors.get(d).is_some_and(Option::is_some))
+        {
+            outcome.rule_errors.push(RuleError {
+                rule_id: rule.id.clone(),
+                part: format!("fact {name}"),
+                message,
+                pointer: None,
+                count: 1,
+            });
+        }
+    }
+    if stopped {
         return;
     }
     outcome.rules_run += 1;
