@@ -33,7 +33,14 @@ fuzz_target!(|data: &[u8]| {
     let mut pointers = Vec::new();
     let mut unique = true;
     collect(&root, &mut String::new(), &mut pointers, &mut unique);
-    for extra in ["/extensions/0/id", "/phoneNumbers/1", "/a~1b/~0", "/0", "/-", "//"] {
+    for extra in [
+        "/extensions/0/id",
+        "/phoneNumbers/1",
+        "/a~1b/~0",
+        "/0",
+        "/-",
+        "//",
+    ] {
         pointers.push(extra.to_owned());
     }
     let plain = locate(text, &pointers);
