@@ -1,6 +1,7 @@
 //! `rcaudit check`: load rules, load the snapshot, evaluate, report.
 
 use std::fmt::Write as _;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rcaudit_model::Snapshot;
@@ -177,22 +178,17 @@ pub fn run(args: &CheckArgs, global: &Global) -> Exit {
     check(prepared, &name, bytes, &args.options, global, started)
 }
 
-/// Refuses an `--output` that is one of the run's inputs: `extra` (the
-/// snapshot, or `audit --save`'s file), the config, rule files, waivers
-/// or the baseline.
-pub fn refuse_overwriting_inputs(
-    options: &CheckOptions,
-    extra: &[(&std::path::Path, &str)],
-) -> Result<(), sources::ReadError> {
-    let Some(output) = &options.output else {
-        return Ok(());
-    };
-    let mut inputs: Vec<(&std::path::Path, &str)> = extra.to_vec();
-    let config = std::path::PathBuf::from(setup::CONFIG_FILE);
-    inputs.push((
-        options.source.config.as_deref().unwrap_or(&config),
+/// The files a check reads besides the snapshot, named for messages: the
+/// config, rule files, waivers, baseline.
+pub fn inputs(options: &CheckOptions) -> Vec<(&Path, &'static str)> {
+    let mut inputs: Vec<(&Path, &str)> = vec![(
+        options
+            .source
+            .config
+            .as_deref()
+            .unwrap_or(Path::new(setup::CONFIG_FILE)),
         "config",
-    ));
+    )];
     inputs.extend(
         options
             .source
@@ -207,7 +203,21 @@ pub fn refuse_overwriting_inputs(
             .map(|p| (p.as_path(), "waivers file")),
     );
     inputs.extend(options.baseline.iter().map(|p| (p.as_path(), "baseline")));
-    sources::refuse_overwriting(output, &inputs)
+    inputs
+}
+
+/// Refuses an `--output` that is one of the run's inputs: `extra` (the
+/// snapshot) or [`inputs`].
+pub fn refuse_overwriting_inputs(
+    options: &CheckOptions,
+    extra: &[(&Path, &'static str)],
+) -> Result<(), sources::ReadError> {
+    let Some(output) = &options.output else {
+        return Ok(());
+    };
+    let mut all = extra.to_vec();
+    all.extend(inputs(options));
+    sources::refuse_overwriting(output, &all)
 }
 
 /// Checks a snapshot (its bytes, and the name diagnostics show).

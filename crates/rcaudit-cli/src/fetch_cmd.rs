@@ -67,8 +67,10 @@ fn credentials(connection: &Connection) -> Result<Credentials, String> {
             .filter(|v| !v.is_empty())
     };
     if let Some(path) = &connection.token_file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
+        let bytes = sources::read_bounded(path, "the token file", sources::Kind::Token)
+            .map_err(|e| e.message)?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| format!("the token file {} is not UTF-8 text", path.display()))?;
         let token = text.trim();
         if token.is_empty() {
             return Err(format!("the token file {} is empty", path.display()));
@@ -304,6 +306,27 @@ pub fn run(args: &FetchArgs, global: &Global) -> Exit {
 pub fn audit(args: &AuditArgs, global: &Global) -> Exit {
     let started = Instant::now();
     let style = Style::stderr(global.color);
+    // Outputs first: `--save X -o X`, or either over a rule file, would
+    // destroy what the run reads or writes.
+    let mut inputs = check::inputs(&args.options);
+    let save_refused = args.save.as_deref().map(|path| {
+        let refused = sources::refuse_overwriting(path, &inputs);
+        inputs.push((path, "snapshot (--save)"));
+        refused
+    });
+    let output_refused = args
+        .options
+        .output
+        .as_deref()
+        .map(|out| sources::refuse_overwriting(out, &inputs));
+    if let Some(Err(error)) = save_refused
+        .into_iter()
+        .chain(output_refused)
+        .find(Result::is_err)
+    {
+        output::fail(&style, &Message(error.message));
+        return Exit::Failed;
+    }
     // Rules, config, waivers first: a mistake there should not cost a fetch.
     let Some(prepared) = check::prepare(&args.options, &style) else {
         return Exit::Failed;

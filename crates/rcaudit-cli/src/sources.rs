@@ -39,14 +39,18 @@ pub enum Kind {
     Document,
     /// A YAML file: rules, config, waivers, cases.
     Yaml,
+    /// A token file: a line of text.
+    Token,
 }
 
 impl Kind {
     fn limit(self) -> u64 {
-        MAX_FILE_SIZE.get().copied().unwrap_or(match self {
-            Kind::Document => DEFAULT_MAX_DOCUMENT,
-            Kind::Yaml => DEFAULT_MAX_YAML,
-        })
+        match self {
+            // No token is near this size; --max-file-size is for data.
+            Kind::Token => 1 << 20,
+            Kind::Document => MAX_FILE_SIZE.get().copied().unwrap_or(DEFAULT_MAX_DOCUMENT),
+            Kind::Yaml => MAX_FILE_SIZE.get().copied().unwrap_or(DEFAULT_MAX_YAML),
+        }
     }
 }
 
@@ -116,6 +120,7 @@ pub fn read_bounded(path: &Path, what: &str, kind: Kind) -> Result<Vec<u8>, Read
             match kind {
                 Kind::Document => "JSON documents",
                 Kind::Yaml => "YAML files",
+                Kind::Token => "token files",
             }
         ))
     };
@@ -316,17 +321,37 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
+/// Whether writing `output` would write `input`: the same file (after
+/// links), or, for a file not yet there, the same name in the same folder.
+fn same_destination(output: &Path, input: &Path) -> bool {
+    if same_file(output, input) {
+        return true;
+    }
+    let normal = |p: &Path| {
+        let parent = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        Some(std::fs::canonicalize(parent).ok()?.join(p.file_name()?))
+    };
+    normal(output).is_some_and(|o| Some(o) == normal(input))
+}
+
 /// Refuses an output path that is one of the run's input files (`-o
-/// snapshot.json` would replace the snapshot with its report). Devices
-/// such as `/dev/stdout` are not inputs.
+/// snapshot.json` would replace the snapshot with its report), or another
+/// output of the same run (`audit --save X -o X`). Devices such as
+/// `/dev/stdout` are neither.
 pub fn refuse_overwriting(output: &Path, inputs: &[(&Path, &str)]) -> Result<(), ReadError> {
-    if !std::fs::metadata(output).is_ok_and(|m| m.is_file()) {
+    if std::fs::metadata(output).is_ok_and(|m| !m.is_file()) {
         return Ok(());
     }
-    match inputs.iter().find(|(input, _)| same_file(output, input)) {
+    match inputs
+        .iter()
+        .find(|(input, _)| same_destination(output, input))
+    {
         Some((_, what)) => Err(ReadError {
             message: format!(
-                "refusing to write {}: it is the {what} this run reads; choose another output file",
+                "refusing to write {}: it is the {what} this run reads or writes; choose another output file",
                 output.display()
             ),
         }),

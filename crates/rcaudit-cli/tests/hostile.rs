@@ -171,7 +171,7 @@ fn unreadable_snapshots_are_named_for_what_they_are() {
         let output = rcaudit(&["check", arg(&path)]);
         assert_eq!(output.status.code(), Some(2), "{name}: {}", stderr(&output));
         assert!(
-            stderr(&output).contains(words),
+            unwrapped(&stderr(&output)).contains(words),
             "{name}: {}",
             stderr(&output)
         );
@@ -475,4 +475,55 @@ fn file_names_in_messages_cannot_steer_the_terminal() {
     let err = stderr(&output);
     assert_eq!(holds_raw_controls(&err), None, "{err}");
     assert!(err.contains("no-such-\\u{1b}]0;owned\\u{7}.json"), "{err}");
+}
+
+#[test]
+fn audit_never_saves_or_reports_over_what_it_reads_or_writes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rules = write(dir.path(), "r.yaml", NAME_RULE);
+    // No server is asked: the outputs are refused before anything else.
+    for args in [
+        &["audit", "--save", "new.json", "-o", "new.json"][..],
+        &["audit", "--save", "r.yaml", "--rules", "r.yaml"][..],
+        &["audit", "-o", "./r.yaml", "--rules", "r.yaml"][..],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_rcaudit"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .env("RINGCENTRAL_TOKEN", "x")
+            .env("RINGCENTRAL_SERVER_URL", "http://127.0.0.1:9")
+            .output()
+            .expect("runs");
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            unwrapped(&stderr(&output)).contains("refusing to write"),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&rules).expect("kept"), NAME_RULE);
+    assert!(!dir.path().join("new.json").exists());
+}
+
+#[test]
+fn a_token_file_is_read_within_a_limit() {
+    let output = Command::new(env!("CARGO_BIN_EXE_rcaudit"))
+        .args(["fetch", "--token-file", "/dev/zero", "-o", "never.json"])
+        .current_dir(std::env::temp_dir())
+        .env("NO_COLOR", "1")
+        .env("RINGCENTRAL_SERVER_URL", "http://127.0.0.1:9")
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        unwrapped(&stderr(&output)).contains("cannot read the token file /dev/zero"),
+        "{}",
+        stderr(&output)
+    );
 }
