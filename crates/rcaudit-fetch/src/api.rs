@@ -891,6 +891,7 @@ impl Api {
     /// `GET` one record.
     pub async fn record(&self, endpoint: &Endpoint) -> Result<Box<RawValue>, Failure> {
         let body = self.get(endpoint, &[]).await?;
+        crate::parts::readable(&body).map_err(|e| invalid(endpoint, &e))?;
         serde_json::from_slice::<Box<RawValue>>(&body).map_err(|e| invalid(endpoint, &e))
     }
 
@@ -930,6 +931,7 @@ impl Api {
                     ),
                 });
             }
+            crate::parts::readable(&body).map_err(|e| invalid(endpoint, &e))?;
             let parsed: Page = serde_json::from_slice(&body).map_err(|e| invalid(endpoint, &e))?;
             let batch = parsed.records.unwrap_or_default();
             let same = previous.as_ref().is_some_and(|p| {

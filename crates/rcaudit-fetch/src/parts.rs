@@ -108,6 +108,10 @@ pub fn key(place: &Place) -> String {
 impl Parts {
     /// Takes back a piece from the journal.
     pub fn restore(&mut self, key: &str, value: &RawValue) -> Result<(), String> {
+        // What the snapshot's parser will refuse (a number beyond a
+        // double's range) is refused here, while it can be said where.
+        readable(value.get().as_bytes())
+            .map_err(|e| format!("`{key}` holds a value no snapshot can: {e}"))?;
         let list = || {
             serde_json::from_str::<Vec<Box<RawValue>>>(value.get())
                 .map_err(|e| format!("`{key}` is not a list: {e}"))
@@ -198,23 +202,122 @@ fn json_string(text: &str) -> String {
 }
 
 /// `record` with `members` added at its end (`{"a":1}` + `b` ->
-/// `{"a":1,"b":...}`).
+/// `{"a":1,"b":...}`). A member the record already has (a server that
+/// sends `forwardingNumbers` inside the extension record) is replaced by
+/// the fetched list, never repeated: a name twice in one object is a
+/// snapshot `rcaudit check` refuses.
 fn with_members(record: &str, members: &[(&str, String)]) -> String {
-    let trimmed = record.trim_end();
-    let Some(body) = trimmed.strip_suffix('}') else {
+    if members.is_empty() {
+        return record.to_owned();
+    }
+    let Ok(Entries(entries)) = serde_json::from_str::<Entries>(record) else {
         return record.to_owned();
     };
-    let mut out = body.to_owned();
-    let mut empty = body.trim_start().trim_start_matches('{').trim().is_empty();
-    for (name, value) in members {
-        if !empty {
+    let mut out = String::from("{");
+    let kept = entries
+        .iter()
+        .filter(|(name, _)| !members.iter().any(|(m, _)| m == name));
+    for (i, (name, value)) in kept.enumerate() {
+        if i > 0 {
             out.push(',');
         }
-        empty = false;
+        let _ = write!(out, "{}:{}", json_string(name), value.get());
+    }
+    for (name, value) in members {
+        if out.len() > 1 {
+            out.push(',');
+        }
         let _ = write!(out, "{}:{value}", json_string(name));
     }
     out.push('}');
     out
+}
+
+/// Checks that JSON reads as the snapshot's parser will read it: records
+/// are kept verbatim (`RawValue` converts no number, and neither does
+/// serde's `IgnoredAny`), so a number beyond a double's range (`1e400`)
+/// would pass and make `rcaudit check` refuse the snapshot `fetch` wrote.
+/// Every value is read once, as a value, so such a number is found while
+/// the failure can still be recorded.
+pub fn readable(json: &[u8]) -> Result<(), serde_json::Error> {
+    serde_json::from_slice::<Readable>(json).map(|_| ())
+}
+
+/// Any JSON value, read (numbers converted) and dropped.
+struct Readable;
+
+impl<'de> serde::Deserialize<'de> for Readable {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Readable, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Readable;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Readable, E> {
+                Ok(Readable)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Readable, E> {
+                Ok(Readable)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Readable, E> {
+                Ok(Readable)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Readable, E> {
+                Ok(Readable)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Readable, E> {
+                Ok(Readable)
+            }
+            fn visit_unit<E>(self) -> Result<Readable, E> {
+                Ok(Readable)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Readable, A::Error> {
+                while seq.next_element::<Readable>()?.is_some() {}
+                Ok(Readable)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Readable, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, Readable>()?
+                    .is_some()
+                {}
+                Ok(Readable)
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
+}
+
+/// An object's members in order, values verbatim.
+struct Entries(Vec<(String, Box<RawValue>)>);
+
+impl<'de> serde::Deserialize<'de> for Entries {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Entries, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Entries;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Entries, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Box<RawValue>>()? {
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        deserializer.deserialize_map(Visit)
+    }
 }
 
 impl Parts {
@@ -405,8 +508,13 @@ mod tests {
             with_members(r#"{"id":1}"#, &[list()]),
             r#"{"id":1,"x":[1]}"#
         );
-        assert_eq!(with_members("{ }", &[list()]), r#"{ "x":[1]}"#);
+        assert_eq!(with_members("{ }", &[list()]), r#"{"x":[1]}"#);
         assert_eq!(with_members(r#"{"id":1}"#, &[]), r#"{"id":1}"#);
+        // A list the record already carries is replaced, not repeated.
+        assert_eq!(
+            with_members(r#"{"x": [9], "id": 1e2}"#, &[list()]),
+            r#"{"id":1e2,"x":[1]}"#
+        );
     }
 
     #[test]

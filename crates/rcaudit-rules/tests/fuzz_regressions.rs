@@ -9,7 +9,6 @@ use rcaudit_rules::{LoadOptions, builtin, evaluate_with, load};
 /// which is also "not evaluated" (its requirement `account.id` is unmet):
 /// one rule, two verdicts.
 #[test]
-#[ignore = "issue 8: eval.rs compute_facts reports a failed fact against rules whose requirements are unmet"]
 fn a_rule_is_not_both_unevaluated_and_stopped_by_a_fact() {
     let (rules, _) = load(&builtin::files(), &LoadOptions::default()).expect("built-in rules");
     let root = rcaudit_model::parse(include_str!(
