@@ -259,13 +259,6 @@ fn tree(snapshot: &Value) -> Node {
 // ----------------------------------------------------------------------------
 // Invariants
 
-/// Issue 8, known: a failed fact is reported against every rule that reads
-/// it, even a rule that is not evaluated (requirement or target missing):
-/// two verdicts for one rule. Set to `false` once
-/// `fuzz_regressions::a_rule_is_not_both_unevaluated_and_stopped_by_a_fact`
-/// passes.
-const ALLOW_FACT_ERROR_ON_UNEVALUATED: bool = true;
-
 /// No internal failure, every entry names an enabled rule, and every enabled
 /// rule is accounted for exactly once.
 fn accounted(rules: &RuleSet, outcome: &Outcome) -> Result<(), TestCaseError> {
@@ -318,7 +311,6 @@ fn accounted(rules: &RuleSet, outcome: &Outcome) -> Result<(), TestCaseError> {
         .iter()
         .filter(|e| e.part.starts_with("fact "))
         .map(|e| e.rule_id.as_str())
-        .filter(|id| !(ALLOW_FACT_ERROR_ON_UNEVALUATED && whole.contains_key(id)))
         .collect();
     let both: Vec<_> = by_fact
         .iter()
