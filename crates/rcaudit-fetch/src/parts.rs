@@ -236,7 +236,8 @@ fn with_members(record: &str, members: &[(&str, String)]) -> String {
 /// Checks that JSON reads as the snapshot's parser will read it: records
 /// are kept verbatim (`RawValue` converts no number, and neither does
 /// serde's `IgnoredAny`), so a number beyond a double's range (`1e400`)
-/// would pass and make `rcaudit check` refuse the snapshot `fetch` wrote.
+/// would pass and make `rcaudit check` refuse the snapshot `fetch` wrote;
+/// so would a member named twice in one object (`"a"` and `"\u0061"`).
 /// Every value is read once, as a value, so such a number is found while
 /// the failure can still be recorded.
 pub fn readable(json: &[u8]) -> Result<(), serde_json::Error> {
@@ -283,10 +284,18 @@ impl<'de> serde::Deserialize<'de> for Readable {
                 self,
                 mut map: A,
             ) -> Result<Readable, A::Error> {
-                while map
-                    .next_entry::<serde::de::IgnoredAny, Readable>()?
-                    .is_some()
-                {}
+                // A name twice in one object is a snapshot the parser
+                // refuses: refuse it here, where it can be recorded.
+                let mut names = std::collections::HashSet::new();
+                while let Some(name) = map.next_key::<String>()? {
+                    map.next_value::<Readable>()?;
+                    if let Some(name) = names.replace(name) {
+                        return Err(serde::de::Error::custom(format_args!(
+                            "the member `{}` twice in one object",
+                            name.escape_debug()
+                        )));
+                    }
+                }
                 Ok(Readable)
             }
         }

@@ -76,10 +76,10 @@ fn a_number_no_snapshot_can_hold_is_refused_where_it_enters() {
 /// with a member named twice (`{"phoneNumber": 5, "phoneNumber": "..."}`,
 /// or once escaped, `"n\u0061me"`) passes `parts::readable`, which reads
 /// member names as `IgnoredAny`, and is kept verbatim; the snapshot parser
-/// refuses the document ("duplicate object key"). Either the piece is
-/// refused where it enters, or the assembled snapshot loads.
+/// refused the document ("duplicate object key"). Now the piece is refused
+/// where it enters (an answer becomes an `errors` entry), or the assembled
+/// snapshot loads.
 #[test]
-#[ignore = "issue 8: parts::readable lets a member named twice in one record through"]
 fn a_member_twice_in_a_record_is_refused_where_it_enters() {
     for journal in [
         include_str!("../../../tests/fixtures/fuzz/fetch-member-twice-in-a-record.jsonl"),
