@@ -148,6 +148,18 @@ pub fn prepare(options: &CheckOptions, style: &Style) -> Option<Prepared> {
     let rules = select(setup.rules, &options.select, &options.ignore)
         .map_err(|message| output::fail(style, &Message(message)))
         .ok()?;
+    // A gate that runs no rule passes everything: refuse, before any work.
+    if !rules.rules.iter().any(|r| r.enabled) {
+        output::fail(
+            style,
+            &Message(
+                "no rule is enabled (--no-builtin without --rules, an empty pack, or \
+                 --select, --ignore or `disable:` leaving none), so nothing would be audited"
+                    .to_owned(),
+            ),
+        );
+        return None;
+    }
     Some(Prepared {
         rules,
         waivers,

@@ -34,8 +34,29 @@ pub fn run(args: &DiffArgs, global: &Global) -> Exit {
         ListFormat::Json => diff::render_json(&drift, &a, &b),
     };
     match args.format {
-        ListFormat::Human => output::print(&text),
+        ListFormat::Human => output::print_plain(&text),
         ListFormat::Json => output::print_document(&text),
+    }
+    // A rule that failed on either side cannot say which findings came or
+    // went: "disappeared" may only mean "could no longer run".
+    let failed: Vec<String> = [(&a, &old_report), (&b, &new_report)]
+        .iter()
+        .flat_map(|(name, report)| {
+            report.rule_errors.iter().map(move |e| {
+                format!(
+                    "  {} in {name}: {} failed: {}\n",
+                    e.rule_id, e.part, e.message
+                )
+            })
+        })
+        .collect();
+    if !failed.is_empty() {
+        output::eprint(&format!(
+            "rcaudit: error: {} rule error(s), so the findings that came and went are incomplete:\n{}",
+            failed.len(),
+            failed.concat()
+        ));
+        return Exit::Failed;
     }
     if drift.is_empty() {
         Exit::Clean

@@ -1,6 +1,7 @@
 //! Writing to the terminal: diagnostics rendered with miette, plain text.
 
 use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
 
@@ -9,7 +10,13 @@ use crate::cli::ColorChoice;
 /// How diagnostics are drawn.
 pub struct Style {
     handler: GraphicalReportHandler,
+    colored: bool,
 }
+
+/// Whether colour is on for stdout and stderr: only then may a colour
+/// sequence pass [`terminal_safe`]; otherwise every escape is data.
+static STDOUT_COLOUR: AtomicBool = AtomicBool::new(false);
+static STDERR_COLOUR: AtomicBool = AtomicBool::new(false);
 
 impl Style {
     /// For stdout or stderr, honouring `--color`, `NO_COLOR` and `COLUMNS`.
@@ -37,6 +44,7 @@ impl Style {
             })
             .unwrap_or(100);
         Style {
+            colored,
             handler: GraphicalReportHandler::new_themed(theme)
                 .with_width(width)
                 .with_links(false)
@@ -45,11 +53,15 @@ impl Style {
     }
 
     pub fn stdout(color: ColorChoice) -> Style {
-        Style::new(color, std::io::stdout().is_terminal())
+        let style = Style::new(color, std::io::stdout().is_terminal());
+        STDOUT_COLOUR.store(style.colored, Ordering::Relaxed);
+        style
     }
 
     pub fn stderr(color: ColorChoice) -> Style {
-        Style::new(color, std::io::stderr().is_terminal())
+        let style = Style::new(color, std::io::stderr().is_terminal());
+        STDERR_COLOUR.store(style.colored, Ordering::Relaxed);
+        style
     }
 
     /// Renders one diagnostic.
@@ -68,10 +80,11 @@ static STDOUT_ERROR: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(No
 
 /// Text for a terminal: every control a terminal acts on is shown as an
 /// escape (`\u{1b}`), except the colour sequences (SGR, `ESC [ ... m`)
-/// that rendering adds. The formats neutralise the data they interpolate;
+/// that rendering adds, and those only while colour is on for the stream
+/// (`colour`); with colour off, an escape can only have come from data. The formats neutralise the data they interpolate;
 /// this is the last line of defence for every message the CLI prints (a
 /// file name, a server's error text, a rule file's value).
-fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+fn terminal_safe(text: &str, colour: bool) -> std::borrow::Cow<'_, str> {
     use rcaudit_model::text::is_unsafe;
     if !text.chars().any(is_unsafe) {
         return std::borrow::Cow::Borrowed(text);
@@ -79,7 +92,7 @@ fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
     let mut out = String::with_capacity(text.len() + 16);
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
-        if c == '\u{1b}' {
+        if c == '\u{1b}' && colour {
             let sgr = rest.strip_prefix("\u{1b}[").and_then(|tail| {
                 let params = tail
                     .find(|c: char| !(c.is_ascii_digit() || c == ';'))
@@ -107,7 +120,13 @@ fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
 /// Writes a text for people to stdout ([`terminal_safe`]); see
 /// [`print_document`] for machine formats.
 pub fn print(text: &str) {
-    print_document(&terminal_safe(text));
+    print_document(&terminal_safe(text, STDOUT_COLOUR.load(Ordering::Relaxed)));
+}
+
+/// Writes plain text for people to stdout (lists, documentation, diffs:
+/// nothing rcaudit colours), with every escape shown as data.
+pub fn print_plain(text: &str) {
+    print_document(&terminal_safe(text, false));
 }
 
 /// Writes a document (JSON, SARIF) to stdout exactly: its encoder already
@@ -135,7 +154,8 @@ pub fn stdout_error() -> Option<String> {
 /// Writes to stderr ([`terminal_safe`]).
 pub fn eprint(text: &str) {
     let mut stderr = std::io::stderr().lock();
-    let _ = stderr.write_all(terminal_safe(text).as_bytes());
+    let colour = STDERR_COLOUR.load(Ordering::Relaxed);
+    let _ = stderr.write_all(terminal_safe(text, colour).as_bytes());
 }
 
 /// Reports that the run failed, on stderr.
@@ -162,13 +182,12 @@ mod tests {
     use super::terminal_safe;
 
     #[test]
-    fn colours_pass_and_every_other_control_is_shown() {
+    fn colours_pass_only_with_colour_on_and_every_other_control_is_shown() {
+        let red = "\u{1b}[1;31merror\u{1b}[0m";
+        assert_eq!(terminal_safe(red, true), red);
+        assert_eq!(terminal_safe(red, false), "\\u{1b}[1;31merror\\u{1b}[0m");
         assert_eq!(
-            terminal_safe("\u{1b}[1;31merror\u{1b}[0m"),
-            "\u{1b}[1;31merror\u{1b}[0m"
-        );
-        assert_eq!(
-            terminal_safe("a\u{1b}]0;title\u{7}b\u{1b}[2Jc\u{9b}"),
+            terminal_safe("a\u{1b}]0;title\u{7}b\u{1b}[2Jc\u{9b}", true),
             "a\\u{1b}]0;title\\u{7}b\\u{1b}[2Jc\\u{9b}"
         );
     }

@@ -70,7 +70,7 @@ pub fn list(args: &RulesArgs, global: &Global) -> Exit {
                 "\n{} rules, {enabled} enabled. `rcaudit explain ID` shows one.",
                 rules.len()
             );
-            output::print(&text);
+            output::print_plain(&text);
         }
     }
     Exit::Clean
@@ -166,7 +166,7 @@ pub fn explain(args: &ExplainArgs, global: &Global) -> Exit {
         for (expr, result) in function.examples {
             let _ = writeln!(out, "  {expr}  ==  {result}");
         }
-        output::print(&out);
+        output::print_plain(&out);
         return Exit::Clean;
     }
     let Ok(setup) = setup::load(&args.source, &style) else {
@@ -174,7 +174,7 @@ pub fn explain(args: &ExplainArgs, global: &Global) -> Exit {
     };
     match setup.rules.rule(&args.name) {
         Some(rule) => {
-            output::print(&explain_rule(rule));
+            output::print_plain(&explain_rule(rule));
             Exit::Clean
         }
         None => {

@@ -27,6 +27,18 @@ pub const DEFAULT_MAX_YAML: u64 = 64 << 20;
 /// `--max-file-size`, when given: the limit for every file read.
 static MAX_FILE_SIZE: OnceLock<u64> = OnceLock::new();
 
+/// Every file this run has read (standard input as `/dev/stdin`):
+/// [`write_atomic`] never writes one of them, whichever way the path is
+/// spelled and however the file was found (a rules folder, the config's
+/// `rules:`, `--token-file`, `-`).
+static READ: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn remember(path: &Path) {
+    if let Ok(mut read) = READ.lock() {
+        read.push(path.to_path_buf());
+    }
+}
+
 /// Sets the limit of `--max-file-size` for the rest of the run.
 pub fn set_max_file_size(bytes: u64) {
     let _ = MAX_FILE_SIZE.set(bytes);
@@ -124,6 +136,11 @@ pub fn read_bounded(path: &Path, what: &str, kind: Kind) -> Result<Vec<u8>, Read
             }
         ))
     };
+    remember(if path.as_os_str() == "-" {
+        Path::new("/dev/stdin")
+    } else {
+        path
+    });
     let mut reader: Box<dyn std::io::Read> = if path.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -284,16 +301,31 @@ pub fn rule_files(path: &Path) -> Result<Vec<RuleFile>, ReadError> {
         .collect()
 }
 
+/// Folders below a `--rules` folder that are searched (links to folders
+/// are followed, so a cycle of links must end somewhere).
+const MAX_RULES_DEPTH: usize = 16;
+
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ReadError> {
+    collect_below(dir, out, 0)
+}
+
+fn collect_below(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<(), ReadError> {
+    if depth > MAX_RULES_DEPTH {
+        return Err(ReadError {
+            message: format!(
+                "cannot read rules folder {}: folders nest deeper than {MAX_RULES_DEPTH} levels (a cycle of links?)",
+                dir.display()
+            ),
+        });
+    }
     let entries = std::fs::read_dir(dir).map_err(|e| describe(dir, "rules folder", &e))?;
     for entry in entries {
         let entry = entry.map_err(|e| describe(dir, "rules folder", &e))?;
         let path = entry.path();
-        let kind = entry
-            .file_type()
-            .map_err(|e| describe(&path, "rules", &e))?;
+        // Follows links: a linked folder of rules is read, never skipped.
+        let kind = std::fs::metadata(&path).map_err(|e| describe(&path, "rules", &e))?;
         if kind.is_dir() {
-            collect(&path, out)?;
+            collect_below(&path, out, depth + 1)?;
         } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
             out.push(path);
         }
@@ -345,8 +377,12 @@ pub fn refuse_overwriting(output: &Path, inputs: &[(&Path, &str)]) -> Result<(),
     if std::fs::metadata(output).is_ok_and(|m| !m.is_file()) {
         return Ok(());
     }
+    let read = READ.lock().map(|r| r.clone()).unwrap_or_default();
+    let read = read.iter().map(|p| (p.as_path(), "file"));
     match inputs
         .iter()
+        .copied()
+        .chain(read)
         .find(|(input, _)| same_destination(output, input))
     {
         Some((_, what)) => Err(ReadError {
@@ -371,7 +407,14 @@ enum Target {
 
 fn target(path: &Path) -> Target {
     let resolved = if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-        std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+        // A link whose target does not exist yet is followed too: the
+        // target is created, the link stays.
+        std::fs::canonicalize(path).unwrap_or_else(|_| {
+            std::fs::read_link(path).map_or_else(
+                |_| path.to_path_buf(),
+                |to| path.parent().map_or(to.clone(), |dir| dir.join(&to)),
+            )
+        })
     } else {
         path.to_path_buf()
     };
@@ -405,6 +448,7 @@ pub fn check_writable(path: &Path) -> Result<(), ReadError> {
     if path.is_dir() {
         return Err(fail("it is a folder"));
     }
+    refuse_overwriting(path, &[])?;
     let file = match target(path) {
         Target::Stream(_) => {
             // Opening a FIFO for writing waits for a reader: take the
@@ -443,6 +487,7 @@ pub fn check_writable(path: &Path) -> Result<(), ReadError> {
 /// file.
 pub fn write_atomic(path: &Path, text: &str) -> Result<(), ReadError> {
     use std::io::Write as _;
+    refuse_overwriting(path, &[])?;
     if path.is_dir() {
         return Err(ReadError {
             message: format!("cannot write {}: it is a folder", path.display()),

@@ -527,3 +527,221 @@ fn a_token_file_is_read_within_a_limit() {
         stderr(&output)
     );
 }
+
+// ---------------------------------------------------------------------------
+// Variations found by a second attempt (RELIABILITY.md, "Variations")
+
+/// Runs the binary in `dir` with standard input from `stdin`.
+fn rcaudit_stdin(dir: &Path, args: &[&str], stdin: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rcaudit"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .stdin(std::fs::File::open(stdin).expect("stdin file"))
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn no_file_the_run_read_is_written_however_it_was_found() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let snapshot = demo_text();
+    write(dir.path(), "s.json", &snapshot);
+    std::fs::create_dir(dir.path().join("rules")).expect("mkdir");
+    write(dir.path(), "rules/r.yaml", NAME_RULE);
+    let listed = NAME_RULE.replace("T-NAME-001", "T-NAME-002");
+    write(dir.path(), "listed.yaml", &listed);
+    write(dir.path(), "rcaudit.yaml", "rules: [listed.yaml]\n");
+    write(dir.path(), "token.txt", "tok");
+    let refused = |output: &Output, what: &str| {
+        assert_eq!(output.status.code(), Some(2), "{what}: {}", stderr(output));
+        assert!(
+            unwrapped(&stderr(output)).contains("refusing to write"),
+            "{what}: {}",
+            stderr(output)
+        );
+    };
+    // A rule file found in a --rules folder, and one the config lists.
+    for (out, what) in [
+        ("rules/r.yaml", "in a folder"),
+        ("listed.yaml", "in the config"),
+    ] {
+        let output = rcaudit_in(
+            dir.path(),
+            &[
+                "check", "s.json", "--rules", "rules", "--format", "junit", "-o", out,
+            ],
+        );
+        refused(&output, what);
+    }
+    // The snapshot read from standard input.
+    let output = rcaudit_stdin(
+        dir.path(),
+        &["check", "-", "--format", "json", "-o", "s.json"],
+        &dir.path().join("s.json"),
+    );
+    refused(&output, "stdin");
+    // The token file of a fetch: refused before any request.
+    let output = Command::new(env!("CARGO_BIN_EXE_rcaudit"))
+        .args(["fetch", "--token-file", "token.txt", "-o", "token.txt"])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .env("RINGCENTRAL_SERVER_URL", "http://127.0.0.1:9")
+        .output()
+        .expect("runs");
+    refused(&output, "token file");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("s.json")).expect("kept"),
+        snapshot
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("rules/r.yaml")).expect("kept"),
+        NAME_RULE
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("listed.yaml")).expect("kept"),
+        listed
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("token.txt")).expect("kept"),
+        "tok"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_dangling_link_is_followed_and_a_linked_rules_folder_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let demo = repo("examples/demo.snapshot.json");
+    let link = dir.path().join("dangling.json");
+    std::os::unix::fs::symlink(dir.path().join("made.json"), &link).expect("symlink");
+    let output = rcaudit(&["check", arg(&demo), "--format", "json", "-o", arg(&link)]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .expect("link")
+            .file_type()
+            .is_symlink()
+    );
+    assert!(
+        dir.path().join("made.json").is_file(),
+        "the link's target was written"
+    );
+
+    // A folder of rules reached through a link is read, not skipped.
+    std::fs::create_dir(dir.path().join("shared")).expect("mkdir");
+    write(dir.path(), "shared/names.yaml", NAME_RULE);
+    std::fs::create_dir(dir.path().join("rules")).expect("mkdir");
+    std::os::unix::fs::symlink("../shared", dir.path().join("rules/shared")).expect("symlink");
+    let rules = dir.path().join("rules");
+    let output = rcaudit(&[
+        "check",
+        arg(&demo),
+        "--no-builtin",
+        "--rules",
+        arg(&rules),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        json(&output)["summary"]["rulesRun"],
+        1,
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn a_run_with_no_rule_is_no_pass() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let empty = write(dir.path(), "empty.yaml", "rules: []\n");
+    for args in [
+        &["check", "examples/demo.snapshot.json", "--no-builtin"][..],
+        &[
+            "check",
+            "examples/demo.snapshot.json",
+            "--no-builtin",
+            "--rules",
+            arg(&empty),
+        ][..],
+    ] {
+        let output = rcaudit(args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            unwrapped(&stderr(&output)).contains("no rule is enabled"),
+            "{}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn diff_fails_when_a_rule_could_not_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rules = write(dir.path(), "fail.yaml", FAILING_RULE);
+    let demo = repo("examples/demo.snapshot.json");
+    let output = rcaudit(&[
+        "diff",
+        arg(&demo),
+        arg(&demo),
+        "--no-builtin",
+        "--rules",
+        arg(&rules),
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        unwrapped(&stderr(&output)).contains("rule error"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn colour_sequences_in_data_are_shown_when_colour_is_off() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rules = write(
+        dir.path(),
+        "esc.yaml",
+        "rules:\n  - id: T-ESC-001\n    severity: warning\n    title: \"ok \\e[8mHIDDEN\\e[0m\"\n    target: account\n    assert: \"true\"\n    message: m\n",
+    );
+    let mut doc: serde_json::Value = serde_json::from_str(&demo_text()).expect("demo is JSON");
+    let mut added = doc["extensions"][0].clone();
+    added["id"] = serde_json::json!(5);
+    added["extensionNumber"] = serde_json::json!("5\u{1b}[8mHIDDEN\u{1b}[0m");
+    doc["extensions"]
+        .as_array_mut()
+        .expect("a list")
+        .push(added);
+    let snapshot = write(dir.path(), "s.json", doc.to_string());
+    let demo = repo("examples/demo.snapshot.json");
+    for args in [
+        &[
+            "rules",
+            "--no-builtin",
+            "--rules",
+            arg(&rules),
+            "--color",
+            "never",
+        ][..],
+        &[
+            "explain",
+            "T-ESC-001",
+            "--rules",
+            arg(&rules),
+            "--color",
+            "never",
+        ][..],
+        &["diff", arg(&demo), arg(&snapshot), "--color", "never"][..],
+    ] {
+        let output = rcaudit(args);
+        let text = stdout(&output);
+        assert!(!text.contains('\u{1b}'), "{args:?}: {text}");
+        assert!(text.contains("\\u{1b}[8mHIDDEN"), "{args:?}: {text}");
+    }
+}
