@@ -745,3 +745,44 @@ fn colour_sequences_in_data_are_shown_when_colour_is_off() {
         assert!(text.contains("\\u{1b}[8mHIDDEN"), "{args:?}: {text}");
     }
 }
+
+#[test]
+fn a_case_file_loses_no_expectation() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rule = "rules:\n    - {id: T-C-001, severity: error, title: t, target: extensions, assert: \"false\", message: m}\n";
+    // `findings` as a map, not a list: its expectation would vanish.
+    let map = write(
+        dir.path(),
+        "map.yaml",
+        format!(
+            "name: a map\nrules:\n  {rule}snapshot: {{snapshotVersion: 1, account: {{id: 1}}, extensions: []}}\nexpect:\n  findings: {{rule: T-C-001, pointer: /extensions/0}}\n"
+        ),
+    );
+    let output = rcaudit(&["test", "--no-builtin", arg(&map)]);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    assert!(
+        unwrapped(&stderr(&output)).contains("`findings` is a list"),
+        "{}",
+        stderr(&output)
+    );
+    // No `ruleErrors` stated: none expected, so a failing rule fails the case.
+    let failing: String = FAILING_RULE
+        .lines()
+        .map(|line| format!("  {line}\n"))
+        .collect();
+    let silent = write(
+        dir.path(),
+        "silent.yaml",
+        format!(
+            "name: silent\nrules:\n{failing}snapshot: {{snapshotVersion: 1, account: {{id: 1}}, extensions: [{{id: 1, extensionNumber: \"101\", name: x, type: User, status: Enabled}}]}}\nexpect:\n  findings: []\n"
+        ),
+    );
+    let output = rcaudit(&["test", "--no-builtin", arg(&silent)]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&output),
+        stderr(&output)
+    );
+}

@@ -362,6 +362,19 @@ fn expectations(e: &Yaml, src: &SourceText, problems: &mut Vec<Problem>) -> Expe
             .unwrap_or_default()
             .to_owned()
     };
+    // A list given as anything else would lose its expectations in
+    // silence (a map of one finding read as no findings): refuse it.
+    for key in ["findings", "notEvaluated", "ruleErrors"] {
+        if let Some(l) = e.get(key)
+            && l.as_seq().is_none()
+        {
+            problems.push(problem(
+                src,
+                l.span,
+                format!("`{key}` is a list (`[]` for none)"),
+            ));
+        }
+    }
     let pairs = |key: &str, text: &str| {
         e.get(key).map(|l| {
             l.as_seq()
@@ -386,7 +399,9 @@ fn expectations(e: &Yaml, src: &SourceText, problems: &mut Vec<Problem>) -> Expe
                 .collect()
         }),
         not_evaluated: pairs("notEvaluated", "reason"),
-        rule_errors: pairs("ruleErrors", "message"),
+        // A case file states every rule error: none stated is none
+        // expected, so a rule that fails on every item fails the case.
+        rule_errors: pairs("ruleErrors", "message").or_else(|| Some(Vec::new())),
     }
 }
 
