@@ -766,10 +766,7 @@ fn a_case_file_loses_no_expectation() {
         stderr(&output)
     );
     // No `ruleErrors` stated: none expected, so a failing rule fails the case.
-    let failing: String = FAILING_RULE
-        .lines()
-        .map(|line| format!("  {line}\n"))
-        .collect();
+    let failing = format!("  {}", FAILING_RULE.trim_end().replace('\n', "\n  ")) + "\n";
     let silent = write(
         dir.path(),
         "silent.yaml",
