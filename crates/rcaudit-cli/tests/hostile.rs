@@ -783,3 +783,45 @@ fn a_case_file_loses_no_expectation() {
         stderr(&output)
     );
 }
+
+#[test]
+fn diff_never_reads_unknown_as_removed_or_unchanged() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let demo = repo("examples/demo.snapshot.json");
+    let doc: serde_json::Value = serde_json::from_str(&demo_text()).expect("demo is JSON");
+    // The new snapshot could not read its extensions.
+    let mut lost = doc.clone();
+    lost.as_object_mut()
+        .expect("an object")
+        .remove("extensions");
+    let lost = write(dir.path(), "lost.json", lost.to_string());
+    // The new snapshot has an extension without an id.
+    let mut ghost = doc.clone();
+    let mut added = doc["extensions"][0].clone();
+    added.as_object_mut().expect("an object").remove("id");
+    ghost["extensions"]
+        .as_array_mut()
+        .expect("a list")
+        .push(added);
+    let ghost = write(dir.path(), "ghost.json", ghost.to_string());
+    for (new, words) in [
+        (&lost, "`extensions` is absent from the new snapshot"),
+        (
+            &ghost,
+            "1 record(s) of `extensions` in the new snapshot have no `id`",
+        ),
+    ] {
+        let output = rcaudit(&[
+            "diff",
+            arg(&demo),
+            arg(new),
+            "--no-builtin",
+            "--rules",
+            "tests/fixtures/rules/never-fires.yaml",
+        ]);
+        let text = unwrapped(&stdout(&output));
+        assert_eq!(output.status.code(), Some(1), "{text}{}", stderr(&output));
+        assert!(text.contains(words), "{text}");
+        assert!(!text.contains("extensions removed"), "{text}");
+    }
+}

@@ -90,6 +90,11 @@ pub struct Drift {
     pub forwarding_changed: Vec<ForwardingChange>,
     pub findings_appeared: Vec<FindingRef>,
     pub findings_disappeared: Vec<FindingRef>,
+    /// What could not be compared: a list one snapshot does not have (not
+    /// fetched, or recorded in its `errors`), records without the id or
+    /// number they are matched by. Never read as "removed" or "unchanged".
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_compared: Vec<String>,
 }
 
 fn text(node: &Node, field: &str) -> Option<String> {
@@ -147,11 +152,45 @@ fn changes(old: &Node, new: &Node, fields: &[&str]) -> Vec<Change> {
 /// The configuration drift from `old` to `new` (snapshot roots).
 pub fn drift(old: &Node, new: &Node) -> Drift {
     let mut drift = Drift::default();
+    // A list one side lacks is unknown there: comparing it would report
+    // every record as added or removed.
+    let mut unknown = |field: &str, key: &str| {
+        let (a, b) = (
+            old.get(field).and_then(Node::as_array),
+            new.get(field).and_then(Node::as_array),
+        );
+        for (side, has, other) in [("old", a, b), ("new", b, a)] {
+            if has.is_none() && other.is_some() {
+                drift.not_compared.push(format!(
+                    "`{field}` is absent from the {side} snapshot (not fetched or not readable): its records were not compared"
+                ));
+            }
+        }
+        for (side, records) in [("old", a), ("new", b)] {
+            let unkeyed = records
+                .unwrap_or_default()
+                .iter()
+                .filter(|r| text(r, key).is_none())
+                .count();
+            if unkeyed > 0 {
+                drift.not_compared.push(format!(
+                    "{unkeyed} record(s) of `{field}` in the {side} snapshot have no `{key}` and were not compared"
+                ));
+            }
+        }
+        a.is_some() && b.is_some()
+    };
+    let compare_extensions = unknown("extensions", "id");
+    let compare_numbers = unknown("phoneNumbers", "phoneNumber");
     let by_id = |records| keyed(records, |r| text(r, "id"));
-    let (old_ext, new_ext) = (
-        by_id(list(old, "extensions")),
-        by_id(list(new, "extensions")),
-    );
+    let (old_ext, new_ext) = if compare_extensions {
+        (
+            by_id(list(old, "extensions")),
+            by_id(list(new, "extensions")),
+        )
+    } else {
+        (BTreeMap::new(), BTreeMap::new())
+    };
     for (id, ext) in &new_ext {
         match old_ext.get(id) {
             None => drift.extensions_added.push(extension_ref(ext)),
@@ -173,10 +212,14 @@ pub fn drift(old: &Node, new: &Node) -> Drift {
         }
     }
     let by_number = |records| keyed(records, |r| text(r, "phoneNumber").map(|n| normalized(&n)));
-    let (old_num, new_num) = (
-        by_number(list(old, "phoneNumbers")),
-        by_number(list(new, "phoneNumbers")),
-    );
+    let (old_num, new_num) = if compare_numbers {
+        (
+            by_number(list(old, "phoneNumbers")),
+            by_number(list(new, "phoneNumbers")),
+        )
+    } else {
+        (BTreeMap::new(), BTreeMap::new())
+    };
     for (number, record) in &new_num {
         match old_num.get(number) {
             None => drift.numbers_added.push(number_ref(record)),
@@ -295,6 +338,7 @@ impl Drift {
             && self.forwarding_changed.is_empty()
             && self.findings_appeared.is_empty()
             && self.findings_disappeared.is_empty()
+            && self.not_compared.is_empty()
     }
 }
 
@@ -386,6 +430,7 @@ pub fn render_human(drift: &Drift, old: &str, new: &str) -> String {
         }
     };
     let d = drift;
+    section("not compared", d.not_compared.clone());
     section(
         "extensions added",
         d.extensions_added
