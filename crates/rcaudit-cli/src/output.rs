@@ -80,7 +80,8 @@ static STDOUT_ERROR: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(No
 
 /// Text for a terminal: every control a terminal acts on is shown as an
 /// escape (`\u{1b}`), except the colour sequences (SGR, `ESC [ ... m`)
-/// that rendering adds, and those only while colour is on for the stream
+/// that rendering adds (the theme's attributes and foreground colours,
+/// nothing that could hide text), and those only while colour is on for the stream
 /// (`colour`); with colour off, an escape can only have come from data. The formats neutralise the data they interpolate;
 /// this is the last line of defence for every message the CLI prints (a
 /// file name, a server's error text, a rule file's value).
@@ -97,7 +98,15 @@ fn terminal_safe(text: &str, colour: bool) -> std::borrow::Cow<'_, str> {
                 let params = tail
                     .find(|c: char| !(c.is_ascii_digit() || c == ';'))
                     .unwrap_or(tail.len());
-                tail.get(params..)?.starts_with('m').then_some(params + 3)
+                let visible = tail.get(..params)?.split(';').all(|p| {
+                    // What the diagnostic theme uses: reset, bold, dim,
+                    // italic, underline, a foreground colour. Never
+                    // conceal, reverse, blink, a background or black text,
+                    // which could hide what follows.
+                    matches!(p.parse::<u8>().unwrap_or(if p.is_empty() { 0 } else { u8::MAX }),
+                        0..=4 | 22..=24 | 31..=37 | 39 | 91..=97)
+                });
+                (visible && tail.get(params..)?.starts_with('m')).then_some(params + 3)
             });
             if let Some(len) = sgr
                 && let Some(sequence) = rest.get(..len)
@@ -185,6 +194,19 @@ mod tests {
     fn colours_pass_only_with_colour_on_and_every_other_control_is_shown() {
         let red = "\u{1b}[1;31merror\u{1b}[0m";
         assert_eq!(terminal_safe(red, true), red);
+        // Sequences that hide text are data even with colour on.
+        for hidden in [
+            "\u{1b}[8m",
+            "\u{1b}[30;40m",
+            "\u{1b}[7m",
+            "\u{1b}[38;5;0m",
+            "\u{1b}[999m",
+        ] {
+            assert!(
+                !terminal_safe(hidden, true).contains('\u{1b}'),
+                "{hidden:?}"
+            );
+        }
         assert_eq!(terminal_safe(red, false), "\\u{1b}[1;31merror\\u{1b}[0m");
         assert_eq!(
             terminal_safe("a\u{1b}]0;title\u{7}b\u{1b}[2Jc\u{9b}", true),
