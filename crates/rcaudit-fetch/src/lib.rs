@@ -1,5 +1,5 @@
 //! Fetches a RingCentral account's configuration into an rcaudit snapshot
-//! (SNAPSHOT.md): the account, its service info, phone numbers, extensions
+//! (`schemas/snapshot.schema.json`): the account, its service info, phone numbers, extensions
 //! and each extension's phone and forwarding numbers, records verbatim.
 //!
 //! - **Auth**: a bearer token, or the JWT grant (renewed when it expires).

@@ -1,8 +1,8 @@
 //! What a fetch has gathered, and the snapshot document made from it.
 //!
 //! Records stay the API's own text (`RawValue`): field names, order and
-//! values exactly as the server sent them (SNAPSHOT.md: "API records
-//! verbatim"). The document is assembled as compact JSON and re-indented.
+//! values exactly as the server sent them (API records are kept
+//! verbatim, as `schemas/snapshot.schema.json` describes). The document is assembled as compact JSON and re-indented.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;

@@ -1,5 +1,5 @@
 //! The snapshot: one account's configuration as the `RingCentral` API returned
-//! it (SNAPSHOT.md), loaded into memory.
+//! it (`schemas/snapshot.schema.json`), loaded into memory.
 //!
 //! The key decision is **one tree for everything**. A snapshot is parsed once
 //! into [`Node`]s, a compact JSON tree with shared containers and interned
