@@ -14,6 +14,16 @@ use std::process::{Command, Output, Stdio};
 mod common;
 use common::{json, rcaudit, rcaudit_in, repo, stderr, stdout};
 
+/// Asserts that a run failed (exit 2) saying `words`.
+fn fails_with(output: &Output, words: &str) {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert!(
+        unwrapped(&err).contains(words),
+        "expected {words:?} in:\n{err}"
+    );
+}
+
 /// Diagnostics as one line: miette wraps long messages with `│` margins.
 fn unwrapped(text: &str) -> String {
     text.replace('│', " ")
@@ -169,12 +179,7 @@ fn unreadable_snapshots_are_named_for_what_they_are() {
     for (name, bytes, words) in unreadable_snapshots() {
         let path = write(dir.path(), name, &bytes);
         let output = rcaudit(&["check", arg(&path)]);
-        assert_eq!(output.status.code(), Some(2), "{name}: {}", stderr(&output));
-        assert!(
-            unwrapped(&stderr(&output)).contains(words),
-            "{name}: {}",
-            stderr(&output)
-        );
+        fails_with(&output, words);
     }
 }
 
@@ -215,12 +220,9 @@ fn an_endless_or_oversized_input_stops_at_its_limit() {
         "--max-file-size",
         "1K",
     ]);
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(
-        unwrapped(&stderr(&output))
-            .contains("larger than the 1 KiB limit for JSON documents; --max-file-size"),
-        "{}",
-        stderr(&output)
+    fails_with(
+        &output,
+        "larger than the 1 KiB limit for JSON documents; --max-file-size",
     );
     // Every reader: the rules, the config, the waivers, the baseline.
     for (flag, what) in [
@@ -520,12 +522,7 @@ fn a_token_file_is_read_within_a_limit() {
         .env("RINGCENTRAL_SERVER_URL", "http://127.0.0.1:9")
         .output()
         .expect("runs");
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(
-        unwrapped(&stderr(&output)).contains("cannot read the token file /dev/zero"),
-        "{}",
-        stderr(&output)
-    );
+    fails_with(&output, "cannot read the token file /dev/zero");
 }
 
 // ---------------------------------------------------------------------------
@@ -694,12 +691,7 @@ fn diff_fails_when_a_rule_could_not_run() {
         "--rules",
         arg(&rules),
     ]);
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(
-        unwrapped(&stderr(&output)).contains("rule error"),
-        "{}",
-        stderr(&output)
-    );
+    fails_with(&output, "rule error");
 }
 
 #[test]
