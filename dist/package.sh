@@ -26,6 +26,7 @@ name="rcaudit-$version-$target"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/$name" "$outdir"
+outdir=$(cd "$outdir" && pwd)
 
 exe=rcaudit
 case "$target" in *windows*) exe=rcaudit.exe ;; esac
