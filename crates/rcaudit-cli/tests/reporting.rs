@@ -396,7 +396,7 @@ fn bad_reporting_input_is_a_clear_error_and_leaves_no_file() {
     let bad_waivers = dir.path().join("waivers.yaml");
     std::fs::write(
         &bad_waivers,
-        "waivers:\n  - rule: RC-PN-003\n    item: phone:1\n    expires: 2027-02-30\n  - rule: RC-PN-033\n    item: phone:1\n    reason: typo\n    expires: 2027-01-01\n",
+        "waivers:\n  - rule: RC-PN-003\n    item: phone:1\n    owner: qa@example.com\n    expires: 2027-02-30\n  - rule: RC-PN-033\n    item: phone:1\n    reason: typo\n    owner: qa@example.com\n    expires: 2027-01-01\n",
     )
     .expect("write");
     let missing_dir = dir.path().join("no/such/dir/out.json");
@@ -583,7 +583,7 @@ fn an_expired_waiver_stops_applying_and_is_reported() {
 
 #[test]
 fn a_waiver_that_matches_nothing_is_a_warning() {
-    let stale = "  - rule: RC-PN-003\n    item: phone:999\n    reason: fixed long ago\n    expires: 2030-01-01\n";
+    let stale = "  - rule: RC-PN-003\n    item: phone:999\n    reason: fixed long ago\n    owner: qa@example.com\n    expires: 2030-01-01\n";
     let dir = waiver_dir(&format!("{}{stale}", waive_errors("2030-01-01")));
     let output = rcaudit_env(dir.path(), &["check", "s.json", "--format", "json"], &[]);
     assert_eq!(code(&output), 0, "an unused waiver warns, it does not fail");
@@ -600,7 +600,7 @@ fn a_waiver_that_matches_nothing_is_a_warning() {
 #[test]
 fn a_waiver_by_item_key_covers_the_finding() {
     let dir = waiver_dir(
-        "  - rule: RC-PN-003\n    item: phone:1148027008\n    reason: contractual\n    expires: 2030-01-01\n",
+        "  - rule: RC-PN-003\n    item: phone:1148027008\n    reason: contractual\n    owner: qa@example.com\n    expires: 2030-01-01\n",
     );
     let report = json(&rcaudit_env(
         dir.path(),

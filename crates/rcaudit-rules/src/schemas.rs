@@ -110,7 +110,7 @@ pub const CONFIG_KEY_DOCS: &[(&str, &str)] = &[
     ),
     (
         "waivers",
-        "Accepted exceptions: rule, item (a fingerprint or item key), reason (required), owner, expires (YYYY-MM-DD).",
+        "Accepted exceptions: rule, item (a fingerprint or item key), reason and owner (required), expires (YYYY-MM-DD).",
     ),
     (
         "limits",
@@ -301,12 +301,12 @@ pub fn waiver_schema() -> Value {
     json!({
         "type": "object",
         "additionalProperties": false,
-        "required": ["rule", "item", "reason"],
+        "required": ["rule", "item", "reason", "owner"],
         "properties": {
             "rule": {"type": "string", "description": "The rule id."},
             "item": {"type": "string", "description": "A finding's fingerprint (RC-PN-003:phone:246715009) or its item key (phone:246715009)."},
             "reason": {"type": "string", "minLength": 1, "description": "Why the exception is accepted (required)."},
-            "owner": {"type": "string", "description": "Who answers for it."},
+            "owner": {"type": "string", "minLength": 1, "description": "Who answers for it: a person or a team (required)."},
             "expires": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "The last day it applies (YYYY-MM-DD); after it the finding counts again."}
         }
     })

@@ -10,8 +10,9 @@
 //! ```
 //!
 //! They live under `waivers:` in `rcaudit.yaml` or in a file of their own
-//! (`--waivers FILE`). Every problem (a missing reason, a malformed date, an
-//! unknown key or rule id) is reported at once with a span, like rule files.
+//! (`--waivers FILE`). Every problem (a missing reason or owner, a malformed
+//! date, an unknown key or rule id) is reported at once with a span, like
+//! rule files.
 
 use std::fmt;
 
@@ -103,6 +104,8 @@ pub struct Waiver {
     /// (`phone:246715009`).
     pub item: String,
     pub reason: String,
+    /// Who answers for it: required in files ([`parse`], [`from_yaml`]
+    /// refuse a waiver without one), so `Some` for every waiver read.
     pub owner: Option<String>,
     pub expires: Option<Date>,
     pub src: SourceText,
@@ -167,7 +170,7 @@ fn waiver(item: &Yaml, src: &SourceText, problems: &mut Vec<Problem>) -> Option<
         problems.push(problem(
             src,
             item.span,
-            "a waiver is a mapping with `rule`, `item` and `reason`",
+            "a waiver is a mapping with `rule`, `item`, `reason` and `owner`",
         ));
         return None;
     };
@@ -188,21 +191,20 @@ fn waiver(item: &Yaml, src: &SourceText, problems: &mut Vec<Problem>) -> Option<
     let rule = required(item, "rule", anchor, src, problems);
     let item_key = required(item, "item", anchor, src, problems);
     let reason = required(item, "reason", anchor, src, problems);
-    let owner = item
-        .get("owner")
-        .and_then(|value| text(value, "owner", src, problems));
+    let owner = required(item, "owner", anchor, src, problems);
     let expires = item
         .get("expires")
         .and_then(|value| expires(value, src, problems));
     if problems.len() > before {
         return None;
     }
-    let ((rule, rule_span), (item_key, _), (reason, _)) = (rule?, item_key?, reason?);
+    let ((rule, rule_span), (item_key, _), (reason, _), (owner, _)) =
+        (rule?, item_key?, reason?, owner?);
     Some(Waiver {
         rule,
         item: item_key,
         reason,
-        owner: owner.map(|(o, _)| o),
+        owner: Some(owner),
         expires,
         src: src.clone(),
         span: item.span,
@@ -224,6 +226,9 @@ fn required(
     let help = match field {
         "reason" => "say why the exception is accepted: a waiver without a reason is not accepted",
         "item" => "name the item: a finding's fingerprint, or its item key (as in `--format json`)",
+        "owner" => {
+            "say who answers for the exception (a person or a team): a waiver without an owner is not accepted"
+        }
         _ => "name the rule the waiver is for",
     };
     problems.push(
@@ -380,7 +385,7 @@ mod tests {
 
     #[test]
     fn every_problem_is_reported() {
-        let text = "waivers:\n  - rule: RC-PN-003\n    item: phone:1\n    reason: ok\n  - rule: RC-PN-001\n    item: account:1\n  - rule: RC-FW-001\n    item: ext:2\n    reason: r\n    expires: 2027-02-30\n    ownr: me\n";
+        let text = "waivers:\n  - rule: RC-PN-003\n    item: phone:1\n    reason: ok\n    owner: me\n  - rule: RC-PN-001\n    item: account:1\n    owner: me\n  - rule: RC-FW-001\n    item: ext:2\n    reason: r\n    owner: me\n    expires: 2027-02-30\n    ownr: me\n";
         let (valid, problems) = parse("waivers.yaml", text);
         assert_eq!(valid.len(), 1, "the first waiver is valid");
         let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
@@ -399,10 +404,44 @@ mod tests {
     }
 
     #[test]
+    fn a_waiver_without_an_owner_is_refused_where_it_is() {
+        let text = "waivers:\n  - rule: RC-PN-003\n    item: phone:1\n    reason: contractual\n    expires: 2027-01-31\n  - {rule: RC-PN-001, item: 'account:1', reason: r, owner: '  '}\n";
+        let (valid, problems) = parse("w.yaml", text);
+        assert!(valid.is_empty(), "neither waiver is accepted");
+        let found: Vec<(&str, &str)> = problems
+            .iter()
+            .map(|p| {
+                let span = p.span;
+                (
+                    p.message.as_str(),
+                    &text[span.offset()..span.offset() + span.len()],
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                // The missing key: at the waiver's first key.
+                ("a waiver needs `owner`", "rule"),
+                // An owner that is blank: at the value.
+                ("a waiver's `owner` is empty", "'  '"),
+            ]
+        );
+        assert!(
+            problems[0]
+                .help
+                .as_deref()
+                .is_some_and(|h| h.contains("who answers")),
+            "{:?}",
+            problems[0].help
+        );
+    }
+
+    #[test]
     fn covers_by_fingerprint_or_item_key() {
         let (waivers, problems) = parse(
             "w.yaml",
-            "waivers:\n  - {rule: RC-PN-003, item: 'phone:1', reason: r, expires: '2027-01-31'}\n",
+            "waivers:\n  - {rule: RC-PN-003, item: 'phone:1', reason: r, owner: me, expires: '2027-01-31'}\n",
         );
         assert!(problems.is_empty());
         let w = &waivers[0];
