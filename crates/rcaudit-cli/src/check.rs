@@ -12,21 +12,48 @@ use rcaudit_rules::{Outcome, RuleSet, Severity};
 use crate::Exit;
 use crate::cli::{CheckArgs, CheckOptions, FailOn, Format, Global, RuleErrors};
 use crate::output::{self, Message, Style};
-use crate::{setup, sources};
+use crate::{outputs, setup, sources};
 
-/// Applies `--select` and `--ignore`; an id that names no rule is an error.
+/// Whether a `--select`/`--ignore` pattern names a rule id: the id itself,
+/// or a prefix of whole dash-separated segments (`RC-FW` names RC-FW-001;
+/// `RC-F` names nothing).
+fn names(pattern: &str, id: &str) -> bool {
+    let pattern = pattern.strip_suffix('-').unwrap_or(pattern);
+    !pattern.is_empty()
+        && (id == pattern
+            || id
+                .strip_prefix(pattern)
+                .is_some_and(|rest| rest.starts_with('-')))
+}
+
+/// Applies `--select` and `--ignore` (ids or id prefixes); a pattern that
+/// names no rule is an error.
 pub fn select(mut rules: RuleSet, only: &[String], ignore: &[String]) -> Result<RuleSet, String> {
-    for id in only.iter().chain(ignore) {
-        if rules.rule(id).is_none() {
-            let hint = rcaudit_rules::load::suggest(id, rules.rules.iter().map(|r| r.id.as_str()))
+    for pattern in only.iter().chain(ignore) {
+        if !rules.rules.iter().any(|r| names(pattern, &r.id)) {
+            // Ids, and the prefixes they have (RC-FW for RC-FX).
+            let mut known: Vec<&str> = rules
+                .rules
+                .iter()
+                .flat_map(|r| {
+                    r.id.match_indices('-')
+                        .filter_map(|(at, _)| r.id.get(..at))
+                        .chain([r.id.as_str()])
+                })
+                .collect();
+            known.sort_unstable();
+            known.dedup();
+            let hint = rcaudit_rules::load::suggest(pattern, known)
                 .map_or_else(String::new, |s| format!(" (did you mean {s}?)"));
             return Err(format!(
-                "no rule has the id `{id}`{hint}; `rcaudit rules` lists them"
+                "no rule has the id `{pattern}`, nor an id that starts with it{hint}; \
+                 `rcaudit rules` lists them"
             ));
         }
     }
     for rule in &mut rules.rules {
-        if (!only.is_empty() && !only.contains(&rule.id)) || ignore.contains(&rule.id) {
+        let selected = only.is_empty() || only.iter().any(|p| names(p, &rule.id));
+        if !selected || ignore.iter().any(|p| names(p, &rule.id)) {
             rule.enabled = false;
         }
     }
@@ -172,11 +199,10 @@ pub fn prepare(options: &CheckOptions, style: &Style) -> Option<Prepared> {
 pub fn run(args: &CheckArgs, global: &Global) -> Exit {
     let started = Instant::now();
     let err_style = Style::stderr(global.color);
-    if let Err(error) = refuse_overwriting_inputs(&args.options, &[(&args.snapshot, "snapshot")]) {
-        output::fail(&err_style, &Message(error.message));
-        return Exit::Failed;
-    }
     let Some(prepared) = prepare(&args.options, &err_style) else {
+        return Exit::Failed;
+    };
+    let Some(plan) = plan(&args.options, &[(&args.snapshot, "snapshot")], &err_style) else {
         return Exit::Failed;
     };
     let bytes = match sources::snapshot(&args.snapshot) {
@@ -186,8 +212,16 @@ pub fn run(args: &CheckArgs, global: &Global) -> Exit {
             return Exit::Failed;
         }
     };
-    let name = args.snapshot.display().to_string();
-    check(prepared, &name, bytes, &args.options, global, started)
+    let name = sources::shown(&args.snapshot);
+    check(
+        prepared,
+        &plan,
+        &name,
+        bytes,
+        &args.options,
+        global,
+        started,
+    )
 }
 
 /// The files a check reads besides the snapshot, named for messages: the
@@ -218,23 +252,30 @@ pub fn inputs(options: &CheckOptions) -> Vec<(&Path, &'static str)> {
     inputs
 }
 
-/// Refuses an `--output` that is one of the run's inputs: `extra` (the
-/// snapshot) or [`inputs`].
-pub fn refuse_overwriting_inputs(
+/// Checks every `--output` before the snapshot is read or fetched
+/// ([`outputs::Plan::new`]): none may be one of the run's inputs, `extra`
+/// (the snapshot) or [`inputs`] or any file read so far. Problems are
+/// printed.
+pub fn plan(
     options: &CheckOptions,
     extra: &[(&Path, &'static str)],
-) -> Result<(), sources::ReadError> {
-    let Some(output) = &options.output else {
-        return Ok(());
-    };
+    style: &Style,
+) -> Option<outputs::Plan> {
     let mut all = extra.to_vec();
     all.extend(inputs(options));
-    sources::refuse_overwriting(output, &all)
+    outputs::Plan::new(&options.output, options.format, &all)
+        .map_err(|problems| {
+            for problem in problems {
+                output::fail(style, &Message(problem));
+            }
+        })
+        .ok()
 }
 
 /// Checks a snapshot (its bytes, and the name diagnostics show).
 pub fn check(
     prepared: Prepared,
+    plan: &outputs::Plan,
     name: &str,
     bytes: Vec<u8>,
     options: &CheckOptions,
@@ -277,24 +318,8 @@ pub fn check(
     }
     phases.push(("locate findings", mark.elapsed()));
     let mark = Instant::now();
-    let style = Style::stdout(global.color);
-    match &options.output {
-        Some(path) => {
-            let text = render(options.format, &report, &style);
-            if let Err(error) = sources::write_atomic(path, &text) {
-                output::fail(&err_style, &Message(error.message));
-                return Exit::Failed;
-            }
-            output::print(&render(Format::Human, &report, &style));
-        }
-        None => {
-            let text = render(options.format, &report, &style);
-            match options.format {
-                Format::Json | Format::Sarif => output::print_document(&text),
-                _ => output::print(&text),
-            }
-        }
-    }
+    // One evaluation, every report: each --output, and the terminal's.
+    let written = plan.write(&report, global.color);
     for diagnostic in human::waiver_diagnostics(&report) {
         output::eprint(&err_style.render(&diagnostic));
     }
@@ -322,6 +347,8 @@ pub fn check(
                 "s"
             },
         ));
+        Exit::Failed
+    } else if !written {
         Exit::Failed
     } else if threshold.is_some_and(|t| report.fails(t)) {
         Exit::Findings

@@ -228,14 +228,16 @@ pub struct RuleSource {
     #[arg(long)]
     pub no_builtin: bool,
 
-    /// The config file (default: rcaudit.yaml in the current folder, if any).
+    /// The config file [default: the first rcaudit.yaml from the current
+    /// folder up to the repository's root (the folder holding `.git`)].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The snapshot to check (a JSON file written by `rcaudit fetch`).
+    /// The snapshot to check (a JSON file written by `rcaudit fetch`); `-`
+    /// reads it from standard input.
     pub snapshot: PathBuf,
 
     #[command(flatten)]
@@ -248,11 +250,12 @@ pub struct CheckOptions {
     #[command(flatten)]
     pub source: RuleSource,
 
-    /// Run only these rules (ids, comma-separated or repeated).
+    /// Run only these rules: ids or id prefixes of whole segments (RC-FW:
+    /// RC-FW-001, RC-FW-002, ...), comma-separated or repeated.
     #[arg(long, value_name = "IDS", value_delimiter = ',')]
     pub select: Vec<String>,
 
-    /// Do not run these rules (ids, comma-separated or repeated).
+    /// Do not run these rules: ids or id prefixes, as for --select.
     #[arg(long, value_name = "IDS", value_delimiter = ',')]
     pub ignore: Vec<String>,
 
@@ -260,10 +263,16 @@ pub struct CheckOptions {
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 
-    /// Write the --format document to this file (atomically) and the human
-    /// report to the terminal.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// Also write a report to a file, from the same evaluation; repeat for
+    /// several (`--output sarif=r.sarif --output markdown=+summary.md`).
+    /// FORMAT=PATH writes that format (a --format name), atomically;
+    /// FORMAT=+PATH appends (markdown, github, human: for
+    /// `$GITHUB_STEP_SUMMARY`); a PATH alone is the --format document. PATH `-`
+    /// is standard output (one output at most). The terminal shows the human
+    /// report when a PATH alone is given, else the --format document.
+    #[arg(long, short = 'o', value_name = "[FORMAT=]PATH",
+          value_parser = crate::outputs::parse)]
+    pub output: Vec<crate::outputs::Spec>,
 
     /// Waivers: a YAML file with `waivers:` (in addition to the config's).
     #[arg(long, value_name = "FILE")]

@@ -40,6 +40,11 @@ pub fn printable(text: &str) -> String {
     out
 }
 
+/// What `audit` without `--save` calls the snapshot in every report: the
+/// text exists only in memory, so its lines and columns point into no file
+/// (diagnostics still show the lines themselves).
+pub const NOT_SAVED: &str = "<fetched snapshot, not saved>";
+
 /// Reports a failed fetch, made printable.
 fn fail_with(style: &Style, message: &str) {
     output::fail(style, &Message(printable(message)));
@@ -144,26 +149,158 @@ fn progress(connection: &Connection) -> (Arc<dyn Progress>, Option<ProgressBar>)
     (Arc::new(Bar(bar.clone())), Some(bar))
 }
 
+/// A signal that stops a fetch.
+#[derive(Debug, Clone, Copy)]
+enum Signal {
+    /// SIGINT: Ctrl-C.
+    Interrupt,
+    /// SIGTERM: `kill`, a CI job cancelled, a container stopped.
+    Terminate,
+}
+
+impl Signal {
+    fn exit(self) -> Exit {
+        match self {
+            Signal::Interrupt => Exit::Interrupted,
+            Signal::Terminate => Exit::Terminated,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Signal::Interrupt => "SIGINT (Ctrl-C)",
+            Signal::Terminate => "SIGTERM",
+        }
+    }
+}
+
+/// Waits for SIGINT or SIGTERM (never returns where neither can be
+/// listened to). Must run on a runtime with its drivers enabled.
+async fn stop_signal() -> Signal {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => Signal::Interrupt,
+        () = terminate => Signal::Terminate,
+    }
+}
+
+/// An argument as a POSIX shell reads it back.
+fn shell_word(arg: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c);
+    if !arg.is_empty() && arg.chars().all(plain) {
+        arg.to_owned()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+/// The command that continues this run: its own arguments, with
+/// `--resume` (credentials are never arguments, so none is shown).
+fn resume_command() -> String {
+    let mut args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if !args.iter().any(|a| a == "--resume") {
+        args.push("--resume".to_owned());
+    }
+    args.iter()
+        .map(|a| shell_word(a))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Finished pieces in a journal: its lines but the header.
+fn journal_pieces(journal: &Path) -> Option<usize> {
+    use std::io::BufRead as _;
+    let file = std::fs::File::open(journal).ok()?;
+    let mut reader = std::io::BufReader::new(file);
+    let mut lines = 0usize;
+    loop {
+        let buffer = reader.fill_buf().ok()?;
+        if buffer.is_empty() {
+            break;
+        }
+        #[expect(
+            clippy::naive_bytecount,
+            reason = "once, when a fetch is interrupted; not worth a dependency"
+        )]
+        let more = buffer.iter().filter(|&&b| b == b'\n').count();
+        lines += more;
+        let read = buffer.len();
+        reader.consume(read);
+    }
+    Some(lines.saturating_sub(1))
+}
+
+/// What an interrupted fetch leaves, and how to continue it.
+fn interrupted(signal: Signal, save: Option<&Path>) -> String {
+    let name = signal.name();
+    let Some(journal) = save.map(rcaudit_fetch::journal_path) else {
+        return format!(
+            "rcaudit: interrupted by {name}: nothing is kept (without --save FILE, audit keeps no \
+             journal to resume from)\n"
+        );
+    };
+    if !journal.exists() {
+        return format!(
+            "rcaudit: interrupted by {name} before anything was fetched; nothing is kept: run \
+             the same command again\n"
+        );
+    }
+    let pieces = journal_pieces(&journal).map_or_else(
+        || "the finished pieces are".to_owned(),
+        |n| match n {
+            1 => "1 finished piece is".to_owned(),
+            n => format!("{n} finished pieces are"),
+        },
+    );
+    format!(
+        "rcaudit: interrupted by {name}: {pieces} kept in {} (requests under way are \
+         asked again). To continue, run:\n  {}\n",
+        journal.display(),
+        resume_command()
+    )
+}
+
 /// Runs a fetch; problems are printed. `save` is where the snapshot will
-/// go (its journal goes beside it).
+/// go (its journal goes beside it). SIGINT and SIGTERM stop it: the
+/// journal is left whole (no task runs any more when this returns) and
+/// the way to resume is printed; the exit is 130 or 143.
 fn fetch(
     connection: &Connection,
     save: Option<&Path>,
     resume: bool,
     style: &Style,
-) -> Option<Fetched> {
-    let fail = |message: String| fail_with(style, &message);
+) -> Result<Fetched, Exit> {
+    let fail = |message: String| {
+        fail_with(style, &message);
+        Exit::Failed
+    };
     let server = connection
         .server
         .as_deref()
         .unwrap_or(rcaudit_fetch::PRODUCTION);
-    let server = Server::parse(server).map_err(fail).ok()?;
-    let credentials = credentials(connection).map_err(fail).ok()?;
+    let server = Server::parse(server).map_err(fail)?;
+    let credentials = credentials(connection).map_err(fail)?;
     // A fetch can take an hour: find out now that its file cannot be written.
     if let Some(path) = save {
-        sources::check_writable(path)
-            .map_err(|e| fail(e.message))
-            .ok()?;
+        sources::check_writable(path).map_err(|e| fail(e.message))?;
     }
     let journal = save.map(|path| {
         let journal = rcaudit_fetch::journal_path(path);
@@ -188,15 +325,43 @@ fn fetch(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| fail(format!("cannot start the runtime: {e}")))
-        .ok()?;
+        .map_err(|e| fail(format!("cannot start the runtime: {e}")))?;
     let (progress, bar) = progress(connection);
-    let result = runtime.block_on(rcaudit_fetch::fetch(options, progress));
+    let result = runtime.block_on(async {
+        tokio::select! {
+            result = rcaudit_fetch::fetch(options, progress) => Ok(result),
+            signal = stop_signal() => Err(signal),
+        }
+    });
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    let result = match result {
+        Ok(result) => result,
+        Err(signal) => {
+            // The fetch's future is dropped; its tasks stop at their next
+            // await. A journal line is written by one call between awaits,
+            // so once the runtime is down the journal holds whole lines
+            // only, and its file is closed (and its lock released).
+            runtime.shutdown_timeout(Duration::from_secs(5));
+            output::eprint(&printable(&interrupted(signal, save)));
+            return Err(signal.exit());
+        }
+    };
+    // The signal handlers stay installed for the rest of the process: a
+    // later SIGINT or SIGTERM (while `audit` checks) ends it at once, as
+    // it would have without them.
+    runtime.spawn(async {
+        let signal = stop_signal().await;
+        #[expect(
+            clippy::exit,
+            reason = "the default action of the signal, which the handlers replaced"
+        )]
+        std::process::exit(signal.exit() as i32);
+    });
+    std::mem::forget(runtime);
     match result {
-        Ok(fetched) => Some(fetched),
+        Ok(fetched) => Ok(fetched),
         Err(error) => {
             let journal = save.map(rcaudit_fetch::journal_path);
             // Advice to resume only where resuming can work: not when the
@@ -221,8 +386,7 @@ fn fetch(
                 ),
                 (_, Some(_)) => String::new(),
             };
-            fail(format!("{error}{kept}"));
-            None
+            Err(fail(format!("{error}{kept}")))
         }
     }
 }
@@ -247,8 +411,11 @@ fn summary(fetched: &Fetched, wrote: Option<&Path>) -> String {
         s.rejected(),
         s.retries
     );
-    if let Some(path) = wrote {
-        let _ = write!(text, "; wrote {}", path.display());
+    match wrote {
+        Some(path) => {
+            let _ = write!(text, "; wrote {}", path.display());
+        }
+        None => text.push_str("; not saved (--save FILE keeps it)"),
     }
     text.push('\n');
     if !s.problems.is_empty() {
@@ -294,8 +461,9 @@ fn save(mut fetched: Fetched, path: &Path, style: &Style) -> Option<String> {
 
 pub fn run(args: &FetchArgs, global: &Global) -> Exit {
     let style = Style::stderr(global.color);
-    let Some(fetched) = fetch(&args.connection, Some(&args.output), args.resume, &style) else {
-        return Exit::Failed;
+    let fetched = match fetch(&args.connection, Some(&args.output), args.resume, &style) {
+        Ok(fetched) => fetched,
+        Err(exit) => return exit,
     };
     match save(fetched, &args.output, &style) {
         Some(_) => Exit::Clean,
@@ -306,33 +474,30 @@ pub fn run(args: &FetchArgs, global: &Global) -> Exit {
 pub fn audit(args: &AuditArgs, global: &Global) -> Exit {
     let started = Instant::now();
     let style = Style::stderr(global.color);
-    // Outputs first: `--save X -o X`, or either over a rule file, would
-    // destroy what the run reads or writes.
-    let mut inputs = check::inputs(&args.options);
-    let save_refused = args.save.as_deref().map(|path| {
-        let refused = sources::refuse_overwriting(path, &inputs);
-        inputs.push((path, "snapshot (--save)"));
-        refused
-    });
-    let output_refused = args
-        .options
-        .output
-        .as_deref()
-        .map(|out| sources::refuse_overwriting(out, &inputs));
-    if let Some(Err(error)) = save_refused
-        .into_iter()
-        .chain(output_refused)
-        .find(Result::is_err)
+    // Rules, config, waivers and every output before the fetch: a mistake
+    // there should not cost one. `--save X -o X`, or either over a rule
+    // file, would destroy what the run reads or writes.
+    let Some(prepared) = check::prepare(&args.options, &style) else {
+        return Exit::Failed;
+    };
+    if let Some(path) = args.save.as_deref()
+        && let Err(error) = sources::refuse_overwriting(path, &check::inputs(&args.options))
     {
         output::fail(&style, &Message(error.message));
         return Exit::Failed;
     }
-    // Rules, config, waivers first: a mistake there should not cost a fetch.
-    let Some(prepared) = check::prepare(&args.options, &style) else {
+    let saved: Vec<(&Path, &'static str)> = args
+        .save
+        .as_deref()
+        .map(|path| (path, "snapshot (--save)"))
+        .into_iter()
+        .collect();
+    let Some(plan) = check::plan(&args.options, &saved, &style) else {
         return Exit::Failed;
     };
-    let Some(fetched) = fetch(&args.connection, args.save.as_deref(), args.resume, &style) else {
-        return Exit::Failed;
+    let fetched = match fetch(&args.connection, args.save.as_deref(), args.resume, &style) {
+        Ok(fetched) => fetched,
+        Err(exit) => return exit,
     };
     let (name, text) = match &args.save {
         Some(path) => match save(fetched, path, &style) {
@@ -341,11 +506,12 @@ pub fn audit(args: &AuditArgs, global: &Global) -> Exit {
         },
         None => {
             output::eprint(&printable(&summary(&fetched, None)));
-            ("fetched-snapshot.json".to_owned(), fetched.text)
+            (NOT_SAVED.to_owned(), fetched.text)
         }
     };
     check::check(
         prepared,
+        &plan,
         &name,
         text.into_bytes(),
         &args.options,

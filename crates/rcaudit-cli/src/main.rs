@@ -6,6 +6,7 @@ mod cli;
 mod diff_cmd;
 mod fetch_cmd;
 mod output;
+mod outputs;
 mod rules_cmd;
 mod setup;
 mod sources;
@@ -30,6 +31,10 @@ pub enum Exit {
     /// The run itself failed: bad arguments, unreadable or invalid input,
     /// an output that could not be written, a rule that failed while it ran.
     Failed = 2,
+    /// `fetch` or `audit` stopped by SIGINT (Ctrl-C): 128 + 2, as shells do.
+    Interrupted = 130,
+    /// `fetch` or `audit` stopped by SIGTERM: 128 + 15.
+    Terminated = 143,
 }
 
 fn main() -> ExitCode {

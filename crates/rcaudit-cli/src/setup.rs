@@ -10,8 +10,30 @@ use crate::cli::RuleSource;
 use crate::output::{self, Message, Style};
 use crate::sources;
 
-/// The config file name looked for in the current folder.
+/// The config file name looked for in the current folder and above.
 pub const CONFIG_FILE: &str = "rcaudit.yaml";
+
+/// The config file a run uses without `--config`: the first
+/// `rcaudit.yaml` from the current folder up to the repository's root (the
+/// first folder with a `.git` entry, file or folder) or the file system's
+/// root. Found above the current folder, it is named relatively
+/// (`../../rcaudit.yaml`), so its paths and messages stay short.
+pub fn find_config() -> Option<PathBuf> {
+    let here = std::env::current_dir().ok()?;
+    let mut relative = PathBuf::new();
+    for dir in here.ancestors() {
+        let candidate = dir.join(CONFIG_FILE);
+        // A folder named rcaudit.yaml is not a config: reading it says so.
+        if std::fs::symlink_metadata(&candidate).is_ok() {
+            return Some(relative.join(CONFIG_FILE));
+        }
+        if std::fs::symlink_metadata(dir.join(".git")).is_ok() {
+            return None;
+        }
+        relative.push("..");
+    }
+    None
+}
 
 /// A loaded rule set and the config it came with.
 pub struct Setup {
@@ -19,17 +41,15 @@ pub struct Setup {
     pub config: Config,
 }
 
-/// Reads and checks the config: `--config`, else `rcaudit.yaml` if present.
+/// Reads and checks the config: `--config`, else the one [`find_config`]
+/// finds, if any.
 pub fn config(path: Option<&Path>, style: &Style) -> Result<(Config, Option<PathBuf>), ()> {
     let path = match path {
         Some(p) => p.to_path_buf(),
-        None => {
-            let default = PathBuf::from(CONFIG_FILE);
-            if !default.exists() {
-                return Ok((Config::default(), None));
-            }
-            default
-        }
+        None => match find_config() {
+            Some(found) => found,
+            None => return Ok((Config::default(), None)),
+        },
     };
     let text = match sources::text(&path, "config") {
         Ok(text) => text,

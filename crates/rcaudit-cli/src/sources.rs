@@ -104,6 +104,18 @@ pub fn size_in_words(bytes: u64) -> String {
     format!("{bytes} bytes")
 }
 
+/// What diagnostics call standard input (`-`).
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// A path as messages show it: `-` is [`STDIN_NAME`].
+pub fn shown(path: &Path) -> String {
+    if path.as_os_str() == "-" {
+        STDIN_NAME.to_owned()
+    } else {
+        path.display().to_string()
+    }
+}
+
 fn describe(path: &Path, what: &str, error: &std::io::Error) -> ReadError {
     let reason = match error.kind() {
         std::io::ErrorKind::NotFound => "no such file or folder".to_owned(),
@@ -111,7 +123,7 @@ fn describe(path: &Path, what: &str, error: &std::io::Error) -> ReadError {
         _ => error.to_string(),
     };
     ReadError {
-        message: format!("cannot read {what} {}: {reason}", path.display()),
+        message: format!("cannot read {what} {}: {reason}", shown(path)),
     }
 }
 
@@ -123,7 +135,7 @@ fn describe(path: &Path, what: &str, error: &std::io::Error) -> ReadError {
 pub fn read_bounded(path: &Path, what: &str, kind: Kind) -> Result<Vec<u8>, ReadError> {
     let limit = kind.limit();
     let fail = |reason: String| ReadError {
-        message: format!("cannot read {what} {}: {reason}", path.display()),
+        message: format!("cannot read {what} {}: {reason}", shown(path)),
     };
     let too_large = || {
         fail(format!(
@@ -234,7 +246,16 @@ fn utf8(path: &Path, what: &str, bytes: Vec<u8>) -> Result<String, ReadError> {
 /// byte-order mark is blanked (three spaces, so every offset stays right):
 /// RFC 8259 lets a parser ignore it, and Windows tools write it.
 pub fn snapshot(path: &Path) -> Result<Vec<u8>, ReadError> {
-    document(path, "snapshot")
+    let bytes = document(path, "snapshot")?;
+    if path.as_os_str() == "-" && bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ReadError {
+            message: format!(
+                "cannot read snapshot {STDIN_NAME}: standard input is empty; pipe a snapshot \
+                 in (`rcaudit check - < snapshot.json`) or name its file"
+            ),
+        });
+    }
+    Ok(bytes)
 }
 
 /// Reads a JSON document (a snapshot or a report); see [`snapshot`].
@@ -355,7 +376,7 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 
 /// Whether writing `output` would write `input`: the same file (after
 /// links), or, for a file not yet there, the same name in the same folder.
-fn same_destination(output: &Path, input: &Path) -> bool {
+pub fn same_destination(output: &Path, input: &Path) -> bool {
     if same_file(output, input) {
         return true;
     }
@@ -478,6 +499,43 @@ pub fn check_writable(path: &Path) -> Result<(), ReadError> {
         }
         Err(e) => Err(fail(&e.to_string())),
     }
+}
+
+/// Checks, before long work, that [`append`] can write `path`: an existing
+/// file that opens for appending (nothing is written), or a new one
+/// [`check_writable`] accepts.
+pub fn check_appendable(path: &Path) -> Result<(), ReadError> {
+    if std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        refuse_overwriting(path, &[])?;
+        return std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map(drop)
+            .map_err(|e| write_error(path, &e));
+    }
+    check_writable(path)
+}
+
+/// Appends `text` to `path` (created if missing), as the shell's `>>`
+/// does: for files others write to as well, such as GitHub's
+/// `$GITHUB_STEP_SUMMARY`. Not atomic: the text is one write at the end.
+pub fn append(path: &Path, text: &str) -> Result<(), ReadError> {
+    use std::io::Write as _;
+    refuse_overwriting(path, &[])?;
+    if path.is_dir() {
+        return Err(ReadError {
+            message: format!("cannot write {}: it is a folder", path.display()),
+        });
+    }
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .and_then(|mut out| {
+            out.write_all(text.as_bytes())?;
+            out.flush()
+        })
+        .map_err(|e| write_error(path, &e))
 }
 
 /// Writes `text` to `path` atomically: a temporary file beside it, then a
