@@ -271,8 +271,8 @@ fn interrupted(signal: Signal, save: Option<&Path>) -> String {
         },
     );
     format!(
-        "rcaudit: interrupted by {name}: {pieces} kept in {} (requests under way are \
-         asked again). To continue, run:\n  {}\n",
+        "rcaudit: interrupted by {name}: {pieces} kept in {};\nthe requests that were \
+         under way are asked again. To continue, run:\n  {}\n",
         journal.display(),
         resume_command()
     )
@@ -509,6 +509,8 @@ pub fn audit(args: &AuditArgs, global: &Global) -> Exit {
             (NOT_SAVED.to_owned(), fetched.text)
         }
     };
+    // `audit --quiet`: no progress bar, and the report's summary alone.
+    check::set_quiet(args.connection.quiet);
     check::check(
         prepared,
         &plan,

@@ -45,10 +45,17 @@ impl Style {
             .unwrap_or(100);
         Style {
             colored,
+            // Lines break at spaces only: miette's default wrapping splits
+            // words at hyphens (`RC-EX-` / `004`), breaks after `/` (Unicode
+            // line-break rules) and cuts words longer than the line, so rule
+            // ids, fingerprints, pointers and paths would be cut in two.
             handler: GraphicalReportHandler::new_themed(theme)
                 .with_width(width)
                 .with_links(false)
-                .with_context_lines(1),
+                .with_context_lines(1)
+                .with_break_words(false)
+                .with_word_separator(textwrap::WordSeparator::AsciiSpace)
+                .with_word_splitter(textwrap::WordSplitter::NoHyphenation),
         }
     }
 

@@ -156,9 +156,15 @@ fn sarif_validates_against_the_official_schema() {
             );
             assert_eq!(result["message"]["text"], finding["message"]);
             let location = &result["locations"][0];
+            // Relative to the git work tree holding the snapshot (the
+            // repository, which is also the current folder here).
             assert_eq!(
                 location["physicalLocation"]["artifactLocation"]["uri"],
                 snapshot
+            );
+            assert_eq!(
+                location["physicalLocation"]["artifactLocation"]["uriBaseId"],
+                "%SRCROOT%"
             );
             assert_eq!(
                 location["physicalLocation"]["region"]["startLine"],
@@ -211,12 +217,36 @@ fn junit_has_a_case_per_rule_and_a_failure_per_finding() {
             cases.len(),
             usize::try_from(report["summary"]["rulesEnabled"].as_u64().expect("n")).expect("n")
         );
-        let failures: usize = cases.iter().map(|(_, n)| n).sum();
-        assert_eq!(
-            failures,
-            report["findings"].as_array().expect("list").len(),
-            "{snapshot}"
-        );
+        // A failure per rule with findings at or above --fail-on (error by
+        // default), never more than one per case.
+        assert!(cases.iter().all(|(_, n)| *n <= 1), "{cases:?}");
+        for (fail_on, severities) in [
+            ("error", &["error"][..]),
+            ("warning", &["error", "warning"][..]),
+            ("never", &[][..]),
+        ] {
+            let cases = junit_cases(&stdout(&rcaudit(&[
+                "check",
+                snapshot,
+                "--format",
+                "junit",
+                "--fail-on",
+                fail_on,
+            ])));
+            let failing: BTreeSet<String> = cases
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(name, _)| name.split(' ').next().expect("id").to_owned())
+                .collect();
+            let expected: BTreeSet<String> = report["findings"]
+                .as_array()
+                .expect("list")
+                .iter()
+                .filter(|f| severities.contains(&f["severity"].as_str().expect("severity")))
+                .map(|f| f["ruleId"].as_str().expect("id").to_owned())
+                .collect();
+            assert_eq!(failing, expected, "{snapshot} --fail-on {fail_on}");
+        }
         // Names are stable: the rule id and name, nothing run-specific.
         let again = junit_cases(&stdout(&rcaudit(&["check", snapshot, "--format", "junit"])));
         assert_eq!(cases, again);
@@ -253,9 +283,34 @@ fn github_annotations_point_at_the_snapshot() {
         let findings = report["findings"].as_array().expect("list");
         let text = stdout(&output);
         let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
-        assert_eq!(lines.len(), findings.len() + 1, "{snapshot}: {lines:#?}");
-        for (line, finding) in lines.iter().zip(findings) {
+        // At most 10 of each kind (9 notices: the summary is the tenth).
+        let annotated: usize = [("error", 10), ("warning", 10), ("info", 9)]
+            .iter()
+            .map(|(severity, most)| {
+                findings
+                    .iter()
+                    .filter(|f| f["severity"] == *severity)
+                    .count()
+                    .min(*most)
+            })
+            .sum();
+        assert_eq!(lines.len(), annotated + 1, "{snapshot}: {lines:#?}");
+        // Errors first; each finding once.
+        let mut seen = BTreeSet::new();
+        let rank = |c: &str| ["error", "warning", "notice"].iter().position(|k| *k == c);
+        let mut last_rank = 0;
+        for line in &lines[..lines.len() - 1] {
             let (command, properties, message) = annotation(line);
+            let this_rank = rank(&command).expect("a level");
+            assert!(this_rank >= last_rank, "errors first: {lines:#?}");
+            last_rank = this_rank;
+            let finding = findings
+                .iter()
+                .find(|f| {
+                    message.ends_with(&format!("[{}]", f["fingerprint"].as_str().expect("fp")))
+                })
+                .unwrap_or_else(|| panic!("a finding for {line}"));
+            assert!(seen.insert(finding["fingerprint"].to_string()), "{line}");
             let level = match finding["severity"].as_str().expect("severity") {
                 "info" => "notice",
                 other => other,
@@ -312,14 +367,70 @@ fn github_annotations_are_capped_with_a_summary() {
     assert_eq!(code(&output), 1, "{}", stderr(&output));
     let text = stdout(&output);
     let errors = text.lines().filter(|l| l.starts_with("::error ")).count();
-    assert_eq!(errors, 50, "{text}");
+    assert_eq!(
+        errors, 10,
+        "GitHub keeps 10 error annotations a step: {text}"
+    );
     let last = text.lines().last().expect("a summary");
     assert!(last.starts_with("::notice"), "{last}");
     assert!(last.contains("120 finding"), "{last}");
     assert!(
-        last.contains("70 more"),
+        last.contains("10 annotated, 110 not"),
         "the summary says how many were left out: {last}"
     );
+}
+
+#[test]
+fn github_annotations_spread_over_rules_errors_first() {
+    // 300 RC-EX-001 errors do not hide the one RC-FW-003 error.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("many.json");
+    let mut document = many_findings(300);
+    document["extensions"][3]["forwardingNumbers"] =
+        json!([{"id": "1", "phoneNumber": "+1 650-555-0199", "label": "Home"}]);
+    std::fs::write(&path, document.to_string()).expect("write");
+    let path = path.display().to_string();
+    let report = json(&rcaudit(&["check", &path, "--format", "json"]));
+    let rules: BTreeSet<&str> = report["findings"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|f| f["ruleId"].as_str().expect("id"))
+        .collect();
+    assert!(rules.len() >= 2, "{rules:?}");
+    let text = stdout(&rcaudit(&["check", &path, "--format", "github"]));
+    let annotations: Vec<(String, String)> = text
+        .lines()
+        .filter(|l| !l.starts_with("::notice title=rcaudit::"))
+        .map(|l| {
+            let (command, properties, _) = annotation(l);
+            let title = properties
+                .iter()
+                .find(|(k, _)| k == "title")
+                .map(|(_, v)| v.split(' ').next().unwrap_or_default().to_owned())
+                .expect("title");
+            (command, title)
+        })
+        .collect();
+    for kind in ["error", "warning", "notice"] {
+        assert!(
+            annotations.iter().filter(|(c, _)| c == kind).count() <= 10,
+            "{text}"
+        );
+    }
+    // Every rule that fired is annotated, within the first round.
+    let first: BTreeSet<&str> = annotations
+        .iter()
+        .take(rules.len())
+        .map(|(_, r)| r.as_str())
+        .collect();
+    assert_eq!(first, rules, "{text}");
+    let summary = text.lines().last().expect("summary");
+    assert!(
+        summary.contains("not (GitHub shows at most 10"),
+        "{summary}"
+    );
+    assert!(summary.contains("SARIF"), "{summary}");
 }
 
 #[test]
@@ -542,14 +653,17 @@ fn waived_findings_do_not_fail_the_run_but_stay_visible() {
         .filter(|r| r["suppressions"][0]["justification"] == "accepted for the test")
         .count();
     assert_eq!(suppressed, 6);
-    // JUnit does not count them as failures.
-    let junit = stdout(&rcaudit_env(
-        dir.path(),
-        &["check", "s.json", "--format", "junit"],
-        &today,
-    ));
-    let failures: usize = junit_cases(&junit).iter().map(|(_, n)| n).sum();
-    assert_eq!(failures, 3);
+    // JUnit does not count them as failures: the three warnings left fail
+    // with --fail-on warning, nothing fails at the default (error).
+    for (fail_on, expected) in [("warning", 3), ("error", 0)] {
+        let junit = stdout(&rcaudit_env(
+            dir.path(),
+            &["check", "s.json", "--format", "junit", "--fail-on", fail_on],
+            &today,
+        ));
+        let failures: usize = junit_cases(&junit).iter().map(|(_, n)| n).sum();
+        assert_eq!(failures, expected, "--fail-on {fail_on}: {junit}");
+    }
 }
 
 #[test]
@@ -876,4 +990,391 @@ fn diff_of_a_bad_snapshot_is_a_clear_error() {
     );
     let output = rcaudit(&["diff", "examples/demo.snapshot.json", "no-such-file.json"]);
     assert_eq!(code(&output), 2);
+}
+
+/// Runs the binary from the repository at a terminal width.
+fn at_width(columns: usize, args: &[&str]) -> std::process::Output {
+    rcaudit_env(&repo(""), args, &[("COLUMNS", &columns.to_string())])
+}
+
+/// Rule ids in `text` cut at a hyphen by wrapping: `RC-EX-` at the end of
+/// a line.
+fn broken_ids(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| {
+            let word = l.trim_end().rsplit(' ').next().unwrap_or_default();
+            word.starts_with("RC-") && word.ends_with('-')
+                || word.starts_with("error[RC-") && !word.ends_with(']')
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn diagnostics_name_severity_and_fingerprint_and_keep_ids_whole() {
+    let report = report("examples/demo.snapshot.json");
+    let findings = report["findings"].as_array().expect("list");
+    for columns in [24, 33, 40, 57, 80, 100] {
+        let output = at_width(columns, &["check", "examples/demo.snapshot.json"]);
+        let text = stdout(&output);
+        assert!(
+            broken_ids(&text).is_empty(),
+            "width {columns}: {:?}",
+            broken_ids(&text)
+        );
+        for finding in findings {
+            let id = finding["ruleId"].as_str().expect("id");
+            let code = format!("{}[{id}]", finding["severity"].as_str().expect("severity"));
+            assert!(text.contains(&code), "width {columns}: {code} in\n{text}");
+            // The fingerprint after `fingerprint`, its words whole (lines
+            // break only at spaces).
+            let fingerprint = finding["fingerprint"].as_str().expect("fp");
+            let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(
+                words.contains(&format!("fingerprint {fingerprint}")),
+                "width {columns}: fingerprint {fingerprint} in\n{text}"
+            );
+        }
+    }
+    // At 40 columns miette's default wrapping split `RC-EX-004` after
+    // `RC-EX-`: the check above can fail.
+    assert_eq!(
+        broken_ids("  help: see rcaudit explain RC-EX-\n  004"),
+        ["  help: see rcaudit explain RC-EX-"]
+    );
+}
+
+#[test]
+fn concise_is_one_line_per_finding() {
+    let output = rcaudit(&[
+        "check",
+        "examples/demo.snapshot.json",
+        "--format",
+        "concise",
+    ]);
+    assert_eq!(code(&output), 1);
+    insta::assert_snapshot!("demo_concise", stdout(&output));
+    // A message with controls stays on its line, neutralised (the template
+    // engine already turns a line break into a space; the report crate's
+    // tests give `concise` one directly).
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rules = dir.path().join("rules.yaml");
+    std::fs::write(
+        &rules,
+        "rules:\n  - id: T-NL-001\n    severity: warning\n    title: Lines\n    target: extensions\n    assert: \"false\"\n    message: \"extension {{ item.extensionNumber }}\\nsecond line\\u001b[2J\\tend\"\n",
+    )
+    .expect("write");
+    let output = rcaudit(&[
+        "check",
+        "tests/fixtures/small.snapshot.json",
+        "--no-builtin",
+        "--rules",
+        &rules.display().to_string(),
+        "--format",
+        "concise",
+    ]);
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().take_while(|l| !l.is_empty()).collect();
+    let extensions = json(&rcaudit(&[
+        "check",
+        "tests/fixtures/small.snapshot.json",
+        "--no-builtin",
+        "--rules",
+        &rules.display().to_string(),
+        "--format",
+        "json",
+    ]))["findings"]
+        .as_array()
+        .expect("list")
+        .len();
+    assert!(extensions > 0);
+    assert_eq!(lines.len(), extensions, "{text}");
+    for line in lines {
+        assert!(
+            line.starts_with("tests/fixtures/small.snapshot.json:")
+                && line.contains(": warning T-NL-001 extension ")
+                && line.contains("second line\\u{1b}[2J")
+                && line.ends_with(']'),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn statistics_and_quiet_shape_only_the_terminal_report() {
+    let snapshot = "tests/fixtures/generated.snapshot.json";
+    let output = rcaudit(&["check", snapshot, "--statistics"]);
+    insta::assert_snapshot!("generated_statistics", stdout(&output));
+    let full = stdout(&rcaudit(&["check", snapshot]));
+    let summary_at = full
+        .find("findings in ")
+        .map(|i| full[..i].rfind('\n').map_or(0, |n| n + 1))
+        .expect("summary");
+    let summary = &full[summary_at..];
+    // The table, a blank line, the same summary; no diagnostic.
+    let with_table = stdout(&output);
+    assert!(with_table.ends_with(summary), "{with_table}");
+    assert!(!with_table.contains("fingerprint"), "{with_table}");
+    assert!(
+        with_table.starts_with("count  severity  rule"),
+        "{with_table}"
+    );
+    // --quiet: the summary alone, whatever the format of the terminal report.
+    for args in [
+        &["check", snapshot, "--quiet"][..],
+        &["check", snapshot, "-q", "--format", "concise"],
+        &["check", "-q", snapshot, "--statistics"],
+    ] {
+        let output = rcaudit(args);
+        assert_eq!(code(&output), 1, "{args:?}");
+        assert_eq!(stdout(&output), summary, "{args:?}");
+    }
+    // Documents are unchanged (but for JUnit's measured times).
+    let untimed = |text: String| -> String {
+        text.split(" time=\"")
+            .enumerate()
+            .map(|(i, part)| {
+                if i == 0 {
+                    part
+                } else {
+                    part.split_once('"').map_or(part, |(_, rest)| rest)
+                }
+            })
+            .collect()
+    };
+    for format in ["json", "sarif", "junit", "markdown", "github"] {
+        let plain = untimed(stdout(&rcaudit(&["check", snapshot, "--format", format])));
+        let shaped = untimed(stdout(&rcaudit(&[
+            "check",
+            snapshot,
+            "--format",
+            format,
+            "--statistics",
+            "-q",
+        ])));
+        assert_eq!(plain, shaped, "{format}");
+    }
+    // The table counts what counts: 120 findings of one rule.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("many.json");
+    std::fs::write(&path, many_findings(120).to_string()).expect("write");
+    let text = stdout(&rcaudit(&[
+        "check",
+        &path.display().to_string(),
+        "--statistics",
+        "--select",
+        "RC-EX-001",
+    ]));
+    assert!(
+        text.contains("\n  120  error     RC-EX-001  A UBP account"),
+        "{text}"
+    );
+}
+
+#[test]
+fn quiet_is_one_flag_for_check_and_audit() {
+    // `audit` takes fetch's --quiet (no progress bar) and check's options:
+    // one flag, no clash (clap would panic on a duplicate).
+    for (command, expected) in [
+        (
+            "check",
+            &["--quiet", "--statistics", "--sarif-root", "concise"][..],
+        ),
+        (
+            "audit",
+            &["--quiet", "--statistics", "--sarif-root", "summary"][..],
+        ),
+    ] {
+        let output = rcaudit(&[command, "--help"]);
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+        let help = stdout(&output);
+        for flag in expected {
+            assert!(help.contains(flag), "{command}: {flag} in {help}");
+        }
+        assert_eq!(help.matches("--quiet").count(), 1, "{help}");
+    }
+}
+
+/// `uri` and `uriBaseId` of the first result's artifact, and the root.
+fn sarif_location(output: &std::process::Output) -> (String, String, String) {
+    let sarif = json(output);
+    let run = &sarif["runs"][0];
+    let artifact = &run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    (
+        artifact["uri"].as_str().unwrap_or_default().to_owned(),
+        artifact["uriBaseId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    )
+}
+
+#[test]
+fn sarif_paths_are_relative_to_the_repository() {
+    let schema = validator("schemas/external/sarif-schema-2.1.0.json");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().canonicalize().expect("canonical");
+    // A repository (a `.git` entry) holding `audits/my acme#1.json`, and a
+    // folder outside it.
+    std::fs::create_dir_all(root.join("repo/.git")).expect("mkdir");
+    std::fs::create_dir_all(root.join("repo/audits")).expect("mkdir");
+    std::fs::create_dir_all(root.join("elsewhere")).expect("mkdir");
+    let inside = root.join("repo/audits/my acme#1.json");
+    std::fs::copy(repo("examples/demo.snapshot.json"), &inside).expect("copy");
+    std::fs::copy(
+        repo("examples/demo.snapshot.json"),
+        root.join("elsewhere/x.json"),
+    )
+    .expect("copy");
+    let repo_uri = format!("file://{}/repo/", root.display()).replace(' ', "%20");
+    let inside = inside.display().to_string();
+    // (folder run in, arguments, uri, root uri, warned)
+    let cases: Vec<(std::path::PathBuf, Vec<String>, &str, String, bool)> = vec![
+        // An absolute path: relative to the git work tree holding it.
+        (
+            root.clone(),
+            vec![inside.clone()],
+            "audits/my%20acme%231.json",
+            repo_uri.clone(),
+            false,
+        ),
+        // A relative path that climbs: still relative to the work tree.
+        (
+            root.join("elsewhere"),
+            vec!["../repo/audits/my acme#1.json".into()],
+            "audits/my%20acme%231.json",
+            repo_uri.clone(),
+            false,
+        ),
+        // --sarif-root.
+        (
+            root.clone(),
+            vec![
+                inside.clone(),
+                "--sarif-root".into(),
+                root.join("repo/audits").display().to_string(),
+            ],
+            "my%20acme%231.json",
+            format!("{repo_uri}audits/"),
+            false,
+        ),
+        // Outside the root (no work tree holds it: the current folder is
+        // the root): the file name, and a warning.
+        (
+            root.join("repo"),
+            vec![root.join("elsewhere/x.json").display().to_string()],
+            "x.json",
+            repo_uri.clone(),
+            true,
+        ),
+        (
+            root.join("repo"),
+            vec![
+                root.join("elsewhere/x.json").display().to_string(),
+                "--sarif-root".into(),
+                root.join("repo").display().to_string(),
+            ],
+            "x.json",
+            repo_uri.clone(),
+            true,
+        ),
+    ];
+    for (cwd, extra, uri, root_uri, warned) in cases {
+        let mut args = vec!["check", "--format", "sarif"];
+        args.extend(extra.iter().map(String::as_str));
+        let output = rcaudit_env(&cwd, &args, &[]);
+        assert_eq!(code(&output), 1, "{args:?}: {}", stderr(&output));
+        assert_valid(&schema, &json(&output), &format!("{args:?}"));
+        let (got, base, got_root) = sarif_location(&output);
+        assert_eq!(
+            (got.as_str(), base.as_str()),
+            (uri, "%SRCROOT%"),
+            "{args:?}"
+        );
+        assert_eq!(got_root, root_uri, "{args:?}");
+        assert!(!got.contains("..") && !got.starts_with("file:"), "{got}");
+        let message = stderr(&output);
+        assert_eq!(
+            message.contains("warning: SARIF"),
+            warned,
+            "{args:?}: {message}"
+        );
+    }
+    // Standard input: the warning, and a name that is no path.
+    let text = std::fs::read(repo("examples/demo.snapshot.json")).expect("demo");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rcaudit"))
+        .args(["check", "-", "--format", "sarif"])
+        .current_dir(&root)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), &text).expect("write");
+    let output = child.wait_with_output().expect("waits");
+    let (got, _, _) = sarif_location(&output);
+    assert!(!got.contains('/') && !got.contains(".."), "{got}");
+    assert!(
+        stderr(&output).contains("warning: SARIF"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn sarif_rules_have_a_security_severity() {
+    let sarif = json(&rcaudit(&[
+        "check",
+        "examples/demo.snapshot.json",
+        "--format",
+        "sarif",
+    ]));
+    let report = json(&rcaudit(&["rules", "--format", "json"]));
+    let severities: std::collections::BTreeMap<String, String> = report
+        .as_array()
+        .or_else(|| report["rules"].as_array())
+        .expect("rules")
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().expect("id").to_owned(),
+                r["severity"].as_str().expect("sev").to_owned(),
+            )
+        })
+        .collect();
+    for rule in sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("rules")
+    {
+        let expected = match severities[rule["id"].as_str().expect("id")].as_str() {
+            "error" => "8.0",
+            "warning" => "5.0",
+            _ => "2.0",
+        };
+        assert_eq!(rule["properties"]["security-severity"], expected, "{rule}");
+        assert!(
+            rule["properties"]["tags"]
+                .as_array()
+                .expect("tags")
+                .contains(&json!("security"))
+        );
+    }
+}
+
+#[test]
+fn diff_in_words_reads_unambiguously() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let new = write_drifted(dir.path());
+    let output = rcaudit(&["diff", "examples/demo.snapshot.json", &new]);
+    let text = stdout(&output).replace(&new, "NEW.json");
+    insta::assert_snapshot!("demo_diff", text);
+    // No line starts with a sign a phone number could absorb.
+    for line in text.lines().filter(|l| l.starts_with("  ")) {
+        assert!(!line.trim_start().starts_with(['+', '-', '~']), "{line}");
+    }
 }

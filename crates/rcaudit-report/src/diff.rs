@@ -95,6 +95,10 @@ pub struct Drift {
     /// number they are matched by. Never read as "removed" or "unchanged".
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_compared: Vec<String>,
+    /// Extension numbers by extension id, from both snapshots (the new one
+    /// wins): the text names extensions by number, not by internal id.
+    #[serde(skip)]
+    pub extension_numbers: BTreeMap<String, String>,
 }
 
 fn text(node: &Node, field: &str) -> Option<String> {
@@ -146,6 +150,15 @@ fn changes(old: &Node, new: &Node, fields: &[&str]) -> Vec<Change> {
                 new: b,
             })
         })
+        .collect()
+}
+
+/// Extension numbers by id, from both snapshots (the new one wins).
+fn extension_numbers(old: &Node, new: &Node) -> BTreeMap<String, String> {
+    [old, new]
+        .iter()
+        .flat_map(|root| list(root, "extensions"))
+        .filter_map(|ext| Some((text(ext, "id")?, text(ext, "extensionNumber")?)))
         .collect()
 }
 
@@ -250,6 +263,7 @@ pub fn drift(old: &Node, new: &Node) -> Drift {
             drift.numbers_removed.push(number_ref(record));
         }
     }
+    drift.extension_numbers = extension_numbers(old, new);
     drift
 }
 
@@ -342,21 +356,50 @@ impl Drift {
     }
 }
 
-fn ext_label(e: &ExtensionRef) -> String {
-    let mut out = match &e.extension_number {
-        Some(n) => format!("extension {n}"),
-        None => format!("extension id {}", e.id),
-    };
-    if let Some(name) = &e.name {
-        let _ = write!(out, " ({name})");
-    }
-    out
+/// The word in front of each line: a column of words, never a `+` or `-`
+/// that would read as part of a phone number (`+16505550999`).
+fn marked(word: &str, text: &str) -> String {
+    format!("{word:<8} {text}")
 }
 
-fn change_label(changes: &[Change]) -> String {
+/// `extension 101 (Ada Admin, id 401145624008)`: by number when known,
+/// the id in parentheses.
+fn ext_label(e: &ExtensionRef) -> String {
+    let name = e
+        .name
+        .as_deref()
+        .map_or_else(String::new, |n| format!("{n}, "));
+    match &e.extension_number {
+        Some(n) => format!("extension {n} ({name}id {})", e.id),
+        None => match &e.name {
+            Some(n) => format!("extension id {} ({n})", e.id),
+            None => format!("extension id {}", e.id),
+        },
+    }
+}
+
+impl Drift {
+    /// An extension named by its number when either snapshot knows it,
+    /// with its id in parentheses; by its id otherwise.
+    fn extension_by_id(&self, id: &str) -> String {
+        match self.extension_numbers.get(id) {
+            Some(number) => format!("extension {number} (id {id})"),
+            None => format!("extension id {id}"),
+        }
+    }
+}
+
+fn change_label(drift: &Drift, changes: &[Change]) -> String {
     changes
         .iter()
         .map(|c| {
+            if c.field == "extension" {
+                let side = |v: &Option<String>| {
+                    v.as_deref()
+                        .map_or_else(|| "no extension".to_owned(), |id| drift.extension_by_id(id))
+                };
+                return format!("{} -> {}", side(&c.old), side(&c.new));
+            }
             format!(
                 "{} {} -> {}",
                 c.field,
@@ -368,32 +411,38 @@ fn change_label(changes: &[Change]) -> String {
         .join(", ")
 }
 
-fn extension_line(sign: char, e: &ExtensionRef) -> String {
-    format!(
-        "{sign} {}, type {}",
-        ext_label(e),
-        e.kind.as_deref().unwrap_or("?")
+fn extension_line(word: &str, e: &ExtensionRef) -> String {
+    marked(
+        word,
+        &format!(
+            "{}, type {}",
+            ext_label(e),
+            e.kind.as_deref().unwrap_or("?")
+        ),
     )
 }
 
-fn number_line(sign: char, n: &NumberRef) -> String {
-    let mut s = format!("{sign} {}", n.phone_number);
+fn number_line(drift: &Drift, word: &str, n: &NumberRef) -> String {
+    let mut s = n.phone_number.clone();
     if let Some(u) = &n.usage_type {
         let _ = write!(s, " ({u})");
     }
     if let Some(e) = &n.extension {
-        let _ = write!(s, " on extension id {e}");
+        let _ = write!(s, " on {}", drift.extension_by_id(e));
     }
-    s
+    marked(word, &s)
 }
 
-fn number_change_line(c: &NumberChange) -> String {
+fn number_change_line(drift: &Drift, c: &NumberChange) -> String {
     let moved = c.changes.iter().any(|ch| ch.field == "extension");
-    let verb = if moved { "moved" } else { "changed" };
-    format!(
-        "~ {} {verb}: {}",
-        c.number.phone_number,
-        change_label(&c.changes)
+    let word = if moved { "moved" } else { "changed" };
+    marked(
+        word,
+        &format!(
+            "{}: {}",
+            c.number.phone_number,
+            change_label(drift, &c.changes)
+        ),
     )
 }
 
@@ -402,15 +451,25 @@ fn forwarding_line(f: &ForwardingChange) -> String {
     if let Some(list) = &f.list {
         parts.push(format!("list {list}"));
     }
-    parts.extend(f.added.iter().map(|n| format!("+{n}")));
-    parts.extend(f.removed.iter().map(|n| format!("-{n}")));
-    format!("~ {}: {}", ext_label(&f.extension), parts.join(" "))
+    if !f.added.is_empty() {
+        parts.push(format!("added {}", f.added.join(", ")));
+    }
+    if !f.removed.is_empty() {
+        parts.push(format!("removed {}", f.removed.join(", ")));
+    }
+    marked(
+        "changed",
+        &format!("{}: {}", ext_label(&f.extension), parts.join("; ")),
+    )
 }
 
-fn finding_line(sign: char, f: &FindingRef) -> String {
-    format!(
-        "{sign} {} {} at {}: {}",
-        f.rule_id, f.severity, f.pointer, f.message
+fn finding_line(word: &str, f: &FindingRef) -> String {
+    marked(
+        word,
+        &format!(
+            "{} {} at {}: {}",
+            f.rule_id, f.severity, f.pointer, f.message
+        ),
     )
 }
 
@@ -435,14 +494,14 @@ pub fn render_human(drift: &Drift, old: &str, new: &str) -> String {
         "extensions added",
         d.extensions_added
             .iter()
-            .map(|e| extension_line('+', e))
+            .map(|e| extension_line("added", e))
             .collect(),
     );
     section(
         "extensions removed",
         d.extensions_removed
             .iter()
-            .map(|e| extension_line('-', e))
+            .map(|e| extension_line("removed", e))
             .collect(),
     );
     section(
@@ -450,10 +509,13 @@ pub fn render_human(drift: &Drift, old: &str, new: &str) -> String {
         d.extensions_changed
             .iter()
             .map(|c| {
-                format!(
-                    "~ {}: {}",
-                    ext_label(&c.extension),
-                    change_label(&c.changes)
+                marked(
+                    "changed",
+                    &format!(
+                        "{}: {}",
+                        ext_label(&c.extension),
+                        change_label(d, &c.changes)
+                    ),
                 )
             })
             .collect(),
@@ -462,19 +524,22 @@ pub fn render_human(drift: &Drift, old: &str, new: &str) -> String {
         "phone numbers added",
         d.numbers_added
             .iter()
-            .map(|n| number_line('+', n))
+            .map(|n| number_line(d, "added", n))
             .collect(),
     );
     section(
         "phone numbers removed",
         d.numbers_removed
             .iter()
-            .map(|n| number_line('-', n))
+            .map(|n| number_line(d, "removed", n))
             .collect(),
     );
     section(
         "phone numbers changed",
-        d.numbers_changed.iter().map(number_change_line).collect(),
+        d.numbers_changed
+            .iter()
+            .map(|c| number_change_line(d, c))
+            .collect(),
     );
     section(
         "forwarding lists changed",
@@ -484,14 +549,14 @@ pub fn render_human(drift: &Drift, old: &str, new: &str) -> String {
         "findings appeared",
         d.findings_appeared
             .iter()
-            .map(|f| finding_line('+', f))
+            .map(|f| finding_line("appeared", f))
             .collect(),
     );
     section(
         "findings disappeared",
         d.findings_disappeared
             .iter()
-            .map(|f| finding_line('-', f))
+            .map(|f| finding_line("gone", f))
             .collect(),
     );
     out
@@ -573,8 +638,23 @@ mod tests {
         );
         assert!(d.forwarding_changed[0].removed.is_empty());
         let text = render_human(&d, "a.json", "b.json");
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        for expected in [
+            // Numbers after a word, never after a sign; extensions by number.
+            "moved    +16505550111: extension 101 (id 1) -> extension 103 (id 3)",
+            "added    16505550113 (CompanyNumber)",
+            "removed  16505550112 (CompanyNumber)",
+            "added    extension 103 (id 3), type DigitalUser",
+            "removed  extension 102 (id 2), type DigitalUser",
+            "changed  extension 101 (id 1): type User -> DigitalUser, status Enabled -> Disabled",
+            "changed  extension 101 (id 1): added 16505550199",
+        ] {
+            assert!(lines.contains(&expected), "`{expected}` in:\n{text}");
+        }
         assert!(
-            text.contains("~ +16505550111 moved: extension 1 -> 3"),
+            !text
+                .lines()
+                .any(|l| l.trim_start().starts_with(['+', '-', '~'])),
             "{text}"
         );
     }

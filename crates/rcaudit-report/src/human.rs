@@ -41,8 +41,15 @@ impl fmt::Display for FindingDiagnostic<'_> {
 impl std::error::Error for FindingDiagnostic<'_> {}
 
 impl Diagnostic for FindingDiagnostic<'_> {
+    /// `error[RC-EX-001]`, as rustc writes `error[E0308]`: the severity in
+    /// words, so it is read without colour and without knowing the glyphs.
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(neutralize(&self.located.finding.rule_id)))
+        let finding = &self.located.finding;
+        Some(Box::new(format!(
+            "{}[{}]",
+            finding.severity,
+            neutralize(&finding.rule_id)
+        )))
     }
 
     fn severity(&self) -> Option<miette::Severity> {
@@ -56,8 +63,8 @@ impl Diagnostic for FindingDiagnostic<'_> {
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
         Some(Box::new(
             neutralize(&format!(
-                "{} (rcaudit explain {})",
-                self.located.title, self.located.finding.rule_id
+                "{} (rcaudit explain {})\nfingerprint {}",
+                self.located.title, self.located.finding.rule_id, self.located.finding.fingerprint
             ))
             .into_owned(),
         ))
@@ -207,8 +214,21 @@ fn summary_text(report: &Report) -> String {
             plural(whole, "rule"),
             partial
         );
-        for n in &report.not_evaluated {
-            let _ = writeln!(out, "  {:<10} {}", n.rule_id, n.reason);
+        // One reason, then the rules it stopped: the same missing list
+        // stops many rules, and its reason can be a long server message.
+        for group in report.not_evaluated_groups() {
+            let what = if group.partial {
+                "evaluated in part"
+            } else {
+                "not evaluated"
+            };
+            let _ = writeln!(
+                out,
+                "  {what} ({}): {}\n    {}",
+                plural(group.rules.len(), "rule"),
+                group.rules.join(", "),
+                group.reason
+            );
         }
     }
     if !report.rule_errors.is_empty() {
@@ -268,6 +288,114 @@ fn write_waived(out: &mut String, report: &Report) {
                 report.snapshot.path,
                 located.line,
                 located.finding.message
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rcaudit_rules::Severity;
+
+    use super::*;
+    use crate::fixture::{self, not_evaluated};
+
+    #[test]
+    fn each_diagnostic_names_its_severity_in_words_and_its_fingerprint() {
+        let report = fixture::report(
+            &[
+                ("RC-EX-001", Severity::Error),
+                ("RC-FW-004", Severity::Warning),
+                ("RC-PN-010", Severity::Info),
+            ],
+            &[("RC-EX-001", 6), ("RC-FW-004", 1), ("RC-PN-010", 0)],
+        );
+        let shown: Vec<(String, String)> = diagnostics(&report)
+            .map(|d| {
+                (
+                    d.code().map(|c| c.to_string()).unwrap_or_default(),
+                    d.help().map(|h| h.to_string()).unwrap_or_default(),
+                )
+            })
+            .collect();
+        let expected = [
+            (
+                "error[RC-EX-001]",
+                "Title of RC-EX-001 (rcaudit explain RC-EX-001)\nfingerprint RC-EX-001:ext:1006",
+            ),
+            (
+                "warning[RC-FW-004]",
+                "Title of RC-FW-004 (rcaudit explain RC-FW-004)\nfingerprint RC-FW-004:ext:1001",
+            ),
+            (
+                "info[RC-PN-010]",
+                "Title of RC-PN-010 (rcaudit explain RC-PN-010)\nfingerprint RC-PN-010:ext:1000",
+            ),
+        ];
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(c, h)| ((*c).to_owned(), (*h).to_owned()))
+            .collect();
+        assert_eq!(shown, expected);
+    }
+
+    /// A not-evaluated entry: rule, reason, items skipped (partial).
+    type Entry<'a> = (&'a str, &'a str, Option<usize>);
+
+    #[test]
+    fn identical_not_evaluated_reasons_are_grouped() {
+        let long = "1 extension could not be checked: `forwardingNumbers` is absent (it could not be fetched: 403 CMN-419); the rest was checked";
+        let absent = "`phoneNumbers` is absent from the snapshot (not fetched)";
+        // (entries, the lines the summary lists them with)
+        let cases: Vec<(Vec<Entry<'_>>, Vec<String>)> = vec![
+            (
+                vec![("A-1", absent, None)],
+                vec![
+                    "1 rule not evaluated, 0 evaluated in part: missing data is reported, never passed".to_owned(),
+                    "  not evaluated (1 rule): A-1".to_owned(),
+                    format!("    {absent}"),
+                ],
+            ),
+            (
+                vec![
+                    ("A-1", long, Some(1)),
+                    ("A-2", absent, None),
+                    ("A-3", long, Some(1)),
+                    ("A-4", absent, None),
+                    ("A-5", absent, Some(3)),
+                    ("A-6", long, Some(1)),
+                ],
+                vec![
+                    "2 rules not evaluated, 4 evaluated in part: missing data is reported, never passed".to_owned(),
+                    "  not evaluated (2 rules): A-2, A-4".to_owned(),
+                    format!("    {absent}"),
+                    "  evaluated in part (3 rules): A-1, A-3, A-6".to_owned(),
+                    format!("    {long}"),
+                    "  evaluated in part (1 rule): A-5".to_owned(),
+                    format!("    {absent}"),
+                ],
+            ),
+        ];
+        for (entries, expected) in cases {
+            let rules: Vec<(&str, Severity)> = entries
+                .iter()
+                .map(|(id, _, _)| (*id, Severity::Error))
+                .collect();
+            let report = fixture::report_with(
+                &rules,
+                &[],
+                entries
+                    .iter()
+                    .map(|(id, reason, skipped)| not_evaluated(id, reason, *skipped))
+                    .collect(),
+            );
+            let text = summary(&report);
+            let listed: Vec<&str> = text.lines().skip(2).collect();
+            assert_eq!(listed, expected, "{text}");
+            assert_eq!(
+                text.matches(long).count(),
+                usize::from(text.contains(long)),
+                "{text}"
             );
         }
     }

@@ -13,6 +13,7 @@
 //! renders them, since only it knows the terminal (colour, width).
 
 pub mod baseline;
+pub mod concise;
 pub mod diff;
 pub mod github;
 pub mod human;
@@ -20,9 +21,14 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod sarif;
+pub mod statistics;
 pub mod text;
 
+#[cfg(test)]
+pub(crate) mod fixture;
+
 use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
 
 use rcaudit_model::{Snapshot, SourceText};
 use rcaudit_rules::waivers::{Date, Waiver};
@@ -121,6 +127,22 @@ pub struct Report {
     pub waivers: Vec<WaiverUse>,
     pub baseline: Option<BaselineSummary>,
     pub source: SourceText,
+    /// Time each rule took to evaluate, by rule id (and `facts`), in
+    /// evaluation order: the evaluation's own measure, carried for formats
+    /// that report durations (JUnit's `time`).
+    pub rule_times: Vec<(String, Duration)>,
+}
+
+/// Rules that share one not-evaluated reason: formats say the reason once,
+/// then the rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotEvaluatedGroup<'a> {
+    pub reason: &'a str,
+    /// Evaluated in part (the rule ran; some items were skipped), as
+    /// opposed to not evaluated at all.
+    pub partial: bool,
+    /// The rules, in report order.
+    pub rules: Vec<&'a str>,
 }
 
 impl Report {
@@ -205,6 +227,7 @@ impl Report {
             waivers: Vec::new(),
             baseline: None,
             source,
+            rule_times: outcome.timings,
         }
     }
 
@@ -298,6 +321,43 @@ impl Report {
     /// Waivers in force that covered nothing (stale: clean them up).
     pub fn unused_waivers(&self) -> impl Iterator<Item = &WaiverUse> {
         self.waivers.iter().filter(|w| !w.expired && w.used == 0)
+    }
+
+    /// The findings that count, in report order.
+    pub fn counted(&self) -> impl Iterator<Item = &Located> {
+        self.findings.iter().filter(|l| l.counts())
+    }
+
+    /// How long a rule took to evaluate (zero if unknown).
+    pub fn rule_time(&self, id: &str) -> Duration {
+        self.rule_times
+            .iter()
+            .filter(|(rule, _)| rule == id)
+            .map(|(_, time)| *time)
+            .sum()
+    }
+
+    /// The not-evaluated entries grouped by identical reason (whole and
+    /// partial kept apart), wholly not evaluated first, each group in the
+    /// order its first rule appears.
+    pub fn not_evaluated_groups(&self) -> Vec<NotEvaluatedGroup<'_>> {
+        let mut groups: Vec<NotEvaluatedGroup<'_>> = Vec::new();
+        for n in &self.not_evaluated {
+            let partial = n.skipped.is_some();
+            match groups
+                .iter_mut()
+                .find(|g| g.partial == partial && g.reason == n.reason)
+            {
+                Some(group) => group.rules.push(&n.rule_id),
+                None => groups.push(NotEvaluatedGroup {
+                    reason: &n.reason,
+                    partial,
+                    rules: vec![&n.rule_id],
+                }),
+            }
+        }
+        groups.sort_by_key(|g| g.partial);
+        groups
     }
 
     /// The rule's description, when the rule is known.

@@ -123,13 +123,30 @@ fn write_findings(out: &mut String, report: &Report, counting: &[&Located]) {
 /// What could not be checked, waivers to review and rule errors.
 fn write_notes(out: &mut String, report: &Report) {
     if !report.not_evaluated.is_empty() {
+        let partial = report
+            .not_evaluated
+            .iter()
+            .filter(|n| n.skipped.is_some())
+            .count();
+        let whole = report.not_evaluated.len() - partial;
         let _ = writeln!(
             out,
-            "\n<details><summary>{} rule(s) not evaluated in whole or in part (missing data is never passed)</summary>\n\n| rule | why |\n|---|---|",
-            report.not_evaluated.len()
+            "\n<details><summary>{whole} rule(s) not evaluated, {partial} evaluated in part (missing data is never passed)</summary>\n\n| why | rules |\n|---|---|"
         );
-        for n in &report.not_evaluated {
-            let _ = writeln!(out, "| {} | {} |", code(&n.rule_id), cell(&n.reason));
+        // One row per reason: the same missing list stops many rules.
+        for group in report.not_evaluated_groups() {
+            let rules: Vec<String> = group.rules.iter().map(|r| code(r)).collect();
+            let what = if group.partial {
+                "evaluated in part"
+            } else {
+                "not evaluated"
+            };
+            let _ = writeln!(
+                out,
+                "| {what}: {} | {} |",
+                cell(group.reason),
+                rules.join(", ")
+            );
         }
         out.push_str("\n</details>\n");
     }
@@ -170,5 +187,47 @@ fn write_notes(out: &mut String, report: &Report) {
                 cell(&e.message)
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rcaudit_rules::Severity;
+
+    use super::*;
+    use crate::fixture::{self, not_evaluated};
+
+    #[test]
+    fn identical_reasons_are_said_once() {
+        let missing = "`forwardingNumbers` is absent (403 CMN-419, a long server message)";
+        let report = fixture::report_with(
+            &[
+                ("A", Severity::Error),
+                ("B", Severity::Error),
+                ("C", Severity::Error),
+                ("D", Severity::Error),
+            ],
+            &[],
+            vec![
+                not_evaluated("A", missing, Some(1)),
+                not_evaluated("B", "`phoneNumbers` is absent", None),
+                not_evaluated("C", missing, Some(1)),
+                not_evaluated("D", missing, None),
+            ],
+        );
+        let text = render(&report);
+        let details = text
+            .split("<details>")
+            .nth(1)
+            .and_then(|t| t.split("</details>").next())
+            .unwrap_or_default();
+        assert_eq!(
+            details,
+            "<summary>2 rule(s) not evaluated, 2 evaluated in part (missing data is never passed)</summary>\n\n\
+             | why | rules |\n|---|---|\n\
+             | not evaluated: \\`phoneNumbers\\` is absent | `B` |\n\
+             | not evaluated: \\`forwardingNumbers\\` is absent (403 CMN-419, a long server message) | `D` |\n\
+             | evaluated in part: \\`forwardingNumbers\\` is absent (403 CMN-419, a long server message) | `A`, `C` |\n\n"
+        );
     }
 }

@@ -11,6 +11,28 @@
 //!   reason), and with a baseline each result has a `baselineState`;
 //! - rules that could not be evaluated and rule errors are tool
 //!   notifications of the invocation.
+//!
+//! **Where results point.** GitHub resolves `artifactLocation.uri` against
+//! the repository: an absolute `file:///home/runner/...` URI or a path with
+//! `..` matches no file, and the alert has no place. So every artifact URI is
+//! relative to `%SRCROOT%` (`uriBaseId`), percent-encoded (RFC 3986), with
+//! `/` separators, and `run.originalUriBaseIds` may say what the root was.
+//! The CLI decides the root and computes the relative paths (this crate
+//! does no file I/O) and passes them in [`SarifOptions`]; a file it could not
+//! place is named by its file name alone.
+//!
+//! **Severity for GitHub.** Each rule descriptor carries
+//! `properties.security-severity`, the score GitHub code scanning sorts and
+//! filters security alerts by (bands: 9.0 and above critical, 7.0 to 8.9
+//! high, 4.0 to 6.9 medium, 0.1 to 3.9 low), and tags that include
+//! `security`, which GitHub requires before it reads the score. The rule's
+//! severity maps to the middle of a band ([`security_severity`]): error 8.0
+//! (high: a misconfiguration that breaks calls or compliance), warning 5.0
+//! (medium), info 2.0 (low); no rcaudit finding is critical, since none is an
+//! exploitable vulnerability on its own.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
@@ -20,6 +42,31 @@ use rcaudit_rules::waivers::Waiver;
 
 use crate::{BaselineState, Located, Report, RuleInfo};
 
+/// The base every artifact URI is relative to.
+pub const SRCROOT: &str = "%SRCROOT%";
+
+/// Where SARIF results point, decided by the caller.
+#[derive(Debug, Clone, Default)]
+pub struct SarifOptions {
+    /// The root as an absolute `file:` URI ending in `/` ([`directory_uri`]),
+    /// given as `run.originalUriBaseIds`; `None` leaves it to the viewer.
+    pub root_uri: Option<String>,
+    /// Files as the report names them (the snapshot's path, waiver files)
+    /// and their URIs relative to the root ([`relative_uri`]). A file not
+    /// listed is named by its file name.
+    pub uris: BTreeMap<String, String>,
+}
+
+/// The GitHub `security-severity` score of a severity (see the module
+/// documentation).
+pub fn security_severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "8.0",
+        Severity::Warning => "5.0",
+        Severity::Info => "2.0",
+    }
+}
+
 fn level(severity: Severity) -> &'static str {
     match severity {
         Severity::Error => "error",
@@ -28,20 +75,84 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
-/// The snapshot path as a SARIF artifact URI: relative paths stay relative
-/// (with `/`), absolute ones become `file://` URIs.
-fn artifact_uri(path: &str) -> String {
-    let path = path.replace('\\', "/");
-    let escape = |p: &str| {
-        p.replace('%', "%25")
-            .replace(' ', "%20")
-            .replace('#', "%23")
-    };
-    if path.starts_with('/') {
-        format!("file://{}", escape(&path))
-    } else {
-        escape(path.trim_start_matches("./"))
+/// Percent-encodes one path segment: everything but RFC 3986's unreserved
+/// characters (`A-Z a-z 0-9 - . _ ~`), byte by byte in UTF-8.
+fn encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
     }
+    out
+}
+
+/// A relative path (`/` or `\` separators) as a relative URI: each segment
+/// percent-encoded, `.` segments dropped. `None` for a path that is empty,
+/// absolute, or climbs with `..`: such a path is not inside the root.
+pub fn relative_uri(path: &str) -> Option<String> {
+    let path = path.replace('\\', "/");
+    if path.starts_with('/') || path.get(1..2) == Some(":") {
+        return None;
+    }
+    let mut segments = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => return None,
+            s => segments.push(encode_segment(s)),
+        }
+    }
+    (!segments.is_empty()).then(|| segments.join("/"))
+}
+
+/// An absolute folder path as a `file:` URI ending in `/`
+/// (`C:\a` becomes `file:///C:/a/`).
+pub fn directory_uri(path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let mut out = String::from("file://");
+    if !path.starts_with('/') {
+        out.push('/');
+    }
+    let segments: Vec<String> = path
+        .split('/')
+        .map(|s| {
+            // A drive letter keeps its colon.
+            if s.len() == 2 && s.ends_with(':') && s.starts_with(|c: char| c.is_ascii_alphabetic())
+            {
+                s.to_owned()
+            } else {
+                encode_segment(s)
+            }
+        })
+        .collect();
+    out.push_str(&segments.join("/"));
+    if !out.ends_with('/') {
+        out.push('/');
+    }
+    out
+}
+
+/// The file name alone, encoded: for a file outside the root.
+fn file_name_uri(path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let name = path
+        .rsplit('/')
+        .find(|s| !s.is_empty() && *s != "." && *s != "..")
+        .unwrap_or("snapshot.json");
+    encode_segment(name)
+}
+
+/// The artifact location of a file the report names.
+fn location(options: &SarifOptions, name: &str) -> Value {
+    let uri = options
+        .uris
+        .get(name)
+        .cloned()
+        .unwrap_or_else(|| file_name_uri(name));
+    json!({"uri": uri, "uriBaseId": SRCROOT})
 }
 
 fn help_text(rule: &RuleInfo) -> (String, String) {
@@ -84,7 +195,10 @@ fn rule_descriptor(rule: &RuleInfo) -> Value {
         "fullDescription": {"text": full},
         "help": {"text": text, "markdown": markdown},
         "defaultConfiguration": {"level": level(rule.severity)},
-        "properties": {"tags": ["ringcentral", rule.pack.clone()]},
+        "properties": {
+            "tags": ["security", "configuration", "ringcentral", rule.pack.clone()],
+            "security-severity": security_severity(rule.severity),
+        },
     });
     if let (Some(object), Some(uri)) = (descriptor.as_object_mut(), rule.docs.references.first()) {
         object.insert("helpUri".to_owned(), Value::String(uri.clone()));
@@ -100,9 +214,11 @@ fn set(object: &mut Value, key: &str, value: Value) {
 }
 
 /// A finding as a SARIF result.
-fn result(report: &Report, located: &Located, uri: &str) -> Value {
+fn result(report: &Report, options: &SarifOptions, located: &Located, artifact: &Value) -> Value {
     let finding = &located.finding;
-    let mut physical = json!({"artifactLocation": {"uri": uri, "index": 0}});
+    let mut artifact = artifact.clone();
+    set(&mut artifact, "index", json!(0));
+    let mut physical = json!({"artifactLocation": artifact});
     if let (Some((offset, len)), true) = (located.span, located.line > 0) {
         let end = report.source.line_col(offset + len);
         let region = json!({
@@ -131,7 +247,7 @@ fn result(report: &Report, located: &Located, uri: &str) -> Value {
         set(
             &mut result,
             "suppressions",
-            json!([suppression(&used.waiver)]),
+            json!([suppression(options, &used.waiver)]),
         );
     }
     if let Some(state) = located.baseline {
@@ -145,13 +261,13 @@ fn result(report: &Report, located: &Located, uri: &str) -> Value {
 }
 
 /// A waiver as a SARIF suppression: accepted, with its reason.
-fn suppression(waiver: &Waiver) -> Value {
+fn suppression(options: &SarifOptions, waiver: &Waiver) -> Value {
     let mut suppression = json!({
         "kind": "external",
         "state": "accepted",
         "justification": waiver.reason,
         "location": {"physicalLocation": {
-            "artifactLocation": {"uri": artifact_uri(waiver.src.name())},
+            "artifactLocation": location(options, waiver.src.name()),
             "region": {"startLine": waiver.src.line_col(waiver.span.offset()).line},
         }},
     });
@@ -169,13 +285,13 @@ fn suppression(waiver: &Waiver) -> Value {
 }
 
 /// The report as a SARIF 2.1.0 log, pretty-printed.
-pub fn render(report: &Report) -> String {
-    let uri = artifact_uri(&report.snapshot.path);
+pub fn render(report: &Report, options: &SarifOptions) -> String {
+    let artifact = location(options, &report.snapshot.path);
     let rules: Vec<Value> = report.rules.iter().map(rule_descriptor).collect();
     let results: Vec<Value> = report
         .findings
         .iter()
-        .map(|located| result(report, located, &uri))
+        .map(|located| result(report, options, located, &artifact))
         .collect();
     let mut notifications: Vec<Value> = report
         .not_evaluated
@@ -205,7 +321,7 @@ pub fn render(report: &Report) -> String {
             "associatedRule": {"id": w.rule},
         })
     }));
-    let log = json!({
+    let mut log = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
@@ -220,11 +336,21 @@ pub fn render(report: &Report) -> String {
                 "executionSuccessful": true,
                 "toolExecutionNotifications": notifications,
             }],
-            "artifacts": [{"location": {"uri": uri}, "mimeType": "application/json"}],
+            "artifacts": [{"location": artifact, "mimeType": "application/json"}],
             "columnKind": "unicodeCodePoints",
             "results": results,
         }],
     });
+    if let (Some(root), Some(run)) = (
+        &options.root_uri,
+        log.get_mut("runs").and_then(|r| r.get_mut(0)),
+    ) {
+        set(
+            run,
+            "originalUriBaseIds",
+            json!({SRCROOT: {"uri": root, "description": {"text": "The repository (or folder) the snapshot is in"}}}),
+        );
+    }
     let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
     text.push('\n');
     text
@@ -232,15 +358,110 @@ pub fn render(report: &Report) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::artifact_uri;
+    use rcaudit_rules::Severity;
+
+    use super::*;
+    use crate::fixture;
 
     #[test]
-    fn artifact_uris() {
-        assert_eq!(artifact_uri("snapshots/acme.json"), "snapshots/acme.json");
-        assert_eq!(artifact_uri("./acme.json"), "acme.json");
+    fn relative_uris_are_encoded_and_never_climb() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("snapshots/acme.json", Some("snapshots/acme.json")),
+            ("./acme.json", Some("acme.json")),
+            ("a\\b c#1%.json", Some("a/b%20c%231%25.json")),
+            ("caf\u{e9}/x.json", Some("caf%C3%A9/x.json")),
+            ("a/./b//c.json", Some("a/b/c.json")),
+            ("../acme.json", None),
+            ("a/../../acme.json", None),
+            ("/tmp/acme.json", None),
+            ("C:\\x\\acme.json", None),
+            ("", None),
+            (".", None),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(relative_uri(path).as_deref(), *expected, "{path}");
+        }
         assert_eq!(
-            artifact_uri("/tmp/my snap.json"),
-            "file:///tmp/my%20snap.json"
+            directory_uri("/home/me/my repo"),
+            "file:///home/me/my%20repo/"
         );
+        assert_eq!(directory_uri("/"), "file:///");
+        assert_eq!(directory_uri("C:\\work\\repo\\"), "file:///C:/work/repo/");
+        assert_eq!(file_name_uri("/tmp/../my snap.json"), "my%20snap.json");
+        assert_eq!(file_name_uri("-"), "-");
+    }
+
+    fn sarif(options: &SarifOptions) -> Value {
+        let report = fixture::report(
+            &[
+                ("E-1", Severity::Error),
+                ("W-2", Severity::Warning),
+                ("I-3", Severity::Info),
+            ],
+            &[("E-1", 0), ("W-2", 1)],
+        );
+        serde_json::from_str(&render(&report, options)).unwrap_or(Value::Null)
+    }
+
+    #[test]
+    fn results_point_relative_to_the_root() {
+        let options = SarifOptions {
+            root_uri: Some("file:///work/repo/".to_owned()),
+            uris: BTreeMap::from([("snap.json".to_owned(), "audits/snap.json".to_owned())]),
+        };
+        let log = sarif(&options);
+        let run = &log["runs"][0];
+        assert_eq!(
+            run["originalUriBaseIds"][SRCROOT]["uri"],
+            "file:///work/repo/"
+        );
+        for result in run["results"].as_array().into_iter().flatten() {
+            let artifact = &result["locations"][0]["physicalLocation"]["artifactLocation"];
+            assert_eq!(artifact["uri"], "audits/snap.json");
+            assert_eq!(artifact["uriBaseId"], SRCROOT);
+        }
+        assert_eq!(run["artifacts"][0]["location"]["uri"], "audits/snap.json");
+        // A file the caller did not place: its name alone, no root given.
+        let log = sarif(&SarifOptions::default());
+        let run = &log["runs"][0];
+        assert!(run.get("originalUriBaseIds").is_none());
+        assert_eq!(
+            run["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            "snap.json"
+        );
+    }
+
+    #[test]
+    fn rules_carry_a_security_severity_and_tags() {
+        let log = sarif(&SarifOptions::default());
+        let rules = log["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let scores: Vec<(&str, &str)> = rules
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap_or_default(),
+                    r["properties"]["security-severity"]
+                        .as_str()
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(scores, [("E-1", "8.0"), ("W-2", "5.0"), ("I-3", "2.0")]);
+        for rule in &rules {
+            let tags = &rule["properties"]["tags"];
+            assert!(
+                tags.as_array()
+                    .is_some_and(|t| t.contains(&json!("security"))),
+                "{rule}"
+            );
+            assert!(
+                tags.as_array()
+                    .is_some_and(|t| t.contains(&json!("fixture"))),
+                "{rule}"
+            );
+        }
     }
 }
