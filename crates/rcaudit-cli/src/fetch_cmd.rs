@@ -271,8 +271,8 @@ fn interrupted(signal: Signal, save: Option<&Path>) -> String {
         },
     );
     format!(
-        "rcaudit: interrupted by {name}: {pieces} kept in {};\nthe requests that were \
-         under way are asked again. To continue, run:\n  {}\n",
+        "rcaudit: interrupted by {name}: {pieces} kept in {} (requests under way are \
+         asked again). To continue, run:\n  {}\n",
         journal.display(),
         resume_command()
     )
