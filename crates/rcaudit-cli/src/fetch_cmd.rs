@@ -271,8 +271,8 @@ fn interrupted(signal: Signal, save: Option<&Path>) -> String {
         },
     );
     format!(
-        "rcaudit: interrupted by {name}: {pieces} kept in {} (requests under way are \
-         asked again). To continue, run:\n  {}\n",
+        "rcaudit: interrupted by {name}: {pieces} kept in {};\nthe requests that were \
+         under way are asked again. To continue, run:\n  {}\n",
         journal.display(),
         resume_command()
     )
@@ -353,6 +353,7 @@ fn fetch(
     // it would have without them.
     runtime.spawn(async {
         let signal = stop_signal().await;
+        output::eprint(&format!("rcaudit: interrupted by {}\n", signal.name()));
         #[expect(
             clippy::exit,
             reason = "the default action of the signal, which the handlers replaced"

@@ -474,3 +474,162 @@ fn bad_fetch_input_is_a_clear_error() {
         stderr(&output)
     );
 }
+
+/// Sends a signal (`INT`, `TERM`) to a process.
+#[cfg(unix)]
+fn send(signal: &str, pid: u32) {
+    let status = Command::new("kill")
+        .args([format!("-{signal}"), pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -{signal} {pid}");
+}
+
+/// Starts `fetch -o s.json` in `dir` and waits until its journal holds at
+/// least `lines` lines.
+#[cfg(unix)]
+fn fetch_under_way(dir: &Path, url: &str, lines: usize) -> std::process::Child {
+    let mut child = command(
+        dir,
+        &["fetch", "--server", url, "-o", "s.json"],
+        &[("RINGCENTRAL_TOKEN", "x")],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("spawn");
+    let partial = dir.join("s.json.partial");
+    let started = Instant::now();
+    while std::fs::read_to_string(&partial).map_or(0, |t| t.lines().count()) < lines {
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("no progress");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_fetch_keeps_whole_lines_and_prints_the_command_that_resumes() {
+    for (signal, exit, name) in [("INT", 130, "SIGINT (Ctrl-C)"), ("TERM", 143, "SIGTERM")] {
+        // About 600 requests at 40 per 250 ms: still running when signalled.
+        let sandbox = Sandbox::start(generated(300, 250));
+        let dir = tempfile::tempdir().expect("dir");
+        let url = sandbox.url();
+        let child = fetch_under_way(dir.path(), &url, 60);
+        send(signal, child.id());
+        let output = child.wait_with_output().expect("wait");
+        assert_eq!(code(&output), exit, "{}", stderr(&output));
+        assert!(!dir.path().join("s.json").exists());
+        // The journal: a header and whole pieces, each line JSON.
+        let journal = std::fs::read_to_string(dir.path().join("s.json.partial")).expect("journal");
+        assert!(journal.ends_with('\n'), "a cut line");
+        for line in journal.lines() {
+            serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        }
+        let pieces = journal.lines().count() - 1;
+        let message = stderr(&output)
+            .replace(
+                &format!(" {pieces} finished pieces "),
+                " N finished pieces ",
+            )
+            .replace(&url, "URL")
+            .replace(env!("CARGO_BIN_EXE_rcaudit"), "rcaudit");
+        insta::assert_snapshot!(format!("interrupted_{signal}"), message);
+        assert!(message.contains(name), "{message}");
+        // The printed command continues the fetch, and nothing is lost.
+        let resume = stderr(&output)
+            .lines()
+            .last()
+            .expect("the command")
+            .trim()
+            .to_owned();
+        let words: Vec<&str> = resume.split(' ').collect();
+        assert_eq!(words[0], env!("CARGO_BIN_EXE_rcaudit"));
+        let resumed = run(dir.path(), &words[1..], &[("RINGCENTRAL_TOKEN", "x")]);
+        assert_eq!(code(&resumed), 0, "{}", stderr(&resumed));
+        assert!(
+            stderr(&resumed).contains(&format!("{pieces} pieces from the journal")),
+            "{}",
+            stderr(&resumed)
+        );
+        assert_eq!(
+            comparable_snapshot(read(&dir.path().join("s.json"))),
+            sandbox.expected()
+        );
+        assert!(!dir.path().join("s.json.partial").exists());
+    }
+}
+
+#[test]
+fn audit_without_save_names_no_file_and_writes_every_report() {
+    let sandbox = Sandbox::start(generated(30, 50));
+    let dir = tempfile::tempdir().expect("dir");
+    let output = run(
+        dir.path(),
+        &[
+            "audit",
+            "--server",
+            &sandbox.url(),
+            "--fail-on",
+            "never",
+            "--output",
+            "json=r.json",
+            "--output",
+            "markdown=+summary.md",
+        ],
+        &[("RINGCENTRAL_TOKEN", "x")],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let everything = format!("{}{}", stdout(&output), stderr(&output));
+    assert!(!everything.contains(".json:"), "{everything}");
+    assert!(
+        stdout(&output).contains("in <fetched snapshot, not saved>"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        stderr(&output).contains("; not saved (--save FILE keeps it)"),
+        "{}",
+        stderr(&output)
+    );
+    let report = read(&dir.path().join("r.json"));
+    assert_eq!(report["snapshot"]["path"], "<fetched snapshot, not saved>");
+    let summary = std::fs::read_to_string(dir.path().join("summary.md")).expect("summary");
+    assert!(
+        summary.contains("<fetched snapshot, not saved>"),
+        "{summary}"
+    );
+    // Nothing but the reports was written.
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["r.json", "summary.md"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn an_interrupted_audit_without_save_says_nothing_is_kept() {
+    let sandbox = Sandbox::start(generated(300, 250));
+    let dir = tempfile::tempdir().expect("dir");
+    let child = command(
+        dir.path(),
+        &["audit", "--server", &sandbox.url()],
+        &[("RINGCENTRAL_TOKEN", "x")],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("spawn");
+    // No journal to watch: give it time to be under way (3 s in all).
+    std::thread::sleep(Duration::from_millis(800));
+    send("INT", child.id());
+    let output = child.wait_with_output().expect("wait");
+    assert_eq!(code(&output), 130, "{}", stderr(&output));
+    assert_eq!(stdout(&output), "");
+    insta::assert_snapshot!("interrupted_audit", stderr(&output));
+}
