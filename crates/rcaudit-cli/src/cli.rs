@@ -105,7 +105,9 @@ const FETCH_HELP: &str = concat!(
 Exit codes:
   0  the snapshot was written (lists that could not be fetched are in its `errors`)
   2  the fetch failed: no or rejected credentials, the account unreadable, the file
-     unwritable; finished parts stay in FILE.partial for --resume"
+     unwritable; finished parts stay in FILE.partial for --resume
+  130  interrupted (SIGINT, Ctrl-C); 143: stopped (SIGTERM). Finished parts stay in
+     FILE.partial and the command that continues the fetch (--resume) is printed"
 );
 
 const AUDIT_HELP: &str = concat!(
@@ -115,7 +117,9 @@ const AUDIT_HELP: &str = concat!(
 Exit codes:
   0  no finding at or above --fail-on
   1  findings at or above --fail-on
-  2  the run failed: the fetch (see `rcaudit fetch --help`), or as for `check`"
+  2  the run failed: the fetch (see `rcaudit fetch --help`), or as for `check`
+  130  interrupted (SIGINT, Ctrl-C); 143: stopped (SIGTERM). With --save FILE, finished
+     parts stay in FILE.partial and the command that continues (--resume) is printed"
 );
 
 /// Where and how to fetch from.
@@ -272,7 +276,7 @@ pub struct CheckOptions {
     /// Also write a report to a file, from the same evaluation; repeat for
     /// several (`--output sarif=r.sarif --output markdown=+summary.md`).
     /// FORMAT=PATH writes that format (a --format name), atomically;
-    /// FORMAT=+PATH appends (markdown, github, human: for
+    /// FORMAT=+PATH appends (markdown, github, concise, human: for
     /// `$GITHUB_STEP_SUMMARY`); a PATH alone is the --format document. PATH `-`
     /// is standard output (one output at most). The terminal shows the human
     /// report when a PATH alone is given, else the --format document.

@@ -90,7 +90,7 @@ pub fn parse(text: &str) -> Result<Spec, String> {
             Some(_) => {
                 return Err(format!(
                     "`{text}`: a {format_name} report is one document and cannot be appended \
-                     to a file (`+FILE` is for markdown, github and human); write it to a file \
+                     to a file (`+FILE` is for markdown, github, concise and human); write it to a file \
                      of its own (`./+FILE` names a file whose name starts with `+`)"
                 ));
             }
