@@ -632,4 +632,56 @@ fn an_interrupted_audit_without_save_says_nothing_is_kept() {
     assert_eq!(code(&output), 130, "{}", stderr(&output));
     assert_eq!(stdout(&output), "");
     insta::assert_snapshot!("interrupted_audit", stderr(&output));
+    // With --save, the journal is kept and the printed command finishes
+    // the audit.
+    let mut child = command(
+        dir.path(),
+        &["audit", "--server", &sandbox.url(), "--save", "s.json"],
+        &[("RINGCENTRAL_TOKEN", "x")],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("spawn");
+    let partial = dir.path().join("s.json.partial");
+    let started = Instant::now();
+    while std::fs::read_to_string(&partial).map_or(0, |t| t.lines().count()) < 30 {
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("no progress");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    send("INT", child.id());
+    let output = child.wait_with_output().expect("wait");
+    assert_eq!(code(&output), 130, "{}", stderr(&output));
+    let resume = stderr(&output)
+        .lines()
+        .last()
+        .expect("the command")
+        .trim()
+        .to_owned();
+    let words: Vec<&str> = resume.split(' ').collect();
+    assert_eq!(
+        words[1..],
+        [
+            "audit",
+            "--server",
+            &sandbox.url(),
+            "--save",
+            "s.json",
+            "--resume"
+        ]
+    );
+    let resumed = run(dir.path(), &words[1..], &[("RINGCENTRAL_TOKEN", "x")]);
+    assert!(matches!(code(&resumed), 0 | 1), "{}", stderr(&resumed));
+    assert!(
+        stderr(&resumed).contains("pieces from the journal"),
+        "{}",
+        stderr(&resumed)
+    );
+    assert_eq!(
+        comparable_snapshot(read(&dir.path().join("s.json"))),
+        sandbox.expected()
+    );
 }
