@@ -232,7 +232,8 @@ impl Plan {
                 output::fail(
                     &err_style,
                     &Message(format!(
-                        "{} (the {} report; the other outputs were written)",
+                        "{} (the {} report is lost; the others are written all the same, \
+                         and the run exits 2)",
                         error.message,
                         name(planned.format)
                     )),
