@@ -528,3 +528,24 @@ pub fn evaluate(
         }
     }
 }
+
+/// Parses and evaluates a snapshot into a report, with the waivers and
+/// baseline of `prepared`: what `check` reports, without its outputs and
+/// timings (for `baseline`). Problems are printed.
+pub fn report(prepared: Prepared, name: &str, bytes: Vec<u8>, style: &Style) -> Option<Report> {
+    let snapshot = rcaudit_model::parse_bytes(name, bytes)
+        .map_err(|error| output::fail(style, &error))
+        .ok()?;
+    let (outcome, _) = evaluate(&snapshot, &prepared.rules, style)?;
+    let mut report = Report::new(
+        env!("CARGO_PKG_VERSION"),
+        &snapshot,
+        &prepared.rules,
+        outcome,
+    );
+    report.apply_waivers(prepared.waivers, prepared.today);
+    if let Some(baseline) = &prepared.baseline {
+        report.apply_baseline(baseline);
+    }
+    Some(report)
+}

@@ -82,6 +82,22 @@ pub enum Command {
     /// Fetch a snapshot and check it, in one go.
     #[command(after_help = AUDIT_HELP)]
     Audit(AuditArgs),
+    /// Write a starter rcaudit.yaml in the current folder (and, with
+    /// --workflow, a GitHub Actions workflow).
+    Init(InitArgs),
+    /// Record a snapshot's findings as a baseline: later checks with
+    /// --baseline count only new findings.
+    #[command(after_help = BASELINE_EXIT_CODES)]
+    Baseline(BaselineArgs),
+    /// Waive a finding: add a waiver to rcaudit.yaml, keeping its comments
+    /// and layout.
+    Waive(WaiveArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions(CompletionsArgs),
+    /// Print rcaudit's manual page (roff) on standard output.
+    #[command(after_help = "Read it with `rcaudit man | man -l -`.")]
+    Man,
 }
 
 /// Where `fetch` and `audit` take credentials from (a macro: `concat!`
@@ -222,7 +238,7 @@ pub struct DiffArgs {
 }
 
 /// Where rules come from.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct RuleSource {
     /// More rules: a YAML rule file, or a folder of them (searched
     /// recursively). Repeat to add several.
@@ -255,7 +271,8 @@ pub struct CheckArgs {
 }
 
 /// What `check` and `audit` share: rules, selection, output, waivers.
-#[derive(Debug, Args)]
+/// (`Default`: what `baseline` asks of `check::prepare`.)
+#[derive(Debug, Default, Args)]
 pub struct CheckOptions {
     #[command(flatten)]
     pub source: RuleSource,
@@ -320,9 +337,10 @@ pub struct CheckOptions {
     pub rule_errors: RuleErrors,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum RuleErrors {
     /// Exit 2: a rule that could not run leaves the audit incomplete.
+    #[default]
     Fail,
     /// Report rule errors as warnings; the exit code follows the findings.
     Warn,
@@ -340,8 +358,9 @@ pub struct RulesArgs {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// A rule id (RC-PN-003) or a domain function name (normalize).
-    pub name: String,
+    /// A rule id (RC-PN-003) or a domain function name (normalize); without
+    /// one, the rules and functions are listed.
+    pub name: Option<String>,
 
     #[command(flatten)]
     pub source: RuleSource,
@@ -358,9 +377,10 @@ pub struct TestArgs {
     pub no_builtin: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// Diagnostics pointing into the snapshot, and a summary.
+    #[default]
     Human,
     /// One JSON document (schemas/report.schema.json).
     Json,
@@ -396,4 +416,98 @@ impl FailOn {
     pub fn parse(text: &str) -> Option<FailOn> {
         <FailOn as ValueEnum>::from_str(text, false).ok()
     }
+}
+
+const BASELINE_EXIT_CODES: &str = "\
+Exit codes:
+  0  the baseline was written, whatever the findings
+  2  the run failed: an unreadable or invalid snapshot, invalid rules or config,
+     a rule that failed while it ran (a baseline of an incomplete audit would
+     hide findings), or the file could not be written";
+
+const COMPLETIONS_HELP: &str = "\
+Install, for example:
+  bash        rcaudit completions bash > ~/.local/share/bash-completion/completions/rcaudit
+  zsh         rcaudit completions zsh > ~/.zfunc/_rcaudit   (with ~/.zfunc in $fpath)
+  fish        rcaudit completions fish > ~/.config/fish/completions/rcaudit.fish
+  powershell  rcaudit completions powershell >> $PROFILE
+  elvish      rcaudit completions elvish >> ~/.config/elvish/rc.elv";
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Also write .github/workflows/rcaudit.yml, a GitHub Actions workflow
+    /// that checks a committed snapshot.
+    #[arg(long)]
+    pub workflow: bool,
+
+    /// Replace files that already exist.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// The snapshot whose findings are recorded.
+    pub snapshot: PathBuf,
+
+    /// Where to write the baseline (a `--format json` report; atomically).
+    #[arg(
+        long,
+        short = 'o',
+        value_name = "FILE",
+        default_value = "rcaudit-baseline.json"
+    )]
+    pub output: PathBuf,
+
+    #[command(flatten)]
+    pub source: RuleSource,
+
+    /// Record only these rules (as `check --select`).
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub select: Vec<String>,
+
+    /// Do not record these rules (as `check --ignore`).
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WaiveArgs {
+    /// The finding's fingerprint, RULE:key (RC-PN-003:phone:246715009), as
+    /// the reports show it.
+    pub fingerprint: String,
+
+    /// Why the exception is accepted.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+
+    /// Who answers for it: a person or a team.
+    #[arg(long, value_name = "WHO")]
+    pub owner: String,
+
+    /// The last day the waiver applies (YYYY-MM-DD, after today); after it
+    /// the finding counts again.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub expires: String,
+
+    #[command(flatten)]
+    pub source: RuleSource,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Parses the command line. `--version` also names the commit and the
+/// built-in rules, which takes loading them: done only when it is asked for.
+pub fn parse() -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory as _, FromArgMatches as _};
+    let mut command = Cli::command();
+    if std::env::args_os().any(|a| a == "--version" || a == "-V") {
+        command = command.version(crate::version::text());
+    }
+    Cli::from_arg_matches(&command.try_get_matches()?)
 }

@@ -1,16 +1,21 @@
 //! `rcaudit`: the command line. The only crate that reads files, prints, or
 //! exits; everything else takes text and returns values.
 
+mod baseline_cmd;
 mod check;
 mod cli;
+mod completions;
 mod diff_cmd;
 mod fetch_cmd;
+mod init;
 mod output;
 mod outputs;
 mod rules_cmd;
 mod setup;
 mod sources;
 mod test_cmd;
+mod version;
+mod waive;
 
 use std::process::ExitCode;
 
@@ -18,8 +23,6 @@ use std::process::ExitCode;
 /// them (and evaluation's) markedly cheaper than the system allocator.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-use clap::Parser;
 
 /// Exit codes, as documented in `--help` and the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +41,7 @@ pub enum Exit {
 }
 
 fn main() -> ExitCode {
-    let cli = match cli::Cli::try_parse() {
+    let cli = match cli::parse() {
         Ok(cli) => cli,
         Err(error) => {
             // Help and version are successes; usage errors exit 2 (clap's own code).
@@ -59,6 +62,11 @@ fn main() -> ExitCode {
         cli::Command::Diff(args) => diff_cmd::run(args, &cli.global),
         cli::Command::Fetch(args) => fetch_cmd::run(args, &cli.global),
         cli::Command::Audit(args) => fetch_cmd::audit(args, &cli.global),
+        cli::Command::Init(args) => init::run(args, &cli.global),
+        cli::Command::Baseline(args) => baseline_cmd::run(args, &cli.global),
+        cli::Command::Waive(args) => waive::run(args, &cli.global),
+        cli::Command::Completions(args) => completions::completions(args),
+        cli::Command::Man => completions::man(),
     })
     .unwrap_or_else(|_| {
         output::eprint(

@@ -1,4 +1,5 @@
-//! `rcaudit rules` and `rcaudit explain`.
+//! `rcaudit rules` and `rcaudit explain` (a rule's or a function's
+//! documentation, or, without a name, the list of both).
 
 use std::fmt::Write as _;
 
@@ -157,9 +158,84 @@ pub fn explain_rule(rule: &Rule) -> String {
     out
 }
 
+/// The first sentence of a text (a function's summary).
+fn first_sentence(text: &str) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match text.find(". ") {
+        Some(end) => text.get(..=end).unwrap_or(&text).to_owned(),
+        None => text,
+    }
+}
+
+/// `text` cut at a word to at most `max` characters, with `...` when cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    for word in text.split(' ') {
+        if out.chars().count() + word.chars().count() + 4 > max {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out.push_str(" ...");
+    out
+}
+
+/// `rcaudit explain` without a name: what there is to explain.
+fn index(args: &ExplainArgs, style: &Style) -> Exit {
+    let Ok(setup) = setup::load(&args.source, style) else {
+        return Exit::Failed;
+    };
+    let rules = &setup.rules.rules;
+    let width = rules
+        .iter()
+        .map(|r| r.id.len())
+        .chain(FUNCTIONS.iter().map(|f| f.name.len()))
+        .max()
+        .unwrap_or(0);
+    let mut out = String::from("Rules\n");
+    for rule in rules {
+        let off = if rule.enabled { "" } else { " (disabled)" };
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {:<7}  {}{off}",
+            rule.id,
+            rule.severity.as_str(),
+            rule.title
+        );
+    }
+    out.push_str("\nFunctions (in rule expressions)\n");
+    let mut shown: Vec<&str> = Vec::new();
+    for function in FUNCTIONS {
+        // One line per name: overloads share it.
+        if shown.contains(&function.name) {
+            continue;
+        }
+        shown.push(function.name);
+        let summary = first_sentence(function.doc);
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {}",
+            function.name,
+            shorten(&summary, 96 - width)
+        );
+    }
+    out.push_str("\n`rcaudit explain NAME` shows a rule's or a function's documentation.\n");
+    output::print_plain(&out);
+    Exit::Clean
+}
+
 pub fn explain(args: &ExplainArgs, global: &Global) -> Exit {
     let style = Style::stderr(global.color);
-    if let Some(function) = FUNCTIONS.iter().find(|f| f.name == args.name) {
+    let Some(name) = &args.name else {
+        return index(args, &style);
+    };
+    if let Some(function) = FUNCTIONS.iter().find(|f| f.name == name) {
         let mut out = format!("{}\n\n", function.signature);
         out.push_str(&wrap(function.doc, "  ", 80));
         out.push_str("\nExamples\n");
@@ -172,7 +248,7 @@ pub fn explain(args: &ExplainArgs, global: &Global) -> Exit {
     let Ok(setup) = setup::load(&args.source, &style) else {
         return Exit::Failed;
     };
-    match setup.rules.rule(&args.name) {
+    match setup.rules.rule(name) {
         Some(rule) => {
             output::print_plain(&explain_rule(rule));
             Exit::Clean
@@ -184,13 +260,12 @@ pub fn explain(args: &ExplainArgs, global: &Global) -> Exit {
                 .iter()
                 .map(|r| r.id.as_str())
                 .chain(FUNCTIONS.iter().map(|f| f.name));
-            let hint = rcaudit_rules::load::suggest(&args.name, names)
+            let hint = rcaudit_rules::load::suggest(name, names)
                 .map_or_else(String::new, |s| format!(" (did you mean {s}?)"));
             output::fail(
                 &style,
                 &Message(format!(
-                    "no rule or function is named `{}`{hint}; `rcaudit rules` lists the rules",
-                    args.name
+                    "no rule or function is named `{name}`{hint}; `rcaudit explain` lists them"
                 )),
             );
             Exit::Failed

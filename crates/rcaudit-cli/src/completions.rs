@@ -1,0 +1,57 @@
+//! `rcaudit completions SHELL` and `rcaudit man`: generated from the same
+//! clap definition as `--help`, so they list exactly the options there are.
+
+use std::fmt::Write as _;
+
+use clap::CommandFactory as _;
+
+use crate::Exit;
+use crate::cli::{Cli, CompletionsArgs};
+use crate::output;
+
+pub fn completions(args: &CompletionsArgs) -> Exit {
+    let mut command = Cli::command();
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "rcaudit", &mut script);
+    output::print_document(&String::from_utf8_lossy(&script));
+    Exit::Clean
+}
+
+/// The manual page: the program, its options and commands, then a section
+/// per command with its synopsis, description and options.
+fn page() -> std::io::Result<String> {
+    let command = Cli::command().version(crate::version::text());
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command.clone()).render(&mut page)?;
+    let mut page = String::from_utf8_lossy(&page).into_owned();
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("rcaudit {}", sub.get_name());
+        let man = clap_mangen::Man::new(sub.clone().bin_name(name.clone()));
+        let mut section = Vec::new();
+        man.render_synopsis_section(&mut section)?;
+        man.render_description_section(&mut section)?;
+        man.render_options_section(&mut section)?;
+        man.render_extra_section(&mut section)?;
+        // Each part is rendered as a section of a page of its own; here
+        // they are the subsections of the command's section.
+        let section = String::from_utf8_lossy(&section).replace(".SH ", ".SS ");
+        let _ = writeln!(page, ".SH \"{}\"", name.to_uppercase());
+        page.push_str(&section);
+    }
+    Ok(page)
+}
+
+pub fn man() -> Exit {
+    match page() {
+        Ok(page) => {
+            output::print_document(&page);
+            Exit::Clean
+        }
+        Err(error) => {
+            output::eprint(&format!(
+                "rcaudit: error: the manual page could not be written: {error}\n"
+            ));
+            Exit::Failed
+        }
+    }
+}
