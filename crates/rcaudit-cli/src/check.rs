@@ -244,10 +244,17 @@ pub fn render(format: Format, report: &Report, style: &Style) -> String {
         Format::Github => github::render(report),
         Format::Markdown => markdown::render(report),
         Format::Human | Format::Concise => {
+            // --quiet and --statistics shape what the terminal shows; a
+            // human or concise report written to a file is whole.
+            let (quiet, statistics) = if style.is_stream() {
+                (rendering.quiet, rendering.statistics)
+            } else {
+                (false, false)
+            };
             let mut text = String::new();
-            if rendering.quiet {
+            if quiet {
                 // The summary alone.
-            } else if rendering.statistics {
+            } else if statistics {
                 text.push_str(&statistics::render(report));
             } else if format == Format::Concise {
                 for located in report.counted() {
@@ -262,7 +269,7 @@ pub fn render(format: Format, report: &Report, style: &Style) -> String {
             }
             // A blank line between the findings (lines or table) and the
             // summary; diagnostics end with one already.
-            if (format == Format::Concise || rendering.statistics) && !text.is_empty() {
+            if (format == Format::Concise || statistics) && !text.is_empty() {
                 text.push('\n');
             }
             text.push_str(&human::summary(report));

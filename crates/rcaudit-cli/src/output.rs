@@ -11,6 +11,9 @@ use crate::cli::ColorChoice;
 pub struct Style {
     handler: GraphicalReportHandler,
     colored: bool,
+    /// Made for stdout or stderr ([`Style::stdout`], [`Style::stderr`]),
+    /// not for a file: `--quiet` and `--statistics` shape only such output.
+    stream: bool,
 }
 
 /// Whether colour is on for stdout and stderr: only then may a colour
@@ -45,30 +48,28 @@ impl Style {
             .unwrap_or(100);
         Style {
             colored,
-            // Lines break at spaces only: miette's default wrapping splits
-            // words at hyphens (`RC-EX-` / `004`), breaks after `/` (Unicode
-            // line-break rules) and cuts words longer than the line, so rule
-            // ids, fingerprints, pointers and paths would be cut in two.
-            handler: GraphicalReportHandler::new_themed(theme)
-                .with_width(width)
-                .with_links(false)
-                .with_context_lines(1)
-                .with_break_words(false)
-                .with_word_separator(textwrap::WordSeparator::AsciiSpace)
-                .with_word_splitter(textwrap::WordSplitter::NoHyphenation),
+            handler: handler(theme, width),
+            stream: false,
         }
     }
 
     pub fn stdout(color: ColorChoice) -> Style {
-        let style = Style::new(color, std::io::stdout().is_terminal());
+        let mut style = Style::new(color, std::io::stdout().is_terminal());
+        style.stream = true;
         STDOUT_COLOUR.store(style.colored, Ordering::Relaxed);
         style
     }
 
     pub fn stderr(color: ColorChoice) -> Style {
-        let style = Style::new(color, std::io::stderr().is_terminal());
+        let mut style = Style::new(color, std::io::stderr().is_terminal());
+        style.stream = true;
         STDERR_COLOUR.store(style.colored, Ordering::Relaxed);
         style
+    }
+
+    /// Whether this style draws for stdout or stderr rather than a file.
+    pub fn is_stream(&self) -> bool {
+        self.stream
     }
 
     /// Renders one diagnostic.
@@ -79,6 +80,20 @@ impl Style {
         }
         out
     }
+}
+
+/// The diagnostic renderer. Lines break at spaces only: miette's default
+/// wrapping splits words at hyphens (`RC-EX-` / `004`), breaks after `/`
+/// (Unicode line-break rules) and cuts words longer than the line, so rule
+/// ids, fingerprints, pointers and paths would be cut in two.
+fn handler(theme: GraphicalTheme, width: usize) -> GraphicalReportHandler {
+    GraphicalReportHandler::new_themed(theme)
+        .with_width(width)
+        .with_links(false)
+        .with_context_lines(1)
+        .with_break_words(false)
+        .with_word_separator(textwrap::WordSeparator::AsciiSpace)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
 }
 
 /// The first error writing to stdout, if any: `main` turns it into exit 2,
@@ -195,7 +210,46 @@ impl Diagnostic for Message {}
 
 #[cfg(test)]
 mod tests {
-    use super::terminal_safe;
+    use super::*;
+
+    /// Lines of `message` rendered by `handler` with the text's words, as
+    /// wrapping left them.
+    fn words(handler: &GraphicalReportHandler, message: &str) -> Vec<String> {
+        let mut out = String::new();
+        let _ = handler.render_report(&mut out, &Message(message.to_owned()));
+        out.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn wrapping_never_cuts_a_rule_id_or_a_fingerprint() {
+        let whole = [
+            "RC-EX-004",
+            "error[RC-FW-003]",
+            "RC-SN-001:errors:/extensions/8/forwardingNumbers",
+        ];
+        let message = format!(
+            "see rcaudit explain {} and {}; fingerprint {}",
+            whole[0], whole[1], whole[2]
+        );
+        let mut default_cut = false;
+        for width in 8..80 {
+            let ours = words(&handler(GraphicalTheme::unicode_nocolor(), width), &message);
+            for word in whole {
+                assert!(
+                    ours.iter().any(|w| w.trim_end_matches(';') == word),
+                    "width {width}: {word} in {ours:?}"
+                );
+            }
+            // miette's default wrapping cuts them: the test can fail.
+            let default = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+                .with_width(width);
+            let theirs = words(&default, &message);
+            default_cut |= whole
+                .iter()
+                .any(|word| !theirs.iter().any(|w| w.trim_end_matches(';') == *word));
+        }
+        assert!(default_cut, "the default handler would keep them whole too");
+    }
 
     #[test]
     fn colours_pass_only_with_colour_on_and_every_other_control_is_shown() {

@@ -1129,6 +1129,19 @@ fn statistics_and_quiet_shape_only_the_terminal_report() {
         assert_eq!(code(&output), 1, "{args:?}");
         assert_eq!(stdout(&output), summary, "{args:?}");
     }
+    // A human or concise report written to a file is whole.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("findings.txt");
+    let to_file = format!("concise={}", file.display());
+    let output = rcaudit(&["check", snapshot, "-q", "--statistics", "-o", &to_file]);
+    assert_eq!(stdout(&output), summary);
+    let written = std::fs::read_to_string(&file).expect("written");
+    let findings = report(snapshot)["findings"].as_array().expect("list").len();
+    assert_eq!(
+        written.lines().take_while(|l| !l.is_empty()).count(),
+        findings,
+        "{written}"
+    );
     // Documents are unchanged (but for JUnit's measured times).
     let untimed = |text: String| -> String {
         text.split(" time=\"")

@@ -166,7 +166,8 @@ fn summary(report: &Report, annotated: usize, waivers_left_out: usize) -> String
         let _ = write!(
             summary,
             "; {annotated} annotated, {} not (GitHub shows at most {PER_KIND} of each kind per step): \
-             every finding is in the job summary (--format markdown) and the SARIF report",
+             see the SARIF report (code scanning) for every finding, and the job summary \
+             (--output markdown=+$GITHUB_STEP_SUMMARY) for counts per rule",
             counting - annotated
         );
     }
@@ -274,8 +275,9 @@ mod tests {
         assert_eq!(
             last,
             "::notice title=rcaudit::rcaudit: 856 finding(s) in snap.json: 805 error, 31 warning, 20 info; \
-             29 annotated, 827 not (GitHub shows at most 10 of each kind per step): every finding is in \
-             the job summary (--format markdown) and the SARIF report"
+             29 annotated, 827 not (GitHub shows at most 10 of each kind per step): see the SARIF \
+             report (code scanning) for every finding, and the job summary \
+             (--output markdown=+$GITHUB_STEP_SUMMARY) for counts per rule"
         );
     }
 
