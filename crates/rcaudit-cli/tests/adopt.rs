@@ -569,3 +569,70 @@ fn explain_without_a_name_lists_rules_and_functions() {
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     insta::assert_snapshot!("explain_index", stdout(&output));
 }
+
+/// The options and arguments in clap's long help that have no description
+/// (the line under the name, indented further, is missing or only a
+/// default or a list of values), and how many there are in all.
+fn undocumented(help: &str) -> (Vec<String>, usize) {
+    let lines: Vec<&str> = help.lines().collect();
+    let mut missing = Vec::new();
+    let mut all = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let name = line.trim_start();
+        let indent = line.len() - name.len();
+        if !(indent == 2 || indent == 6) || !(name.starts_with('-') || name.starts_with('<')) {
+            continue;
+        }
+        all += 1;
+        // Short help puts the text on the same line, after two spaces.
+        let inline = name
+            .split_once("  ")
+            .is_some_and(|(_, text)| !text.trim().is_empty() && !text.trim().starts_with('['));
+        let described = inline
+            || lines.get(i + 1).is_some_and(|next| {
+                let text = next.trim_start();
+                next.len() - text.len() >= 10
+                    && !text.is_empty()
+                    && !text.starts_with("[default")
+                    && !text.starts_with("Possible values")
+            });
+        if !described {
+            missing.push(name.trim_end().to_owned());
+        }
+    }
+    (missing, all)
+}
+
+#[test]
+fn every_option_of_every_command_is_described() {
+    let (missing, _) = undocumented(
+        "      --quiet\n          [default: 0]\n  <FILE>\n          A file\n      --x <X>     \n      --y <Y>     Why\n",
+    );
+    assert_eq!(missing, ["--quiet", "--x <X>"], "the check can fail");
+    let commands = [
+        "check",
+        "rules",
+        "explain",
+        "test",
+        "diff",
+        "fetch",
+        "audit",
+        "init",
+        "baseline",
+        "waive",
+        "completions",
+        "man",
+    ];
+    let mut total = 0;
+    for command in commands {
+        let output = rcaudit(&[command, "--help"]);
+        assert_eq!(code(&output), 0, "{command}");
+        let (missing, all) = undocumented(&stdout(&output));
+        assert!(
+            missing.is_empty(),
+            "rcaudit {command}: no help for {missing:?}"
+        );
+        total += all;
+    }
+    assert!(total > 60, "the options are found: {total}");
+}

@@ -1,14 +1,16 @@
 //! A local stand-in for the `RingCentral` REST API endpoints `rcaudit fetch`
 //! reads, with the real API's shapes, paging, auth, rate limits and error
-//! bodies, plus injectable faults (API-FACTS.md, §8).
+//! bodies, plus injectable faults (its README lists where it differs from
+//! the real API).
 //!
 //! The key decision is **the sandbox serves a snapshot**. Whatever it serves
-//! is held as one snapshot document (SNAPSHOT.md): read from a file, or
-//! generated deterministically from a seed *as* such a document. Every
-//! endpoint is a view of that document ([`account`]), so a correct fetcher
-//! run against the sandbox must reproduce the document exactly, which makes
-//! the fetcher testable end to end by comparing two files. Records are kept
-//! in an order-preserving JSON type ([`json`]) so they come back verbatim.
+//! is held as one snapshot document (`schemas/snapshot.schema.json`): read
+//! from a file, or generated deterministically from a seed *as* such a
+//! document. Every endpoint is a view of that document ([`account`]), so a
+//! correct fetcher run against the sandbox must reproduce the document
+//! exactly, which makes the fetcher testable end to end by comparing two
+//! files. Records are kept in an order-preserving JSON type ([`json`]) so
+//! they come back verbatim.
 //!
 //! Everything that is not data (faults, rate limits, tokens, rate headers,
 //! counters) happens in one policy layer in front of the handlers
@@ -47,7 +49,7 @@ pub enum Source {
         /// Seed.
         seed: u64,
     },
-    /// A snapshot file (SNAPSHOT.md).
+    /// A snapshot file (`schemas/snapshot.schema.json`).
     Snapshot(PathBuf),
 }
 
@@ -140,7 +142,8 @@ pub struct Cli {
     /// Seed of the generated account (default 1).
     #[arg(long, value_name = "S", conflicts_with = "snapshot")]
     pub seed: Option<u64>,
-    /// Serve this snapshot file (SNAPSHOT.md format) instead.
+    /// Serve this snapshot file (as `rcaudit fetch` writes it:
+    /// schemas/snapshot.schema.json) instead of a generated account.
     #[arg(long, value_name = "FILE")]
     pub snapshot: Option<PathBuf>,
     /// Rate-limit window in milliseconds (the real API: 60000).
