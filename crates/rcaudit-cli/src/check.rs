@@ -213,8 +213,13 @@ fn sarif_options(rendering: &Rendering) -> sarif::SarifOptions {
              folder), so its results name the file alone, which a code-scanning upload may \
              not match to a file of the repository\n",
             rendering.snapshot,
-            root.as_deref()
-                .map_or_else(|| "?".to_owned(), |r| r.display().to_string()),
+            root.as_deref().map_or_else(
+                || match &rendering.sarif_root {
+                    Some(given) => format!("{} (no such folder)", given.display()),
+                    None => "the current folder (unreadable)".to_owned(),
+                },
+                |r| r.display().to_string()
+            ),
         )),
     }
     for name in &rendering.other_files {

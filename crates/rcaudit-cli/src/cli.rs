@@ -315,8 +315,9 @@ pub struct CheckOptions {
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
 
-    /// The human and concise reports show how many findings each rule has
-    /// (most first) instead of each finding, then the summary.
+    /// On the terminal, the human and concise reports show how many
+    /// findings each rule has (most first) instead of each finding, then
+    /// the summary.
     #[arg(long)]
     pub statistics: bool,
 

@@ -1317,6 +1317,35 @@ fn sarif_paths_are_relative_to_the_repository() {
             "{args:?}: {message}"
         );
     }
+}
+
+/// A snapshot SARIF cannot place: a warning, and its file name alone.
+#[test]
+fn sarif_says_when_it_cannot_place_the_snapshot() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().canonicalize().expect("canonical");
+    let inside = root.join("my acme#1.json");
+    std::fs::copy(repo("examples/demo.snapshot.json"), &inside).expect("copy");
+    let inside = inside.display().to_string();
+    // A --sarif-root that does not exist: said, and the file name.
+    let output = rcaudit_env(
+        &root,
+        &[
+            "check",
+            "--format",
+            "sarif",
+            &inside,
+            "--sarif-root",
+            "no/such/dir",
+        ],
+        &[],
+    );
+    assert_eq!(sarif_location(&output).0, "my%20acme%231.json");
+    assert!(
+        stderr(&output).contains("no/such/dir (no such folder)"),
+        "{}",
+        stderr(&output)
+    );
     // Standard input: the warning, and a name that is no path.
     let text = std::fs::read(repo("examples/demo.snapshot.json")).expect("demo");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_rcaudit"))

@@ -112,6 +112,8 @@ pub fn relative_uri(path: &str) -> Option<String> {
 /// (`C:\a` becomes `file:///C:/a/`).
 pub fn directory_uri(path: &str) -> String {
     let path = path.replace('\\', "/");
+    // Windows' verbatim prefix (what `canonicalize` returns there).
+    let path = path.strip_prefix("//?/").unwrap_or(&path);
     let mut out = String::from("file://");
     if !path.starts_with('/') {
         out.push('/');
@@ -387,6 +389,10 @@ mod tests {
         );
         assert_eq!(directory_uri("/"), "file:///");
         assert_eq!(directory_uri("C:\\work\\repo\\"), "file:///C:/work/repo/");
+        assert_eq!(
+            directory_uri("\\\\?\\C:\\work\\repo"),
+            "file:///C:/work/repo/"
+        );
         assert_eq!(file_name_uri("/tmp/../my snap.json"), "my%20snap.json");
         assert_eq!(file_name_uri("-"), "-");
     }
