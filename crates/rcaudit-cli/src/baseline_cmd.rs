@@ -37,7 +37,7 @@ pub fn run(args: &BaselineArgs, global: &Global) -> Exit {
         Ok(bytes) => bytes,
         Err(error) => return fail(error.message),
     };
-    let name = args.snapshot.display().to_string();
+    let name = sources::shown(&args.snapshot);
     let Some(report) = check::report(prepared, &name, bytes, &style) else {
         return Exit::Failed;
     };

@@ -106,8 +106,12 @@ pub fn run(args: &WaiveArgs, global: &Global) -> Exit {
         .iter()
         .find(|w| w.covers(&waiver.rule, &fingerprint) || w.item == fingerprint)
     {
+        let state = match existing.expires {
+            Some(date) if existing.expired(today) => format!(" by a waiver that expired on {date}"),
+            _ => String::new(),
+        };
         return fail(format!(
-            "{fingerprint} is already waived at {}; edit that waiver instead",
+            "{fingerprint} is already waived{state} at {}; edit that waiver instead",
             existing.location()
         ));
     }

@@ -193,6 +193,31 @@ fn baseline_takes_checks_rule_options() {
 }
 
 #[test]
+fn baseline_reads_the_snapshot_from_standard_input() {
+    let dir = demo_dir();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rcaudit"))
+        .args(["baseline", "-", "-o", "b.json"])
+        .current_dir(dir.path())
+        .stdin(std::fs::File::open(dir.path().join("s.json")).expect("open"))
+        .output()
+        .expect("runs");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let from_file = rcaudit_in(dir.path(), &["baseline", "s.json", "-o", "f.json"]);
+    assert_eq!(code(&from_file), 0);
+    let findings = |name: &str| {
+        let report: serde_json::Value =
+            serde_json::from_str(&read(&dir.path().join(name))).expect("JSON");
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| f["fingerprint"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(findings("b.json"), findings("f.json"));
+}
+
+#[test]
 fn baseline_failures_exit_2_and_write_nothing() {
     let dir = demo_dir();
     std::fs::write(dir.path().join("bad.json"), "{\"version\": ").expect("write");
@@ -332,6 +357,46 @@ fn waive_uses_the_config_the_run_would_use() {
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     assert_eq!(read(&dir.path().join("rcaudit.yaml")), "waivers: []\n");
     assert!(read(&dir.path().join("other.yaml")).contains("item: phone:1148027008"));
+}
+
+#[test]
+fn waive_edits_the_config_found_above_the_current_folder() {
+    let dir = demo_dir();
+    std::fs::create_dir(dir.path().join(".git")).expect("mkdir");
+    std::fs::create_dir_all(dir.path().join("audits/acme")).expect("mkdir");
+    std::fs::write(dir.path().join("rcaudit.yaml"), "packs: [core]\n").expect("write");
+    let output = waive(
+        &dir.path().join("audits/acme"),
+        "RC-PN-003:phone:1148027008",
+        &[],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output),
+        "waived RC-PN-003:phone:1148027008 at ../../rcaudit.yaml:3: owner telecom@acme.example, \
+         until 2027-03-31 (inclusive)\n"
+    );
+    assert!(read(&dir.path().join("rcaudit.yaml")).starts_with("packs: [core]\nwaivers:\n"));
+    assert!(!dir.path().join("audits/acme/rcaudit.yaml").exists());
+}
+
+#[test]
+fn waive_names_an_expired_waiver_of_the_same_finding() {
+    let dir = demo_dir();
+    std::fs::write(
+        dir.path().join("rcaudit.yaml"),
+        "waivers:\n  - {rule: RC-PN-003, item: 'phone:1148027008', reason: r, owner: me, expires: 2026-06-30}\n",
+    )
+    .expect("write");
+    let output = waive(dir.path(), "RC-PN-003:phone:1148027008", &[]);
+    assert_eq!(code(&output), 2);
+    let message = stderr(&output);
+    for part in [
+        "already waived by a waiver that expired on 2026-06-30 at",
+        "rcaudit.yaml:2;",
+    ] {
+        assert!(message.contains(part), "{message}");
+    }
 }
 
 #[test]
