@@ -20,7 +20,9 @@ pub fn completions(args: &CompletionsArgs) -> Exit {
 /// The manual page: the program, its options and commands, then a section
 /// per command with its synopsis, description and options.
 fn page() -> std::io::Result<String> {
-    let command = Cli::command().version(crate::version::text());
+    // One line: the page's title line (`.TH`) holds it.
+    let version = crate::version::text().replace('\n', "; ");
+    let command = Cli::command().version(version.leak() as &str);
     let mut page = Vec::new();
     clap_mangen::Man::new(command.clone()).render(&mut page)?;
     let mut page = String::from_utf8_lossy(&page).into_owned();

@@ -538,10 +538,18 @@ fn man_prints_a_page_with_every_command() {
     let output = rcaudit(&["man"]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let page = stdout(&output);
+    let title = page
+        .lines()
+        .find(|l| l.starts_with(".TH "))
+        .unwrap_or_else(|| panic!("no .TH line: {page}"));
     assert!(
-        page.starts_with(".ie \\n(.g .ds Aq \\(aq") || page.contains(".TH rcaudit 1"),
-        "{page}"
+        title.starts_with(&format!(
+            ".TH rcaudit 1  \"rcaudit {} (commit ",
+            env!("CARGO_PKG_VERSION")
+        )) && title.ends_with("\" "),
+        "the title is one line, with the version: {title}"
     );
+    assert!(title.contains("; built-in pack core: "), "{title}");
     for section in [".SH NAME", ".SH \"RCAUDIT WAIVE\"", ".SH \"RCAUDIT CHECK\""] {
         assert!(page.contains(section), "no {section}");
     }
