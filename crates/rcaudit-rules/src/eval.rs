@@ -201,6 +201,63 @@ impl Data {
     fn errors_entry(&self, pointer: &str) -> Option<&Node> {
         self.errors.get(pointer)
     }
+
+    /// The `errors` entry saying a top-level list was not read in full:
+    /// one at `/{name}` or inside it (the first by pointer, when several).
+    fn list_failure(&self, name: &str) -> Option<&Node> {
+        let at = format!("/{name}");
+        self.errors
+            .iter()
+            .filter(|(pointer, _)| {
+                pointer
+                    .strip_prefix(&at)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            })
+            .min_by(|a, b| a.0.cmp(b.0))
+            .map(|(_, entry)| entry)
+    }
+}
+
+/// What a rule's `coveredBy` waives on one snapshot.
+#[derive(Debug, Default)]
+struct Coverage {
+    /// Per-extension targets whose absent lists are no gap: their covering
+    /// list is present and was read in full.
+    covered: Vec<Target>,
+    /// Covering lists that are present but have an `errors` entry: they
+    /// cover nothing, and are a gap themselves (reason, list).
+    incomplete: Vec<(String, Target)>,
+}
+
+impl Coverage {
+    fn of(rule: &Rule, data: &Data) -> Coverage {
+        let mut coverage = Coverage::default();
+        for &(target, by) in &rule.covered_by {
+            // The loader admits only what `Target::covering_list` names.
+            let list = match by {
+                Target::PhoneNumbers => data.phone_numbers.as_ref(),
+                _ => None,
+            };
+            if list.and_then(Node::as_array).is_none() {
+                // Absent: the per-extension lists are counted as usual.
+                continue;
+            }
+            match data.list_failure(by.as_str()) {
+                None => coverage.covered.push(target),
+                Some(error) => {
+                    let reason = format!("`{by}` is incomplete: {}", describe_error(error));
+                    if !coverage.incomplete.iter().any(|(r, _)| *r == reason) {
+                        coverage.incomplete.push((reason, by));
+                    }
+                }
+            }
+        }
+        coverage
+    }
+
+    fn covers(&self, target: Target) -> bool {
+        self.covered.contains(&target)
+    }
 }
 
 /// Facts computed so far, bound as the `facts` variable (a map).
@@ -749,10 +806,11 @@ fn evaluate_rule(
         }
     }
     // Targets that have data.
+    let coverage = Coverage::of(rule, data);
     let mut missing = Vec::new();
     let mut available = Vec::new();
     for &target in &rule.targets {
-        match target_data(target, data, rule) {
+        match target_data(target, data, rule, coverage.covers(target)) {
             Ok(()) => available.push(target),
             Err(reason) => missing.push(reason),
         }
@@ -810,10 +868,15 @@ fn evaluate_rule(
         findings: Vec::new(),
         keys: HashMap::new(),
         gaps: Gaps::default(),
+        covered: Vec::new(),
     };
     for reason in missing {
         run.gaps.absent_list(reason);
     }
+    for (reason, list) in coverage.incomplete {
+        run.gaps.incomplete_list(reason, list);
+    }
+    run.covered = coverage.covered;
     for target in available {
         let mut target_ctx = ctx.new_inner_scope();
         target_ctx.add_variable_as_val("target", Box::new(CelString::from(target.as_str())));
@@ -833,6 +896,9 @@ fn evaluate_rule(
 struct Gaps {
     /// Why each absent target list is absent (each reason once).
     lists: Vec<String>,
+    /// Lists present but not read in full, that a rule's `coveredBy` would
+    /// have relied on: why, and which list.
+    incomplete: Vec<(String, Target)>,
     /// Items skipped, by noun, each item once (extensions by index).
     skipped: Vec<(&'static str, BTreeSet<String>)>,
     /// The missing fields, as requirements (`extension.forwardingNumbers`).
@@ -846,6 +912,10 @@ impl Gaps {
         if !self.lists.contains(&reason) {
             self.lists.push(reason);
         }
+    }
+
+    fn incomplete_list(&mut self, reason: String, list: Target) {
+        self.incomplete.push((reason, list));
     }
 
     /// Records that an item (`place`, e.g. an extension's pointer) was not
@@ -870,13 +940,18 @@ impl Gaps {
 
     fn not_evaluated(self, rule: &Rule) -> Option<NotEvaluated> {
         let count: usize = self.skipped.iter().map(|(_, places)| places.len()).sum();
-        if count == 0 && self.lists.is_empty() {
+        if count == 0 && self.lists.is_empty() && self.incomplete.is_empty() {
             return None;
         }
         let mut parts: Vec<String> = self
-            .lists
+            .incomplete
             .iter()
-            .map(|reason| format!("{reason}, so it could not be checked"))
+            .map(|(reason, _)| format!("{reason}, so part of it could not be checked"))
+            .chain(
+                self.lists
+                    .iter()
+                    .map(|reason| format!("{reason}, so it could not be checked")),
+            )
             .collect();
         if count > 0 {
             let what = self
@@ -923,20 +998,28 @@ impl Gaps {
         if !self.lists.is_empty() {
             requirement.extend(rule.targets.iter().map(|t| t.as_str().to_owned()));
         }
+        for (_, list) in &self.incomplete {
+            if !requirement.iter().any(|r| r == list.as_str()) {
+                requirement.push(list.as_str().to_owned());
+            }
+        }
         Some(NotEvaluated {
             rule_id: rule.id.clone(),
             reason,
             requirement: requirement.join(", "),
-            skipped: Some(count + self.lists.len()),
+            skipped: Some(count + self.lists.len() + self.incomplete.len()),
         })
     }
 }
 
 /// `Ok` when a target's list is there to iterate.
 /// `Ok` when a target has items to iterate (or, for a per-extension target
-/// whose rule counts extensions without the list, when there are extensions).
-fn target_data(target: Target, data: &Data, rule: &Rule) -> Result<(), String> {
+/// whose rule counts extensions without the list, when there are extensions;
+/// or when `covered`: a complete top-level list holds all its items, so
+/// absent per-extension lists hide nothing).
+fn target_data(target: Target, data: &Data, rule: &Rule, covered: bool) -> Result<(), String> {
     match target {
+        Target::ExtensionPhoneNumbers | Target::ForwardingNumbers if covered => Ok(()),
         Target::Snapshot | Target::Errors => Ok(()),
         Target::Account => data
             .account
@@ -1040,6 +1123,8 @@ struct Run<'r> {
     keys: HashMap<String, usize>,
     /// What the rule could not see.
     gaps: Gaps,
+    /// Per-extension targets whose absent lists are no gap (`coveredBy`).
+    covered: Vec<Target>,
 }
 
 impl Run<'_> {
@@ -1056,8 +1141,14 @@ impl Run<'_> {
                 self.top_list(ctx, data, data.phone_numbers.as_ref(), "phoneNumbers");
             }
             Target::Errors => self.top_list(ctx, data, data.root.get("errors"), "errors"),
-            Target::ExtensionPhoneNumbers => self.nested(ctx, data, "phoneNumbers"),
-            Target::ForwardingNumbers => self.nested(ctx, data, "forwardingNumbers"),
+            Target::ExtensionPhoneNumbers => {
+                let covered = self.covered.contains(&target);
+                self.nested(ctx, data, "phoneNumbers", covered);
+            }
+            Target::ForwardingNumbers => {
+                let covered = self.covered.contains(&target);
+                self.nested(ctx, data, "forwardingNumbers", covered);
+            }
         }
     }
 
@@ -1076,15 +1167,29 @@ impl Run<'_> {
         }
     }
 
-    fn nested(&mut self, ctx: &Context<'_, 'static>, data: &Data, field: &'static str) {
+    /// Walks each extension's `field` list. With `covered`, an extension
+    /// without the list is passed over silently: a complete top-level list
+    /// holds its items, and the rule walks that list too (`coveredBy`).
+    fn nested(
+        &mut self,
+        ctx: &Context<'_, 'static>,
+        data: &Data,
+        field: &'static str,
+        covered: bool,
+    ) {
         let Some(extensions) = data.extensions.as_ref().and_then(Node::as_array) else {
             return;
         };
+        let the_list =
+            |path: &[String]| path.len() == 1 && path.first().is_some_and(|p| p == field);
         'ext: for (e, extension) in extensions.iter().enumerate() {
             for requirement in &self.rule.requires {
                 if let Requirement::ExtensionPresent(path) = requirement
                     && !present(extension, path)
                 {
+                    if covered && the_list(path) {
+                        continue 'ext;
+                    }
                     let pointer = format!("/extensions/{e}/{}", path.join("/"));
                     self.gaps.skip(
                         "extension",
@@ -1096,6 +1201,9 @@ impl Run<'_> {
                 }
             }
             let Some(items) = extension.get(field).and_then(Node::as_array) else {
+                if covered {
+                    continue;
+                }
                 // Items the rule cannot see (absent means unknown, not none).
                 let pointer = format!("/extensions/{e}/{field}");
                 self.gaps.skip(

@@ -75,6 +75,7 @@ pub const RULE_KEYS: &[&str] = &[
     "key",
     "fingerprint",
     "requires",
+    "coveredBy",
     "extraFields",
     "cases",
 ];
@@ -896,6 +897,10 @@ impl Loader<'_> {
             .get("requires")
             .map(|v| self.requirements(v, &src, &targets))
             .unwrap_or_default();
+        let covered_by = raw
+            .get("coveredBy")
+            .map(|v| self.covered_by(v, &src, &targets))
+            .unwrap_or_default();
         if let Some(v) = raw.get("cases")
             && !matches!(v.value, YamlValue::Seq(_))
         {
@@ -937,6 +942,7 @@ impl Loader<'_> {
             key,
             fingerprint,
             requires,
+            covered_by,
             facts: used,
             enabled: true,
             origin: Origin {
@@ -1259,6 +1265,78 @@ impl Loader<'_> {
                 None
             }
         }
+    }
+
+    /// `coveredBy: {extensionPhoneNumbers: phoneNumbers}`: each key a
+    /// per-extension target of the rule, each value the rule's top-level
+    /// target that holds all its items ([`Target::covering_list`]).
+    fn covered_by(
+        &mut self,
+        v: &Yaml,
+        src: &SourceText,
+        targets: &[Target],
+    ) -> Vec<(Target, Target)> {
+        let Some(members) = v.as_map() else {
+            self.type_problem(
+                v,
+                "a mapping of per-extension targets to the list that covers them",
+                src,
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, value) in members {
+            let (Some(covered), Some(by)) = (
+                self.string(key, src, "a target"),
+                self.string(value, src, "a target"),
+            ) else {
+                continue;
+            };
+            let problem = |span: SourceSpan, message: String, help: String| {
+                Problem::error("rcaudit::rules::covered-by", src, span, message).help(help)
+            };
+            let Some(covered) = Target::parse(covered).filter(|t| targets.contains(t)) else {
+                let help = match targets.iter().find(|t| t.nested()) {
+                    Some(t) => format!("did you mean `{t}`?"),
+                    None => "`coveredBy` applies to a per-extension target (extensionPhoneNumbers) the rule also walks".to_owned(),
+                };
+                self.problems.push(problem(
+                    key.span,
+                    format!("`{covered}` is not a target of this rule"),
+                    help,
+                ));
+                continue;
+            };
+            let Some(holder) = covered.covering_list() else {
+                self.problems.push(problem(
+                    key.span,
+                    format!("no top-level list holds every item of `{covered}`"),
+                    "only extensionPhoneNumbers is covered by a list: the account's phoneNumbers"
+                        .to_owned(),
+                ));
+                continue;
+            };
+            if Target::parse(by) != Some(holder) {
+                self.problems.push(problem(
+                    value.span,
+                    format!("`{by}` does not hold every item of `{covered}`"),
+                    format!("`{covered}` is covered by `{holder}`"),
+                ));
+                continue;
+            }
+            if !targets.contains(&holder) {
+                self.problems.push(problem(
+                    value.span,
+                    format!("`{holder}` is not a target of this rule"),
+                    format!("the rule must walk `{holder}` to stand in for `{covered}`: add it to `target`"),
+                ));
+                continue;
+            }
+            if !out.contains(&(covered, holder)) {
+                out.push((covered, holder));
+            }
+        }
+        out
     }
 
     fn extra_fields(&mut self, v: &Yaml, src: &SourceText) -> Vec<String> {

@@ -98,6 +98,17 @@ impl Target {
             Target::ExtensionPhoneNumbers | Target::ForwardingNumbers
         )
     }
+
+    /// The top-level list that holds every item of this per-extension
+    /// target, if any: the account's `phoneNumbers` lists every number of
+    /// the account, each extension's among them. Forwarding numbers have no
+    /// account-level list. This is what a rule's `coveredBy` may name.
+    pub fn covering_list(self) -> Option<Target> {
+        match self {
+            Target::ExtensionPhoneNumbers => Some(Target::PhoneNumbers),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Target {
@@ -189,6 +200,12 @@ pub struct Rule {
     pub fingerprint: Option<Expression>,
     /// Declared and implied requirements.
     pub requires: Vec<Requirement>,
+    /// `coveredBy`: per-extension targets (first) whose lists, when absent,
+    /// are no gap while a top-level list that holds all their items
+    /// (second, see [`Target::covering_list`]) is complete: present, and
+    /// with no `errors` entry for it. Without that list, each extension
+    /// lacking its own is counted as usual.
+    pub covered_by: Vec<(Target, Target)>,
     /// Facts the rule reads, directly or through other facts.
     pub facts: Vec<usize>,
     /// Whether the rule is on (config can turn built-in rules off).

@@ -66,6 +66,10 @@ pub const RULE_KEY_DOCS: &[(&str, &str)] = &[
         "Data the rule needs, else it is not evaluated: admin, planClass, a snapshot path (phoneNumbers, account.mainNumber), item.<path> or extension.<path> (items without it are skipped and counted).",
     ),
     (
+        "coveredBy",
+        "Per-extension lists a top-level list stands in for: {extensionPhoneNumbers: phoneNumbers}. While the account's phoneNumbers is present and has no errors entry, extensions without their own phoneNumbers are not counted as not checked (the account list holds every number); without it, or when it was not read in full, they are. Both targets must be the rule's.",
+    ),
+    (
         "extraFields",
         "Fields the rule reads that the snapshot schema does not define yet (item.newField).",
     ),
@@ -141,6 +145,17 @@ fn rule_key_schema(key: &str) -> Value {
         ]}),
         "references" | "requires" | "extraFields" => strings_or_one(),
         "cases" => json!({"type": "array", "items": {"$ref": "#/$defs/Case"}}),
+        "coveredBy" => {
+            let nested: Vec<(&str, &str)> = Target::ALL
+                .iter()
+                .filter_map(|t| Some((t.as_str(), t.covering_list()?.as_str())))
+                .collect();
+            let properties: serde_json::Map<String, Value> = nested
+                .iter()
+                .map(|(t, by)| ((*t).to_owned(), json!({"enum": [by]})))
+                .collect();
+            json!({"type": "object", "properties": properties, "additionalProperties": false})
+        }
         _ => json!({"type": "string"}),
     };
     if let Some(object) = schema.as_object_mut() {
