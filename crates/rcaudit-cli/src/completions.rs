@@ -20,8 +20,13 @@ pub fn completions(args: &CompletionsArgs) -> Exit {
 /// The manual page: the program, its options and commands, then a section
 /// per command with its synopsis, description and options.
 fn page() -> std::io::Result<String> {
-    // One line: the page's title line (`.TH`) holds it.
-    let version = crate::version::text().replace('\n', "; ");
+    // Short, on one line: the page's title line (`.TH`) and footer hold it
+    // (`--version` names the built-in rules too).
+    let version = format!(
+        "{} (commit {})",
+        env!("CARGO_PKG_VERSION"),
+        crate::version::COMMIT
+    );
     let command = Cli::command().version(version.leak() as &str);
     let mut page = Vec::new();
     clap_mangen::Man::new(command.clone()).render(&mut page)?;
