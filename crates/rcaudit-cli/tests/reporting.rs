@@ -425,6 +425,7 @@ fn github_annotations_spread_over_rules_errors_first() {
         .map(|(_, r)| r.as_str())
         .collect();
     assert_eq!(first, rules, "{text}");
+    insta::assert_snapshot!("many_github", text.replace(&path, "many.json"));
     let summary = text.lines().last().expect("summary");
     assert!(
         summary.contains("not (GitHub shows at most 10"),
@@ -1104,7 +1105,13 @@ fn concise_is_one_line_per_finding() {
 fn statistics_and_quiet_shape_only_the_terminal_report() {
     let snapshot = "tests/fixtures/generated.snapshot.json";
     let output = rcaudit(&["check", snapshot, "--statistics"]);
-    insta::assert_snapshot!("generated_statistics", stdout(&output));
+    // The table (what follows it is the summary, compared below).
+    let table = stdout(&output)
+        .split("\n\n")
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    insta::assert_snapshot!("generated_statistics", table);
     let full = stdout(&rcaudit(&["check", snapshot]));
     let summary_at = full
         .find("findings in ")
@@ -1419,4 +1426,91 @@ fn diff_in_words_reads_unambiguously() {
     for line in text.lines().filter(|l| l.starts_with("  ")) {
         assert!(!line.trim_start().starts_with(['+', '-', '~']), "{line}");
     }
+}
+
+/// The demo without its phone numbers and plan: many rules stopped by a
+/// few reasons.
+fn demo_missing_data(dir: &Path) -> String {
+    let text = std::fs::read_to_string(repo("examples/demo.snapshot.json")).expect("demo");
+    let mut document: Value = serde_json::from_str(&text).expect("JSON");
+    let object = document.as_object_mut().expect("object");
+    object.remove("phoneNumbers");
+    object.remove("serviceInfo");
+    let path = dir.join("variant.json");
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&document).expect("JSON"),
+    )
+    .expect("write");
+    path.display().to_string()
+}
+
+#[test]
+fn a_reason_that_stops_many_rules_is_said_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = demo_missing_data(dir.path());
+    let report = json(&rcaudit(&["check", &path, "--format", "json"]));
+    let entries = report["notEvaluated"].as_array().expect("list");
+    let reasons: BTreeSet<&str> = entries
+        .iter()
+        .map(|n| n["reason"].as_str().expect("reason"))
+        .collect();
+    assert!(reasons.len() < entries.len(), "{reasons:?}");
+    let summary = stdout(&rcaudit(&["check", &path, "-q"])).replace(&path, "variant.json");
+    // Each reason once per kind (whole, in part), then its rules.
+    for reason in &reasons {
+        let kinds = entries
+            .iter()
+            .filter(|n| n["reason"] == *reason)
+            .map(|n| n["skipped"].is_null())
+            .collect::<BTreeSet<bool>>()
+            .len();
+        assert_eq!(
+            summary.matches(&format!("\n    {reason}\n")).count(),
+            kinds,
+            "{reason} in\n{summary}"
+        );
+    }
+    for entry in entries {
+        assert!(
+            summary.contains(entry["ruleId"].as_str().expect("id")),
+            "{summary}"
+        );
+    }
+    insta::assert_snapshot!("missing_data_summary", summary);
+    let markdown = stdout(&rcaudit(&["check", &path, "--format", "markdown"]));
+    let details = markdown
+        .split("<details>")
+        .nth(1)
+        .expect("a not-evaluated section")
+        .to_owned();
+    assert_eq!(
+        details.lines().filter(|l| l.starts_with("| ")).count(),
+        1 + summary.lines().filter(|l| l.starts_with("    ")).count(),
+        "a row per reason: {details}"
+    );
+    insta::assert_snapshot!("missing_data_markdown", details);
+}
+
+#[test]
+fn junit_of_the_demo() {
+    let xml = stdout(&rcaudit(&[
+        "check",
+        "examples/demo.snapshot.json",
+        "--format",
+        "junit",
+    ]));
+    // Times are measured: each is a number of seconds.
+    let mut stable = String::new();
+    for (i, part) in xml.split(" time=\"").enumerate() {
+        if i == 0 {
+            stable.push_str(part);
+            continue;
+        }
+        let (time, rest) = part.split_once('"').expect("a closing quote");
+        assert!(time.parse::<f64>().is_ok_and(|t| t >= 0.0), "{time}");
+        stable.push_str(" time=\"T\"");
+        stable.push_str(rest);
+    }
+    insta::assert_snapshot!("demo_junit", stable);
 }
