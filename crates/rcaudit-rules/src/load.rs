@@ -1295,15 +1295,11 @@ impl Loader<'_> {
             let problem = |span: SourceSpan, message: String, help: String| {
                 Problem::error("rcaudit::rules::covered-by", src, span, message).help(help)
             };
-            let Some(covered) = Target::parse(covered).filter(|t| targets.contains(t)) else {
-                let help = match targets.iter().find(|t| t.nested()) {
-                    Some(t) => format!("did you mean `{t}`?"),
-                    None => "`coveredBy` applies to a per-extension target (extensionPhoneNumbers) the rule also walks".to_owned(),
-                };
+            let Some(covered) = Target::parse(covered) else {
                 self.problems.push(problem(
                     key.span,
-                    format!("`{covered}` is not a target of this rule"),
-                    help,
+                    format!("unknown target `{covered}`"),
+                    "the key is a per-extension target: extensionPhoneNumbers".to_owned(),
                 ));
                 continue;
             };
@@ -1316,6 +1312,14 @@ impl Loader<'_> {
                 ));
                 continue;
             };
+            if !targets.contains(&covered) {
+                self.problems.push(problem(
+                    key.span,
+                    format!("`{covered}` is not a target of this rule"),
+                    format!("add `{covered}` to `target`, or remove it from `coveredBy`"),
+                ));
+                continue;
+            }
             if Target::parse(by) != Some(holder) {
                 self.problems.push(problem(
                     value.span,
