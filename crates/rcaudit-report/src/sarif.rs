@@ -350,7 +350,11 @@ pub fn render(report: &Report, options: &SarifOptions) -> String {
         set(
             run,
             "originalUriBaseIds",
-            json!({SRCROOT: {"uri": root, "description": {"text": "The repository (or folder) the snapshot is in"}}}),
+            json!({SRCROOT: {
+                "uri": root,
+                "description": {"text": "The folder artifact paths are relative to: --sarif-root, \
+                    else the git work tree holding the snapshot, else the current folder"},
+            }}),
         );
     }
     let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
