@@ -16,8 +16,10 @@ pub const WORKFLOW_FILE: &str = ".github/workflows/rcaudit.yml";
 const WORKFLOW: &str = include_str!("../../../examples/github-actions.yml");
 
 /// The config schema in rcaudit's repository, for editors outside a
-/// checkout of it (the main branch's copy: it may be newer than this
-/// binary).
+/// checkout of it: the copy at this version's release tag (`v0.1.0`, as
+/// `.github/workflows/release.yml` tags releases), so the editor checks
+/// what this binary reads. A build between releases names the tag of the
+/// release it will be.
 fn schema_url() -> String {
     let repository = env!("CARGO_PKG_REPOSITORY");
     let raw = repository.replacen(
@@ -25,7 +27,10 @@ fn schema_url() -> String {
         "https://raw.githubusercontent.com/",
         1,
     );
-    format!("{raw}/main/schemas/config.schema.json")
+    format!(
+        "{raw}/v{}/schemas/config.schema.json",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 /// How the new file names its schema: a relative path when the current
@@ -235,7 +240,10 @@ mod tests {
         let outside = tempfile::tempdir().expect("temp dir");
         assert_eq!(
             schema_reference(outside.path()),
-            "https://raw.githubusercontent.com/rcaudit/rcaudit/main/schemas/config.schema.json"
+            format!(
+                "https://raw.githubusercontent.com/rcaudit/rcaudit/v{}/schemas/config.schema.json",
+                env!("CARGO_PKG_VERSION")
+            )
         );
     }
 }
