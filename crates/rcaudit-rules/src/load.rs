@@ -893,14 +893,8 @@ impl Loader<'_> {
         let at = raw
             .get("at")
             .and_then(|v| self.at(v, &src, scope, &fact_index, params));
-        let mut requires = raw
-            .get("requires")
-            .map(|v| self.requirements(v, &src, &targets))
-            .unwrap_or_default();
-        let covered_by = raw
-            .get("coveredBy")
-            .map(|v| self.covered_by(v, &src, &targets))
-            .unwrap_or_default();
+        let mut requires = self.requirements(raw.get("requires"), &src, &targets);
+        let covered_by = self.covered_by(raw.get("coveredBy"), &src, &targets);
         if let Some(v) = raw.get("cases")
             && !matches!(v.value, YamlValue::Seq(_))
         {
@@ -1181,8 +1175,16 @@ impl Loader<'_> {
         self.problems.push(p);
     }
 
-    fn requirements(&mut self, v: &Yaml, src: &SourceText, targets: &[Target]) -> Vec<Requirement> {
+    fn requirements(
+        &mut self,
+        v: Option<&Yaml>,
+        src: &SourceText,
+        targets: &[Target],
+    ) -> Vec<Requirement> {
         let mut requires = Vec::new();
+        let Some(v) = v else {
+            return requires;
+        };
         for (text, span) in self.strings(v, src, "a requirement") {
             if let Some(r) = self.requirement(text, span, src, targets)
                 && !requires.contains(&r)
@@ -1272,10 +1274,13 @@ impl Loader<'_> {
     /// target that holds all its items ([`Target::covering_list`]).
     fn covered_by(
         &mut self,
-        v: &Yaml,
+        v: Option<&Yaml>,
         src: &SourceText,
         targets: &[Target],
     ) -> Vec<(Target, Target)> {
+        let Some(v) = v else {
+            return Vec::new();
+        };
         let Some(members) = v.as_map() else {
             self.type_problem(
                 v,
