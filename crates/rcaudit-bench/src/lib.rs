@@ -1,5 +1,5 @@
 //! The parsing floor: what it costs to read a snapshot and parse it with
-//! plain `serde_json` into a `Value`, before any rule runs. `bench/run.sh`
+//! plain `serde_json` into a `Value`, before any rule runs. `bench/run.py`
 //! times `rcaudit check` against it, whole process against whole process.
 //!
 //! ```text

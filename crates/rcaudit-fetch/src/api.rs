@@ -240,7 +240,7 @@ pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(300);
 /// 64 KiB (the API's are a few KiB).
 pub const DEFAULT_MAX_BODY: u64 = 64 * 1024 * 1024;
 
-/// When `Retry-After` is absent from a 429 (API-FACTS §3).
+/// When `Retry-After` is absent from a 429 (`docs/api-facts.md`, Rate limits).
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Default)]

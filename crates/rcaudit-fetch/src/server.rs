@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use reqwest::Url;
 
-/// The production server (API-FACTS §1).
+/// The production server (`docs/api-facts.md`, Endpoints).
 pub const PRODUCTION: &str = "https://platform.ringcentral.com";
 
 /// A checked base URL.

@@ -5,7 +5,7 @@
 //! Prism answers with bodies shaped by the spec's schemas, not by an
 //! account (ids like -9007199254740991, strings like "string"), and
 //! announces a `navigation.nextPage` on every page whatever was asked
-//! (API-FACTS §9). So this shows that the fetch parses what the real spec
+//! (`docs/api-facts.md`, Paging). So this shows that the fetch parses what the real spec
 //! describes, that its paging ends against a server that never stops
 //! offering a next page, and that the snapshot it writes from such answers
 //! is valid by the snapshot schema.

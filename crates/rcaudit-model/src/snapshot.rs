@@ -8,7 +8,7 @@ use crate::locate::locate;
 use crate::source::SourceText;
 use crate::value::{self, Kind, Node};
 
-/// The snapshot format this reader understands (SNAPSHOT.md).
+/// The snapshot format this reader understands (`docs/snapshot-format.md`).
 pub const SNAPSHOT_VERSION: i64 = 1;
 
 /// How many schema violations an error carries for display; the count is

@@ -891,7 +891,7 @@ fn evaluate_rule(
 
 /// What a rule that ran could not see: lists absent altogether, and items
 /// (or extensions) skipped for a missing field. One not-evaluated entry
-/// says it all (CATALOGUE.md, partial coverage).
+/// says it all (`docs/snapshot-format.md`, "Unknown versus empty").
 #[derive(Debug, Default)]
 struct Gaps {
     /// Why each absent target list is absent (each reason once).

@@ -51,7 +51,7 @@ fn builtin_rule_cases_pass() {
     );
 }
 
-/// The built-in catalogue (CATALOGUE.md, version 1): id, name, severity.
+/// The built-in catalogue (`docs/rules.md`): id, name, severity.
 /// Ids are stable: a rule is never renamed or reused.
 const CATALOGUE: &[(&str, &str, &str)] = &[
     ("RC-PN-001", "main-number-exactly-one", "error"),

@@ -4,7 +4,7 @@
 //! the same [`Account::from_snapshot`], so there is one mapping from a
 //! snapshot to endpoint answers, and `fetch(serve(S)) == S` holds for both.
 //!
-//! A list the snapshot leaves out is unknown (SNAPSHOT.md): it is answered
+//! A list the snapshot leaves out is unknown (`docs/snapshot-format.md`): it is answered
 //! with its `errors` entry, or else with an error a fetcher records as
 //! unknown (403 CMN-401 for a per-extension list), never with 403 CMN-403,
 //! which on a forwarding list means the extension has none.
@@ -96,7 +96,8 @@ fn shape(pointer: impl Into<String>, problem: &str) -> LoadError {
 
 /// Default answer when a per-extension list is absent and `errors` says
 /// nothing: 403 CMN-401, the application lacks `ReadAccounts` (which both
-/// lists need, API-FACTS §1). Absent means unknown (SNAPSHOT.md), so the
+/// lists need, `docs/api-facts.md`). Absent means unknown
+/// (`docs/snapshot-format.md`), so the
 /// answer must be one a fetcher records as unknown. Not CMN-403 ("The feature
 /// is not available for this extension type"): on a forwarding list that is
 /// an answer, none, and a fetcher rightly records `[]`. A snapshot that
@@ -119,7 +120,7 @@ impl Account {
         Account::from_snapshot(doc, admin)
     }
 
-    /// Builds the account from a snapshot document (SNAPSHOT.md). `admin`
+    /// Builds the account from a snapshot document (`docs/snapshot-format.md`). `admin`
     /// overrides `source.viewer.admin`.
     pub fn from_snapshot(doc: Json, admin: Option<bool>) -> Result<Account, LoadError> {
         let Json::Object(mut doc) = doc else {

@@ -1,4 +1,4 @@
-//! Access and refresh tokens (API-FACTS §4).
+//! Access and refresh tokens (`docs/api-facts.md`, Authentication).
 //!
 //! Tokens issued by `POST /restapi/oauth/token` are remembered: they are
 //! accepted until they expire (401 OAU-128 after), and a refresh revokes the

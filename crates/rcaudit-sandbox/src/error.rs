@@ -2,7 +2,7 @@
 //!
 //! Every error is `{"errors":[{"errorCode","message"}],"errorCode","message"}`:
 //! the documented `errors[]` array plus the legacy top-level fields real
-//! responses have been seen to carry (API-FACTS §5). OAuth errors add the
+//! responses have been seen to carry (`docs/api-facts.md`, Errors). OAuth errors add the
 //! RFC 6749 `error` and `error_description`.
 
 use axum::http::{HeaderValue, StatusCode, header};

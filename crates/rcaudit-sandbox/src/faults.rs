@@ -4,8 +4,8 @@
 //!
 //! Besides failures, drops, delays and missing rate headers, a share of list
 //! answers can leave out `navigation`, which the specification makes
-//! optional on every list but the extension phone-number list (API-FACTS
-//! §2.3, §2.5, §2.6): a fetcher must then page by `paging` or by the page
+//! optional on every list but the extension phone-number list
+//! (`docs/api-facts.md`, Paging): a fetcher must then page by `paging` or by the page
 //! size alone.
 
 use crate::rng::{Rng, mix};

@@ -1,4 +1,4 @@
-//! Paged list responses (API-FACTS §2.7): `page`/`perPage` in, `records`,
+//! Paged list responses (`docs/api-facts.md`, Paging): `page`/`perPage` in, `records`,
 //! `paging` and `navigation` out.
 
 use serde::Serialize;

@@ -1,4 +1,4 @@
-//! Rate limits as API-FACTS §3 describes them: a sliding window per
+//! Rate limits as `docs/api-facts.md` describes them: a sliding window per
 //! (user and app, usage group), and once the limit is hit, a penalty of one
 //! window that every request made during it restarts. The limiter counts by
 //! an opaque key; the server makes it (`server::rate_key`): the user and app

@@ -90,7 +90,7 @@ impl Endpoint {
         }
     }
 
-    /// The usage plan group (API-FACTS §1).
+    /// The usage plan group (`docs/api-facts.md`, Endpoints).
     pub fn group(self) -> Group {
         match self {
             Endpoint::Account
@@ -115,7 +115,7 @@ impl Endpoint {
     }
 
     /// Whether the specification requires `navigation` in this endpoint's
-    /// answers: only on the extension phone-number list (API-FACTS §2.5);
+    /// answers: only on the extension phone-number list (`docs/api-facts.md`, Paging);
     /// on the other lists it is optional. `false` for non-lists.
     pub fn navigation_optional(self) -> bool {
         matches!(
@@ -342,7 +342,7 @@ async fn form_client_id(req: Request) -> (Request, Option<String>) {
 
 impl App {
     /// The rate-limit bucket of an API request. The real API counts per
-    /// (user, app) and group (API-FACTS §3), not per token: the sandbox has
+    /// (user, app) and group (`docs/api-facts.md`, Rate limits), not per token: the sandbox has
     /// one user (the viewer) and one app, so every token that stands for the
     /// viewer (any token it accepts, and every token it issued, expired or
     /// replaced ones included) is charged to the same bucket. A request
@@ -631,7 +631,7 @@ async fn forwarding_numbers(
     page_answer(&url, list, query.as_deref(), omit)
 }
 
-/// `TokenInfo` (API-FACTS §4).
+/// `TokenInfo` (`docs/api-facts.md`, Authentication).
 #[derive(Serialize)]
 struct TokenInfo<'a> {
     access_token: &'a str,
