@@ -33,7 +33,10 @@ fn fake_binary(dir: &Path) -> std::path::PathBuf {
 
 fn run(script: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut command = Command::new("bash");
-    command.arg(repo(script)).args(args).env_remove("GITHUB_PATH");
+    command
+        .arg(repo(script))
+        .args(args)
+        .env_remove("GITHUB_PATH");
     for (key, value) in env {
         command.env(key, value);
     }
@@ -108,7 +111,11 @@ fn a_packed_release_installs_and_goes_on_the_path() {
     }
 
     let installed = install(dir.path(), &releases, &[]);
-    assert!(installed.status.success(), "install.sh: {}", stderr(&installed));
+    assert!(
+        installed.status.success(),
+        "install.sh: {}",
+        stderr(&installed)
+    );
     assert!(stdout(&installed).contains("rcaudit 9.8.7"));
     let binary = dir.path().join("bin/rcaudit");
     let version = Command::new(&binary)
