@@ -838,3 +838,36 @@ fn links_and_anchors_are_read_from_prose_only() {
     let anchors = anchors(text);
     assert!(anchors.contains("title") && anchors.contains("title-1"));
 }
+
+/// The annotated rule of `docs/writing-rules.md` is the example file's,
+/// line for line once its comments are taken off.
+#[test]
+fn the_annotated_rule_is_the_example_file() {
+    let guide = read(&root().join("docs/writing-rules.md"));
+    let example = read(&root().join("examples/rules/acme.yaml"));
+    let start = guide
+        .find("## A first rule")
+        .expect("the guide has a first rule");
+    let block = guide[start..]
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a YAML block after `## A first rule`");
+    let lines: BTreeSet<&str> = example.lines().map(str::trim_end).collect();
+    let mut missing = Vec::new();
+    for line in block.lines() {
+        let code = match line.find(" # ") {
+            Some(at) if !line.trim_start().starts_with('#') => &line[..at],
+            _ => line,
+        };
+        let code = code.trim_end();
+        if !code.is_empty() && !lines.contains(code) {
+            missing.push(code.to_owned());
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/writing-rules.md shows lines examples/rules/acme.yaml does not have:\n{}",
+        missing.join("\n")
+    );
+}
