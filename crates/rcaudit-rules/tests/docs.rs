@@ -233,6 +233,8 @@ How to read an entry:
   (`source.viewer.admin`); `planClass` means the account's plan class is
   known; `item.X` and `extension.X` skip the items that lack `X` and count
   them in a *not evaluated* entry (see [the snapshot format](snapshot-format.md#unknown-versus-empty)).
+  Besides these, a rule needs the lists its target walks (see
+  [precise semantics](#precise-semantics) 1 and 2).
 - **Parameters**: the pack parameters the rule reads (below), which
   `rcaudit.yaml` can change.
 
