@@ -395,7 +395,9 @@ macros (`size`, `has`, `all`, `exists`, `exists_one`, `map`, `filter`,
 (`split`, `join`, `lowerAscii`, `replace`, ...) are available. rcaudit adds
 the domain functions below. Each takes any value and checks its arguments
 itself, so a wrong argument is a rule error naming the function rather than
-a silent `false`. The examples are run by the tests of `rcaudit-rules`.
+a silent `false`. The examples are run by the tests of `rcaudit-rules`;
+each shows an expression and its result written as JSON (so the keys of a
+map appear as strings).
 `rcaudit explain NAME` shows one in the terminal.
 
 How rules use them is described in [Writing rules](writing-rules.md).
