@@ -5,15 +5,14 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rcaudit_model::Snapshot;
-use rcaudit_report::{
-    Baseline, Report, concise, github, human, json, junit, markdown, sarif, statistics,
-};
+use rcaudit_report::{Baseline, Report, human};
 use rcaudit_rules::waivers::{Date, Waiver};
-use rcaudit_rules::{Outcome, RuleSet, Severity};
+use rcaudit_rules::{Outcome, RuleSet};
 
 use crate::Exit;
-use crate::cli::{CheckArgs, CheckOptions, FailOn, Format, Global, RuleErrors};
+use crate::cli::{CheckArgs, CheckOptions, FailOn, Global, RuleErrors};
 use crate::output::{self, Message, Style};
+use crate::render::Rendering;
 use crate::{outputs, setup, sources};
 
 /// Whether a `--select`/`--ignore` pattern names a rule id: the id itself,
@@ -120,169 +119,6 @@ fn waivers(args: &CheckOptions, setup: &setup::Setup, style: &Style) -> Result<V
     Ok(all)
 }
 
-/// How this run's reports are shaped beyond `--format`: decided once per
-/// run, by [`set_rendering`] in [`check`], and read by [`render`].
-#[derive(Debug, Default)]
-pub struct Rendering {
-    /// `--statistics`: a table per rule instead of each finding.
-    pub statistics: bool,
-    /// `--quiet` (`audit`: its `--quiet`): the summary alone.
-    pub quiet: bool,
-    /// The `--fail-on` threshold (`None`: never), for JUnit's failures.
-    pub fail_on: Option<Severity>,
-    /// The snapshot's path as given, and `--sarif-root`: SARIF's artifact
-    /// URIs are worked out from them when SARIF is written.
-    pub snapshot: String,
-    pub sarif_root: Option<std::path::PathBuf>,
-    /// Files the report names besides the snapshot (waiver files).
-    pub other_files: Vec<String>,
-    sarif: std::sync::OnceLock<sarif::SarifOptions>,
-}
-
-static RENDERING: std::sync::OnceLock<Rendering> = std::sync::OnceLock::new();
-static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// `--quiet`: only the summary of the human and concise reports (and
-/// errors) reach the terminal.
-pub fn set_quiet(quiet: bool) {
-    QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
-}
-
-/// Fixes how this run's reports are shaped (the first call wins).
-pub fn set_rendering(name: &str, options: &CheckOptions, fail_on: FailOn, report: &Report) {
-    let _ = RENDERING.set(Rendering {
-        statistics: options.statistics,
-        quiet: QUIET.load(std::sync::atomic::Ordering::Relaxed),
-        fail_on: match fail_on {
-            FailOn::Error => Some(Severity::Error),
-            FailOn::Warning => Some(Severity::Warning),
-            FailOn::Info => Some(Severity::Info),
-            FailOn::Never => None,
-        },
-        snapshot: name.to_owned(),
-        sarif_root: options.sarif_root.clone(),
-        other_files: report
-            .waivers
-            .iter()
-            .map(|w| w.waiver.src.name().to_owned())
-            .collect(),
-        sarif: std::sync::OnceLock::new(),
-    });
-}
-
-/// The folder SARIF paths are relative to: `--sarif-root`, else the git
-/// work tree holding the snapshot (the nearest folder up from it with a
-/// `.git` entry; no git command is run), else the current folder.
-fn sarif_root(given: Option<&Path>, snapshot: Option<&Path>) -> Option<std::path::PathBuf> {
-    if let Some(root) = given {
-        return std::fs::canonicalize(root).ok();
-    }
-    let from_snapshot = snapshot.and_then(Path::parent).and_then(|folder| {
-        folder
-            .ancestors()
-            .find(|dir| dir.join(".git").symlink_metadata().is_ok())
-            .map(Path::to_path_buf)
-    });
-    from_snapshot.or_else(|| std::env::current_dir().ok())
-}
-
-/// SARIF's artifact URIs: each file relative to the root, or, outside it
-/// (or read from standard input), its name alone with a warning.
-fn sarif_options(rendering: &Rendering) -> sarif::SarifOptions {
-    let snapshot = std::fs::canonicalize(&rendering.snapshot)
-        .ok()
-        .filter(|p| p.is_file());
-    let root = sarif_root(rendering.sarif_root.as_deref(), snapshot.as_deref());
-    let mut options = sarif::SarifOptions {
-        root_uri: root
-            .as_deref()
-            .map(|r| sarif::directory_uri(&r.to_string_lossy())),
-        uris: std::collections::BTreeMap::new(),
-    };
-    let relative = |path: Option<&Path>| -> Option<String> {
-        let relative = path?.strip_prefix(root.as_deref()?).ok()?;
-        sarif::relative_uri(&relative.to_string_lossy())
-    };
-    match relative(snapshot.as_deref()) {
-        Some(uri) => {
-            options.uris.insert(rendering.snapshot.clone(), uri);
-        }
-        None => output::eprint(&format!(
-            "rcaudit: warning: SARIF: the snapshot {} is not a file under {} (the SARIF root: \
-             --sarif-root, else the git work tree holding the snapshot, else the current \
-             folder), so its results name the file alone, which a code-scanning upload may \
-             not match to a file of the repository\n",
-            rendering.snapshot,
-            root.as_deref().map_or_else(
-                || match &rendering.sarif_root {
-                    Some(given) => format!("{} (no such folder)", given.display()),
-                    None => "the current folder (unreadable)".to_owned(),
-                },
-                |r| r.display().to_string()
-            ),
-        )),
-    }
-    for name in &rendering.other_files {
-        let path = std::fs::canonicalize(name).ok();
-        if let Some(uri) = relative(path.as_deref()) {
-            options.uris.insert(name.clone(), uri);
-        }
-    }
-    options
-}
-
-/// A report in a format.
-pub fn render(format: Format, report: &Report, style: &Style) -> String {
-    let rendering = RENDERING.get_or_init(Rendering::default);
-    match format {
-        Format::Json => json::render(report),
-        Format::Sarif => sarif::render(
-            report,
-            rendering.sarif.get_or_init(|| sarif_options(rendering)),
-        ),
-        Format::Junit => junit::render(
-            report,
-            &junit::JunitOptions {
-                fail_on: rendering.fail_on,
-            },
-        ),
-        Format::Github => github::render(report),
-        Format::Markdown => markdown::render(report),
-        Format::Human | Format::Concise => {
-            // --quiet and --statistics shape what the terminal shows; a
-            // human or concise report written to a file is whole.
-            let (quiet, statistics) = if style.is_stream() {
-                (rendering.quiet, rendering.statistics)
-            } else {
-                (false, false)
-            };
-            let mut text = String::new();
-            if quiet {
-                // The summary alone.
-            } else if statistics {
-                text.push_str(&statistics::render(report));
-            } else if format == Format::Concise {
-                for located in report.counted() {
-                    text.push_str(&concise::line(report, located));
-                    text.push('\n');
-                }
-            } else {
-                for diagnostic in human::diagnostics(report) {
-                    text.push_str(&style.render(&diagnostic));
-                    text.push('\n');
-                }
-            }
-            // A blank line between the findings (lines or table) and the
-            // summary; diagnostics end with one already.
-            if (format == Format::Concise || statistics) && !text.is_empty() {
-                text.push('\n');
-            }
-            text.push_str(&human::summary(report));
-            text
-        }
-    }
-}
-
 /// `--baseline`: a previous JSON report.
 fn baseline(args: &CheckOptions, style: &Style) -> Result<Option<Baseline>, ()> {
     let Some(path) = &args.baseline else {
@@ -303,6 +139,16 @@ pub struct Prepared {
     today: Date,
     baseline: Option<Baseline>,
     fail_on: FailOn,
+    /// `--quiet`: the terminal shows the summary alone.
+    quiet: bool,
+}
+
+impl Prepared {
+    /// `--quiet` (`check`'s own, or `audit`'s, which also hides the
+    /// progress bar).
+    pub fn quiet(self, quiet: bool) -> Prepared {
+        Prepared { quiet, ..self }
+    }
 }
 
 /// Loads rules, config, waivers and baseline; problems are printed.
@@ -338,6 +184,7 @@ pub fn prepare(options: &CheckOptions, style: &Style) -> Option<Prepared> {
         today,
         baseline,
         fail_on,
+        quiet: false,
     })
 }
 
@@ -358,9 +205,8 @@ pub fn run(args: &CheckArgs, global: &Global) -> Exit {
         }
     };
     let name = sources::shown(&args.snapshot);
-    set_quiet(args.quiet);
     check(
-        prepared,
+        prepared.quiet(args.quiet),
         &plan,
         &name,
         bytes,
@@ -435,6 +281,7 @@ pub fn check(
         today,
         baseline,
         fail_on,
+        quiet,
     } = prepared;
     let mut phases: Vec<(&str, Duration)> = vec![("read", started.elapsed())];
     let mark = Instant::now();
@@ -464,9 +311,9 @@ pub fn check(
     }
     phases.push(("locate findings", mark.elapsed()));
     let mark = Instant::now();
-    set_rendering(name, options, fail_on, &report);
+    let rendering = Rendering::new(name, options, quiet, fail_on, &report);
     // One evaluation, every report: each --output, and the terminal's.
-    let written = plan.write(&report, global.color);
+    let written = plan.write(&report, &rendering, global.color);
     for diagnostic in human::waiver_diagnostics(&report) {
         output::eprint(&err_style.render(&diagnostic));
     }
@@ -474,12 +321,7 @@ pub fn check(
     if options.timings {
         output::eprint(&timing_table(&phases, &timings, started.elapsed()));
     }
-    let threshold = match fail_on {
-        FailOn::Error => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Info => Some(Severity::Info),
-        FailOn::Never => None,
-    };
+    let threshold = fail_on.threshold();
     // The snapshot's tree is large; the process is about to end, so leave
     // freeing it to the operating system.
     std::mem::forget(snapshot);

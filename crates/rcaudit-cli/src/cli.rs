@@ -417,6 +417,16 @@ impl FailOn {
     pub fn parse(text: &str) -> Option<FailOn> {
         <FailOn as ValueEnum>::from_str(text, false).ok()
     }
+
+    /// The least severity that fails the run (`None`: never).
+    pub fn threshold(self) -> Option<rcaudit_rules::Severity> {
+        match self {
+            FailOn::Error => Some(rcaudit_rules::Severity::Error),
+            FailOn::Warning => Some(rcaudit_rules::Severity::Warning),
+            FailOn::Info => Some(rcaudit_rules::Severity::Info),
+            FailOn::Never => None,
+        }
+    }
 }
 
 const BASELINE_EXIT_CODES: &str = "\

@@ -510,10 +510,9 @@ pub fn audit(args: &AuditArgs, global: &Global) -> Exit {
             (NOT_SAVED.to_owned(), fetched.text)
         }
     };
-    // `audit --quiet`: no progress bar, and the report's summary alone.
-    check::set_quiet(args.connection.quiet);
     check::check(
-        prepared,
+        // `audit --quiet`: no progress bar, and the report's summary alone.
+        prepared.quiet(args.connection.quiet),
         &plan,
         &name,
         text.into_bytes(),

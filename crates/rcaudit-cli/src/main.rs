@@ -10,6 +10,7 @@ mod fetch_cmd;
 mod init;
 mod output;
 mod outputs;
+mod render;
 mod rules_cmd;
 mod setup;
 mod sources;

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use clap::ValueEnum as _;
 use rcaudit_report::Report;
 
-use crate::check;
 use crate::cli::{ColorChoice, Format};
 use crate::output::{self, Message, Style};
+use crate::render::Rendering;
 use crate::sources;
 
 /// Where one report goes.
@@ -204,7 +204,7 @@ impl Plan {
     /// Renders the report once per format and writes every output (files
     /// first, then standard output). A failure is reported and the others
     /// are still written; returns whether all were.
-    pub fn write(&self, report: &Report, color: ColorChoice) -> bool {
+    pub fn write(&self, report: &Report, rendering: &Rendering, color: ColorChoice) -> bool {
         let err_style = Style::stderr(color);
         // Files get no colour, whatever the terminal does.
         let plain = Style::new(ColorChoice::Never, false);
@@ -216,7 +216,7 @@ impl Plan {
             {
                 return text.clone();
             }
-            let text = check::render(format, report, style);
+            let text = rendering.render(format, report, style);
             rendered.push((format, terminal, text.clone()));
             text
         };
