@@ -44,7 +44,7 @@ pub fn select(mut rules: RuleSet, only: &[String], ignore: &[String]) -> Result<
                 .collect();
             known.sort_unstable();
             known.dedup();
-            let hint = rcaudit_rules::load::suggest(pattern, known)
+            let hint = rcaudit_rules::suggest(pattern, known)
                 .map_or_else(String::new, |s| format!(" (did you mean {s}?)"));
             return Err(format!(
                 "no rule has the id `{pattern}`, nor an id that starts with it{hint}; \

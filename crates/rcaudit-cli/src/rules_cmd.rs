@@ -260,7 +260,7 @@ pub fn explain(args: &ExplainArgs, global: &Global) -> Exit {
                 .iter()
                 .map(|r| r.id.as_str())
                 .chain(FUNCTIONS.iter().map(|f| f.name));
-            let hint = rcaudit_rules::load::suggest(name, names)
+            let hint = rcaudit_rules::suggest(name, names)
                 .map_or_else(String::new, |s| format!(" (did you mean {s}?)"));
             output::fail(
                 &style,

@@ -90,7 +90,7 @@ pub fn run(args: &WaiveArgs, global: &Global) -> Exit {
         return Exit::Failed;
     };
     if loaded.rules.rule(&waiver.rule).is_none() {
-        let hint = rcaudit_rules::load::suggest(
+        let hint = rcaudit_rules::suggest(
             &waiver.rule,
             loaded.rules.rules.iter().map(|r| r.id.as_str()),
         )

@@ -12,7 +12,8 @@
 use cel::common::ast::{CallExpr, Expr, IdedExpr, LiteralValue};
 
 use crate::functions::FUNCTIONS;
-use crate::load::suggest;
+use crate::suggest::suggest;
+use crate::problem::ProblemCode;
 
 /// A standard function or macro of `cel` 0.15 (with the `strings`
 /// extension, as [`crate::load::environment`] builds it).
@@ -171,7 +172,7 @@ pub struct CallProblem {
     pub id: u64,
     /// The name the problem is about, to point at it in the source.
     pub name: String,
-    pub code: &'static str,
+    pub code: ProblemCode,
     pub message: String,
     pub help: Option<String>,
 }
@@ -238,7 +239,7 @@ fn check_call(id: u64, call: &CallExpr, problems: &mut Vec<CallProblem>) {
         return;
     }
     let n = call.args.len();
-    let problem = |code: &'static str, message: String, help: Option<String>| CallProblem {
+    let problem = |code: ProblemCode, message: String, help: Option<String>| CallProblem {
         id,
         name: name.to_owned(),
         code,
@@ -256,7 +257,7 @@ fn check_call(id: u64, call: &CallExpr, problems: &mut Vec<CallProblem>) {
             && !s.arities.contains(&n)
         {
             problems.push(problem(
-                "rcaudit::rules::arity",
+                ProblemCode::Arity,
                 format!("`{full}` takes {}, not {n}", arities_text(s.arities)),
                 Some(format!("usage: {}", s.usage)),
             ));
@@ -273,7 +274,7 @@ fn check_call(id: u64, call: &CallExpr, problems: &mut Vec<CallProblem>) {
 fn problem(
     id: u64,
     name: &str,
-    code: &'static str,
+    code: ProblemCode,
     message: String,
     help: Option<String>,
 ) -> CallProblem {
@@ -299,7 +300,7 @@ fn check_global(id: u64, call: &CallExpr, problems: &mut Vec<CallProblem>) {
                     .map(|f| f.signature_params().len())
                     .collect();
                 problems.push(problem(
-                    "rcaudit::rules::arity",
+                    ProblemCode::Arity,
                     format!("`{name}` takes {}, not {n}", arities_text(&arities)),
                     Some(
                         overloads
@@ -323,7 +324,7 @@ fn check_global(id: u64, call: &CallExpr, problems: &mut Vec<CallProblem>) {
                     problems.push(CallProblem {
                         id: arg.id,
                         name: String::new(),
-                        code: "rcaudit::rules::argument-type",
+                        code: ProblemCode::ArgumentType,
                         message: format!(
                             "argument {} of `{name}` (`{}`) is {}, not {}",
                             i + 1,
@@ -340,13 +341,13 @@ fn check_global(id: u64, call: &CallExpr, problems: &mut Vec<CallProblem>) {
         if let Some(s) = STANDARD.iter().find(|s| !s.method && s.name == name) {
             if s.is_macro {
                 problems.push(problem(
-                    "rcaudit::rules::macro",
+                    ProblemCode::Macro,
                     format!("`{name}` needs a field selection"),
                     Some(format!("usage: {}", s.usage)),
                 ));
             } else if !s.arities.contains(&n) {
                 problems.push(problem(
-                    "rcaudit::rules::arity",
+                    ProblemCode::Arity,
                     format!("`{name}` takes {}, not {n}", arities_text(s.arities)),
                     Some(format!("usage: {}", s.usage)),
                 ));
@@ -364,7 +365,7 @@ fn check_global(id: u64, call: &CallExpr, problems: &mut Vec<CallProblem>) {
             }
         };
         problems.push(problem(
-            "rcaudit::rules::unknown-function",
+            ProblemCode::UnknownFunction,
             format!("unknown function `{name}`"),
             Some(help),
         ));
@@ -378,7 +379,7 @@ fn check_method(id: u64, call: &CallExpr, problems: &mut Vec<CallProblem>) {
     if let Some(s) = STANDARD.iter().find(|s| s.method && s.name == name) {
         if s.is_macro {
             problems.push(problem(
-                "rcaudit::rules::macro",
+                ProblemCode::Macro,
                 format!(
                     "`{name}` takes a variable name and {}",
                     if name == "map" {
@@ -391,7 +392,7 @@ fn check_method(id: u64, call: &CallExpr, problems: &mut Vec<CallProblem>) {
             ));
         } else if !s.arities.contains(&n) {
             problems.push(problem(
-                "rcaudit::rules::arity",
+                ProblemCode::Arity,
                 format!("`.{name}()` takes {}, not {n}", arities_text(s.arities)),
                 Some(format!("usage: {}", s.usage)),
             ));
@@ -418,7 +419,7 @@ fn check_method(id: u64, call: &CallExpr, problems: &mut Vec<CallProblem>) {
         }
     };
     problems.push(problem(
-        "rcaudit::rules::unknown-function",
+        ProblemCode::UnknownFunction,
         format!("unknown method `.{name}()`"),
         Some(help),
     ));

@@ -37,7 +37,7 @@ use rcaudit_model::SourceText;
 
 use crate::eval::{Outcome, evaluate};
 use crate::load::{LoadOptions, RuleFile, load};
-use crate::problem::{LoadErrors, Problem};
+use crate::problem::{LoadErrors, Problem, ProblemCode};
 use crate::rule::RuleSet;
 use crate::yaml::{self, Yaml, YamlValue};
 
@@ -136,7 +136,7 @@ pub fn rule_cases(files: &[RuleFile]) -> Result<Vec<Case>, LoadErrors> {
 }
 
 fn problem(src: &SourceText, span: SourceSpan, message: impl Into<String>) -> Problem {
-    Problem::error("rcaudit::cases", src, span, message)
+    Problem::error(ProblemCode::Cases, src, span, message)
 }
 
 fn check_keys(node: &Yaml, known: &[&str], src: &SourceText, problems: &mut Vec<Problem>) {
@@ -145,7 +145,7 @@ fn check_keys(node: &Yaml, known: &[&str], src: &SourceText, problems: &mut Vec<
         if !known.contains(&name) {
             let mut p = problem(src, key.span, format!("unknown key `{name}` in a case"))
                 .label("unknown key");
-            if let Some(s) = crate::load::suggest(name, known.iter().copied()) {
+            if let Some(s) = crate::suggest::suggest(name, known.iter().copied()) {
                 p = p.help(format!("did you mean `{s}`?"));
             }
             problems.push(p);

@@ -17,9 +17,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use miette::SourceSpan;
 use rcaudit_model::SourceText;
 
-use crate::load::{LoadOptions, suggest};
-use crate::problem::{LoadErrors, Problem};
+use crate::load::LoadOptions;
+use crate::problem::{LoadErrors, Problem, ProblemCode};
 use crate::rule::{RuleSet, Severity};
+use crate::suggest::suggest;
 use crate::yaml::{self, Yaml, YamlValue};
 
 /// The keys of a config file.
@@ -55,7 +56,7 @@ pub struct Config {
 }
 
 fn problem(src: &SourceText, span: SourceSpan, message: impl Into<String>) -> Problem {
-    Problem::error("rcaudit::config", src, span, message)
+    Problem::error(ProblemCode::Config, src, span, message)
 }
 
 /// Reads a config file.

@@ -23,6 +23,7 @@ use cel::common::types::CelString;
 use cel::{Env, ParseErrors};
 
 use crate::functions;
+use crate::problem::ProblemCode;
 
 /// A compiled expression.
 #[derive(Debug, Clone)]
@@ -68,7 +69,7 @@ pub struct CompileError {
     /// Bytes from `offset` the error is about (at least one is shown).
     pub len: usize,
     /// A stable code: `rcaudit::rules::cel` for syntax errors.
-    pub code: &'static str,
+    pub code: ProblemCode,
     pub help: Option<String>,
 }
 
@@ -78,7 +79,7 @@ impl CompileError {
             message: message.into(),
             offset,
             len: 1,
-            code: "rcaudit::rules::cel",
+            code: ProblemCode::Cel,
             help: None,
         }
     }
@@ -145,7 +146,7 @@ pub fn compile(env: &Env, source: &str) -> Result<Expression, Vec<CompileError>>
             ),
             offset: at.start,
             len: at.end.saturating_sub(at.start).max(1),
-            code: "rcaudit::rules::too-deep",
+            code: ProblemCode::TooDeep,
             help: Some(SPLIT_IT.to_owned()),
         }]);
     }
@@ -178,7 +179,7 @@ pub fn compile(env: &Env, source: &str) -> Result<Expression, Vec<CompileError>>
             ),
             offset: at.start,
             len: at.end.saturating_sub(at.start).max(1),
-            code: "rcaudit::rules::too-costly",
+            code: ProblemCode::TooCostly,
             help: Some("iterate over snapshot data, or over shorter lists".to_owned()),
         });
     }
@@ -308,7 +309,7 @@ fn too_many_operators(source: &str) -> Option<CompileError> {
                         ),
                         offset: i,
                         len: 1,
-                        code: "rcaudit::rules::too-deep",
+                        code: ProblemCode::TooDeep,
                         help: Some(SPLIT_IT.to_owned()),
                     });
                 }
@@ -410,7 +411,7 @@ fn errors(source: &str, errors: &ParseErrors) -> Vec<CompileError> {
         .find(|e| e.message.contains("nests too deeply"))
     {
         return vec![CompileError {
-            code: "rcaudit::rules::too-deep",
+            code: ProblemCode::TooDeep,
             help: Some(SPLIT_IT.to_owned()),
             ..limit.clone()
         }];

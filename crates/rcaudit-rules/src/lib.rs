@@ -25,11 +25,13 @@ pub mod params;
 pub mod problem;
 pub mod rule;
 pub mod schemas;
+mod suggest;
 pub mod template;
 pub mod waivers;
 pub mod yaml;
 
 pub use eval::{Finding, Limits, NotEvaluated, Outcome, RuleError, evaluate, evaluate_with};
 pub use load::{LoadOptions, ParamsSource, RuleFile, load};
-pub use problem::{LoadErrors, Problem};
+pub use problem::{LoadErrors, Problem, ProblemCode};
 pub use rule::{Docs, Requirement, Rule, RuleSet, Severity, Target};
+pub use suggest::suggest;

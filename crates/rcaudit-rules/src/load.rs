@@ -14,8 +14,9 @@ use rcaudit_model::{Node, SourceText};
 use crate::datamodel::{self, Resolution};
 use crate::expr::{self, CompileError, Expression};
 use crate::params::{self, ParamType};
-use crate::problem::{LoadErrors, Problem};
+use crate::problem::{LoadErrors, Problem, ProblemCode};
 use crate::rule::{At, Docs, Fact, Origin, Requirement, Rule, RuleSet, Severity, Target};
+use crate::suggest::suggest;
 use crate::template::{self, Template};
 use crate::yaml::{self, Yaml, YamlValue};
 
@@ -140,7 +141,7 @@ pub fn load(
         let src = SourceText::new("<rcaudit>", "");
         Err(LoadErrors {
             problems: vec![Problem::error(
-                "rcaudit::bug",
+                ProblemCode::Bug,
                 &src,
                 SourceSpan::new(0.into(), 0),
                 "loading the rules failed unexpectedly; this is a bug in rcaudit",
@@ -159,7 +160,7 @@ fn load_here(
             let src = SourceText::new("<rcaudit>", "");
             return Err(LoadErrors {
                 problems: vec![Problem::error(
-                    "rcaudit::bug",
+                    ProblemCode::Bug,
                     &src,
                     SourceSpan::new(0.into(), 0),
                     format!("the CEL environment could not be built: {error}"),
@@ -226,7 +227,7 @@ impl Loader<'_> {
             Err(error) => {
                 self.problems.push(
                     Problem::error(
-                        "rcaudit::rules::yaml",
+                        ProblemCode::Yaml,
                         &src,
                         error.span,
                         error.headline(&file.name),
@@ -242,7 +243,7 @@ impl Loader<'_> {
             _ => {
                 self.problems.push(
                     Problem::error(
-                        "rcaudit::rules::shape",
+                        ProblemCode::Shape,
                         &src,
                         doc.span,
                         format!("a rule file is a mapping with `rules:`, not {}", doc.kind()),
@@ -273,7 +274,7 @@ impl Loader<'_> {
         within: &str,
     ) {
         let mut problem = Problem::error(
-            "rcaudit::rules::unknown-key",
+            ProblemCode::UnknownKey,
             src,
             key.span,
             format!("unknown key `{name}` in {within}"),
@@ -322,7 +323,7 @@ impl Loader<'_> {
                 let span = raw.fields.first().map_or(item.span, |(_, key, _)| key.span);
                 self.problems.push(
                     Problem::error(
-                        "rcaudit::rules::missing-key",
+                        ProblemCode::MissingKey,
                         src,
                         span,
                         format!(
@@ -353,7 +354,7 @@ impl Loader<'_> {
             if !is_identifier(&name) {
                 self.problems.push(
                     Problem::error(
-                        "rcaudit::rules::fact-name",
+                        ProblemCode::FactName,
                         src,
                         key.span,
                         format!("`{name}` is not a valid fact name"),
@@ -391,7 +392,7 @@ impl Loader<'_> {
     fn type_problem(&mut self, value: &Yaml, want: &str, src: &SourceText) {
         self.problems.push(
             Problem::error(
-                "rcaudit::rules::type",
+                ProblemCode::Type,
                 src,
                 value.span,
                 format!("expected {want}, found {}", value.kind()),
@@ -477,7 +478,7 @@ impl Loader<'_> {
             text,
             error.offset..error.offset + error.len.max(1),
         );
-        let syntax = error.code == "rcaudit::rules::cel";
+        let syntax = error.code == ProblemCode::Cel;
         let message = if syntax {
             format!("{what} does not compile: {}", error.message)
         } else {
@@ -555,7 +556,7 @@ impl Loader<'_> {
                     let at = first_src.line_col(first_span.offset());
                     self.problems.push(
                         Problem::error(
-                            "rcaudit::rules::param-conflict",
+                            ProblemCode::ParamConflict,
                             &param.src,
                             param.name_span,
                             format!(
@@ -601,7 +602,7 @@ impl Loader<'_> {
             Ok(ty) => ty,
             Err((span, message)) => {
                 self.problems.push(Problem::error(
-                    "rcaudit::rules::param-type",
+                    ProblemCode::ParamType,
                     &param.src,
                     span,
                     message,
@@ -612,7 +613,7 @@ impl Loader<'_> {
         let Some(default) = param.value.get("default") else {
             self.problems.push(
                 Problem::error(
-                    "rcaudit::rules::param-default",
+                    ProblemCode::ParamDefault,
                     &param.src,
                     param.name_span,
                     format!("parameter `{}` has no `default`", param.name),
@@ -626,7 +627,7 @@ impl Loader<'_> {
         for p in &wrong {
             self.problems.push(
                 Problem::error(
-                    "rcaudit::rules::param-default",
+                    ProblemCode::ParamDefault,
                     &param.src,
                     p.span,
                     format!(
@@ -650,7 +651,7 @@ impl Loader<'_> {
             match declared.iter().find(|(n, _)| n == name) {
                 None => {
                     let mut p = Problem::error(
-                        "rcaudit::config::unknown-param",
+                        ProblemCode::ConfigUnknownParam,
                         &source.src,
                         key.span,
                         format!("unknown parameter `{name}`"),
@@ -676,9 +677,9 @@ impl Loader<'_> {
                     params::check(value, ty, name, &mut wrong);
                     for w in wrong {
                         let code = if w.unknown {
-                            "rcaudit::config::unknown-param"
+                            ProblemCode::ConfigUnknownParam
                         } else {
-                            "rcaudit::config::param-type"
+                            ProblemCode::ConfigParamType
                         };
                         let mut p = Problem::error(code, &source.src, w.span, w.message).label(
                             if w.unknown {
@@ -706,7 +707,7 @@ impl Loader<'_> {
             if let Some((src, span)) = first.get(&fact.name) {
                 let at = src.line_col(span.offset());
                 self.problems.push(Problem::error(
-                    "rcaudit::rules::duplicate-fact",
+                    ProblemCode::DuplicateFact,
                     &fact.src,
                     fact.name_span,
                     format!(
@@ -816,7 +817,7 @@ impl Loader<'_> {
             Visit::Visiting => {
                 self.problems.push(
                     Problem::error(
-                        "rcaudit::rules::fact-cycle",
+                        ProblemCode::FactCycle,
                         &draft.raw.src,
                         draft.raw.name_span,
                         format!("fact `{}` depends on itself", draft.raw.name),
@@ -956,7 +957,7 @@ impl Loader<'_> {
         let id = self.string(v, src, "`id`")?;
         if !is_rule_id(id) {
             self.problems.push(
-                Problem::error("rcaudit::rules::id", src, v.span, format!("`{id}` is not a valid rule id"))
+                Problem::error(ProblemCode::Id, src, v.span, format!("`{id}` is not a valid rule id"))
                     .help("an id is letters, digits, `-`, `_` and `.`, starting with a letter, e.g. `ACME-FW-001`"),
             );
             return None;
@@ -965,7 +966,7 @@ impl Loader<'_> {
             let at = first_src.line_col(first_span.offset());
             self.problems.push(
                 Problem::error(
-                    "rcaudit::rules::duplicate-id",
+                    ProblemCode::DuplicateId,
                     src,
                     v.span,
                     format!(
@@ -993,7 +994,7 @@ impl Loader<'_> {
             };
             self.problems.push(
                 Problem::error(
-                    "rcaudit::rules::severity",
+                    ProblemCode::Severity,
                     src,
                     v.span,
                     format!("unknown severity `{text}`"),
@@ -1041,7 +1042,7 @@ impl Loader<'_> {
                     };
                     self.problems.push(
                         Problem::error(
-                            "rcaudit::rules::target",
+                            ProblemCode::Target,
                             src,
                             span,
                             format!("unknown target `{text}`"),
@@ -1090,7 +1091,7 @@ impl Loader<'_> {
         }
         if !is_location(text) {
             self.problems.push(
-                Problem::error("rcaudit::rules::at", src, v.span, format!("`at: {text}` is not a field path"))
+                Problem::error(ProblemCode::At, src, v.span, format!("`at: {text}` is not a field path"))
                     .help("`at` names a field of the item (`paymentType`, `contact.email`), is a JSON pointer (`/phoneNumbers`), or a `{{ template }}` giving one"),
             );
             return None;
@@ -1157,7 +1158,7 @@ impl Loader<'_> {
             dotted(index - 1).replace("snapshot.", "")
         };
         let mut p = Problem::error(
-            "rcaudit::rules::unknown-field",
+            ProblemCode::UnknownField,
             src,
             span,
             format!("`at: {text}`: `{whose}` has no field `{field}` in the snapshot schema"),
@@ -1210,7 +1211,7 @@ impl Loader<'_> {
         let parts: Vec<&str> = text.split('.').collect();
         if !parts.iter().all(|p| is_field_name(p)) {
             self.problems.push(
-                Problem::error("rcaudit::rules::requires", src, span, format!("`{text}` is not a requirement"))
+                Problem::error(ProblemCode::Requires, src, span, format!("`{text}` is not a requirement"))
                     .help("a requirement is `admin`, `planClass`, or a path such as `phoneNumbers`, `account.mainNumber`, `item.forwardingNumbers`"),
             );
             return None;
@@ -1229,7 +1230,7 @@ impl Loader<'_> {
                     .any(|t| matches!(t, Target::Snapshot | Target::Account))
                 {
                     self.problems.push(
-                        Problem::error("rcaudit::rules::requires", src, span, format!("`{text}` needs a list target"))
+                        Problem::error(ProblemCode::Requires, src, span, format!("`{text}` needs a list target"))
                             .help("an `item.` requirement skips items of a list target (extensions, phoneNumbers, ...) that lack the field; for the account, require `account.<field>`"),
                     );
                     return None;
@@ -1239,7 +1240,7 @@ impl Loader<'_> {
             "extension" if parts.len() > 1 => {
                 if !targets.iter().all(|t| t.nested()) {
                     self.problems.push(
-                        Problem::error("rcaudit::rules::requires", src, span, format!("`{text}` needs a per-extension target"))
+                        Problem::error(ProblemCode::Requires, src, span, format!("`{text}` needs a per-extension target"))
                             .help("`extension.` requirements apply to the targets forwardingNumbers and extensionPhoneNumbers"),
                     );
                     return None;
@@ -1254,7 +1255,7 @@ impl Loader<'_> {
                     .into_iter()
                     .chain(SNAPSHOT_KEYS.iter().copied());
                 let mut p = Problem::error(
-                    "rcaudit::rules::requires",
+                    ProblemCode::Requires,
                     src,
                     span,
                     format!("unknown requirement `{text}`"),
@@ -1298,7 +1299,7 @@ impl Loader<'_> {
                 continue;
             };
             let problem = |span: SourceSpan, message: String, help: String| {
-                Problem::error("rcaudit::rules::covered-by", src, span, message).help(help)
+                Problem::error(ProblemCode::CoveredBy, src, span, message).help(help)
             };
             let Some(covered) = Target::parse(covered) else {
                 self.problems.push(problem(
@@ -1369,7 +1370,7 @@ impl Loader<'_> {
                 out.push(text.to_owned());
             } else {
                 self.problems.push(
-                    Problem::error("rcaudit::rules::extra-fields", src, span, format!("`{text}` is not a field path"))
+                    Problem::error(ProblemCode::ExtraFields, src, span, format!("`{text}` is not a field path"))
                         .help("list the fields the rule reads that the snapshot schema does not define yet, as `item.newField` or `account.newField`"),
                 );
             }
@@ -1410,7 +1411,7 @@ impl Loader<'_> {
                     .join(".")
                     .replace(".[]", "[]");
                 let mut p = Problem::error(
-                    "rcaudit::rules::unknown-field",
+                    ProblemCode::UnknownField,
                     src,
                     span,
                     format!("`{whose}` has no field `{field}` in the snapshot schema"),
@@ -1439,7 +1440,7 @@ impl Loader<'_> {
                 let list = path.join(".");
                 self.problems.push(
                     Problem::error(
-                        "rcaudit::rules::quadratic",
+                        ProblemCode::Quadratic,
                         src,
                         at.span(src, range.clone()),
                         format!("this walks `{list}` once for every item: quadratic on large accounts"),
@@ -1497,7 +1498,7 @@ impl Loader<'_> {
             }
             let span = at.span(src, range.clone());
             let mut p = Problem::error(
-                "rcaudit::rules::unknown-variable",
+                ProblemCode::UnknownVariable,
                 src,
                 span,
                 format!("unknown variable `{name}`"),
@@ -1523,7 +1524,7 @@ impl Loader<'_> {
                     if !facts.contains_key(name.as_str()) {
                         let span = at.span(src, range.clone());
                         let mut p = Problem::error(
-                            "rcaudit::rules::unknown-fact",
+                            ProblemCode::UnknownFact,
                             src,
                             span,
                             format!("unknown fact `{name}`"),
@@ -1545,7 +1546,7 @@ impl Loader<'_> {
                     if !known.contains(&name.as_str()) {
                         let span = at.span(src, range.clone());
                         let mut p = Problem::error(
-                            "rcaudit::rules::unknown-param",
+                            ProblemCode::UnknownParam,
                             src,
                             span,
                             format!("unknown parameter `{name}`"),
@@ -1789,50 +1790,6 @@ fn is_rule_id(id: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-/// The closest known name, if close enough to be a likely typo.
-pub fn suggest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let lower = name.to_lowercase();
-    known
-        .into_iter()
-        .map(|k| (edit_distance(&lower, &k.to_lowercase()), k))
-        .filter(|(d, k)| *d <= (k.len().max(name.len()) / 3).max(1))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
-}
-
-/// Edit distance counting a swap of two neighbours as one edit (optimal
-/// string alignment), so `itme` is one edit from `item`.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let width = b.len() + 1;
-    // (a.len() + 1) x (b.len() + 1) table, row-major.
-    let mut d: Vec<usize> = vec![0; (a.len() + 1) * width];
-    let at = |i: usize, j: usize| i * width + j;
-    for (i, cell) in d.iter_mut().step_by(width).enumerate() {
-        *cell = i;
-    }
-    for (j, cell) in d.iter_mut().take(width).enumerate() {
-        *cell = j;
-    }
-    for (i, ca) in a.iter().enumerate() {
-        for (j, cb) in b.iter().enumerate() {
-            let get = |i, j| d.get(at(i, j)).copied().unwrap_or(usize::MAX / 2);
-            let cost = usize::from(ca != cb);
-            let mut best = (get(i, j) + cost)
-                .min(get(i, j + 1) + 1)
-                .min(get(i + 1, j) + 1);
-            if i > 0 && j > 0 && a.get(i - 1) == Some(cb) && b.get(j - 1) == Some(ca) {
-                best = best.min(get(i - 1, j - 1) + 1);
-            }
-            if let Some(cell) = d.get_mut(at(i + 1, j + 1)) {
-                *cell = best;
-            }
-        }
-    }
-    d.last().copied().unwrap_or(0)
-}
-
 /// Parameters as a tree, for evaluation.
 pub fn params_node(params: &serde_json::Value) -> Node {
     rcaudit_model::value::from_json(params)
@@ -1841,25 +1798,6 @@ pub fn params_node(params: &serde_json::Value) -> Node {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn suggests_close_names() {
-        assert_eq!(suggest("asert", RULE_KEYS.iter().copied()), Some("assert"));
-        assert_eq!(
-            suggest("severty", RULE_KEYS.iter().copied()),
-            Some("severity")
-        );
-        assert_eq!(suggest("zzzzzz", RULE_KEYS.iter().copied()), None);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("itme", "item"), 1);
-        assert_eq!(
-            suggest(
-                "itme",
-                GLOBAL_VARIABLES.iter().chain(ITEM_VARIABLES).copied()
-            ),
-            Some("item")
-        );
-    }
 
     #[test]
     fn rule_ids() {

@@ -22,7 +22,7 @@ use std::fmt;
 
 use miette::SourceSpan;
 
-use crate::load::suggest;
+use crate::suggest::suggest;
 use crate::yaml::{Yaml, YamlValue};
 
 /// The keys of a full declaration.

@@ -6,6 +6,7 @@ use cel::common::value::Val;
 use rcaudit_model::cel::as_node;
 
 use crate::expr::{self, CompileError, Expression};
+use crate::problem::ProblemCode;
 
 /// A parsed, compiled template.
 #[derive(Debug, Clone)]
@@ -38,7 +39,7 @@ pub fn compile(env: &cel::Env, source: &str) -> Result<Template, Vec<CompileErro
                 message: "`{{` is never closed with `}}`".to_owned(),
                 offset: offset + open,
                 len: 2,
-                code: "rcaudit::rules::cel",
+                code: ProblemCode::Cel,
                 help: None,
             });
             rest = "";

@@ -19,9 +19,9 @@ use std::fmt::{self, Write as _};
 use miette::SourceSpan;
 use rcaudit_model::SourceText;
 
-use crate::load::suggest;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemCode};
 use crate::rule::RuleSet;
+use crate::suggest::suggest;
 use crate::yaml::{self, Yaml, YamlValue};
 
 /// The keys of a waiver.
@@ -143,7 +143,7 @@ impl Waiver {
 }
 
 fn problem(src: &SourceText, span: SourceSpan, message: impl Into<String>) -> Problem {
-    Problem::error("rcaudit::waivers", src, span, message)
+    Problem::error(ProblemCode::Waivers, src, span, message)
 }
 
 /// Reads the `waivers:` list of a YAML node (a config's, or a waiver file's).
