@@ -485,13 +485,11 @@ pub fn check_writable(path: &Path) -> Result<(), ReadError> {
     if !dir.is_dir() {
         return Err(fail("no such folder"));
     }
-    let name = file
-        .file_name()
-        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
-    let probe = dir.join(format!(".{name}.{}.probe", std::process::id()));
-    match std::fs::File::create(&probe) {
-        Ok(_) => {
-            let _ = std::fs::remove_file(&probe);
+    // A probe file of a fresh random name, created exclusively (never
+    // through a link someone planted) and removed when dropped.
+    match temporary(dir, &file, ".probe") {
+        Ok(probe) => {
+            drop(probe);
             Ok(())
         }
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
@@ -574,20 +572,35 @@ pub fn rewrite_atomic(path: &Path, text: &str) -> Result<(), ReadError> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    // The temporary file has a random name and is created exclusively, so
+    // nobody can plant a link at its name in a shared folder to have
+    // another file overwritten; it is removed if anything fails.
+    let result = (|| {
+        let mut out = temporary(dir, &file, ".tmp")?;
+        out.write_all(text.as_bytes())?;
+        out.as_file().sync_all()?;
+        out.persist(&file).map(drop).map_err(|e| e.error)
+    })();
+    result.map_err(|e| write_error(path, &e))
+}
+
+/// A new file beside `file` in `dir`, named `.NAME.RANDOM SUFFIX`, created
+/// exclusively (`O_EXCL`), with the permissions a plain create would give
+/// (0666 less the umask, not tempfile's 0600), and deleted on drop unless
+/// persisted.
+fn temporary(dir: &Path, file: &Path, suffix: &str) -> std::io::Result<tempfile::NamedTempFile> {
     let name = file
         .file_name()
         .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut out = std::fs::File::create(&temp)?;
-        out.write_all(text.as_bytes())?;
-        out.sync_all()?;
-        std::fs::rename(&temp, &file)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        write_error(path, &e)
-    })
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(suffix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(dir)
 }
 
 #[cfg(test)]
@@ -604,6 +617,47 @@ mod tests {
         assert!(parse_size("99999999999T").is_err());
         assert_eq!(size_in_words(2 << 30), "2 GiB");
         assert_eq!(size_in_words(1000), "1000 bytes");
+    }
+
+    /// The temporary file is never opened through a name someone could
+    /// plant a link at: before, it was `.NAME.PID.tmp`, created following
+    /// links, so a link there made the write land in another file.
+    #[cfg(unix)]
+    #[test]
+    fn a_link_planted_at_a_guessable_temporary_name_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "keep me").unwrap_or_else(|e| panic!("{e}"));
+        let out = dir.path().join("out.json");
+        let planted = dir
+            .path()
+            .join(format!(".out.json.{}.tmp", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).unwrap_or_else(|e| panic!("{e}"));
+        check_writable(&out).unwrap_or_else(|e| panic!("{}", e.message));
+        write_atomic(&out, "{}").unwrap_or_else(|e| panic!("{}", e.message));
+        write_atomic(&out, "{\"a\": 1}").unwrap_or_else(|e| panic!("{}", e.message));
+        assert_eq!(
+            std::fs::read_to_string(&victim).unwrap_or_default(),
+            "keep me"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap_or_default(),
+            "{\"a\": 1}"
+        );
+        // Nothing is left behind but the output, the victim and the link.
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        let mut expected = vec![
+            format!(".out.json.{}.tmp", std::process::id()),
+            "out.json".to_owned(),
+            "victim.txt".to_owned(),
+        ];
+        expected.sort();
+        assert_eq!(names, expected);
     }
 
     #[test]
