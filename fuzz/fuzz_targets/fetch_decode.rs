@@ -1,5 +1,5 @@
 //! What the fetcher decodes from the server and its journal, through the
-//! crate's public functions: error bodies (`api::error_details`), record
+//! crate's public functions: error bodies (`error_details`), record
 //! ids (`parts::id_of`), journal pieces (`Parts::restore`), the assembled
 //! snapshot (`Parts::assemble`) and its re-indentation (`parts::pretty`).
 //!
@@ -9,12 +9,12 @@
 //! record carrying its own list, and numbers beyond f64; issue 8, fixed in
 //! 3b65d77, tests/fixtures/fuzz/fetch-*.jsonl).
 //!
-//! Not reachable without a hook: the paging decoder (`api::Page`, private,
-//! used only inside `Api::list`) and the rate headers (`api::observe`).
+//! Not reachable without a hook: the paging decoder (`api/paging.rs`, private,
+//! used only inside `Api::list`) and the rate headers (`api/response.rs`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rcaudit_fetch::api::error_details;
+use rcaudit_fetch::error_details;
 use rcaudit_fetch::parts::{self, Parts, Source};
 use rcaudit_model::value;
 use serde_json::value::RawValue;

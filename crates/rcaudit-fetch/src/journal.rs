@@ -25,12 +25,16 @@ use serde_json::value::RawValue;
 pub struct Header {
     /// Always `rcaudit-fetch`.
     pub journal: String,
+    /// The journal format's version (1).
     pub version: u32,
+    /// The server fetched from: a journal resumes only against it.
     pub server: String,
+    /// When the interrupted fetch started (the snapshot's `capturedAt`).
     pub captured_at: String,
 }
 
 impl Header {
+    /// The header of a new journal of a fetch from `server`.
     pub fn new(server: &str, captured_at: &str) -> Header {
         Header {
             journal: "rcaudit-fetch".to_owned(),
@@ -50,7 +54,9 @@ struct EntryIn {
 /// A journal reopened by [`Journal::resume`].
 #[derive(Debug)]
 pub struct Resumed {
+    /// The journal, open for appending.
     pub journal: Journal,
+    /// Its first line.
     pub header: Header,
     /// The pieces, in the order they were written: (key, value).
     pub entries: Vec<(String, Box<RawValue>)>,
@@ -70,19 +76,29 @@ pub enum JournalError {
     /// `write`, `create`, `open`, `lock`, `remove`).
     #[error("cannot {action} the journal {path}: {source}")]
     Io {
+        /// What failed: `read`, `write`, `create`, `open`, `lock`, `remove`.
         action: &'static str,
+        /// The journal's path.
         path: String,
+        /// The operating system's error.
         source: std::io::Error,
     },
     /// Another fetch holds the journal's lock: it is running now.
     #[error(
         "another fetch is writing {path} right now (it holds the journal's lock): wait for it to finish, or write to another file"
     )]
-    Busy { path: String },
+    Busy {
+        /// The journal's path.
+        path: String,
+    },
+    /// A line of the journal is not what a fetch writes.
     #[error("{path} line {line} is not a journal entry: {message}")]
     Corrupt {
+        /// The journal's path.
         path: String,
+        /// The line, from 1.
         line: usize,
+        /// What is wrong with it.
         message: String,
     },
 }
@@ -241,6 +257,7 @@ impl Journal {
         std::fs::remove_file(&path).map_err(io("remove", &path))
     }
 
+    /// Where the journal is.
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -6,7 +6,7 @@
 //!   Secrets are [`Secret`]s: they never format, so never reach a log, an
 //!   error or the snapshot.
 //! - **Rate limits**: a gate per usage-plan group lets a request through
-//!   only when the server is certain to accept it ([`limits`]); 429s pause
+//!   only when the server is certain to accept it (`limits.rs`); 429s pause
 //!   the group for `Retry-After` (30 s without one).
 //! - **Failures**: transient ones are retried with backoff; permanent ones
 //!   become `errors` entries and the fetch carries on.
@@ -25,17 +25,58 @@
 //!
 //! The crate does network I/O and writes its journal; writing the snapshot
 //! itself is the caller's (atomically).
+//!
+//! # The crate's front door
+//!
+//! Everything a caller needs is re-exported here: [`fetch`] with its
+//! [`Options`] ([`Server`], [`Credentials`] holding [`Secret`]s, [`Tuning`],
+//! [`JournalMode`]), what it returns ([`Fetched`], [`Summary`] with its
+//! [`GroupStats`]) or why it failed ([`FetchError`], whose account failure
+//! is a [`Failure`]), and the [`Progress`] it reports. Two modules are
+//! public for the callers that need more: [`journal`] (its errors, for the
+//! CLI's advice) and [`parts`] (assembling and re-indenting a snapshot,
+//! which the fuzz targets exercise). The rest is private:
+//!
+//! - `api` (with `api/`): the REST client: endpoints, failures, tuning,
+//!   auth, reading responses, retries, paging;
+//! - `limits`: the rate-limit gates;
+//! - `run`: the order of requests and what becomes of each answer;
+//! - `server`, `secret`, `progress`: the base URL, secrets, progress.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), rcaudit_fetch::FetchError> {
+//! use std::sync::Arc;
+//! use rcaudit_fetch::{Credentials, Options, PRODUCTION, Secret, Server, Silent, Tuning};
+//!
+//! let options = Options {
+//!     server: Server::parse(PRODUCTION).map_err(rcaudit_fetch::FetchError::Setup)?,
+//!     credentials: Credentials::Token(Secret::new("an access token")),
+//!     tuning: Tuning::default(),
+//!     generator: "rcaudit 0.1.0".to_owned(),
+//!     journal: None,
+//! };
+//! let fetched = rcaudit_fetch::fetch(options, Arc::new(Silent)).await?;
+//! println!("{} extensions", fetched.summary.extensions);
+//! // Write `fetched.text` (atomically), then:
+//! fetched.finish()?;
+//! # Ok(())
+//! # }
+//! ```
 
-pub mod api;
+#![warn(missing_docs)]
+
+mod api;
 pub mod journal;
-pub mod limits;
+mod limits;
 pub mod parts;
-pub mod progress;
+mod progress;
 mod run;
-pub mod secret;
-pub mod server;
+mod secret;
+mod server;
 
-pub use api::{Credentials, Failure, Tuning};
+pub use api::{Credentials, DEFAULT_MAX_BODY, DEFAULT_MAX_WAIT, Failure, Tuning, error_details};
+pub use journal::JournalError;
+pub use limits::{Group, GroupStats};
 pub use progress::{Progress, Silent};
 pub use run::{FetchError, Fetched, JournalMode, Options, Summary, fetch, journal_path};
 pub use secret::Secret;

@@ -38,13 +38,18 @@ use tokio::time::Instant;
 /// A usage-plan group (`x-throttling-group` in the specification).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Group {
+    /// Single records (50 requests a minute by default).
     Light,
+    /// The extension list (40).
     Medium,
+    /// The account's phone numbers (10).
     Heavy,
+    /// The token endpoint (5).
     Auth,
 }
 
 impl Group {
+    /// Every group, in the order of [`GroupStats`] lists.
     pub const ALL: [Group; 4] = [Group::Light, Group::Medium, Group::Heavy, Group::Auth];
 
     /// The documented default requests per window.
@@ -57,6 +62,7 @@ impl Group {
         }
     }
 
+    /// The group's name as the API spells it (`Light`, ...).
     pub fn name(self) -> &'static str {
         match self {
             Group::Light => "Light",
@@ -93,7 +99,7 @@ impl Deadline {
     }
 
     /// How long from `now`; `None` for never.
-    pub fn from_now(self, now: Instant) -> Option<Duration> {
+    pub fn wait_from(self, now: Instant) -> Option<Duration> {
         match self {
             Deadline::At(at) => Some(at.saturating_duration_since(now)),
             Deadline::Never => None,
@@ -335,10 +341,6 @@ pub struct Permit {
 }
 
 impl Permit {
-    pub fn group(&self) -> Group {
-        self.shared.group
-    }
-
     /// Records the completion of the request and what its response said.
     pub fn finish(mut self, observed: Observed) {
         self.finished = true;
@@ -361,10 +363,15 @@ impl Drop for Permit {
 /// Counters of one group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GroupStats {
+    /// The group.
     pub group: Group,
+    /// Requests sent.
     pub sent: u64,
+    /// Requests the server answered 429.
     pub rejected: u64,
+    /// Requests per window, as last known.
     pub limit: u32,
+    /// The window, as last known.
     pub window: Duration,
     /// Whether limit and window came from the server's headers.
     pub learned: bool,
@@ -471,7 +478,7 @@ async fn dispatch(
             match wait {
                 Wait::Ready => break,
                 Wait::Until(until, cause) => {
-                    let wait = until.from_now(now);
+                    let wait = until.wait_from(now);
                     let at = match (until, wait) {
                         (Deadline::At(at), Some(wait)) if wait <= shared.max_wait => at,
                         _ => {

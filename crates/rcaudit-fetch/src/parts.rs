@@ -13,13 +13,17 @@ use serde_json::value::RawValue;
 /// A per-extension list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum List {
+    /// The extension's phone numbers.
     PhoneNumbers,
+    /// The extension's forwarding numbers.
     ForwardingNumbers,
 }
 
 impl List {
+    /// Both lists.
     pub const BOTH: [List; 2] = [List::PhoneNumbers, List::ForwardingNumbers];
 
+    /// The list's member in an extension record of the snapshot.
     pub fn field(self) -> &'static str {
         match self {
             List::PhoneNumbers => "phoneNumbers",
@@ -42,10 +46,15 @@ pub enum Place {
 /// One `errors` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
+    /// Where the missing data would be.
     pub place: Place,
+    /// The request that failed (`GET /restapi/...`).
     pub request: String,
+    /// Its HTTP status, if it got one.
     pub status: Option<u16>,
+    /// The API's error code, if any.
     pub code: Option<String>,
+    /// What went wrong.
     pub message: String,
 }
 
@@ -53,19 +62,28 @@ pub struct Problem {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Viewer {
+    /// The viewer's extension id.
     pub extension_id: Option<String>,
+    /// Whether the viewer is an administrator, when known.
     pub admin: Option<bool>,
 }
 
 /// Everything fetched so far.
 #[derive(Debug, Default)]
 pub struct Parts {
+    /// The account record.
     pub account: Option<Box<RawValue>>,
+    /// The service info record.
     pub service_info: Option<Box<RawValue>>,
+    /// Who took the snapshot.
     pub viewer: Option<Viewer>,
+    /// The account's phone numbers.
     pub phone_numbers: Option<Vec<Box<RawValue>>>,
+    /// The extension list.
     pub extensions: Option<Vec<Box<RawValue>>>,
+    /// Each extension's lists, by extension id.
     pub lists: HashMap<(String, List), Vec<Box<RawValue>>>,
+    /// What could not be fetched (the `errors` entries).
     pub problems: Vec<Problem>,
 }
 
@@ -175,7 +193,9 @@ impl Parts {
 /// A piece as fetched.
 #[derive(Debug)]
 pub enum Fetched {
+    /// One record.
     Record(Box<RawValue>),
+    /// A list's records, in API order.
     List(Vec<Box<RawValue>>),
 }
 
@@ -192,8 +212,11 @@ impl Fetched {
 /// `source` of the snapshot.
 #[derive(Debug, Clone)]
 pub struct Source {
+    /// The server fetched from.
     pub server: String,
+    /// The program that fetched (`rcaudit 0.1.0`).
     pub generator: String,
+    /// The token's scope, when the token endpoint said it.
     pub scope: Option<String>,
 }
 

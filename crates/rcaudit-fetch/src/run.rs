@@ -30,8 +30,11 @@ use crate::server::Server;
 /// What to fetch and how.
 #[derive(Debug, Clone)]
 pub struct Options {
+    /// The API server.
     pub server: Server,
+    /// How to authenticate.
     pub credentials: Credentials,
+    /// Retries, limits and caps.
     pub tuning: Tuning,
     /// `source.generator`, e.g. `rcaudit 0.1.0`.
     pub generator: String,
@@ -39,6 +42,7 @@ pub struct Options {
     pub journal: Option<JournalMode>,
 }
 
+/// Whether a fetch starts a journal or continues one.
 #[derive(Debug, Clone)]
 pub enum JournalMode {
     /// Start a journal at this path (it must not exist).
@@ -50,14 +54,21 @@ pub enum JournalMode {
 /// Why a fetch stopped without a snapshot.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
+    /// The fetch could not start or finish as set up: the HTTP client, or
+    /// a journal in the way (an interrupted fetch, another server's).
     #[error("{0}")]
     Setup(String),
+    /// The journal could not be used.
     #[error(transparent)]
     Journal(#[from] JournalError),
+    /// The account record, without which there is no snapshot, could not
+    /// be read.
     #[error("cannot read the account (GET /restapi/v1.0/account/~): {0}")]
     Account(Failure),
+    /// The credentials were rejected.
     #[error("{0}")]
     Unauthorized(String),
+    /// A bug: a task of the fetch failed outside any piece.
     #[error("{0}")]
     Internal(String),
 }
@@ -65,22 +76,29 @@ pub enum FetchError {
 /// Figures of a finished fetch.
 #[derive(Debug, Clone)]
 pub struct Summary {
+    /// Extensions in the snapshot.
     pub extensions: usize,
+    /// The account's phone numbers in the snapshot, if fetched.
     pub phone_numbers: Option<usize>,
     /// The `errors` entries, as `pointer: message`.
     pub problems: Vec<String>,
     /// Pieces taken from the journal instead of fetched.
     pub resumed: usize,
+    /// Requests per usage-plan group.
     pub groups: Vec<GroupStats>,
+    /// Attempts made again after a transient failure.
     pub retries: u64,
+    /// How long the fetch took.
     pub elapsed: Duration,
 }
 
 impl Summary {
+    /// Requests sent, in all groups.
     pub fn requests(&self) -> u64 {
         self.groups.iter().map(|g| g.sent).sum()
     }
 
+    /// Requests the server answered 429, in all groups.
     pub fn rejected(&self) -> u64 {
         self.groups.iter().map(|g| g.rejected).sum()
     }
@@ -90,7 +108,9 @@ impl Summary {
 /// remove the journal.
 #[derive(Debug)]
 pub struct Fetched {
+    /// The snapshot (JSON, indented).
     pub text: String,
+    /// Figures of the fetch.
     pub summary: Summary,
     journal: Option<Journal>,
 }

@@ -77,6 +77,7 @@ impl Server {
         Ok(Server { base, loopback })
     }
 
+    /// Whether the host is a loopback address (where plain HTTP is allowed).
     pub fn is_loopback(&self) -> bool {
         self.loopback
     }
