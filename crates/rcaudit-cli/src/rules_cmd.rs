@@ -1,10 +1,11 @@
 //! `rcaudit rules` and `rcaudit explain` (a rule's or a function's
-//! documentation, or, without a name, the list of both).
+//! documentation, or what a problem code means; without a name, the list of
+//! rules and functions).
 
 use std::fmt::Write as _;
 
 use rcaudit_rules::functions::FUNCTIONS;
-use rcaudit_rules::{Requirement, Rule};
+use rcaudit_rules::{ProblemCode, Requirement, Rule};
 use serde::Serialize;
 
 use crate::Exit;
@@ -245,6 +246,14 @@ pub fn explain(args: &ExplainArgs, global: &Global) -> Exit {
         output::print_plain(&out);
         return Exit::Clean;
     }
+    // A problem code, in full (`rcaudit::rules::fact-cycle`): explained
+    // without loading the rules, which may be what has the problem.
+    if name.contains("::")
+        && let Some(code) = ProblemCode::lookup(name)
+    {
+        output::print_plain(&explain_code(code));
+        return Exit::Clean;
+    }
     let Ok(setup) = setup::load(&args.source, &style) else {
         return Exit::Failed;
     };
@@ -254,6 +263,12 @@ pub fn explain(args: &ExplainArgs, global: &Global) -> Exit {
             Exit::Clean
         }
         None => {
+            // A problem code's last segment (`fact-cycle`), when no rule has
+            // that id and no other code ends the same way.
+            if let Some(code) = ProblemCode::lookup(name) {
+                output::print_plain(&explain_code(code));
+                return Exit::Clean;
+            }
             let names = setup
                 .rules
                 .rules
@@ -271,4 +286,11 @@ pub fn explain(args: &ExplainArgs, global: &Global) -> Exit {
             Exit::Failed
         }
     }
+}
+
+/// What a problem code means.
+fn explain_code(code: ProblemCode) -> String {
+    let mut out = format!("{code}\n\n");
+    out.push_str(&wrap(code.description(), "  ", 80));
+    out
 }

@@ -1,10 +1,15 @@
 //! The data-driven load-error cases in the workspace's
 //! `tests/cases/load-errors/`: rule files (and configs) that must not load,
-//! with every problem they must produce (see the README there).
+//! with every problem they must produce (see the README there). Together
+//! they produce every [`ProblemCode`].
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
-use rcaudit_rules::{RuleFile, builtin, config, load};
+use rcaudit_rules::{ProblemCode, RuleFile, builtin, cases, config, load};
+
+/// Codes no rule file, case or config can produce.
+const UNREACHABLE: &[ProblemCode] = &[ProblemCode::Bug];
 
 fn words(case: &serde_json::Value, key: &str) -> String {
     case.get(key)
@@ -13,8 +18,8 @@ fn words(case: &serde_json::Value, key: &str) -> String {
         .to_owned()
 }
 
-#[test]
-fn load_error_cases_pass() {
+/// Runs every case: the failures, and the codes of every problem produced.
+fn run_cases() -> (Vec<String>, BTreeSet<ProblemCode>) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/cases/load-errors");
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .expect("tests/cases/load-errors exists")
@@ -24,6 +29,7 @@ fn load_error_cases_pass() {
     paths.sort();
     assert!(!paths.is_empty());
     let mut failures = Vec::new();
+    let mut produced = BTreeSet::new();
     for path in &paths {
         let name = path
             .file_name()
@@ -44,6 +50,14 @@ fn load_error_cases_pass() {
             }
         }
         let mut files = builtin::files();
+        // `more`: a second rule file, for problems between files.
+        if let Some(more) = case.get("more").and_then(serde_json::Value::as_str) {
+            files.push(RuleFile {
+                name: "more".to_owned(),
+                text: more.to_owned(),
+                pack: "cases".to_owned(),
+            });
+        }
         files.push(RuleFile {
             name: "rules".to_owned(),
             text: rules_text,
@@ -53,6 +67,13 @@ fn load_error_cases_pass() {
             Ok((_, warnings)) => problems.extend(warnings),
             Err(errors) => problems.extend(errors.problems),
         }
+        // The rule's `cases:` are read as `rcaudit test` reads them.
+        if let Err(errors) =
+            cases::rule_cases(files.last().map(std::slice::from_ref).unwrap_or_default())
+        {
+            problems.extend(errors.problems);
+        }
+        produced.extend(problems.iter().map(|p| p.code));
         let actual: Vec<String> = problems
             .iter()
             .map(|p| {
@@ -101,5 +122,27 @@ fn load_error_cases_pass() {
             }
         }
     }
+    (failures, produced)
+}
+
+#[test]
+fn load_error_cases_pass() {
+    let (failures, _) = run_cases();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Every code is produced by some case (and, by `load_error_cases_pass`,
+/// expected there): none is left untested.
+#[test]
+fn every_problem_code_has_a_case_that_produces_it() {
+    let (_, produced) = run_cases();
+    let missing: Vec<&str> = ProblemCode::ALL
+        .iter()
+        .filter(|c| !UNREACHABLE.contains(c) && !produced.contains(c))
+        .map(|c| c.as_str())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no case in tests/cases/load-errors produces these codes: {missing:?}"
+    );
 }
