@@ -52,7 +52,7 @@ pub struct Api {
     pub tuning: Tuning,
     progress: std::sync::Arc<dyn Progress>,
     retries: std::sync::atomic::AtomicU64,
-    /// Slots for bodies beyond [`SMALL_BODY`]: however many requests are
+    /// Slots for bodies beyond [`response::SMALL_BODY`]: however many requests are
     /// in flight, only this many hold large bodies at once.
     large_bodies: tokio::sync::Semaphore,
     /// The random part of backoffs.

@@ -66,15 +66,20 @@ pub enum Body {
     /// JSON-looking bytes without end (up to [`ENDLESS_LIMIT`]), with this
     /// `Content-Length` if given (a lie), else delimited by closing the
     /// connection.
-    Endless { content_length: Option<u64> },
+    Endless {
+        /// The `Content-Length` announced, if any.
+        content_length: Option<u64>,
+    },
 }
 
 /// What the server answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
+    /// The status code, written as given (any number).
     pub status: u16,
     /// Header lines, written as given (name, raw value bytes).
     pub headers: Vec<(String, Vec<u8>)>,
+    /// The body.
     pub body: Body,
 }
 

@@ -218,7 +218,6 @@ impl From<Vec<&str>> for Json {
 
 /// Builds an [`Obj`] with keys in the order written:
 /// `obj! { "id" => 1u64, "name" => "x" }`.
-#[macro_export]
 macro_rules! obj {
     ($($key:expr => $value:expr),* $(,)?) => {{
         #[allow(unused_mut, reason = "empty invocations")]
@@ -227,6 +226,7 @@ macro_rules! obj {
         o
     }};
 }
+pub(crate) use obj;
 
 impl Serialize for Json {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

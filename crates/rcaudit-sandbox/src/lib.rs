@@ -16,19 +16,54 @@
 //! counters) happens in one policy layer in front of the handlers
 //! ([`server`]), in a fixed, documented order, so handlers stay pure
 //! mappings from the account to JSON.
+//!
+//! # The crate's front door
+//!
+//! A [`Config`] (or the command line, [`Cli`]) says what to serve;
+//! [`start`] serves it and returns a [`Running`] server; the served
+//! [`Account`] knows the snapshot a correct fetch writes
+//! ([`expected_snapshot_text`]), and [`comparable_snapshot`] takes what a
+//! fetch wrote down to what must match it. Three modules are public:
+//! [`server`] (the same entry points under their module), [`generate`]
+//! (deterministic accounts, used by other crates' tests) and [`hostile`]
+//! (a server that answers whatever a test scripts). The rest is private:
+//!
+//! - `account`: the served snapshot and its per-viewer views;
+//! - `generate`, `rng`: generated accounts, deterministic randomness;
+//! - `json`: JSON that keeps key order (records come back verbatim);
+//! - `paging`, `error`: the API's paging model and error bodies;
+//! - `auth`, `rate`, `faults`, `stats`: tokens, rate limits, injected
+//!   faults and counters, used by the server's policy.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), rcaudit_sandbox::StartError> {
+//! use rcaudit_sandbox::{Config, Source};
+//!
+//! let config = Config {
+//!     source: Source::Generate { extensions: 10, seed: 7 },
+//!     ..Config::default()
+//! };
+//! let expected = rcaudit_sandbox::expected_snapshot_text(&config.account()?);
+//! let running = rcaudit_sandbox::start(config).await?;
+//! println!("serving on {}; a fetch must write {} bytes", running.url(), expected.len());
+//! # Ok(())
+//! # }
+//! ```
 
-pub mod account;
-pub mod auth;
-pub mod error;
-pub mod faults;
+#![warn(missing_docs)]
+
+mod account;
+mod auth;
+mod error;
+mod faults;
 pub mod generate;
 pub mod hostile;
-pub mod json;
-pub mod paging;
-pub mod rate;
-pub mod rng;
+mod json;
+mod paging;
+mod rate;
+mod rng;
 pub mod server;
-pub mod stats;
+mod stats;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -37,7 +72,12 @@ use clap::{Parser, ValueEnum};
 
 pub use account::{Account, LoadError};
 pub use faults::FaultConfig;
-pub use server::{Running, StartError, start};
+pub use json::Json;
+use json::obj;
+pub use rate::Group;
+pub use server::{
+    Endpoint, Running, StartError, comparable_snapshot, expected_snapshot_text, serve, start,
+};
 
 /// Where the served account comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]

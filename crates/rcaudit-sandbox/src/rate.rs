@@ -1,8 +1,9 @@
 //! Rate limits as `docs/api-facts.md` describes them: a sliding window per
 //! (user and app, usage group), and once the limit is hit, a penalty of one
 //! window that every request made during it restarts. The limiter counts by
-//! an opaque key; the server makes it (`server::rate_key`): the user and app
-//! behind the bearer token, or the client id on the token endpoint.
+//! an opaque key; the server's policy makes it (`rate_key` in
+//! `server/policy.rs`): the user and app behind the bearer token, or the
+//! client id on the token endpoint.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use rcaudit_sandbox::json::Json;
+use rcaudit_sandbox::Json;
 use rcaudit_sandbox::{Account, Cli, Config, FaultConfig, Running, Source, server};
 use serde_json::{Value, json};
 

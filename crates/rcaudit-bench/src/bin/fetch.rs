@@ -36,7 +36,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rcaudit_fetch::{Credentials, Options, Secret, Server, Silent, Tuning};
-use rcaudit_sandbox::rate::Group;
+use rcaudit_sandbox::Group;
 use rcaudit_sandbox::{Config, Source, server};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};

@@ -45,10 +45,8 @@ impl Jitter {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^= z >> 31;
-        // The top 53 bits, exactly representable: [0, 1).
-        #[allow(clippy::cast_precision_loss)]
-        let unit = (z >> 11) as f64 / (1u64 << 53) as f64;
-        unit
+        // The top 52 bits as the mantissa of a number in [1, 2), less 1.
+        f64::from_bits((0x3FF << 52) | (z >> 12)) - 1.0
     }
 }
 
