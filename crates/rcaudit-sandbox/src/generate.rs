@@ -1,9 +1,10 @@
 //! Deterministic generated accounts, shaped like `bench/gen_snapshot.py`'s.
 //!
-//! The generator writes a snapshot document (`docs/snapshot-format.md`), which the server
-//! then serves like any snapshot file: same arguments, same document, byte
-//! for byte. The random stream is this crate's own ([`crate::rng`]), so the
-//! data is not the Python generator's, only its shapes and proportions.
+//! The generator writes a snapshot document (`docs/snapshot-format.md`),
+//! which the server then serves like any snapshot file: same arguments,
+//! same document, byte for byte. The random stream is this crate's own
+//! (`rng.rs`), so the data is not the Python generator's, only its shapes
+//! and proportions.
 
 use std::collections::HashSet;
 

@@ -6,10 +6,10 @@
 //! The key decision is **the sandbox serves a snapshot**. Whatever it serves
 //! is held as one snapshot document (`schemas/snapshot.schema.json`): read
 //! from a file, or generated deterministically from a seed *as* such a
-//! document. Every endpoint is a view of that document ([`account`]), so a
+//! document. Every endpoint is a view of that document (`account.rs`), so a
 //! correct fetcher run against the sandbox must reproduce the document
 //! exactly, which makes the fetcher testable end to end by comparing two
-//! files. Records are kept in an order-preserving JSON type ([`json`]) so
+//! files. Records are kept in an order-preserving JSON type ([`Json`]) so
 //! they come back verbatim.
 //!
 //! Everything that is not data (faults, rate limits, tokens, rate headers,

@@ -89,8 +89,9 @@ impl std::fmt::Display for Failure {
 }
 
 /// A `Failure` is an error like any other: `?` turns it into a
-/// `Box<dyn Error>`, and error reporters print it with [`Display`]
-/// (`std::fmt::Display`). It has no source: its message says it all.
+/// `Box<dyn Error>`, and error reporters print it with its
+/// [`Display`](std::fmt::Display). It has no source: its message says it
+/// all.
 impl std::error::Error for Failure {}
 
 /// At most this much of an error message from the server is kept.
