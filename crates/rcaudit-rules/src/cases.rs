@@ -36,6 +36,7 @@ use miette::SourceSpan;
 use rcaudit_model::SourceText;
 
 use crate::eval::{Outcome, evaluate};
+use crate::keys::{self, CASE_FILE_KEYS, CASE_KEYS, EXPECT_KEYS, Key};
 use crate::load::{LoadOptions, RuleFile, load};
 use crate::problem::{LoadErrors, Problem, ProblemCode};
 use crate::rule::RuleSet;
@@ -139,13 +140,13 @@ fn problem(src: &SourceText, span: SourceSpan, message: impl Into<String>) -> Pr
     Problem::error(ProblemCode::Cases, src, span, message)
 }
 
-fn check_keys(node: &Yaml, known: &[&str], src: &SourceText, problems: &mut Vec<Problem>) {
+fn check_keys(node: &Yaml, known: &'static [Key], src: &SourceText, problems: &mut Vec<Problem>) {
     for (key, _) in node.as_map().unwrap_or_default() {
         let name = key.as_str().unwrap_or_default();
-        if !known.contains(&name) {
+        if keys::find(known, name).is_none() {
             let mut p = problem(src, key.span, format!("unknown key `{name}` in a case"))
                 .label("unknown key");
-            if let Some(s) = crate::suggest::suggest(name, known.iter().copied()) {
+            if let Some(s) = crate::suggest::suggest(name, keys::names(known)) {
                 p = p.help(format!("did you mean `{s}`?"));
             }
             problems.push(p);
@@ -155,19 +156,7 @@ fn check_keys(node: &Yaml, known: &[&str], src: &SourceText, problems: &mut Vec<
 
 fn rule_case(node: &Yaml, rule: &str, src: &SourceText) -> Result<Case, Vec<Problem>> {
     let mut problems = Vec::new();
-    check_keys(
-        node,
-        &[
-            "name",
-            "snapshot",
-            "params",
-            "findings",
-            "notEvaluated",
-            "ruleErrors",
-        ],
-        src,
-        &mut problems,
-    );
+    check_keys(node, CASE_KEYS, src, &mut problems);
     let name = node.get("name").and_then(Yaml::as_str).map(str::to_owned);
     if name.is_none() {
         problems.push(problem(src, node.span, "a case needs a `name`"));
@@ -287,21 +276,7 @@ pub fn file_cases(file: &RuleFile) -> Result<Vec<Case>, LoadErrors> {
     let mut cases = Vec::new();
     let mut problems = Vec::new();
     for node in nodes {
-        check_keys(
-            node,
-            &[
-                "name",
-                "description",
-                "rules",
-                "only",
-                "params",
-                "snapshot",
-                "expect",
-                "cases",
-            ],
-            &src,
-            &mut problems,
-        );
+        check_keys(node, CASE_FILE_KEYS, &src, &mut problems);
         let name = node
             .get("name")
             .and_then(Yaml::as_str)
@@ -350,12 +325,7 @@ pub fn file_cases(file: &RuleFile) -> Result<Vec<Case>, LoadErrors> {
 
 /// The `expect:` of a case file.
 fn expectations(e: &Yaml, src: &SourceText, problems: &mut Vec<Problem>) -> Expect {
-    check_keys(
-        e,
-        &["findings", "notEvaluated", "ruleErrors"],
-        src,
-        problems,
-    );
+    check_keys(e, EXPECT_KEYS, src, problems);
     let field = |f: &Yaml, name: &str| {
         f.get(name)
             .and_then(Yaml::as_str)

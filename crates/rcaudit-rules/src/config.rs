@@ -17,19 +17,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use miette::SourceSpan;
 use rcaudit_model::SourceText;
 
+use crate::keys;
 use crate::load::LoadOptions;
 use crate::problem::{LoadErrors, Problem, ProblemCode};
 use crate::rule::{RuleSet, Severity};
 use crate::suggest::suggest;
 use crate::yaml::{self, Yaml, YamlValue};
 
-/// The keys of a config file.
-pub const CONFIG_KEYS: &[&str] = &[
-    "packs", "rules", "disable", "severity", "params", "failOn", "waivers", "limits",
-];
-
-/// The keys of `limits:`.
-pub const LIMIT_KEYS: &[&str] = &["steps", "ruleSteps"];
+pub use crate::keys::{CONFIG_KEYS, LIMIT_KEYS};
 
 /// Values of `failOn`.
 pub const FAIL_ON: &[&str] = &["error", "warning", "info", "never"];
@@ -122,9 +117,12 @@ pub fn parse(name: &str, text: &str) -> Result<Config, LoadErrors> {
                     format!("unknown key `{name}` in the config"),
                 )
                 .label("unknown key");
-                p = p.help(match suggest(name, CONFIG_KEYS.iter().copied()) {
+                p = p.help(match suggest(name, keys::names(CONFIG_KEYS)) {
                     Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("known keys: {}", CONFIG_KEYS.join(", ")),
+                    None => format!(
+                        "known keys: {}",
+                        keys::names(CONFIG_KEYS).collect::<Vec<_>>().join(", ")
+                    ),
                 });
                 problems.push(p);
             }
@@ -201,9 +199,12 @@ fn limits(value: &Yaml, src: &SourceText, problems: &mut Vec<Problem>) -> crate:
             _ => {
                 let mut p = problem(src, key.span, format!("unknown key `{name}` in `limits`"))
                     .label("unknown key");
-                p = p.help(match suggest(name, LIMIT_KEYS.iter().copied()) {
+                p = p.help(match suggest(name, keys::names(LIMIT_KEYS)) {
                     Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("known keys: {}", LIMIT_KEYS.join(", ")),
+                    None => format!(
+                        "known keys: {}",
+                        keys::names(LIMIT_KEYS).collect::<Vec<_>>().join(", ")
+                    ),
                 });
                 problems.push(p);
             }

@@ -1340,7 +1340,7 @@ impl Run<'_> {
         };
         let pointer = match at.as_deref() {
             Some(at) if at.starts_with('/') => at.to_owned(),
-            Some(at) if crate::load::is_location(at) => {
+            Some(at) if crate::load::names::is_location(at) => {
                 let relative = pointer::join("", at);
                 if item.pointer(&relative).is_some() {
                     format!("{item_pointer}{relative}")

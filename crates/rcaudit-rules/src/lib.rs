@@ -20,6 +20,7 @@ pub mod datamodel;
 pub mod eval;
 pub mod expr;
 pub mod functions;
+pub mod keys;
 pub mod load;
 pub mod params;
 pub mod problem;

@@ -4,10 +4,9 @@
 
 use std::path::PathBuf;
 
-use rcaudit_rules::schemas::{
-    CONFIG_KEY_DOCS, FILE_KEY_DOCS, RULE_KEY_DOCS, config_schema, rules_schema,
-};
-use rcaudit_rules::{builtin, config, load};
+use rcaudit_rules::builtin;
+use rcaudit_rules::keys::{CASE_KEYS, CONFIG_KEYS, FILE_KEYS, Key, RULE_KEYS};
+use rcaudit_rules::schemas::{config_schema, rules_schema};
 
 fn path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -15,19 +14,36 @@ fn path(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The schemas hold exactly the keys of the tables the loader checks, each
+/// with its documentation, and require the required ones.
 #[test]
-fn every_key_is_documented() {
-    for (keys, docs) in [
-        (load::RULE_KEYS, RULE_KEY_DOCS),
-        (load::FILE_KEYS, FILE_KEY_DOCS),
-        (config::CONFIG_KEYS, CONFIG_KEY_DOCS),
+fn schemas_follow_the_key_tables() {
+    let rules = rules_schema();
+    let config = config_schema();
+    for (keys, schema) in [
+        (FILE_KEYS, &rules),
+        (RULE_KEYS, &rules["$defs"]["Rule"]),
+        (CASE_KEYS, &rules["$defs"]["Case"]),
+        (CONFIG_KEYS, &config),
     ] {
-        let documented: Vec<&str> = docs.iter().map(|(k, _)| *k).collect();
-        assert_eq!(
-            keys,
-            documented.as_slice(),
-            "every key has a description, in the same order"
-        );
+        let properties = schema["properties"].as_object().expect("properties");
+        let names: Vec<&str> = keys.iter().map(|k| k.name).collect();
+        let mut documented: Vec<&str> = properties.keys().map(String::as_str).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        documented.sort_unstable();
+        assert_eq!(sorted, documented);
+        for key in keys {
+            assert_eq!(properties[key.name]["description"], key.doc, "{key}");
+        }
+        let required: Vec<&str> = keys
+            .iter()
+            .filter(|k| k.required)
+            .map(|k: &Key| k.name)
+            .collect();
+        if !required.is_empty() {
+            assert_eq!(schema["required"], serde_json::json!(required));
+        }
     }
 }
 
