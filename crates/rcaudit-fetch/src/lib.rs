@@ -1,6 +1,8 @@
 //! Fetches a RingCentral account's configuration into an rcaudit snapshot
-//! (`schemas/snapshot.schema.json`): the account, its service info, phone numbers, extensions
-//! and each extension's phone and forwarding numbers, records verbatim.
+//! (`schemas/snapshot.schema.json`): the account, its service info, phone
+//! numbers, extensions and each extension's phone and forwarding numbers,
+//! records verbatim. The endpoints, permissions and rate-limit groups it
+//! relies on are in `docs/api-facts.md`.
 //!
 //! - **Auth**: a bearer token, or the JWT grant (renewed when it expires).
 //!   Secrets are [`Secret`]s: they never format, so never reach a log, an
