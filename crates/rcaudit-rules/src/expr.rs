@@ -544,8 +544,49 @@ fn call(id: u64, name: &str, args: Vec<IdedExpr>) -> IdedExpr {
 /// Rewrites an expression for evaluation, see the module docs: children
 /// first, then the node itself.
 fn rewrite(expr: &mut IdedExpr) {
+    if let Some(path) = present_path(expr) {
+        *expr = path;
+        rewrite_children(expr);
+        return;
+    }
     rewrite_children(expr);
     rewrite_node(expr);
+}
+
+/// `present(a.b.c)` as `@rcaudit_present(a, "b", "c")` (see
+/// [`functions::PRESENT`]): each field is tested in turn, so an absent one
+/// makes the test false instead of an error. The call as written (its
+/// argument a field path) is what the loader checks.
+fn present_path(expr: &IdedExpr) -> Option<IdedExpr> {
+    let Expr::Call(c) = &expr.expr else {
+        return None;
+    };
+    if c.func_name != "present" || c.target.is_some() {
+        return None;
+    }
+    let [arg] = c.args.as_slice() else {
+        return None;
+    };
+    let mut fields = Vec::new();
+    let mut current = arg;
+    while let Expr::Select(select) = &current.expr {
+        if select.test {
+            break;
+        }
+        fields.push(IdedExpr {
+            id: current.id,
+            expr: Expr::Literal(LiteralValue::String(CelString::from(select.field.clone()))),
+        });
+        current = &select.operand;
+    }
+    if fields.is_empty() || fields.len() > functions::MAX_PRESENT_FIELDS {
+        return None;
+    }
+    fields.reverse();
+    let mut args = Vec::with_capacity(fields.len() + 1);
+    args.push(current.clone());
+    args.extend(fields);
+    Some(call(expr.id, functions::PRESENT, args))
 }
 
 fn rewrite_children(expr: &mut IdedExpr) {

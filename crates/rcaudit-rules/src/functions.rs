@@ -53,6 +53,113 @@ impl Function {
 /// Every domain function.
 pub static FUNCTIONS: &[Function] = &[
     Function {
+        name: "present",
+        signature: "present(value) -> bool",
+        doc: "Whether a value is there: not absent and not `null`. Written on a field, \
+              `present(item.phoneNumber)` is `has(item.phoneNumber) && item.phoneNumber != \
+              null`, and on a path it tests each step: `present(item.operator.id)` is false \
+              when `operator` is absent or null, where `item.operator.id` would be an error. \
+              The fields are checked against the snapshot's data model when the rule loads, \
+              as any field read is. Reading a field of a value that is not a map (a string, \
+              a list) is an error, as in `has`.",
+        examples: &[
+            ("present({'n': '101'}.n)", "true"),
+            ("present({'n': null}.n)", "false"),
+            ("present({}.n)", "false"),
+            ("present({'op': {'id': 7}}.op.id)", "true"),
+            ("present({'op': null}.op.id)", "false"),
+            ("present({}.op.id)", "false"),
+            ("present({'n': ''}.n)", "true"),
+            ("present(null)", "false"),
+        ],
+        arity: 1,
+        op: present,
+    },
+    Function {
+        name: "extensionLabel",
+        signature: "extensionLabel(extension: map) -> string",
+        doc: "How a message names an extension: its `extensionNumber` (`102`), else `id ` and \
+              its id (`id 62005541008`), else `?`; absent and `null` fields are skipped. \
+              Written `extension {{ extensionLabel(extension) }}` in a message.",
+        examples: &[
+            (
+                "extensionLabel({'id': 62005541008, 'extensionNumber': '102'})",
+                "\"102\"",
+            ),
+            ("extensionLabel({'id': 62005541008})", "\"id 62005541008\""),
+            (
+                "extensionLabel({'id': '7', 'extensionNumber': null})",
+                "\"id 7\"",
+            ),
+            ("extensionLabel({})", "\"?\""),
+        ],
+        arity: 1,
+        op: extension_label,
+    },
+    Function {
+        name: "extensionLabel",
+        signature: "extensionLabel(extension: map, index: int) -> string",
+        doc: "As `extensionLabel(extension)`, with `#` and `index` (the extension's position \
+              in the extension list, in a rule whose target is `extensions`) for an \
+              extension with neither an extensionNumber nor an id.",
+        examples: &[
+            ("extensionLabel({'extensionNumber': '102'}, 3)", "\"102\""),
+            ("extensionLabel({'id': 11}, 3)", "\"id 11\""),
+            ("extensionLabel({}, 3)", "\"#3\""),
+        ],
+        arity: 2,
+        op: extension_label_at,
+    },
+    Function {
+        name: "extensionKey",
+        signature: "extensionKey(extension: map) -> string",
+        doc: "An extension's part of a `key` or `fingerprint`: `ext:` and its id (as a \
+              string), or `ext:?` when it has none. `extensionKey(extension) + \":flip:\" + \
+              item.flipNumber` names a forwarding number's flip number within its extension.",
+        examples: &[
+            ("extensionKey({'id': 62005541008})", "\"ext:62005541008\""),
+            ("extensionKey({'id': '11'})", "\"ext:11\""),
+            ("extensionKey({'id': null})", "\"ext:?\""),
+        ],
+        arity: 1,
+        op: extension_key,
+    },
+    Function {
+        name: "numberKey",
+        signature: "numberKey(record: map, otherwise) -> string",
+        doc: "A `key` for a phone-number record (an account or extension phone number, a \
+              forwarding number) under which the same number is one finding wherever it is \
+              listed: `number:` and its phoneNumber without the leading `+`; else `id:` and \
+              its id; else `otherwise` (a key of its own for a record with neither, such as \
+              `target + \"#\" + string(index)`).",
+        examples: &[
+            (
+                "numberKey({'phoneNumber': '+16505550100', 'id': 5}, '?')",
+                "\"number:16505550100\"",
+            ),
+            ("numberKey({'phoneNumber': null, 'id': 5}, '?')", "\"id:5\""),
+            ("numberKey({}, 'phoneNumbers#4')", "\"phoneNumbers#4\""),
+        ],
+        arity: 2,
+        op: number_key,
+    },
+    Function {
+        name: "numberLabel",
+        signature: "numberLabel(record: map) -> string",
+        doc: "How a message names a phone-number record: its `phoneNumber` as written, or \
+              `(no phoneNumber)` when it has none (absent or `null`).",
+        examples: &[
+            (
+                "numberLabel({'phoneNumber': '+16505550100'})",
+                "\"+16505550100\"",
+            ),
+            ("numberLabel({'phoneNumber': null})", "\"(no phoneNumber)\""),
+            ("numberLabel({})", "\"(no phoneNumber)\""),
+        ],
+        arity: 1,
+        op: number_label,
+    },
+    Function {
         name: "normalize",
         signature: "normalize(number: string) -> string",
         doc: "A phone number without its leading `+` (one `+` only; nothing else is removed), \
@@ -339,6 +446,11 @@ pub const EQUALS: &str = "@rcaudit_equals";
 pub const IN: &str = "@rcaudit_in";
 /// And for `has(a.b)`.
 pub const HAS: &str = "@rcaudit_has";
+/// And for `present(a.b.c)`: `@rcaudit_present(a, "b", "c")`.
+pub const PRESENT: &str = "@rcaudit_present";
+/// The most fields a `present(...)` path may have to be tested step by step
+/// (a longer one is evaluated as written: an absent field is an error).
+pub const MAX_PRESENT_FIELDS: usize = 16;
 /// And for `x in [literals]`, with the literals as arguments.
 pub const IN_LITERALS: &str = "@rcaudit_in_literals";
 /// The most literals `IN_LITERALS` takes.
@@ -426,6 +538,10 @@ pub fn register(env: &mut cel::Env) -> Result<(), cel::DeclarationError> {
     env.add_overload(IN, IN, vec![types::DYN_TYPE, types::DYN_TYPE], symmetric_in)?;
     env.add_overload(HAS, HAS, vec![types::DYN_TYPE, types::DYN_TYPE], has_field)?;
     env.add_overload(STEP, STEP, vec![types::DYN_TYPE], step)?;
+    for fields in 1..=MAX_PRESENT_FIELDS {
+        let args = (0..=fields).map(|_| types::DYN_TYPE).collect();
+        env.add_overload(PRESENT, &format!("{PRESENT}_{fields}"), args, present_path)?;
+    }
     for literals in 0..=MAX_IN_LITERALS {
         let args = (0..=literals).map(|_| types::DYN_TYPE).collect();
         env.add_overload(
@@ -1013,6 +1129,164 @@ fn has_field<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
         .filter(|_| map.get_type().kind() == types::Kind::Map)
         .ok_or_else(|| ExecutionError::NoSuchKey(std::sync::Arc::new(field.to_owned())))?;
     Ok(boolean(indexer.get(&CelString::from(field)).is_ok()))
+}
+
+/// Whether a value is `null`: cel's, or the snapshot's.
+fn is_nothing(val: &dyn Val) -> bool {
+    is_null(val) || as_node(val).is_some_and(Node::is_null)
+}
+
+/// `present(value)`, for a value that is not a field path (those are
+/// rewritten into [`PRESENT`] calls).
+fn present<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [value] = take(args)?;
+    Ok(boolean(!is_nothing(value.as_ref())))
+}
+
+/// `present(a.b.c)` as `@rcaudit_present(a, "b", "c")`: whether each field
+/// is there and not null.
+fn present_path<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let mut args = args.into_iter();
+    let root = args
+        .next()
+        .ok_or_else(|| ExecutionError::invalid_argument_count(2, 0))?;
+    present_in(root.as_ref(), &mut args).map(boolean)
+}
+
+/// Whether the path of `fields` leads from `value` to a value that is not
+/// null.
+fn present_in(
+    value: &dyn Val,
+    fields: &mut std::vec::IntoIter<CowVal<'_, '_>>,
+) -> Result<bool, ExecutionError> {
+    let Some(field) = fields.next() else {
+        return Ok(!is_nothing(value));
+    };
+    let field = field_name("present", field.as_ref())?;
+    let not_a_map = |val: &dyn Val| {
+        ExecutionError::function_error(
+            "present",
+            format!(
+                "`{field}` is read from a {}, which has no fields",
+                val.get_type().name()
+            ),
+        )
+    };
+    if let Some(node) = as_node(value) {
+        if node.is_null() {
+            return Ok(false);
+        }
+        let object = node.as_object().ok_or_else(|| not_a_map(value))?;
+        return match object.get(field) {
+            Some(next) => present_in(next, fields),
+            None => Ok(false),
+        };
+    }
+    if is_null(value) {
+        return Ok(false);
+    }
+    let indexer = value
+        .as_indexer()
+        .filter(|_| value.get_type().kind() == types::Kind::Map)
+        .ok_or_else(|| not_a_map(value))?;
+    match indexer.get(&CelString::from(field)) {
+        Ok(next) => present_in(next.as_ref(), fields),
+        Err(_) => Ok(false),
+    }
+}
+
+/// A map argument of `function` (`null` is an empty one: nothing is there).
+fn record_arg<'a>(function: &str, val: &'a dyn Val) -> Result<Option<&'a dyn Val>, ExecutionError> {
+    if is_nothing(val) {
+        return Ok(None);
+    }
+    let is_map = as_node(val).map_or(val.get_type().kind() == types::Kind::Map, |node| {
+        node.as_object().is_some()
+    });
+    if is_map {
+        Ok(Some(val))
+    } else {
+        Err(type_error(function, val, "a map"))
+    }
+}
+
+/// A value as a message shows it (a string as it is, anything else as JSON).
+fn as_text(val: &dyn Val) -> String {
+    text(val).map_or_else(|| crate::template::render(val), str::to_owned)
+}
+
+/// An id field as a string, when present and not null.
+fn id_of(function: &str, record: &dyn Val) -> Result<Option<String>, ExecutionError> {
+    field_of(record, "id")
+        .map(|id| {
+            id_text(id.as_ref())
+                .ok_or_else(|| type_error(function, id.as_ref(), "an int or a string"))
+        })
+        .transpose()
+}
+
+/// An extension's label, or `None` when it has neither an extensionNumber
+/// nor an id.
+fn label_of<'b, 'v>(
+    function: &str,
+    extension: &dyn Val,
+) -> Result<Option<CowVal<'b, 'v>>, ExecutionError> {
+    let Some(extension) = record_arg(function, extension)? else {
+        return Ok(None);
+    };
+    if let Some(number) = field_of(extension, "extensionNumber") {
+        return Ok(Some(string(as_text(number.as_ref()))));
+    }
+    Ok(id_of(function, extension)?.map(|id| string(format!("id {id}"))))
+}
+
+fn extension_label<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [extension] = take(args)?;
+    Ok(label_of("extensionLabel", extension.as_ref())?.unwrap_or_else(|| string("?")))
+}
+
+fn extension_label_at<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [extension, index] = take(args)?;
+    let index = index.as_ref();
+    let position = index
+        .downcast_ref::<CelInt>()
+        .map(|i| *i.inner())
+        .ok_or_else(|| type_error("extensionLabel", index, "an index (an int)"))?;
+    Ok(label_of("extensionLabel", extension.as_ref())?
+        .unwrap_or_else(|| string(format!("#{position}"))))
+}
+
+fn extension_key<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [extension] = take(args)?;
+    let id = match record_arg("extensionKey", extension.as_ref())? {
+        Some(extension) => id_of("extensionKey", extension)?,
+        None => None,
+    };
+    Ok(string(format!("ext:{}", id.as_deref().unwrap_or("?"))))
+}
+
+fn number_key<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [record, otherwise] = take(args)?;
+    let Some(record) = record_arg("numberKey", record.as_ref())? else {
+        return Ok(otherwise);
+    };
+    if let Some(number) = field_of(record, "phoneNumber") {
+        let number = number.as_ref();
+        let number = text(number).ok_or_else(|| type_error("numberKey", number, "a string"))?;
+        return Ok(string(format!("number:{}", normalize_number(number))));
+    }
+    Ok(match id_of("numberKey", record)? {
+        Some(id) => string(format!("id:{id}")),
+        None => otherwise,
+    })
+}
+
+fn number_label<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [record] = take(args)?;
+    let number = record_arg("numberLabel", record.as_ref())?
+        .and_then(|record| field_of(record, "phoneNumber"))
+        .map(|number| string(as_text(number.as_ref())));
+    Ok(number.unwrap_or_else(|| string("(no phoneNumber)")))
 }
 
 fn symmetric_equals<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
