@@ -12,8 +12,8 @@
 use cel::common::ast::{CallExpr, Expr, IdedExpr, LiteralValue};
 
 use crate::functions::FUNCTIONS;
-use crate::suggest::suggest;
 use crate::problem::ProblemCode;
+use crate::suggest::suggest;
 
 /// A standard function or macro of `cel` 0.15 (with the `strings`
 /// extension, as [`crate::load::environment`] builds it).

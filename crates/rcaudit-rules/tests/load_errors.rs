@@ -19,6 +19,12 @@ fn words(case: &serde_json::Value, key: &str) -> String {
 }
 
 /// Runs every case: the failures, and the codes of every problem produced.
+#[expect(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines,
+    reason = "a test helper fails the test by panicking"
+)]
 fn run_cases() -> (Vec<String>, BTreeSet<ProblemCode>) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/cases/load-errors");
     let mut paths: Vec<_> = std::fs::read_dir(&dir)

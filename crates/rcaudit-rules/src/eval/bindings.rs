@@ -1,0 +1,326 @@
+//! Bindings: the snapshot's top-level values, the facts (computed once)
+//! and each item's variables, as CEL sees them; and evaluating an
+//! expression within the step budget.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use cel::common::traits::{Indexer, Sizer};
+use cel::common::types::{self, CelBool, CelInt, CelNull, CelString};
+use cel::common::value::{CowVal, Val};
+use cel::{Context, ExecutionError, Value};
+use rcaudit_model::{Node, pointer};
+
+use super::requirements::unmet;
+use super::schedule::panic_message;
+use crate::expr::Expression;
+use crate::functions;
+use crate::rule::RuleSet;
+
+/// Evaluates `expr`, within the step budget started by [`Budget::start`].
+pub(super) fn resolve<'e, 'v>(
+    expr: &'e Expression,
+    ctx: &'e Context<'_, 'v>,
+) -> Result<CowVal<'e, 'v>, String> {
+    match Value::resolve_val(&expr.ast, ctx) {
+        // A value computed after the budget ran out may have swallowed the
+        // error (`error || true` is true): it is not trusted.
+        _ if functions::Budget::exhausted() => {
+            Err(functions::budget_message(functions::Budget::limit()))
+        }
+        Ok(value) => Ok(value),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+/// The snapshot's top-level values, bound as variables.
+pub(super) struct Data {
+    pub(super) root: Node,
+    pub(super) account: Option<Node>,
+    pub(super) extensions: Option<Node>,
+    pub(super) phone_numbers: Option<Node>,
+    /// `errors` entries by their `pointer`.
+    pub(super) errors: HashMap<String, Node>,
+}
+
+impl Data {
+    pub(super) fn new(root: &Node) -> Data {
+        let present = |key: &str| root.get(key).filter(|n| !n.is_null()).cloned();
+        let errors = root
+            .get("errors")
+            .and_then(Node::as_array)
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter_map(|e| Some((e.get("pointer")?.as_str()?.to_owned(), e.clone())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Data {
+            account: present("account"),
+            extensions: present("extensions"),
+            phone_numbers: present("phoneNumbers"),
+            root: root.clone(),
+            errors,
+        }
+    }
+
+    pub(super) fn context(&self, rules: &RuleSet, facts: &Facts) -> Context<'static, 'static> {
+        let mut ctx = Context::with_env(Arc::clone(&rules.env));
+        let bind = |ctx: &mut Context<'static, 'static>, name: &str, node: Option<Node>| match node
+        {
+            Some(node) => ctx.add_variable_as_val(name, Box::new(node)),
+            None => ctx.add_variable_as_val(name, Box::new(CelNull)),
+        };
+        bind(&mut ctx, "snapshot", Some(self.root.clone()));
+        bind(&mut ctx, "account", self.account.clone());
+        bind(
+            &mut ctx,
+            "serviceInfo",
+            self.root.get("serviceInfo").cloned(),
+        );
+        bind(&mut ctx, "extensions", self.extensions.clone());
+        bind(&mut ctx, "phoneNumbers", self.phone_numbers.clone());
+        let source = self
+            .root
+            .get("source")
+            .cloned()
+            .unwrap_or_else(|| Node::Object(rcaudit_model::Object::new(Vec::new())));
+        bind(&mut ctx, "source", Some(source));
+        let errors = self
+            .root
+            .get("errors")
+            .filter(|e| !e.is_null())
+            .cloned()
+            .unwrap_or_else(|| Node::Array(Arc::from(Vec::new())));
+        bind(&mut ctx, "errors", Some(errors));
+        bind(&mut ctx, "params", Some(rules.params.clone()));
+        ctx.add_variable_as_val("facts", Box::new(facts.clone()));
+        ctx
+    }
+
+    pub(super) fn viewer_admin(&self) -> Option<bool> {
+        self.root
+            .get("source")?
+            .get("viewer")?
+            .get("admin")?
+            .as_bool()
+    }
+
+    pub(super) fn errors_entry(&self, pointer: &str) -> Option<&Node> {
+        self.errors.get(pointer)
+    }
+
+    /// The `errors` entry saying a top-level list was not read in full:
+    /// one at `/{name}` or inside it (the first by pointer, when several).
+    pub(super) fn list_failure(&self, name: &str) -> Option<&Node> {
+        let at = format!("/{name}");
+        self.errors
+            .iter()
+            .filter(|(pointer, _)| {
+                pointer
+                    .strip_prefix(&at)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            })
+            .min_by(|a, b| a.0.cmp(b.0))
+            .map(|(_, entry)| entry)
+    }
+}
+
+/// Facts computed so far, bound as the `facts` variable (a map).
+#[derive(Clone, Debug, Default)]
+pub(super) struct Facts {
+    pub(super) names: Vec<String>,
+    pub(super) values: Vec<Option<Arc<dyn Val>>>,
+    /// Why a fact that was computed failed, by index; reported against the
+    /// rules that read it and would otherwise run (a rule gets one verdict).
+    pub(super) errors: Vec<Option<String>>,
+}
+
+impl Val for Facts {
+    fn get_type(&self) -> &types::Type {
+        &types::MAP_TYPE
+    }
+
+    fn cel_type() -> &'static types::Type
+    where
+        Self: Sized,
+    {
+        &types::MAP_TYPE
+    }
+
+    fn as_indexer<'b, 'v>(&'b self) -> Option<&'b (dyn Indexer + 'v)>
+    where
+        Self: 'v,
+    {
+        Some(self)
+    }
+
+    fn as_sizer(&self) -> Option<&dyn Sizer> {
+        Some(self)
+    }
+
+    fn clone_as_boxed<'v>(&self) -> Box<dyn Val + 'v>
+    where
+        Self: 'v,
+    {
+        Box::new(self.clone())
+    }
+}
+
+impl Indexer for Facts {
+    fn get<'b, 'v>(&'b self, idx: &dyn Val) -> Result<CowVal<'b, 'v>, ExecutionError>
+    where
+        Self: 'v,
+    {
+        let name = idx
+            .downcast_ref::<CelString>()
+            .map(CelString::inner)
+            .unwrap_or_default();
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .and_then(|i| self.values.get(i))
+            .and_then(Option::as_ref)
+            .map(|v| CowVal::Borrowed(&**v as &dyn Val))
+            .ok_or_else(|| {
+                ExecutionError::function_error("facts", format!("fact `{name}` is not available"))
+            })
+    }
+
+    fn steal<'v>(self: Box<Self>, idx: &dyn Val) -> Result<Box<dyn Val + 'v>, ExecutionError>
+    where
+        Self: 'v,
+    {
+        self.get(idx).map(CowVal::into_owned)
+    }
+}
+
+impl Sizer for Facts {
+    fn size(&self) -> CelInt {
+        CelInt::from(i64::try_from(self.names.len()).unwrap_or(i64::MAX))
+    }
+}
+
+/// The per-item variables, served to CEL without allocating.
+pub(super) struct ItemVars<'a> {
+    pub(super) item: &'a Node,
+    pub(super) index: CelInt,
+    pub(super) extension: Option<&'a Node>,
+}
+
+impl cel::context::VariableResolver for ItemVars<'_> {
+    fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
+        match variable {
+            "item" => Some(CowVal::Borrowed(self.item as &dyn Val)),
+            "index" => Some(CowVal::Borrowed(&self.index as &dyn Val)),
+            "extension" => self.extension.map(|e| CowVal::Borrowed(e as &dyn Val)),
+            _ => None,
+        }
+    }
+}
+
+/// A child scope whose values may borrow for `'a` (the parent's are
+/// `'static`, which outlives it).
+pub(super) fn item_scope<'a>(parent: &'a Context<'_, 'a>) -> Context<'a, 'a> {
+    parent.new_inner_scope()
+}
+
+/// Where an item is, cheap to copy; its pointer is built only when needed.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Place {
+    Root,
+    Account,
+    Top(&'static str, usize),
+    Nested(usize, &'static str, usize),
+}
+
+impl Place {
+    pub(super) fn pointer(self) -> String {
+        let mut out = String::new();
+        match self {
+            Place::Root => {}
+            Place::Account => out.push_str("/account"),
+            Place::Top(list, i) => {
+                pointer::push(&mut out, list);
+                pointer::push_index(&mut out, i);
+            }
+            Place::Nested(ext, list, i) => {
+                out.push_str("/extensions");
+                pointer::push_index(&mut out, ext);
+                pointer::push(&mut out, list);
+                pointer::push_index(&mut out, i);
+            }
+        }
+        out
+    }
+}
+
+pub(super) fn compute_facts(rules: &RuleSet, data: &Data) -> Facts {
+    let mut needed = vec![false; rules.facts.len()];
+    for rule in rules.rules.iter().filter(|r| r.enabled) {
+        for &i in &rule.facts {
+            if let Some(slot) = needed.get_mut(i) {
+                *slot = true;
+            }
+        }
+    }
+    let mut facts = Facts::default();
+    for (i, fact) in rules.facts.iter().enumerate() {
+        facts.names.push(fact.name.clone());
+        let available = needed.get(i).copied().unwrap_or(false)
+            && fact
+                .requires
+                .iter()
+                .all(|r| unmet(r, data, rules).is_none())
+            && fact
+                .depends
+                .iter()
+                .all(|&d| facts.values.get(d).is_some_and(Option::is_some));
+        if !available {
+            facts.values.push(None);
+            facts.errors.push(None);
+            continue;
+        }
+        let ctx = data.context(rules, &facts);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            functions::Budget::start(rules.limits.steps);
+            resolve(&fact.expr, &ctx).map(|value| Arc::<dyn Val>::from(value.into_owned()))
+        }))
+        .unwrap_or_else(|payload| {
+            Err(format!(
+                "evaluating the fact failed unexpectedly ({}); this is a bug in rcaudit",
+                panic_message(&*payload)
+            ))
+        });
+        match result {
+            Ok(value) => {
+                facts.values.push(Some(value));
+                facts.errors.push(None);
+            }
+            Err(error) => {
+                // Reported against each rule that reads the fact, when the
+                // rule would run (see `evaluate_rule`).
+                facts.values.push(None);
+                facts.errors.push(Some(error));
+            }
+        }
+    }
+    facts
+}
+
+pub(super) fn boolean(expr: &Expression, ctx: &Context<'_, '_>) -> Result<bool, String> {
+    match resolve(expr, ctx) {
+        Ok(value) => value
+            .downcast_ref::<CelBool>()
+            .map(|b| *b.inner())
+            .ok_or_else(|| {
+                format!(
+                    "`{}` gave {}, not a bool",
+                    expr.source.trim(),
+                    value.get_type().name()
+                )
+            }),
+        Err(error) => Err(error),
+    }
+}

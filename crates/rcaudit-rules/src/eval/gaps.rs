@@ -1,0 +1,141 @@
+//! Gap accounting: what a rule that ran could not see (absent lists,
+//! items and extensions skipped for a missing field), said in one
+//! not-evaluated entry.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use rcaudit_model::Node;
+
+use super::outcome::NotEvaluated;
+use super::requirements::describe_error;
+use crate::rule::{Rule, Target};
+
+/// What a rule that ran could not see: lists absent altogether, and items
+/// (or extensions) skipped for a missing field. One not-evaluated entry
+/// says it all (`docs/snapshot-format.md`, "Unknown versus empty").
+#[derive(Debug, Default)]
+pub(super) struct Gaps {
+    /// Why each absent target list is absent (each reason once).
+    pub(super) lists: Vec<String>,
+    /// Lists present but not read in full, that a rule's `coveredBy` would
+    /// have relied on: why, and which list.
+    pub(super) incomplete: Vec<(String, Target)>,
+    /// Items skipped, by noun, each item once (extensions by index).
+    pub(super) skipped: Vec<(&'static str, BTreeSet<String>)>,
+    /// The missing fields, as requirements (`extension.forwardingNumbers`).
+    pub(super) fields: Vec<String>,
+    /// Fetch failures recorded for the skipped places: the first, and how many.
+    pub(super) failures: Option<(String, usize)>,
+}
+
+impl Gaps {
+    pub(super) fn absent_list(&mut self, reason: String) {
+        if !self.lists.contains(&reason) {
+            self.lists.push(reason);
+        }
+    }
+
+    pub(super) fn incomplete_list(&mut self, reason: String, list: Target) {
+        self.incomplete.push((reason, list));
+    }
+
+    /// Records that an item (`place`, e.g. an extension's pointer) was not
+    /// checked because `field` is missing there.
+    pub(super) fn skip(
+        &mut self,
+        noun: &'static str,
+        place: String,
+        field: String,
+        failure: Option<&Node>,
+    ) {
+        match self.skipped.iter_mut().find(|(n, _)| *n == noun) {
+            Some((_, places)) => {
+                places.insert(place);
+            }
+            None => self.skipped.push((noun, BTreeSet::from([place]))),
+        }
+        if !self.fields.contains(&field) {
+            self.fields.push(field);
+        }
+        if let Some(error) = failure {
+            match &mut self.failures {
+                Some((_, count)) => *count += 1,
+                None => self.failures = Some((describe_error(error), 1)),
+            }
+        }
+    }
+
+    pub(super) fn not_evaluated(self, rule: &Rule) -> Option<NotEvaluated> {
+        let count: usize = self.skipped.iter().map(|(_, places)| places.len()).sum();
+        if count == 0 && self.lists.is_empty() && self.incomplete.is_empty() {
+            return None;
+        }
+        let mut parts: Vec<String> = self
+            .incomplete
+            .iter()
+            .map(|(reason, _)| format!("{reason}, so part of it could not be checked"))
+            .chain(
+                self.lists
+                    .iter()
+                    .map(|reason| format!("{reason}, so it could not be checked")),
+            )
+            .collect();
+        if count > 0 {
+            let what = self
+                .skipped
+                .iter()
+                .map(|(noun, places)| {
+                    let n = places.len();
+                    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+                })
+                .collect::<Vec<_>>()
+                .join(" and ");
+            let names: Vec<String> = self
+                .fields
+                .iter()
+                .map(|f| {
+                    format!(
+                        "`{}`",
+                        f.split_once('.').map_or(f.as_str(), |(_, rest)| rest)
+                    )
+                })
+                .collect();
+            let verb = if names.len() == 1 { "is" } else { "are" };
+            let mut part = format!(
+                "{what} could not be checked: {} {verb} absent",
+                names.join(", ")
+            );
+            match &self.failures {
+                Some((first, 1)) if count == 1 => {
+                    let _ = write!(part, " (it could not be fetched: {first})");
+                }
+                Some((first, 1)) => {
+                    let _ = write!(part, " (1 could not be fetched: {first})");
+                }
+                Some((first, n)) => {
+                    let _ = write!(part, " ({n} could not be fetched, e.g. {first})");
+                }
+                None => part.push_str(" (not fetched)"),
+            }
+            parts.push(part);
+        }
+        let mut reason = parts.join("; ");
+        reason.push_str("; the rest was checked");
+        let mut requirement: Vec<String> = self.fields;
+        if !self.lists.is_empty() {
+            requirement.extend(rule.targets.iter().map(|t| t.as_str().to_owned()));
+        }
+        for (_, list) in &self.incomplete {
+            if !requirement.iter().any(|r| r == list.as_str()) {
+                requirement.push(list.as_str().to_owned());
+            }
+        }
+        Some(NotEvaluated {
+            rule_id: rule.id.clone(),
+            reason,
+            requirement: requirement.join(", "),
+            skipped: Some(count + self.lists.len() + self.incomplete.len()),
+        })
+    }
+}

@@ -1,0 +1,229 @@
+//! Evaluation end to end: depth and cost limits at load, step budgets,
+//! panics contained.
+
+use std::sync::Arc;
+
+use cel::ExecutionError;
+use cel::common::types;
+use cel::common::value::CowVal;
+
+use super::{Limits, evaluate_with};
+use crate::load::{LoadOptions, RuleFile, load};
+use crate::rule::RuleSet;
+
+fn load_with(text: &str, options: &LoadOptions) -> Result<RuleSet, Vec<String>> {
+    let files = [RuleFile {
+        name: "test.yaml".to_owned(),
+        text: text.to_owned(),
+        pack: "test".to_owned(),
+    }];
+    load(&files, options).map(|(rules, _)| rules).map_err(|e| {
+        e.problems
+            .iter()
+            .map(|p| format!("{} {} (line {})", p.code, p.message, p.line()))
+            .collect()
+    })
+}
+
+fn rule_set(text: &str) -> RuleSet {
+    load_with(text, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn one_rule(assert: &str) -> String {
+    format!(
+        "rules:\n  - id: T-1\n    severity: error\n    title: t\n    target: extensions\n    message: m\n    assert: '{assert}'\n"
+    )
+}
+
+/// A 1,200-term sum overflowed the stack (SIGABRT) when evaluated: it is
+/// a load error pointing at the expression, for rules, facts and
+/// message templates alike.
+#[test]
+fn deep_expressions_are_load_errors() {
+    let sum = vec!["1"; 1200].join("+");
+    let errors =
+        load_with(&one_rule(&format!("{sum} > 0")), &LoadOptions::default()).expect_err("too deep");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("rcaudit::rules::too-deep") && e.ends_with("(line 7)")),
+        "{errors:?}"
+    );
+    let text = format!(
+        "facts:\n  deep: '{sum}'\nrules:\n  - {{id: T-1, severity: error, title: t, target: account, assert: 'true', message: '{{{{ {sum} }}}}'}}\n"
+    );
+    let errors = load_with(&text, &LoadOptions::default()).expect_err("too deep");
+    assert_eq!(
+        errors
+            .iter()
+            .filter(|e| e.starts_with("rcaudit::rules::too-deep"))
+            .count(),
+        2,
+        "{errors:?}"
+    );
+    // Far beyond what the parser could take: refused before parsing.
+    let huge = vec!["1"; 50_000].join("+");
+    let errors = load_with(&one_rule(&format!("{huge} > 0")), &LoadOptions::default())
+        .expect_err("too many operators");
+    assert!(errors.iter().any(|e| e.contains("operators")), "{errors:?}");
+    // Just under the limit loads and evaluates.
+    let fine = vec!["1"; expr_depth_fits()].join("+");
+    let rules = rule_set(&one_rule(&format!("{fine} > 0")));
+    let root = rcaudit_model::parse(r#"{"extensions": [{"id": 1}]}"#).expect("json");
+    let outcome = evaluate_with(&rules, &root, 1);
+    assert!(
+        outcome.rule_errors.is_empty() && outcome.findings.is_empty(),
+        "{outcome:?}"
+    );
+}
+
+/// The longest `1+1+...` chain that fits [`crate::expr::MAX_DEPTH`].
+fn expr_depth_fits() -> usize {
+    crate::expr::MAX_DEPTH - 2
+}
+
+/// Nested comprehensions over literal lists ran past 60 s and 3 GB:
+/// their cost is estimated at load time.
+#[test]
+fn costly_literal_comprehensions_are_load_errors() {
+    let list = (1..=100)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let assert = format!("[{list}].map(a, [{list}].map(b, [{list}].map(c, a + b + c))).size() > 0");
+    let errors = load_with(&one_rule(&assert), &LoadOptions::default()).expect_err("costly");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with("rcaudit::rules::too-costly")),
+        "{errors:?}"
+    );
+    // Two levels of 100 are fine.
+    let assert = format!("[{list}].map(a, [{list}].map(b, a + b)).size() > 0");
+    rule_set(&one_rule(&assert));
+}
+
+/// Comprehensions over snapshot data are bounded at run time: a rule
+/// that runs out of steps is a rule error on that item, and the other
+/// items and rules go on.
+#[test]
+fn evaluation_has_a_step_budget() {
+    let text = format!(
+        "{}  - {{id: T-2, severity: error, title: t, target: extensions, assert: 'false', message: m}}\n",
+        one_rule(
+            "item.phoneNumbers.map(a, item.phoneNumbers.map(b, item.phoneNumbers.map(c, a + b + c))).size() == 0 || item.phoneNumbers.exists(x, true)"
+        )
+    );
+    let options = LoadOptions {
+        limits: Limits {
+            steps: 10_000,
+            ..Limits::default()
+        },
+        ..LoadOptions::default()
+    };
+    let rules = load_with(&text, &options).unwrap_or_else(|e| panic!("{e:?}"));
+    let big: Vec<usize> = (0..30).collect();
+    let root = rcaudit_model::parse(&format!(
+        r#"{{"extensions": [{{"id": 1, "phoneNumbers": [1]}}, {{"id": 2, "phoneNumbers": {big:?}}}, {{"id": 3, "phoneNumbers": []}}]}}"#
+    ))
+    .expect("json");
+    let outcome = evaluate_with(&rules, &root, 2);
+    assert_eq!(outcome.rule_errors.len(), 1, "{:?}", outcome.rule_errors);
+    let error = outcome.rule_errors.first().expect("one");
+    assert_eq!(error.rule_id, "T-1");
+    assert_eq!(error.pointer.as_deref(), Some("/extensions/1"));
+    assert!(error.message.contains("10000 steps"), "{}", error.message);
+    assert_eq!(
+        outcome
+            .findings
+            .iter()
+            .filter(|f| f.rule_id == "T-2")
+            .count(),
+        3
+    );
+}
+
+/// A rule's steps over all its items are bounded too: once spent, the
+/// rule stops, and one rule error counts the items left unchecked.
+#[test]
+fn a_rule_has_a_step_budget_over_its_items() {
+    let options = LoadOptions {
+        limits: Limits {
+            steps: 1_000,
+            rule_steps: 2_500,
+        },
+        ..LoadOptions::default()
+    };
+    let rules = load_with(
+        &one_rule("item.phoneNumbers.map(a, item.phoneNumbers.map(b, a + b)).size() < 0"),
+        &options,
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    // Each extension takes 30 + 30 * 30 = 930 steps: the rule has spent
+    // 2,790 after three, and stops before the fourth.
+    let big: Vec<usize> = (0..30).collect();
+    let extensions: Vec<String> = (0..10)
+        .map(|i| format!(r#"{{"id": {i}, "phoneNumbers": {big:?}}}"#))
+        .collect();
+    let root = rcaudit_model::parse(&format!(r#"{{"extensions": [{}]}}"#, extensions.join(", ")))
+        .expect("json");
+    let outcome = evaluate_with(&rules, &root, 1);
+    assert_eq!(outcome.findings.len(), 3, "{:?}", outcome.findings);
+    assert_eq!(outcome.rule_errors.len(), 1, "{:?}", outcome.rule_errors);
+    let error = outcome.rule_errors.first().expect("one");
+    assert_eq!(error.pointer.as_deref(), Some("/extensions/3"));
+    assert_eq!(error.count, 7);
+    assert!(error.message.contains("2500 steps"), "{}", error.message);
+}
+
+/// A panic inside `cel` (or a domain function) while one rule runs is a
+/// rule error of that rule; the rules the same thread takes after it,
+/// and the other threads' rules, still report.
+#[test]
+fn a_panicking_rule_is_a_rule_error_not_a_missing_result() {
+    let mut rules = rule_set(
+        r#"
+rules:
+  - {id: T-BOOM, severity: error, title: t, target: extensions,
+ assert: 'normalize(item.extensionNumber) == "x"', message: m}
+  - {id: T-A, severity: error, title: t, target: extensions, assert: 'false', message: a}
+  - {id: T-B, severity: error, title: t, target: extensions, assert: 'false', message: b}
+  - {id: T-C, severity: error, title: t, target: extensions, assert: 'false', message: c}
+"#,
+    );
+    // The same functions, but `normalize` panics.
+    let mut env = cel::Env::stdlib();
+    env.add_overload(
+        "normalize",
+        "normalize_1",
+        vec![types::DYN_TYPE],
+        |_| -> Result<CowVal<'_, '_>, ExecutionError> { panic!("provoked") },
+    )
+    .expect("declared");
+    rules.env = Arc::new(env);
+    let root = rcaudit_model::parse(
+        r#"{"extensions": [{"id": 1, "extensionNumber": "101"}, {"id": 2, "extensionNumber": "102"}]}"#,
+    )
+    .expect("json");
+    for threads in [1, 2, 4] {
+        let outcome = evaluate_with(&rules, &root, threads);
+        let errors: Vec<(&str, &str)> = outcome
+            .rule_errors
+            .iter()
+            .map(|e| (e.rule_id.as_str(), e.message.as_str()))
+            .collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors.first().map(|e| e.0), Some("T-BOOM"));
+        assert!(
+            errors.first().is_some_and(|e| e.1.contains("provoked")),
+            "{errors:?}"
+        );
+        let mut found: Vec<&str> = outcome
+            .findings
+            .iter()
+            .map(|f| f.rule_id.as_str())
+            .collect();
+        found.dedup();
+        assert_eq!(found, ["T-A", "T-B", "T-C"], "threads: {threads}");
+    }
+}
