@@ -189,15 +189,36 @@ fn sarif_validates_against_the_official_schema() {
     }
 }
 
-/// `(name, failures)` of each JUnit test case.
+/// `(name, failures)` of each JUnit test case, after checking what CI
+/// systems read of every case: a class name, the snapshot as its file, a
+/// time in seconds.
 fn junit_cases(xml: &str) -> Vec<(String, usize)> {
     let document =
         roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("well-formed XML: {e}\n{xml}"));
     let root = document.root_element();
     assert_eq!(root.tag_name().name(), "testsuites");
+    let suite = root
+        .children()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap_or_else(|| panic!("a testsuite: {xml}"));
+    let file = suite
+        .attribute("name")
+        .and_then(|name| name.strip_prefix("rcaudit: "))
+        .unwrap_or_else(|| panic!("the suite names the snapshot: {xml}"));
     root.descendants()
         .filter(|n| n.has_tag_name("testcase"))
         .map(|case| {
+            assert!(
+                case.attribute("classname")
+                    .is_some_and(|c| c.starts_with("rcaudit.")),
+                "{xml}"
+            );
+            assert_eq!(case.attribute("file"), Some(file), "{xml}");
+            assert!(
+                case.attribute("time")
+                    .is_some_and(|t| t.parse::<f64>().is_ok_and(|t| t >= 0.0)),
+                "{xml}"
+            );
             let failures = case
                 .children()
                 .filter(|n| n.has_tag_name("failure"))
