@@ -6,15 +6,11 @@ use std::fmt::Write as _;
 use crate::Exit;
 use crate::check;
 use crate::cli::{BaselineArgs, CheckOptions, Global};
-use crate::output::{self, Message, Style};
+use crate::failure::Failure;
+use crate::output::{self, Style};
 use crate::sources;
 
-pub fn run(args: &BaselineArgs, global: &Global) -> Exit {
-    let style = Style::stderr(global.color);
-    let fail = |message: String| {
-        output::fail(&style, &Message(message));
-        Exit::Failed
-    };
+pub fn run(args: &BaselineArgs, global: &Global) -> Result<Exit, Failure> {
     // What `check` would run, with the config's waivers; no outputs of its own.
     let options = CheckOptions {
         source: args.source.clone(),
@@ -22,44 +18,37 @@ pub fn run(args: &BaselineArgs, global: &Global) -> Exit {
         ignore: args.ignore.clone(),
         ..CheckOptions::default()
     };
-    let Some(prepared) = check::prepare(&options, &style) else {
-        return Exit::Failed;
-    };
+    let prepared = check::prepare(&options, &Style::stderr(global.color))?;
     // Before the work: never over an input of the run, and writable.
     let mut inputs = vec![(args.snapshot.as_path(), "snapshot")];
     inputs.extend(check::inputs(&options));
-    if let Err(error) = sources::refuse_overwriting(&args.output, &inputs)
-        .and_then(|()| sources::check_writable(&args.output))
-    {
-        return fail(error.message);
-    }
-    let bytes = match sources::snapshot(&args.snapshot) {
-        Ok(bytes) => bytes,
-        Err(error) => return fail(error.message),
-    };
+    sources::refuse_overwriting(&args.output, &inputs)?;
+    sources::check_writable(&args.output)?;
+    let bytes = sources::snapshot(&args.snapshot)?;
     let name = sources::shown(&args.snapshot);
-    let Some(report) = check::report(prepared, &name, bytes, &style) else {
-        return Exit::Failed;
-    };
+    let report = check::report(prepared, &name, bytes)?;
     let errors = report.rule_errors.len();
     if errors > 0 {
-        for error in &report.rule_errors {
-            output::eprint(&format!(
-                "rcaudit: rule error: {} ({}): {}\n",
-                error.rule_id, error.part, error.message
-            ));
-        }
-        return fail(format!(
+        let mut failures: Vec<Failure> = report
+            .rule_errors
+            .iter()
+            .map(|error| {
+                Failure::Line(format!(
+                    "rcaudit: rule error: {} ({}): {}\n",
+                    error.rule_id, error.part, error.message
+                ))
+            })
+            .collect();
+        failures.push(Failure::Message(format!(
             "{errors} rule error{}: a rule failed while running, so the audit is incomplete \
              and a baseline of it would hide findings; {} was not written",
             if errors == 1 { "" } else { "s" },
             args.output.display()
-        ));
+        )));
+        return Err(Failure::Several(failures));
     }
     let text = rcaudit_report::json::render(&report);
-    if let Err(error) = sources::write_atomic(&args.output, &text) {
-        return fail(error.message);
-    }
+    sources::write_atomic(&args.output, &text)?;
     let findings = report.findings.len();
     let not_evaluated = report
         .not_evaluated
@@ -88,5 +77,5 @@ pub fn run(args: &BaselineArgs, global: &Global) -> Exit {
         args.output.display()
     );
     output::print(&summary);
-    Exit::Clean
+    Ok(Exit::Clean)
 }

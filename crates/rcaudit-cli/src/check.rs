@@ -11,7 +11,8 @@ use rcaudit_rules::{Outcome, RuleSet};
 
 use crate::Exit;
 use crate::cli::{CheckArgs, CheckOptions, FailOn, Global, RuleErrors};
-use crate::output::{self, Message, Style};
+use crate::failure::Failure;
+use crate::output::{self, Style};
 use crate::render::Rendering;
 use crate::{outputs, setup, sources};
 
@@ -97,38 +98,34 @@ pub fn today() -> Result<Date, String> {
 }
 
 /// The config's waivers and `--waivers`, checked against the rules.
-fn waivers(args: &CheckOptions, setup: &setup::Setup, style: &Style) -> Result<Vec<Waiver>, ()> {
+fn waivers(args: &CheckOptions, setup: &setup::Setup) -> Result<Vec<Waiver>, Failure> {
     let mut all = setup.config.waivers.clone();
     let mut problems = Vec::new();
     if let Some(path) = &args.waivers {
-        let text =
-            sources::text(path, "waivers").map_err(|e| output::fail(style, &Message(e.message)))?;
+        let text = sources::text(path, "waivers")?;
         let (more, invalid) = rcaudit_rules::waivers::parse(&path.display().to_string(), &text);
         all.extend(more);
         problems.extend(invalid);
     }
     problems.extend(rcaudit_rules::waivers::check_rules(&all, &setup.rules));
     if !problems.is_empty() {
-        setup::report(
-            &rcaudit_rules::LoadErrors { problems },
-            style,
+        return Err(Failure::problems(
+            rcaudit_rules::LoadErrors { problems },
             "the waivers",
-        );
-        return Err(());
+        ));
     }
     Ok(all)
 }
 
 /// `--baseline`: a previous JSON report.
-fn baseline(args: &CheckOptions, style: &Style) -> Result<Option<Baseline>, ()> {
+fn baseline(args: &CheckOptions) -> Result<Option<Baseline>, Failure> {
     let Some(path) = &args.baseline else {
         return Ok(None);
     };
-    let text = sources::document_text(path, "baseline")
-        .map_err(|e| output::fail(style, &Message(e.message)))?;
+    let text = sources::document_text(path, "baseline")?;
     Baseline::parse(&path.display().to_string(), &text)
         .map(Some)
-        .map_err(|e| output::fail(style, &Message(e.0)))
+        .map_err(|e| Failure::Message(e.0))
 }
 
 /// Everything a check needs besides the snapshot: loaded before the
@@ -151,34 +148,27 @@ impl Prepared {
     }
 }
 
-/// Loads rules, config, waivers and baseline; problems are printed.
-pub fn prepare(options: &CheckOptions, style: &Style) -> Option<Prepared> {
-    let setup = setup::load(&options.source, style).ok()?;
-    let waivers = waivers(options, &setup, style).ok()?;
-    let today = today()
-        .map_err(|message| output::fail(style, &Message(message)))
-        .ok()?;
-    let baseline = baseline(options, style).ok()?;
+/// Loads rules, config, waivers and baseline (warnings about the rules go
+/// to `style`'s stream).
+pub fn prepare(options: &CheckOptions, style: &Style) -> Result<Prepared, Failure> {
+    let setup = setup::load(&options.source, style)?;
+    let waivers = waivers(options, &setup)?;
+    let today = today()?;
+    let baseline = baseline(options)?;
     let fail_on = options
         .fail_on
         .or_else(|| setup.config.fail_on.as_deref().and_then(FailOn::parse))
         .unwrap_or(FailOn::Error);
-    let rules = select(setup.rules, &options.select, &options.ignore)
-        .map_err(|message| output::fail(style, &Message(message)))
-        .ok()?;
+    let rules = select(setup.rules, &options.select, &options.ignore)?;
     // A gate that runs no rule passes everything: refuse, before any work.
     if !rules.rules.iter().any(|r| r.enabled) {
-        output::fail(
-            style,
-            &Message(
-                "no rule is enabled (--no-builtin without --rules, an empty pack, or \
-                 --select, --ignore or `disable:` leaving none), so nothing would be audited"
-                    .to_owned(),
-            ),
-        );
-        return None;
+        return Err(Failure::Message(
+            "no rule is enabled (--no-builtin without --rules, an empty pack, or \
+             --select, --ignore or `disable:` leaving none), so nothing would be audited"
+                .to_owned(),
+        ));
     }
-    Some(Prepared {
+    Ok(Prepared {
         rules,
         waivers,
         today,
@@ -188,22 +178,11 @@ pub fn prepare(options: &CheckOptions, style: &Style) -> Option<Prepared> {
     })
 }
 
-pub fn run(args: &CheckArgs, global: &Global) -> Exit {
+pub fn run(args: &CheckArgs, global: &Global) -> Result<Exit, Failure> {
     let started = Instant::now();
-    let err_style = Style::stderr(global.color);
-    let Some(prepared) = prepare(&args.options, &err_style) else {
-        return Exit::Failed;
-    };
-    let Some(plan) = plan(&args.options, &[(&args.snapshot, "snapshot")], &err_style) else {
-        return Exit::Failed;
-    };
-    let bytes = match sources::snapshot(&args.snapshot) {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            output::fail(&err_style, &Message(error.message));
-            return Exit::Failed;
-        }
-    };
+    let prepared = prepare(&args.options, &Style::stderr(global.color))?;
+    let plan = plan(&args.options, &[(&args.snapshot, "snapshot")])?;
+    let bytes = sources::snapshot(&args.snapshot)?;
     let name = sources::shown(&args.snapshot);
     check(
         prepared.quiet(args.quiet),
@@ -246,22 +225,16 @@ pub fn inputs(options: &CheckOptions) -> Vec<(&Path, &'static str)> {
 
 /// Checks every `--output` before the snapshot is read or fetched
 /// ([`outputs::Plan::new`]): none may be one of the run's inputs, `extra`
-/// (the snapshot) or [`inputs`] or any file read so far. Problems are
-/// printed.
+/// (the snapshot) or [`inputs`] or any file read so far. Every problem is
+/// in the failure.
 pub fn plan(
     options: &CheckOptions,
     extra: &[(&Path, &'static str)],
-    style: &Style,
-) -> Option<outputs::Plan> {
+) -> Result<outputs::Plan, Failure> {
     let mut all = extra.to_vec();
     all.extend(inputs(options));
     outputs::Plan::new(&options.output, options.format, &all)
-        .map_err(|problems| {
-            for problem in problems {
-                output::fail(style, &Message(problem));
-            }
-        })
-        .ok()
+        .map_err(|problems| Failure::Several(problems.into_iter().map(Failure::Message).collect()))
 }
 
 /// Checks a snapshot (its bytes, and the name diagnostics show).
@@ -273,7 +246,7 @@ pub fn check(
     options: &CheckOptions,
     global: &Global,
     started: Instant,
-) -> Exit {
+) -> Result<Exit, Failure> {
     let err_style = Style::stderr(global.color);
     let Prepared {
         rules,
@@ -285,18 +258,10 @@ pub fn check(
     } = prepared;
     let mut phases: Vec<(&str, Duration)> = vec![("read", started.elapsed())];
     let mark = Instant::now();
-    let snapshot = match rcaudit_model::parse_bytes(name, bytes) {
-        Ok(snapshot) => snapshot,
-        Err(error) => {
-            output::fail(&err_style, &error);
-            return Exit::Failed;
-        }
-    };
+    let snapshot = rcaudit_model::parse_bytes(name, bytes)?;
     phases.push(("parse", mark.elapsed()));
     let mark = Instant::now();
-    let Some((outcome, validation_time)) = evaluate(&snapshot, &rules, &err_style) else {
-        return Exit::Failed;
-    };
+    let (outcome, validation_time) = evaluate(&snapshot, &rules)?;
     phases.push(("evaluate (schema check alongside)", mark.elapsed()));
     phases.push((
         "  schema check and text indexes, second thread",
@@ -313,7 +278,7 @@ pub fn check(
     let mark = Instant::now();
     let rendering = Rendering::new(name, options, quiet, fail_on, &report);
     // One evaluation, every report: each --output, and the terminal's.
-    let written = plan.write(&report, &rendering, global.color);
+    let unwritten = plan.write(&report, &rendering, global.color);
     for diagnostic in human::waiver_diagnostics(&report) {
         output::eprint(&err_style.render(&diagnostic));
     }
@@ -325,8 +290,11 @@ pub fn check(
     // The snapshot's tree is large; the process is about to end, so leave
     // freeing it to the operating system.
     std::mem::forget(snapshot);
+    // Outputs that could not be written (the others were), then rule
+    // errors: either leaves the run without its verdict.
+    let mut failures: Vec<Failure> = unwritten.into_iter().map(Failure::Message).collect();
     if !report.rule_errors.is_empty() && options.rule_errors == RuleErrors::Fail {
-        output::eprint(&format!(
+        failures.push(Failure::Line(format!(
             "rcaudit: error: {} rule error{}: a rule failed while running, so the audit is \
              incomplete (exit 2; --rule-errors warn reports rule errors without failing)\n",
             report.rule_errors.len(),
@@ -335,24 +303,20 @@ pub fn check(
             } else {
                 "s"
             },
-        ));
-        Exit::Failed
-    } else if !written {
-        Exit::Failed
+        )));
+    }
+    if !failures.is_empty() {
+        Err(Failure::Several(failures))
     } else if threshold.is_some_and(|t| report.fails(t)) {
-        Exit::Findings
+        Ok(Exit::Findings)
     } else {
-        Exit::Clean
+        Ok(Exit::Clean)
     }
 }
 
 /// Validates the snapshot and evaluates the rules side by side (both only
 /// read the tree), using the evaluation only if the snapshot is valid.
-pub fn evaluate(
-    snapshot: &Snapshot,
-    rules: &RuleSet,
-    style: &Style,
-) -> Option<(Outcome, Duration)> {
+pub fn evaluate(snapshot: &Snapshot, rules: &RuleSet) -> Result<(Outcome, Duration), Failure> {
     let (valid, outcome) = std::thread::scope(|scope| {
         let validation = scope.spawn(|| {
             let started = Instant::now();
@@ -374,23 +338,17 @@ pub fn evaluate(
         });
         (valid, outcome)
     });
-    match valid {
-        (Ok(()), time) => Some((outcome, time)),
-        (Err(error), _) => {
-            output::fail(style, &error);
-            None
-        }
-    }
+    let (valid, time) = valid;
+    valid?;
+    Ok((outcome, time))
 }
 
 /// Parses and evaluates a snapshot into a report, with the waivers and
 /// baseline of `prepared`: what `check` reports, without its outputs and
-/// timings (for `baseline`). Problems are printed.
-pub fn report(prepared: Prepared, name: &str, bytes: Vec<u8>, style: &Style) -> Option<Report> {
-    let snapshot = rcaudit_model::parse_bytes(name, bytes)
-        .map_err(|error| output::fail(style, &error))
-        .ok()?;
-    let (outcome, _) = evaluate(&snapshot, &prepared.rules, style)?;
+/// timings (for `baseline`).
+pub fn report(prepared: Prepared, name: &str, bytes: Vec<u8>) -> Result<Report, Failure> {
+    let snapshot = rcaudit_model::parse_bytes(name, bytes)?;
+    let (outcome, _) = evaluate(&snapshot, &prepared.rules)?;
     let mut report = Report::new(
         env!("CARGO_PKG_VERSION"),
         &snapshot,
@@ -401,5 +359,5 @@ pub fn report(prepared: Prepared, name: &str, bytes: Vec<u8>, style: &Style) -> 
     if let Some(baseline) = &prepared.baseline {
         report.apply_baseline(baseline);
     }
-    Some(report)
+    Ok(report)
 }

@@ -9,20 +9,14 @@ use rcaudit_rules::RuleSet;
 use crate::Exit;
 use crate::check::evaluate;
 use crate::cli::{DiffArgs, Global, ListFormat};
-use crate::output::{self, Message, Style};
+use crate::failure::Failure;
+use crate::output::{self, Style};
 use crate::{setup, sources};
 
-pub fn run(args: &DiffArgs, global: &Global) -> Exit {
-    let style = Style::stderr(global.color);
-    let Ok(setup) = setup::load(&args.source, &style) else {
-        return Exit::Failed;
-    };
-    let Some((old, old_report)) = load(&args.old, &setup.rules, &style) else {
-        return Exit::Failed;
-    };
-    let Some((new, new_report)) = load(&args.new, &setup.rules, &style) else {
-        return Exit::Failed;
-    };
+pub fn run(args: &DiffArgs, global: &Global) -> Result<Exit, Failure> {
+    let setup = setup::load(&args.source, &Style::stderr(global.color))?;
+    let (old, old_report) = load(&args.old, &setup.rules)?;
+    let (new, new_report) = load(&args.new, &setup.rules)?;
     let mut drift = diff::drift(old.root(), new.root());
     diff::add_findings(&mut drift, &old_report, &new_report);
     let (a, b) = (
@@ -51,29 +45,24 @@ pub fn run(args: &DiffArgs, global: &Global) -> Exit {
         })
         .collect();
     if !failed.is_empty() {
-        output::eprint(&format!(
+        return Err(Failure::Line(format!(
             "rcaudit: error: {} rule error(s), so the findings that came and went are incomplete:\n{}",
             failed.len(),
             failed.concat()
-        ));
-        return Exit::Failed;
+        )));
     }
-    if drift.is_empty() {
+    Ok(if drift.is_empty() {
         Exit::Clean
     } else {
         Exit::Findings
-    }
+    })
 }
 
-/// Reads, parses and checks one side of the diff; problems are printed.
-fn load(path: &Path, rules: &RuleSet, style: &Style) -> Option<(Snapshot, Report)> {
-    let bytes = sources::snapshot(path)
-        .map_err(|error| output::fail(style, &Message(error.message)))
-        .ok()?;
-    let snapshot = rcaudit_model::parse_bytes(&path.display().to_string(), bytes)
-        .map_err(|error| output::fail(style, &error))
-        .ok()?;
-    let (outcome, _) = evaluate(&snapshot, rules, style)?;
+/// Reads, parses and checks one side of the diff.
+fn load(path: &Path, rules: &RuleSet) -> Result<(Snapshot, Report), Failure> {
+    let bytes = sources::snapshot(path)?;
+    let snapshot = rcaudit_model::parse_bytes(&path.display().to_string(), bytes)?;
+    let (outcome, _) = evaluate(&snapshot, rules)?;
     let report = Report::new(env!("CARGO_PKG_VERSION"), &snapshot, rules, outcome);
-    Some((snapshot, report))
+    Ok((snapshot, report))
 }

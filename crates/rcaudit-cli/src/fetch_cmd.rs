@@ -18,7 +18,8 @@ use rcaudit_fetch::{
 use crate::Exit;
 use crate::check;
 use crate::cli::{AuditArgs, Connection, FetchArgs, Global};
-use crate::output::{self, Message, Style};
+use crate::failure::Failure;
+use crate::output::{self, Style};
 use crate::sources;
 
 /// `text` safe to print on a terminal: C0 and C1 control characters
@@ -45,9 +46,9 @@ pub fn printable(text: &str) -> String {
 /// (diagnostics still show the lines themselves).
 pub const NOT_SAVED: &str = "<fetched snapshot, not saved>";
 
-/// Reports a failed fetch, made printable.
-fn fail_with(style: &Style, message: &str) {
-    output::fail(style, &Message(printable(message)));
+/// A failed fetch, its text made printable (it may quote the server).
+fn failed(message: &str) -> Failure {
+    Failure::Message(printable(message))
 }
 
 /// A bearer token, refused at once (not after retries) when an HTTP header
@@ -278,20 +279,12 @@ fn interrupted(signal: Signal, save: Option<&Path>) -> String {
     )
 }
 
-/// Runs a fetch; problems are printed. `save` is where the snapshot will
-/// go (its journal goes beside it). SIGINT and SIGTERM stop it: the
-/// journal is left whole (no task runs any more when this returns) and
-/// the way to resume is printed; the exit is 130 or 143.
-fn fetch(
-    connection: &Connection,
-    save: Option<&Path>,
-    resume: bool,
-    style: &Style,
-) -> Result<Fetched, Exit> {
-    let fail = |message: String| {
-        fail_with(style, &message);
-        Exit::Failed
-    };
+/// Runs a fetch. `save` is where the snapshot will go (its journal goes
+/// beside it). SIGINT and SIGTERM stop it: the journal is left whole (no
+/// task runs any more when this returns), and the failure says how to
+/// resume; the exit is 130 or 143.
+fn fetch(connection: &Connection, save: Option<&Path>, resume: bool) -> Result<Fetched, Failure> {
+    let fail = |message: String| failed(&message);
     let server = connection
         .server
         .as_deref()
@@ -344,8 +337,10 @@ fn fetch(
             // so once the runtime is down the journal holds whole lines
             // only, and its file is closed (and its lock released).
             runtime.shutdown_timeout(Duration::from_secs(5));
-            output::eprint(&printable(&interrupted(signal, save)));
-            return Err(signal.exit());
+            return Err(Failure::Interrupted {
+                exit: signal.exit(),
+                hint: printable(&interrupted(signal, save)),
+            });
         }
     };
     // The signal handlers stay installed for the rest of the process: a
@@ -436,7 +431,7 @@ fn summary(fetched: &Fetched, wrote: Option<&Path>) -> String {
 }
 
 /// Writes the snapshot, then drops the journal.
-fn save(mut fetched: Fetched, path: &Path, style: &Style) -> Option<String> {
+fn save(mut fetched: Fetched, path: &Path) -> Result<String, Failure> {
     if let Err(error) = sources::write_atomic(path, &fetched.text) {
         let journal = rcaudit_fetch::journal_path(path);
         let kept = if journal.exists() {
@@ -447,45 +442,31 @@ fn save(mut fetched: Fetched, path: &Path, style: &Style) -> Option<String> {
         } else {
             String::new()
         };
-        fail_with(style, &format!("{}{kept}", error.message));
-        return None;
+        return Err(failed(&format!("{}{kept}", error.message)));
     }
     let line = summary(&fetched, Some(path));
     let text = std::mem::take(&mut fetched.text);
-    if let Err(error) = fetched.finish() {
-        fail_with(style, &error.to_string());
-        return None;
-    }
+    fetched
+        .finish()
+        .map_err(|error| failed(&error.to_string()))?;
     output::eprint(&printable(&line));
-    Some(text)
+    Ok(text)
 }
 
-pub fn run(args: &FetchArgs, global: &Global) -> Exit {
-    let style = Style::stderr(global.color);
-    let fetched = match fetch(&args.connection, Some(&args.output), args.resume, &style) {
-        Ok(fetched) => fetched,
-        Err(exit) => return exit,
-    };
-    match save(fetched, &args.output, &style) {
-        Some(_) => Exit::Clean,
-        None => Exit::Failed,
-    }
+pub fn run(args: &FetchArgs, _global: &Global) -> Result<Exit, Failure> {
+    let fetched = fetch(&args.connection, Some(&args.output), args.resume)?;
+    save(fetched, &args.output)?;
+    Ok(Exit::Clean)
 }
 
-pub fn audit(args: &AuditArgs, global: &Global) -> Exit {
+pub fn audit(args: &AuditArgs, global: &Global) -> Result<Exit, Failure> {
     let started = Instant::now();
-    let style = Style::stderr(global.color);
     // Rules, config, waivers and every output before the fetch: a mistake
     // there should not cost one. `--save X -o X`, or either over a rule
     // file, would destroy what the run reads or writes.
-    let Some(prepared) = check::prepare(&args.options, &style) else {
-        return Exit::Failed;
-    };
-    if let Some(path) = args.save.as_deref()
-        && let Err(error) = sources::refuse_overwriting(path, &check::inputs(&args.options))
-    {
-        output::fail(&style, &Message(error.message));
-        return Exit::Failed;
+    let prepared = check::prepare(&args.options, &Style::stderr(global.color))?;
+    if let Some(path) = args.save.as_deref() {
+        sources::refuse_overwriting(path, &check::inputs(&args.options))?;
     }
     let saved: Vec<(&Path, &'static str)> = args
         .save
@@ -493,18 +474,10 @@ pub fn audit(args: &AuditArgs, global: &Global) -> Exit {
         .map(|path| (path, "snapshot (--save)"))
         .into_iter()
         .collect();
-    let Some(plan) = check::plan(&args.options, &saved, &style) else {
-        return Exit::Failed;
-    };
-    let fetched = match fetch(&args.connection, args.save.as_deref(), args.resume, &style) {
-        Ok(fetched) => fetched,
-        Err(exit) => return exit,
-    };
+    let plan = check::plan(&args.options, &saved)?;
+    let fetched = fetch(&args.connection, args.save.as_deref(), args.resume)?;
     let (name, text) = match &args.save {
-        Some(path) => match save(fetched, path, &style) {
-            Some(text) => (path.display().to_string(), text),
-            None => return Exit::Failed,
-        },
+        Some(path) => (path.display().to_string(), save(fetched, path)?),
         None => {
             output::eprint(&printable(&summary(&fetched, None)));
             (NOT_SAVED.to_owned(), fetched.text)

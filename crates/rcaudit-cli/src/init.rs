@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use crate::Exit;
 use crate::cli::{Global, InitArgs};
-use crate::output::{self, Message, Style};
+use crate::failure::Failure;
+use crate::output;
 use crate::{setup, sources};
 
 /// Where `--workflow` writes the workflow.
@@ -144,12 +145,7 @@ pub fn template(schema: &str) -> String {
     out
 }
 
-pub fn run(args: &InitArgs, global: &Global) -> Exit {
-    let style = Style::stderr(global.color);
-    let fail = |message: String| {
-        output::fail(&style, &Message(message));
-        Exit::Failed
-    };
+pub fn run(args: &InitArgs, _global: &Global) -> Result<Exit, Failure> {
     let here = std::env::current_dir().unwrap_or_default();
     let mut files: Vec<(PathBuf, String)> = vec![(
         PathBuf::from(setup::CONFIG_FILE),
@@ -165,23 +161,24 @@ pub fn run(args: &InitArgs, global: &Global) -> Exit {
         .map(|(path, _)| path.display().to_string())
         .collect();
     if !existing.is_empty() && !args.force {
-        return fail(format!(
+        return Err(Failure::Message(format!(
             "{} already exist{}; nothing was written (--force replaces {})",
             existing.join(" and "),
             if existing.len() == 1 { "s" } else { "" },
             if existing.len() == 1 { "it" } else { "them" },
-        ));
+        )));
     }
     let mut written = String::new();
     for (path, text) in &files {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
             && let Err(error) = std::fs::create_dir_all(dir)
         {
-            return fail(format!("cannot create {}: {error}", dir.display()));
+            return Err(Failure::Message(format!(
+                "cannot create {}: {error}",
+                dir.display()
+            )));
         }
-        if let Err(error) = sources::write_atomic(path, text) {
-            return fail(error.message);
-        }
+        sources::write_atomic(path, text)?;
         let _ = writeln!(written, "wrote {}", path.display());
     }
     written.push_str(
@@ -190,7 +187,7 @@ pub fn run(args: &InitArgs, global: &Global) -> Exit {
          new ones; `rcaudit waive FINGERPRINT ...` accepts one.\n",
     );
     output::print_plain(&written);
-    Exit::Clean
+    Ok(Exit::Clean)
 }
 
 #[cfg(test)]

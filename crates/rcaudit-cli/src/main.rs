@@ -6,6 +6,7 @@ mod check;
 mod cli;
 mod completions;
 mod diff_cmd;
+mod failure;
 mod fetch_cmd;
 mod init;
 mod output;
@@ -55,7 +56,7 @@ fn main() -> ExitCode {
     }
     // A panic is a bug, and the run did not complete: it must never end in
     // a verdict's exit code (the panic's own message is already on stderr).
-    let exit = std::panic::catch_unwind(|| match &cli.command {
+    let result = std::panic::catch_unwind(|| match &cli.command {
         cli::Command::Check(args) => check::run(args, &cli.global),
         cli::Command::Rules(args) => rules_cmd::list(args, &cli.global),
         cli::Command::Explain(args) => rules_cmd::explain(args, &cli.global),
@@ -66,15 +67,23 @@ fn main() -> ExitCode {
         cli::Command::Init(args) => init::run(args, &cli.global),
         cli::Command::Baseline(args) => baseline_cmd::run(args, &cli.global),
         cli::Command::Waive(args) => waive::run(args, &cli.global),
-        cli::Command::Completions(args) => completions::completions(args),
-        cli::Command::Man => completions::man(),
-    })
-    .unwrap_or_else(|_| {
-        output::eprint(
-            "rcaudit: internal error (a bug, please report it): the run did not complete\n",
-        );
-        Exit::Failed
+        cli::Command::Completions(args) => Ok(completions::completions(args)),
+        cli::Command::Man => Ok(completions::man()),
     });
+    // Every failure is shown here, once.
+    let exit = match result {
+        Ok(Ok(exit)) => exit,
+        Ok(Err(failure)) => {
+            failure.render(&output::Style::stderr(cli.global.color));
+            failure.exit()
+        }
+        Err(_) => {
+            output::eprint(
+                "rcaudit: internal error (a bug, please report it): the run did not complete\n",
+            );
+            Exit::Failed
+        }
+    };
     if let Some(error) = output::stdout_error() {
         output::eprint(&format!(
             "rcaudit: error: the output could not be written to stdout: {error}\n"

@@ -9,7 +9,7 @@ use clap::ValueEnum as _;
 use rcaudit_report::Report;
 
 use crate::cli::{ColorChoice, Format};
-use crate::output::{self, Message, Style};
+use crate::output::{self, Style};
 use crate::render::Rendering;
 use crate::sources;
 
@@ -202,10 +202,9 @@ impl Plan {
     }
 
     /// Renders the report once per format and writes every output (files
-    /// first, then standard output). A failure is reported and the others
-    /// are still written; returns whether all were.
-    pub fn write(&self, report: &Report, rendering: &Rendering, color: ColorChoice) -> bool {
-        let err_style = Style::stderr(color);
+    /// first, then standard output). An output that cannot be written does
+    /// not stop the others; returns what went wrong with each that failed.
+    pub fn write(&self, report: &Report, rendering: &Rendering, color: ColorChoice) -> Vec<String> {
         // Files get no colour, whatever the terminal does.
         let plain = Style::new(ColorChoice::Never, false);
         let mut rendered: Vec<(Format, bool, String)> = Vec::new();
@@ -220,7 +219,7 @@ impl Plan {
             rendered.push((format, terminal, text.clone()));
             text
         };
-        let mut all = true;
+        let mut failed = Vec::new();
         for planned in self.outputs.iter().filter(|p| p.target != Target::Stdout) {
             let body = text(planned.format, false, &plain);
             let written = match &planned.target {
@@ -229,16 +228,12 @@ impl Plan {
                 Target::Stdout => Ok(()),
             };
             if let Err(error) = written {
-                output::fail(
-                    &err_style,
-                    &Message(format!(
-                        "{} (the {} report is lost; the others are written all the same, \
-                         and the run exits 2)",
-                        error.message,
-                        name(planned.format)
-                    )),
-                );
-                all = false;
+                failed.push(format!(
+                    "{} (the {} report is lost; the others are written all the same, \
+                     and the run exits 2)",
+                    error.message,
+                    name(planned.format)
+                ));
             }
         }
         if let Some(planned) = self.outputs.iter().find(|p| p.target == Target::Stdout) {
@@ -249,7 +244,7 @@ impl Plan {
                 _ => output::print(&body),
             }
         }
-        all
+        failed
     }
 }
 

@@ -10,7 +10,8 @@ use serde::Serialize;
 
 use crate::Exit;
 use crate::cli::{ExplainArgs, Global, ListFormat, RulesArgs};
-use crate::output::{self, Message, Style};
+use crate::failure::Failure;
+use crate::output::{self, Style};
 use crate::setup;
 
 #[derive(Serialize)]
@@ -27,11 +28,8 @@ struct RuleEntry<'a> {
     description: &'a str,
 }
 
-pub fn list(args: &RulesArgs, global: &Global) -> Exit {
-    let style = Style::stderr(global.color);
-    let Ok(setup) = setup::load(&args.source, &style) else {
-        return Exit::Failed;
-    };
+pub fn list(args: &RulesArgs, global: &Global) -> Result<Exit, Failure> {
+    let setup = setup::load(&args.source, &Style::stderr(global.color))?;
     let rules = &setup.rules.rules;
     match args.format {
         ListFormat::Json => {
@@ -75,7 +73,7 @@ pub fn list(args: &RulesArgs, global: &Global) -> Exit {
             output::print_plain(&text);
         }
     }
-    Exit::Clean
+    Ok(Exit::Clean)
 }
 
 /// Wraps prose to `width` columns, indented.
@@ -188,10 +186,8 @@ fn shorten(text: &str, max: usize) -> String {
 }
 
 /// `rcaudit explain` without a name: what there is to explain.
-fn index(args: &ExplainArgs, style: &Style) -> Exit {
-    let Ok(setup) = setup::load(&args.source, style) else {
-        return Exit::Failed;
-    };
+fn index(args: &ExplainArgs, style: &Style) -> Result<Exit, Failure> {
+    let setup = setup::load(&args.source, style)?;
     let rules = &setup.rules.rules;
     let width = rules
         .iter()
@@ -228,10 +224,10 @@ fn index(args: &ExplainArgs, style: &Style) -> Exit {
     }
     out.push_str("\n`rcaudit explain NAME` shows a rule's or a function's documentation.\n");
     output::print_plain(&out);
-    Exit::Clean
+    Ok(Exit::Clean)
 }
 
-pub fn explain(args: &ExplainArgs, global: &Global) -> Exit {
+pub fn explain(args: &ExplainArgs, global: &Global) -> Result<Exit, Failure> {
     let style = Style::stderr(global.color);
     let Some(name) = &args.name else {
         return index(args, &style);
@@ -244,7 +240,7 @@ pub fn explain(args: &ExplainArgs, global: &Global) -> Exit {
             let _ = writeln!(out, "  {expr}  ==  {result}");
         }
         output::print_plain(&out);
-        return Exit::Clean;
+        return Ok(Exit::Clean);
     }
     // A problem code, in full (`rcaudit::rules::fact-cycle`): explained
     // without loading the rules, which may be what has the problem.
@@ -252,22 +248,20 @@ pub fn explain(args: &ExplainArgs, global: &Global) -> Exit {
         && let Some(code) = ProblemCode::lookup(name)
     {
         output::print_plain(&explain_code(code));
-        return Exit::Clean;
+        return Ok(Exit::Clean);
     }
-    let Ok(setup) = setup::load(&args.source, &style) else {
-        return Exit::Failed;
-    };
+    let setup = setup::load(&args.source, &style)?;
     match setup.rules.rule(name) {
         Some(rule) => {
             output::print_plain(&explain_rule(rule));
-            Exit::Clean
+            Ok(Exit::Clean)
         }
         None => {
             // A problem code's last segment (`fact-cycle`), when no rule has
             // that id and no other code ends the same way.
             if let Some(code) = ProblemCode::lookup(name) {
                 output::print_plain(&explain_code(code));
-                return Exit::Clean;
+                return Ok(Exit::Clean);
             }
             let names = setup
                 .rules
@@ -277,13 +271,9 @@ pub fn explain(args: &ExplainArgs, global: &Global) -> Exit {
                 .chain(FUNCTIONS.iter().map(|f| f.name));
             let hint = rcaudit_rules::suggest(name, names)
                 .map_or_else(String::new, |s| format!(" (did you mean {s}?)"));
-            output::fail(
-                &style,
-                &Message(format!(
-                    "no rule or function is named `{name}`{hint}; `rcaudit explain` lists them"
-                )),
-            );
-            Exit::Failed
+            Err(Failure::Message(format!(
+                "no rule or function is named `{name}`{hint}; `rcaudit explain` lists them"
+            )))
         }
     }
 }

@@ -7,7 +7,8 @@ use rcaudit_rules::config::{self, Config};
 use rcaudit_rules::{RuleSet, builtin};
 
 use crate::cli::RuleSource;
-use crate::output::{self, Message, Style};
+use crate::failure::Failure;
+use crate::output::{self, Style};
 use crate::sources;
 
 /// The config file name looked for in the current folder and above.
@@ -43,7 +44,7 @@ pub struct Setup {
 
 /// Reads and checks the config: `--config`, else the one [`find_config`]
 /// finds, if any.
-pub fn config(path: Option<&Path>, style: &Style) -> Result<(Config, Option<PathBuf>), ()> {
+pub fn config(path: Option<&Path>) -> Result<(Config, Option<PathBuf>), Failure> {
     let path = match path {
         Some(p) => p.to_path_buf(),
         None => match find_config() {
@@ -51,34 +52,17 @@ pub fn config(path: Option<&Path>, style: &Style) -> Result<(Config, Option<Path
             None => return Ok((Config::default(), None)),
         },
     };
-    let text = match sources::text(&path, "config") {
-        Ok(text) => text,
-        Err(error) => {
-            output::fail(style, &Message(error.message));
-            return Err(());
-        }
-    };
+    let text = sources::text(&path, "config")?;
     match config::parse(&path.display().to_string(), &text) {
         Ok(config) => Ok((config, Some(path))),
-        Err(errors) => {
-            report(&errors, style, "the config");
-            Err(())
-        }
+        Err(errors) => Err(Failure::problems(errors, "the config")),
     }
 }
 
-/// Prints every problem, then one line saying nothing was checked.
-pub fn report(errors: &rcaudit_rules::LoadErrors, style: &Style, what: &str) {
-    for problem in &errors.problems {
-        output::eprint(&style.render(problem));
-        output::eprint("\n");
-    }
-    output::eprint(&format!("rcaudit: {what}: {errors}; nothing was checked\n"));
-}
-
-/// Loads the rules a run uses.
-pub fn load(source: &RuleSource, style: &Style) -> Result<Setup, ()> {
-    let (config, config_path) = config(source.config.as_deref(), style)?;
+/// Loads the rules a run uses. Warnings about the rules go to `style`'s
+/// stream as they are found; problems are the failure.
+pub fn load(source: &RuleSource, style: &Style) -> Result<Setup, Failure> {
+    let (config, config_path) = config(source.config.as_deref())?;
     let mut files = Vec::new();
     if !source.no_builtin {
         let wanted: Option<Vec<&str>> = config
@@ -103,13 +87,7 @@ pub fn load(source: &RuleSource, style: &Style) -> Result<Setup, ()> {
         .map(|(p, _)| base.join(p))
         .chain(source.rules.iter().cloned());
     for path in paths {
-        match sources::rule_files(&path) {
-            Ok(more) => files.extend(more),
-            Err(error) => {
-                output::fail(style, &Message(error.message));
-                return Err(());
-            }
-        }
+        files.extend(sources::rule_files(&path)?);
     }
     let rules = match rcaudit_rules::load(&files, &config.load_options()) {
         Ok((rules, warnings)) => {
@@ -119,15 +97,14 @@ pub fn load(source: &RuleSource, style: &Style) -> Result<Setup, ()> {
             }
             rules
         }
-        Err(errors) => {
-            report(&errors, style, "the rules");
-            return Err(());
-        }
+        Err(errors) => return Err(Failure::problems(errors, "the rules")),
     };
     let problems = config.check_names(&rules, &builtin::packs());
     if !problems.is_empty() {
-        report(&rcaudit_rules::LoadErrors { problems }, style, "the config");
-        return Err(());
+        return Err(Failure::problems(
+            rcaudit_rules::LoadErrors { problems },
+            "the config",
+        ));
     }
     Ok(Setup { rules, config })
 }

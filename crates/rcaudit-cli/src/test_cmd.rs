@@ -9,7 +9,8 @@ use rcaudit_rules::{LoadErrors, RuleFile, builtin};
 
 use crate::Exit;
 use crate::cli::{Global, TestArgs};
-use crate::output::{self, Style};
+use crate::failure::Failure;
+use crate::output;
 use crate::sources;
 
 /// Whether a YAML file is a case file (not a rule file).
@@ -21,15 +22,12 @@ fn is_case_file(file: &RuleFile) -> bool {
     })
 }
 
-fn report(errors: &LoadErrors, style: &Style) {
-    for problem in &errors.problems {
-        output::eprint(&style.render(problem));
-        output::eprint("\n");
-    }
+/// Problems in rule or case files: each, with no closing line.
+fn problems(errors: LoadErrors) -> Failure {
+    Failure::Problems { errors, then: None }
 }
 
-pub fn run(args: &TestArgs, global: &Global) -> Exit {
-    let style = Style::stderr(global.color);
+pub fn run(args: &TestArgs, _global: &Global) -> Result<Exit, Failure> {
     let mut rule_files: Vec<RuleFile> = if args.no_builtin {
         Vec::new()
     } else {
@@ -38,13 +36,7 @@ pub fn run(args: &TestArgs, global: &Global) -> Exit {
     let mut case_files = Vec::new();
     let mut own_rules = Vec::new();
     for path in &args.paths {
-        let files = match sources::rule_files(Path::new(path)) {
-            Ok(files) => files,
-            Err(error) => {
-                output::fail(&style, &output::Message(error.message));
-                return Exit::Failed;
-            }
-        };
+        let files = sources::rule_files(Path::new(path))?;
         for file in files {
             if is_case_file(&file) {
                 case_files.push(file);
@@ -60,26 +52,15 @@ pub fn run(args: &TestArgs, global: &Global) -> Exit {
     } else {
         &own_rules
     };
-    let mut all: Vec<Case> = match cases::rule_cases(with_cases) {
-        Ok(list) => list,
-        Err(errors) => {
-            report(&errors, &style);
-            return Exit::Failed;
-        }
-    };
+    let mut all: Vec<Case> = cases::rule_cases(with_cases).map_err(problems)?;
     for file in &case_files {
-        match cases::file_cases(file) {
-            Ok(list) => all.extend(list),
-            Err(errors) => {
-                report(&errors, &style);
-                return Exit::Failed;
-            }
-        }
+        all.extend(cases::file_cases(file).map_err(problems)?);
     }
     if let Err(errors) = rcaudit_rules::load(&rule_files, &rcaudit_rules::LoadOptions::default()) {
-        report(&errors, &style);
-        output::eprint("rcaudit: the rules do not load; no case ran\n");
-        return Exit::Failed;
+        return Err(Failure::Problems {
+            errors,
+            then: Some("rcaudit: the rules do not load; no case ran\n".to_owned()),
+        });
     }
     let mut runner = Runner::new(&rule_files);
     let mut text = String::new();
@@ -113,12 +94,11 @@ pub fn run(args: &TestArgs, global: &Global) -> Exit {
     );
     output::print(&text);
     if all.is_empty() {
-        output::eprint("rcaudit: no cases found\n");
-        return Exit::Failed;
+        return Err(Failure::Line("rcaudit: no cases found\n".to_owned()));
     }
-    if failed > 0 {
+    Ok(if failed > 0 {
         Exit::Findings
     } else {
         Exit::Clean
-    }
+    })
 }

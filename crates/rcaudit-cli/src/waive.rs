@@ -9,7 +9,8 @@ use rcaudit_rules::waivers::{Date, NewWaiver, add_to_config};
 
 use crate::Exit;
 use crate::cli::{Global, WaiveArgs};
-use crate::output::{self, Message, Style};
+use crate::failure::Failure;
+use crate::output::{self, Style};
 use crate::{check, setup, sources};
 
 /// The waiver the arguments describe, or why they do not describe one.
@@ -54,20 +55,9 @@ fn new_waiver(args: &WaiveArgs, today: Date) -> Result<NewWaiver, String> {
     })
 }
 
-pub fn run(args: &WaiveArgs, global: &Global) -> Exit {
-    let style = Style::stderr(global.color);
-    let fail = |message: String| {
-        output::fail(&style, &Message(message));
-        Exit::Failed
-    };
-    let today = match check::today() {
-        Ok(today) => today,
-        Err(message) => return fail(message),
-    };
-    let waiver = match new_waiver(args, today) {
-        Ok(waiver) => waiver,
-        Err(message) => return fail(message),
-    };
+pub fn run(args: &WaiveArgs, global: &Global) -> Result<Exit, Failure> {
+    let today = check::today()?;
+    let waiver = new_waiver(args, today)?;
     // The config the run would use; `--config FILE` that does not exist
     // yet is created (the rules are then those without a config).
     let mut source = args.source.clone();
@@ -81,24 +71,19 @@ pub fn run(args: &WaiveArgs, global: &Global) -> Exit {
     }
     let (current, found) = match &missing {
         Some(_) => (config::Config::default(), None),
-        None => match setup::config(source.config.as_deref(), &style) {
-            Ok(loaded) => loaded,
-            Err(()) => return Exit::Failed,
-        },
+        None => setup::config(source.config.as_deref())?,
     };
-    let Ok(loaded) = setup::load(&source, &style) else {
-        return Exit::Failed;
-    };
+    let loaded = setup::load(&source, &Style::stderr(global.color))?;
     if loaded.rules.rule(&waiver.rule).is_none() {
         let hint = rcaudit_rules::suggest(
             &waiver.rule,
             loaded.rules.rules.iter().map(|r| r.id.as_str()),
         )
         .map_or_else(String::new, |s| format!(" (did you mean {s}?)"));
-        return fail(format!(
+        return Err(Failure::Message(format!(
             "no rule has the id `{}`{hint}; `rcaudit rules` lists them",
             waiver.rule
-        ));
+        )));
     }
     let fingerprint = format!("{}:{}", waiver.rule, waiver.item);
     if let Some(existing) = current
@@ -110,10 +95,10 @@ pub fn run(args: &WaiveArgs, global: &Global) -> Exit {
             Some(date) if existing.expired(today) => format!(" by a waiver that expired on {date}"),
             _ => String::new(),
         };
-        return fail(format!(
+        return Err(Failure::Message(format!(
             "{fingerprint} is already waived{state} at {}; edit that waiver instead",
             existing.location()
-        ));
+        )));
     }
     let path = missing
         .or(found)
@@ -125,7 +110,7 @@ pub fn run(args: &WaiveArgs, global: &Global) -> Exit {
         .map_or_else(String::new, |src| src.text().to_owned());
     let edited = match add_to_config(&text, &waiver) {
         Ok(edited) => edited,
-        Err(reason) => return refused(&style, &name, &reason, &waiver),
+        Err(reason) => return Err(refused(&name, &reason, &waiver)),
     };
     // Read back: the file must load and hold the waiver, or it is not written.
     let line = match config::parse(&name, &edited) {
@@ -140,37 +125,31 @@ pub fn run(args: &WaiveArgs, global: &Global) -> Exit {
                 .map(rcaudit_rules::waivers::Waiver::location)
                 .unwrap_or_default()
         }
-        Ok(_) => return refused(&style, &name, "the waiver did not read back", &waiver),
+        Ok(_) => return Err(refused(&name, "the waiver did not read back", &waiver)),
         Err(errors) => {
             let reason = errors
                 .problems
                 .first()
                 .map_or_else(|| errors.to_string(), |p| p.message.clone());
-            return refused(&style, &name, &reason, &waiver);
+            return Err(refused(&name, &reason, &waiver));
         }
     };
-    if let Err(error) = sources::rewrite_atomic(&path, &edited) {
-        return fail(error.message);
-    }
+    sources::rewrite_atomic(&path, &edited)?;
     output::print(&format!(
         "waived {fingerprint} at {line}: owner {}, until {} (inclusive)\n",
         waiver.owner, waiver.expires
     ));
-    Exit::Clean
+    Ok(Exit::Clean)
 }
 
 /// The file's layout is one the edit cannot handle: say so, and give the
 /// waiver to paste.
-fn refused(style: &Style, name: &str, reason: &str, waiver: &NewWaiver) -> Exit {
-    output::fail(
-        style,
-        &Message(format!(
-            "cannot add the waiver to {name} without changing its layout ({reason}); \
-             nothing was written. Add it under `waivers:` by hand:\n\n{}",
-            add_to_config("", waiver)
-                .unwrap_or_default()
-                .trim_start_matches("waivers:\n")
-        )),
-    );
-    Exit::Failed
+fn refused(name: &str, reason: &str, waiver: &NewWaiver) -> Failure {
+    Failure::Message(format!(
+        "cannot add the waiver to {name} without changing its layout ({reason}); \
+         nothing was written. Add it under `waivers:` by hand:\n\n{}",
+        add_to_config("", waiver)
+            .unwrap_or_default()
+            .trim_start_matches("waivers:\n")
+    ))
 }
