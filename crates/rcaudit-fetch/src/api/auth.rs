@@ -32,6 +32,7 @@ pub enum Credentials {
     },
 }
 
+/// The current token of a JWT grant, and when to renew it.
 #[derive(Debug, Default)]
 pub(super) struct TokenState {
     access: Option<Secret>,
