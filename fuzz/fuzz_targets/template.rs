@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use rcaudit_model::Node;
-use rcaudit_rules::{LoadOptions, RuleFile, evaluate_with, load::environment, template};
+use rcaudit_rules::{LoadOptions, RuleFile, environment, evaluate_with, template};
 
 const SNAPSHOT: &str = include_str!("../../tests/fixtures/small.snapshot.json");
 

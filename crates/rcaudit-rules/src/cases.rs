@@ -75,6 +75,7 @@ pub struct Expect {
 /// One case, ready to run.
 #[derive(Debug, Clone)]
 pub struct Case {
+    /// The case's name (what it shows).
     pub name: String,
     /// The rule it belongs to (cases kept with a rule).
     pub rule: Option<String>,
@@ -82,21 +83,28 @@ pub struct Case {
     pub only: Vec<String>,
     /// Inline rules (case files only).
     pub rules: Option<String>,
+    /// Parameter overrides for the case.
     pub params: Option<serde_json::Value>,
     /// `params` as written, checked against the declared parameters.
     pub params_yaml: Option<Yaml>,
+    /// The snapshot the rules run on: the case's keys merged over [`base_snapshot`].
     pub snapshot: serde_json::Value,
+    /// What the rules must give.
     pub expect: Expect,
+    /// The file the case is in.
     pub src: SourceText,
+    /// Where the case is in it.
     pub span: SourceSpan,
 }
 
 /// The result of running a case.
 #[derive(Debug, Clone)]
 pub struct CaseResult {
+    /// The case's name.
     pub name: String,
     /// `file:line` of the case.
     pub location: String,
+    /// Whether the rules gave exactly what the case expects.
     pub passed: bool,
     /// Expected vs actual, line by line (`-` expected only, `+` actual only).
     pub diff: String,

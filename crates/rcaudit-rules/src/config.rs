@@ -32,13 +32,17 @@ pub const FAIL_ON: &[&str] = &["error", "warning", "info", "never"];
 /// A checked config file.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
+    /// The config file, when there is one (problems point into it).
     pub src: Option<SourceText>,
     /// Built-in packs to use; `None` means all.
     pub packs: Option<Vec<(String, SourceSpan)>>,
     /// More rule paths, as written (relative to the config file).
     pub rules: Vec<(String, SourceSpan)>,
+    /// Rule ids to turn off, as written.
     pub disable: Vec<(String, SourceSpan)>,
+    /// Severity overrides: rule id, where it is written, and the severity.
     pub severity: Vec<(String, SourceSpan, Severity)>,
+    /// Parameter overrides, merged over the packs' defaults.
     pub params: Option<serde_json::Value>,
     /// `params` as written, to check against the declared parameters.
     pub params_yaml: Option<Yaml>,

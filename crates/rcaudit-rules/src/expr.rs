@@ -63,6 +63,7 @@ impl Expression {
 /// A compile error, located in the expression text.
 #[derive(Debug, Clone)]
 pub struct CompileError {
+    /// What is wrong.
     pub message: String,
     /// Byte offset into the expression text.
     pub offset: usize,
@@ -70,6 +71,7 @@ pub struct CompileError {
     pub len: usize,
     /// A stable code: `rcaudit::rules::cel` for syntax errors.
     pub code: ProblemCode,
+    /// How to fix it, when known.
     pub help: Option<String>,
 }
 

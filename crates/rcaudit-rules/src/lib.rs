@@ -3,27 +3,82 @@
 //!
 //! The key decision is **validate everything before running anything**. A
 //! rule file is read into a YAML tree that keeps spans ([`yaml`]), every
-//! field is checked and every expression compiled ([`load`]), and all
-//! problems come back at once, each pointing into its file. The engine
-//! ([`eval`]) then only sees [`RuleSet`]s that are known to be well formed:
-//! a violated rule is a finding, missing data is "not evaluated" with a
-//! reason, and an expression that fails on one item is a rule error that
-//! stops nothing else.
+//! field is checked and every expression compiled ([`load()`]), and all
+//! problems come back at once, each pointing into its file and carrying a
+//! [`ProblemCode`]. The engine ([`evaluate`]) then only sees [`RuleSet`]s
+//! that are known to be well formed: a violated rule is a [`Finding`],
+//! missing data is [`NotEvaluated`] with a reason, and an expression that
+//! fails on one item is a [`RuleError`] that stops nothing else.
 //!
 //! This crate does no I/O: rule files come in as text.
+//!
+//! ```
+//! use rcaudit_rules::{LoadOptions, RuleFile, builtin, evaluate, load};
+//!
+//! let mut files = builtin::files();
+//! files.push(RuleFile {
+//!     name: "acme.yaml".to_owned(),
+//!     pack: "acme".to_owned(),
+//!     text: r#"
+//! rules:
+//!   - id: ACME-EX-001
+//!     severity: warning
+//!     title: Every extension has a name
+//!     target: extensions
+//!     assert: item.name != ""
+//!     message: "extension {{ item.extensionNumber }} has no name"
+//! "#
+//!     .to_owned(),
+//! });
+//! let (rules, warnings) = load(&files, &LoadOptions::default()).expect("the rules load");
+//! assert!(warnings.is_empty());
+//!
+//! let snapshot = rcaudit_model::parse(
+//!     r#"{"extensions": [{"id": 1, "extensionNumber": "101", "name": ""}]}"#,
+//! )
+//! .expect("a JSON snapshot");
+//! let outcome = evaluate(&rules, &snapshot);
+//! let finding = outcome
+//!     .findings
+//!     .iter()
+//!     .find(|f| f.rule_id == "ACME-EX-001")
+//!     .expect("a finding");
+//! assert_eq!(finding.message, "extension 101 has no name");
+//! assert_eq!(finding.pointer, "/extensions/0");
+//! ```
+//!
+//! The modules, one job each:
+//!
+//! - loading: `load` (the loader's passes), [`keys`] (the keys of every
+//!   mapping, for checks and [`schemas`]), `problem` (problems and their
+//!   codes), `suggest` (did-you-mean), `params` (parameter types),
+//!   `datamodel` (the snapshot schema fields may be read from);
+//! - expressions: [`expr`] (compiling CEL), `calls` (checking calls),
+//!   [`functions`] (the domain functions), [`template`] (messages);
+//! - evaluating: `eval` (outcome types, bindings, scheduling, requirements,
+//!   gap accounting, running a rule);
+//! - around them: [`rule`] (the compiled rule), [`builtin`] (the built-in
+//!   packs), [`cases`] (rule cases), [`config`] (`rcaudit.yaml`),
+//!   [`waivers`], [`yaml`] (YAML with spans).
+
+#![warn(missing_docs)]
 
 pub mod builtin;
-pub mod calls;
+mod calls;
 pub mod cases;
 pub mod config;
-pub mod datamodel;
-pub mod eval;
+mod datamodel;
+mod eval;
 pub mod expr;
+#[allow(
+    missing_docs,
+    reason = "the function table documents each function; some of the module's public helpers have no docs yet"
+)]
 pub mod functions;
 pub mod keys;
-pub mod load;
-pub mod params;
-pub mod problem;
+mod load;
+mod params;
+mod problem;
 pub mod rule;
 pub mod schemas;
 mod suggest;
@@ -31,8 +86,11 @@ pub mod template;
 pub mod waivers;
 pub mod yaml;
 
-pub use eval::{Finding, Limits, NotEvaluated, Outcome, RuleError, evaluate, evaluate_with};
-pub use load::{LoadOptions, ParamsSource, RuleFile, load};
+pub use eval::{
+    EVAL_STACK_BYTES, Finding, Limits, NotEvaluated, Outcome, RuleError, disambiguate, evaluate,
+    evaluate_with,
+};
+pub use load::{LoadOptions, ParamsSource, RuleFile, environment, load};
 pub use problem::{LoadErrors, Problem, ProblemCode};
 pub use rule::{Docs, Requirement, Rule, RuleSet, Severity, Target};
 pub use suggest::suggest;

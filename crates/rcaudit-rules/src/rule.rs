@@ -13,14 +13,19 @@ use crate::template::Template;
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
+    /// Worth knowing.
     Info,
+    /// Should be fixed.
     Warning,
+    /// Must be fixed: the account misbehaves or is misconfigured.
     Error,
 }
 
 impl Severity {
+    /// Every severity, most serious first.
     pub const ALL: [Severity; 3] = [Severity::Error, Severity::Warning, Severity::Info];
 
+    /// The severity as written in rule files: `error`, `warning`, `info`.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -29,6 +34,7 @@ impl Severity {
         }
     }
 
+    /// The severity written `text`, if it is one.
     pub fn parse(text: &str) -> Option<Severity> {
         match text {
             "info" => Some(Severity::Info),
@@ -65,6 +71,7 @@ pub enum Target {
 }
 
 impl Target {
+    /// Every target.
     pub const ALL: [Target; 7] = [
         Target::Snapshot,
         Target::Account,
@@ -75,6 +82,7 @@ impl Target {
         Target::Errors,
     ];
 
+    /// The target as written in rule files (`phoneNumbers`).
     pub fn as_str(self) -> &'static str {
         match self {
             Target::Snapshot => "snapshot",
@@ -87,6 +95,7 @@ impl Target {
         }
     }
 
+    /// The target written `text`, if it is one.
     pub fn parse(text: &str) -> Option<Target> {
         Target::ALL.into_iter().find(|t| t.as_str() == text)
     }
@@ -166,27 +175,39 @@ pub struct Docs {
     pub why: Option<String>,
     /// How to fix it in the account.
     pub fix: Option<String>,
+    /// Links to the RingCentral documentation.
     pub references: Vec<String>,
 }
 
 /// Where something was defined, for diagnostics.
 #[derive(Debug, Clone)]
 pub struct Origin {
+    /// The file.
     pub src: SourceText,
+    /// Where in the file.
     pub span: SourceSpan,
 }
 
 /// A validated, compiled rule.
 #[derive(Debug, Clone)]
 pub struct Rule {
+    /// Stable id (`RC-PN-003`), used by waivers, baselines and configs.
     pub id: String,
+    /// Kebab-case name (the id, lower-cased, when the rule gives none).
     pub name: String,
+    /// How serious a finding is (after the config's overrides).
     pub severity: Severity,
+    /// One line stating what must hold.
     pub title: String,
+    /// Its documentation, for `rcaudit explain`.
     pub docs: Docs,
+    /// What it iterates: each item is checked on its own.
     pub targets: Vec<Target>,
+    /// Items for which this is false are not checked.
     pub when: Option<Expression>,
+    /// Must be true for every checked item; false is a finding.
     pub assert: Expression,
+    /// The finding's message.
     pub message: Template,
     /// Where a finding points: a field of the item (`paymentType`,
     /// `contact.email`) or an absolute JSON pointer, possibly computed.
@@ -210,6 +231,7 @@ pub struct Rule {
     pub facts: Vec<usize>,
     /// Whether the rule is on (config can turn built-in rules off).
     pub enabled: bool,
+    /// Where the rule is written.
     pub origin: Origin,
     /// The pack it came from (`core` for the built-in one).
     pub pack: Arc<str>,
@@ -218,18 +240,22 @@ pub struct Rule {
 /// A named expression computed once per snapshot.
 #[derive(Debug, Clone)]
 pub struct Fact {
+    /// Its name, read as `facts.NAME`.
     pub name: String,
+    /// The expression computing it.
     pub expr: Expression,
     /// Facts it reads (indexes into the rule set's facts; all earlier).
     pub depends: Vec<usize>,
     /// Top-level data it reads.
     pub requires: Vec<Requirement>,
+    /// Where the fact is defined.
     pub origin: Origin,
 }
 
 /// Rules ready to evaluate.
 #[derive(Clone)]
 pub struct RuleSet {
+    /// The rules, in the order of their files.
     pub rules: Vec<Rule>,
     /// In dependency order.
     pub facts: Vec<Fact>,
@@ -241,6 +267,7 @@ pub struct RuleSet {
 }
 
 impl RuleSet {
+    /// The rule with id `id`.
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }

@@ -11,13 +11,16 @@ use crate::problem::ProblemCode;
 /// A parsed, compiled template.
 #[derive(Debug, Clone)]
 pub struct Template {
+    /// The template as written.
     pub source: String,
+    /// Its text and its holes, in order.
     pub parts: Vec<Part>,
 }
 
 /// A piece of a template.
 #[derive(Debug, Clone)]
 pub enum Part {
+    /// Text, as written.
     Text(String),
     /// An expression and the byte offset of its text in the template.
     Expr(Expression, usize),

@@ -30,8 +30,11 @@ pub const WAIVER_KEYS: &[&str] = &["rule", "item", "reason", "owner", "expires"]
 /// A calendar date (`YYYY-MM-DD`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Date {
+    /// The year.
     pub year: u16,
+    /// The month, 1 to 12.
     pub month: u8,
+    /// The day of the month, 1 to 31.
     pub day: u8,
 }
 
@@ -99,15 +102,19 @@ impl fmt::Display for Date {
 /// An accepted exception.
 #[derive(Debug, Clone)]
 pub struct Waiver {
+    /// The rule id.
     pub rule: String,
     /// A finding's fingerprint (`RC-PN-003:phone:246715009`) or its item key
     /// (`phone:246715009`).
     pub item: String,
+    /// Why the exception is accepted.
     pub reason: String,
     /// Who answers for it: required in files ([`parse`], [`from_yaml`]
     /// refuse a waiver without one), so `Some` for every waiver read.
     pub owner: Option<String>,
+    /// The last day it applies, if it expires.
     pub expires: Option<Date>,
+    /// The file the waiver is in.
     pub src: SourceText,
     /// The waiver's entry in its file.
     pub span: SourceSpan,
@@ -346,11 +353,15 @@ pub fn check_rules(waivers: &[Waiver], rules: &RuleSet) -> Vec<Problem> {
 /// trimmed, as the reader trims them, or they would not read back the same.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewWaiver {
+    /// The rule id.
     pub rule: String,
     /// The item key (`phone:246715009`), or a whole fingerprint.
     pub item: String,
+    /// Why the exception is accepted.
     pub reason: String,
+    /// Who answers for it.
     pub owner: String,
+    /// The last day it applies.
     pub expires: Date,
 }
 

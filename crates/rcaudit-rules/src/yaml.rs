@@ -16,24 +16,33 @@ use serde_saphyr::Spanned;
 /// A YAML node with its span (bytes) in the file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Yaml {
+    /// Where the value is in the file.
     pub span: SourceSpan,
+    /// The value.
     pub value: YamlValue,
 }
 
 /// The value of a YAML node.
 #[derive(Debug, Clone, PartialEq)]
 pub enum YamlValue {
+    /// `null`, `~`, or nothing.
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// A whole number.
     Int(i64),
+    /// A number with a fraction or exponent.
     Float(f64),
+    /// A string (plain, quoted or block).
     String(String),
+    /// A sequence.
     Seq(Vec<Yaml>),
     /// Keys are strings (other scalar keys are converted); document order.
     Map(Vec<(Yaml, Yaml)>),
 }
 
 impl Yaml {
+    /// What kind of value it is, in words (`a mapping`, `a string`), for messages.
     pub fn kind(&self) -> &'static str {
         match self.value {
             YamlValue::Null => "null",
@@ -45,6 +54,7 @@ impl Yaml {
         }
     }
 
+    /// The string, if it is one.
     pub fn as_str(&self) -> Option<&str> {
         match &self.value {
             YamlValue::String(s) => Some(s),
@@ -52,6 +62,7 @@ impl Yaml {
         }
     }
 
+    /// The entries, if it is a mapping.
     pub fn as_map(&self) -> Option<&[(Yaml, Yaml)]> {
         match &self.value {
             YamlValue::Map(m) => Some(m),
@@ -59,6 +70,7 @@ impl Yaml {
         }
     }
 
+    /// The items, if it is a sequence.
     pub fn as_seq(&self) -> Option<&[Yaml]> {
         match &self.value {
             YamlValue::Seq(s) => Some(s),
@@ -98,7 +110,9 @@ impl Yaml {
 /// A YAML syntax error (or a budget breach, such as an alias bomb).
 #[derive(Debug, Clone)]
 pub struct YamlError {
+    /// What is wrong.
     pub message: String,
+    /// Where the parser stopped.
     pub span: SourceSpan,
     /// When the text is valid YAML beyond the reader's budget (too large,
     /// too deep, too many aliases): which limit, in words.

@@ -9,8 +9,11 @@ use crate::rule::Severity;
 /// A violated rule, on one item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// The rule that is violated.
     pub rule_id: String,
+    /// The rule's severity (after the config's overrides).
     pub severity: Severity,
+    /// The rule's message for this item, on one line.
     pub message: String,
     /// Where the finding points: the item, or its `at` field.
     pub pointer: String,
@@ -24,7 +27,9 @@ pub struct Finding {
 /// A rule that could not run (or could not check some items), and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotEvaluated {
+    /// The rule.
     pub rule_id: String,
+    /// Why it could not run, or what it could not check.
     pub reason: String,
     /// The requirement that was not met (`admin`, `phoneNumbers`, ...).
     pub requirement: String,
@@ -36,9 +41,11 @@ pub struct NotEvaluated {
 /// An expression that failed at run time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleError {
+    /// The rule.
     pub rule_id: String,
     /// Which part failed: `when`, `assert`, `message`, `key` or `fact NAME`.
     pub part: String,
+    /// The error.
     pub message: String,
     /// The first item it failed on.
     pub pointer: Option<String>,
@@ -49,8 +56,11 @@ pub struct RuleError {
 /// Everything an evaluation found.
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
+    /// Violations, in rule order, then document order.
     pub findings: Vec<Finding>,
+    /// Rules (or parts of them) that could not be checked, and why.
     pub not_evaluated: Vec<NotEvaluated>,
+    /// Expressions that failed while running.
     pub rule_errors: Vec<RuleError>,
     /// Rules that ran (enabled, requirements met).
     pub rules_run: usize,

@@ -2,7 +2,6 @@
 //! the rules with the most items first; a panicking rule is a rule error,
 //! and the outcome is in rule order whatever the thread count.
 
-
 use rcaudit_model::Node;
 
 use super::bindings::{Data, compute_facts};

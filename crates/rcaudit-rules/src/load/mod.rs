@@ -36,6 +36,7 @@ use crate::yaml::Yaml;
 pub struct RuleFile {
     /// Shown in diagnostics: a path, or `builtin:core/...` for built-in packs.
     pub name: String,
+    /// The file's text (YAML).
     pub text: String,
     /// The pack the file belongs to (`core` for the built-in rules).
     pub pack: String,
@@ -61,6 +62,7 @@ pub struct LoadOptions {
 /// Parameter overrides as written, with their spans.
 #[derive(Debug, Clone)]
 pub struct ParamsSource {
+    /// The file the overrides are in.
     pub src: SourceText,
     /// The `params:` mapping.
     pub value: Yaml,
