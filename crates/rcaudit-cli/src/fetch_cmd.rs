@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rcaudit_fetch::journal::JournalError;
+use rcaudit_fetch::JournalError;
 use rcaudit_fetch::{
     Credentials, FetchError, Fetched, JournalMode, Options, Progress, Secret, Server, Silent,
     Tuning,

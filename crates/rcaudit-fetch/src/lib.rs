@@ -68,7 +68,7 @@
 #![warn(missing_docs)]
 
 mod api;
-pub mod journal;
+mod journal;
 mod limits;
 pub mod parts;
 mod progress;
