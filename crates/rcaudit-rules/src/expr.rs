@@ -1,10 +1,13 @@
 //! Compiling CEL expressions once, and checking them before they run.
 //!
-//! Besides parsing, compiling does two things:
+//! Besides parsing, compiling does four things:
 //!
 //! - It reads **`a.b` as `a["b"]`**: the same lookup on a map, without cel's
 //!   attempt to resolve `a.b` as a qualified variable name first, which
 //!   joins a string and searches every scope for every field read.
+//! - It reads **`present(a.b.c)`** as one call given `a` and the field names
+//!   (see [`functions::PRESENT`]), which tests each field in turn: an absent
+//!   one makes the test false instead of an error.
 //! - It **rewrites `==`, `!=` and `in` between two computed values** into a
 //!   symmetric comparison. `cel` asks only the left operand whether two
 //!   values are equal, and its built-in lists and maps do not recognise the
