@@ -22,7 +22,8 @@
 //!   account's path; a task that panics becomes an `errors` entry for its
 //!   piece.
 //! - **Resume**: finished pieces go to a journal beside the output, so an
-//!   interrupted fetch continues where it stopped ([`journal`]).
+//!   interrupted fetch continues where it stopped ([`journal_path`],
+//!   [`JournalError`]).
 //! - **HTTPS only**, except on loopback addresses ([`Server`]).
 //!
 //! The crate does network I/O and writes its journal; writing the snapshot
@@ -34,11 +35,13 @@
 //! [`Options`] ([`Server`], [`Credentials`] holding [`Secret`]s, [`Tuning`],
 //! [`JournalMode`]), what it returns ([`Fetched`], [`Summary`] with its
 //! [`GroupStats`]) or why it failed ([`FetchError`], whose account failure
-//! is a [`Failure`]), and the [`Progress`] it reports. Two modules are
-//! public for the callers that need more: [`journal`] (its errors, for the
-//! CLI's advice) and [`parts`] (assembling and re-indenting a snapshot,
-//! which the fuzz targets exercise). The rest is private:
+//! is a [`Failure`]), the [`Progress`] it reports, and the journal's
+//! [`journal_path`] and [`JournalError`] (for the CLI's advice). One module
+//! is public for the callers that need more: [`parts`] (assembling and
+//! re-indenting a snapshot, which the fuzz targets exercise). The rest is
+//! private:
 //!
+//! - `journal`: the finished pieces of a fetch, kept for `--resume`;
 //! - `api` (with `api/`): the REST client: endpoints, failures, tuning,
 //!   auth, reading responses, retries, paging;
 //! - `limits`: the rate-limit gates;
