@@ -232,12 +232,21 @@ pub fn explain(args: &ExplainArgs, global: &Global) -> Result<Exit, Failure> {
     let Some(name) = &args.name else {
         return index(args, &style);
     };
-    if let Some(function) = FUNCTIONS.iter().find(|f| f.name == name) {
-        let mut out = format!("{}\n\n", function.signature);
-        out.push_str(&wrap(function.doc, "  ", 80));
-        out.push_str("\nExamples\n");
-        for (expr, result) in function.examples {
-            let _ = writeln!(out, "  {expr}  ==  {result}");
+    // A function, with every form it has (`extensionLabel(ext)` and
+    // `extensionLabel(ext, index)` are two entries of the table).
+    let forms: Vec<_> = FUNCTIONS.iter().filter(|f| f.name == name).collect();
+    if !forms.is_empty() {
+        let mut out = String::new();
+        for function in forms {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            let _ = write!(out, "{}\n\n", function.signature);
+            out.push_str(&wrap(function.doc, "  ", 80));
+            out.push_str("\nExamples\n");
+            for (expr, result) in function.examples {
+                let _ = writeln!(out, "  {expr}  ==  {result}");
+            }
         }
         output::print_plain(&out);
         return Ok(Exit::Clean);

@@ -79,6 +79,8 @@ fn the_rule_list_and_a_rules_documentation_are_pinned() {
         ("rules_human", &["rules"]),
         ("explain_rule", &["explain", "RC-PN-003"]),
         ("explain_function", &["explain", "normalize"]),
+        // A function with two forms shows both.
+        ("explain_function_forms", &["explain", "extensionLabel"]),
     ];
     for (name, args) in cases {
         let output = rcaudit(args);
