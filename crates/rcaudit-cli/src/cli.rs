@@ -359,7 +359,8 @@ pub struct RulesArgs {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// A rule id (RC-PN-003) or a domain function name (normalize); without
+    /// A rule id (RC-PN-003), a domain function name (normalize) or a
+    /// problem code (rcaudit::rules::fact-cycle, or fact-cycle); without
     /// one, the rules and functions are listed.
     pub name: Option<String>,
 
