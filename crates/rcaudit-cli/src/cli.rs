@@ -67,7 +67,8 @@ pub enum Command {
     Check(CheckArgs),
     /// List the rules: id, severity, title.
     Rules(RulesArgs),
-    /// Show a rule's documentation (or a domain function's).
+    /// Show a rule's documentation (or a domain function's, or what a
+    /// problem code means).
     Explain(ExplainArgs),
     /// Run the cases of the built-in rules, or of your rules and case files.
     #[command(after_help = TEST_EXIT_CODES)]
