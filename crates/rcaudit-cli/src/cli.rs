@@ -360,9 +360,11 @@ pub struct RulesArgs {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// A rule id (RC-PN-003), a domain function name (normalize) or a
-    /// problem code (rcaudit::rules::fact-cycle, or fact-cycle); without
-    /// one, the rules and functions are listed.
+    #[arg(
+        help = "A rule id (RC-PN-003), a domain function name (normalize) or a problem \
+                  code (rcaudit::rules::fact-cycle, or fact-cycle); without one, the rules \
+                  and functions are listed"
+    )]
     pub name: Option<String>,
 
     #[command(flatten)]
