@@ -477,6 +477,26 @@ fn bad_fetch_input_is_a_clear_error() {
 
 /// Sends a signal (`INT`, `TERM`) to a process.
 #[cfg(unix)]
+/// API requests the sandbox has received (its `/__stats` document).
+fn requests_served(url: &str) -> u64 {
+    use std::io::{Read as _, Write as _};
+    let address = url.trim_start_matches("http://");
+    let Ok(mut stream) = std::net::TcpStream::connect(address) else {
+        return 0;
+    };
+    let _ = write!(
+        stream,
+        "GET /__stats HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    );
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+        .split_once("\r\n\r\n")
+        .and_then(|(_, body)| serde_json::from_str::<Value>(body).ok())
+        .and_then(|stats| stats.get("totalRequests").and_then(Value::as_u64))
+        .unwrap_or(0)
+}
+
 fn send(signal: &str, pid: u32) {
     let status = Command::new("kill")
         .args([format!("-{signal}"), pid.to_string()])
@@ -625,8 +645,17 @@ fn an_interrupted_audit_without_save_says_nothing_is_kept() {
     .stderr(Stdio::piped())
     .spawn()
     .expect("spawn");
-    // No journal to watch: give it time to be under way (3 s in all).
-    std::thread::sleep(Duration::from_millis(800));
+    // No journal to watch: wait until the sandbox has answered a few
+    // requests, so the fetch (and its signal handling) is under way; a
+    // fixed delay was too short on a loaded machine.
+    let started = Instant::now();
+    while requests_served(&sandbox.url()) < 5 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the audit made no requests"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     send("INT", child.id());
     let output = child.wait_with_output().expect("wait");
     assert_eq!(code(&output), 130, "{}", stderr(&output));
