@@ -70,10 +70,6 @@ pub mod config;
 mod datamodel;
 mod eval;
 pub mod expr;
-#[allow(
-    missing_docs,
-    reason = "the function table documents each function; some of the module's public helpers have no docs yet"
-)]
 pub mod functions;
 pub mod keys;
 mod load;

@@ -6,7 +6,7 @@
 //! - `extensionLabel`, `numberLabel`, `extensionKey` and `numberKey` name
 //!   records the way the built-in rules do, whatever fields they lack.
 //!
-//! The functions' own examples (on CEL literals) run in `functions.rs`.
+//! The functions' own examples (on CEL literals) run in `src/functions/mod.rs`.
 
 use rcaudit_model::Node;
 use rcaudit_rules::{LoadOptions, Outcome, ProblemCode, RuleFile, evaluate_with, load};

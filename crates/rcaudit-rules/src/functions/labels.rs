@@ -1,0 +1,84 @@
+//! How a message names a record and its part of a key: `extensionLabel`,
+//! `numberLabel`, `extensionKey`, `numberKey`.
+
+use cel::ExecutionError;
+use cel::common::types::CelInt;
+use cel::common::value::{CowVal, Val};
+
+use super::ids::id_text;
+use super::numbers::normalize_number;
+use super::values::{Args, Out, as_text, field_of, record_arg, string, take, text, type_error};
+
+/// An id field as a string, when present and not null.
+fn id_of(function: &str, record: &dyn Val) -> Result<Option<String>, ExecutionError> {
+    field_of(record, "id")
+        .map(|id| {
+            id_text(id.as_ref())
+                .ok_or_else(|| type_error(function, id.as_ref(), "an int or a string"))
+        })
+        .transpose()
+}
+
+/// An extension's label, or `None` when it has neither an extensionNumber
+/// nor an id.
+fn label_of<'b, 'v>(
+    function: &str,
+    extension: &dyn Val,
+) -> Result<Option<CowVal<'b, 'v>>, ExecutionError> {
+    let Some(extension) = record_arg(function, extension)? else {
+        return Ok(None);
+    };
+    if let Some(number) = field_of(extension, "extensionNumber") {
+        return Ok(Some(string(as_text(number.as_ref()))));
+    }
+    Ok(id_of(function, extension)?.map(|id| string(format!("id {id}"))))
+}
+
+pub(super) fn extension_label<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [extension] = take(args)?;
+    Ok(label_of("extensionLabel", extension.as_ref())?.unwrap_or_else(|| string("?")))
+}
+
+pub(super) fn extension_label_at<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [extension, index] = take(args)?;
+    let index = index.as_ref();
+    let position = index
+        .downcast_ref::<CelInt>()
+        .map(|i| *i.inner())
+        .ok_or_else(|| type_error("extensionLabel", index, "an index (an int)"))?;
+    Ok(label_of("extensionLabel", extension.as_ref())?
+        .unwrap_or_else(|| string(format!("#{position}"))))
+}
+
+pub(super) fn extension_key<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [extension] = take(args)?;
+    let id = match record_arg("extensionKey", extension.as_ref())? {
+        Some(extension) => id_of("extensionKey", extension)?,
+        None => None,
+    };
+    Ok(string(format!("ext:{}", id.as_deref().unwrap_or("?"))))
+}
+
+pub(super) fn number_key<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [record, otherwise] = take(args)?;
+    let Some(record) = record_arg("numberKey", record.as_ref())? else {
+        return Ok(otherwise);
+    };
+    if let Some(number) = field_of(record, "phoneNumber") {
+        let number = number.as_ref();
+        let number = text(number).ok_or_else(|| type_error("numberKey", number, "a string"))?;
+        return Ok(string(format!("number:{}", normalize_number(number))));
+    }
+    Ok(match id_of("numberKey", record)? {
+        Some(id) => string(format!("id:{id}")),
+        None => otherwise,
+    })
+}
+
+pub(super) fn number_label<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [record] = take(args)?;
+    let number = record_arg("numberLabel", record.as_ref())?
+        .and_then(|record| field_of(record, "phoneNumber"))
+        .map(|number| string(as_text(number.as_ref())));
+    Ok(number.unwrap_or_else(|| string("(no phoneNumber)")))
+}

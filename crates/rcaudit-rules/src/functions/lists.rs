@@ -1,0 +1,317 @@
+//! Lists of records, in Rust and in linear time: `duplicates`,
+//! `isDuplicate`, `counts`, `filterBy`, `indexes`, `subsetOf`, and how they
+//! compare values (exactly, as phone numbers, as ids).
+
+use std::collections::HashMap;
+
+use cel::ExecutionError;
+use cel::common::traits;
+use cel::common::types::{self, CelBool, CelInt, CelMap, CelMapKey};
+use cel::common::value::{CowVal, Val};
+use rcaudit_model::cel::as_node;
+use rustc_hash::FxHashMap;
+
+use super::ids::id_text;
+use super::numbers::normalize_number;
+use super::values::{Args, Out, boolean, field_name, field_of, is_null, take, text, type_error};
+
+/// A hashable form of a scalar, tagged by kind.
+fn scalar_key(val: &dyn Val) -> Option<(u8, String)> {
+    if is_null(val) {
+        return None;
+    }
+    if let Some(s) = text(val) {
+        return Some((0, s.to_owned()));
+    }
+    if let Some(b) = val.downcast_ref::<CelBool>() {
+        return Some((1, b.inner().to_string()));
+    }
+    if let Some(i) = val.downcast_ref::<CelInt>() {
+        return Some((2, i.inner().to_string()));
+    }
+    if let Some(u) = val.downcast_ref::<cel::common::types::CelUInt>() {
+        return Some((2, u.inner().to_string()));
+    }
+    if let Some(d) = val.downcast_ref::<cel::common::types::CelDouble>() {
+        let d = *d.inner();
+        return Some(if d.fract() == 0.0 && d.abs() < 1e15 {
+            (2, format!("{d:.0}"))
+        } else {
+            (3, d.to_string())
+        });
+    }
+    // Lists and maps: compare by their JSON text.
+    as_node(val).map(|node| (4, format!("{node:?}")))
+}
+
+pub(super) fn duplicates<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [list] = take(args)?;
+    let list = list.as_ref();
+    let iterable = list
+        .as_iterable()
+        .filter(|_| list.get_type().kind() == types::Kind::List)
+        .ok_or_else(|| type_error("duplicates", list, "a list"))?;
+    let mut first: FxHashMap<(u8, String), i64> = FxHashMap::default();
+    let mut copies: HashMap<CelMapKey<'v>, Box<dyn Val + 'v>> = HashMap::new();
+    let mut items = iterable.iter();
+    let mut index: i64 = 0;
+    while let Some(item) = items.next() {
+        if let Some(key) = scalar_key(item) {
+            match first.get(&key) {
+                Some(&at) => {
+                    copies.insert(CelMapKey::from(index), Box::new(CelInt::from(at)));
+                }
+                None => {
+                    first.insert(key, index);
+                }
+            }
+        }
+        index += 1;
+    }
+    Ok(CowVal::owned(CelMap::from(copies)))
+}
+
+/// How record values are compared.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum As {
+    Exact,
+    Number,
+    Id,
+}
+
+fn as_mode(function: &str, val: &dyn Val) -> Result<As, ExecutionError> {
+    match text(val) {
+        Some("number") => Ok(As::Number),
+        Some("id") => Ok(As::Id),
+        _ => Err(type_error(function, val, "\"number\" or \"id\"")),
+    }
+}
+
+/// The records of a list argument.
+fn records<'a, 'v>(
+    function: &str,
+    list: &'a (dyn Val + 'v),
+) -> Result<Box<dyn traits::Iterator<'a, 'v> + 'a>, ExecutionError> {
+    if list.get_type().kind() != types::Kind::List {
+        return Err(type_error(function, list, "a list"));
+    }
+    list.as_iterable()
+        .map(|iterable| iterable.iter())
+        .ok_or_else(|| type_error(function, list, "a list"))
+}
+
+/// A comparable key of a field value; `None` for values that never match
+/// (missing, null, empty strings, and values `as` cannot read).
+fn key_of(value: &dyn Val, how: As) -> Option<(u8, String)> {
+    match how {
+        As::Exact => scalar_key(value).filter(|(_, text)| !text.is_empty()),
+        As::Number => text(value)
+            .map(|n| (0, normalize_number(n).to_owned()))
+            .filter(|(_, n)| !n.is_empty()),
+        As::Id => id_text(value)
+            .map(|id| (0, id))
+            .filter(|(_, id)| !id.is_empty()),
+    }
+}
+
+fn copies<'b, 'v>(list: &dyn Val, field: &str, how: As) -> Out<'b, 'v> {
+    let mut items = records("duplicates", list)?;
+    let mut first: FxHashMap<(u8, String), i64> = FxHashMap::default();
+    let mut copies: HashMap<CelMapKey<'v>, Box<dyn Val + 'v>> = HashMap::new();
+    let mut index: i64 = 0;
+    while let Some(record) = items.next() {
+        if let Some(key) = field_of(record, field).and_then(|v| key_of(v.as_ref(), how)) {
+            match first.get(&key) {
+                Some(&at) => {
+                    copies.insert(CelMapKey::from(index), Box::new(CelInt::from(at)));
+                }
+                None => {
+                    first.insert(key, index);
+                }
+            }
+        }
+        index += 1;
+    }
+    Ok(CowVal::owned(CelMap::from(copies)))
+}
+
+pub(super) fn duplicates_by<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [list, field] = take(args)?;
+    copies(
+        list.as_ref(),
+        field_name("duplicates", field.as_ref())?,
+        As::Exact,
+    )
+}
+
+pub(super) fn duplicates_as<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [list, field, how] = take(args)?;
+    let how = as_mode("duplicates", how.as_ref())?;
+    copies(
+        list.as_ref(),
+        field_name("duplicates", field.as_ref())?,
+        how,
+    )
+}
+
+fn count<'b, 'v>(list: &dyn Val, field: &str, how: As) -> Out<'b, 'v> {
+    let mut items = records("counts", list)?;
+    let mut counts: FxHashMap<String, i64> = FxHashMap::default();
+    while let Some(record) = items.next() {
+        if let Some((_, key)) = field_of(record, field).and_then(|v| key_of(v.as_ref(), how)) {
+            *counts.entry(key).or_insert(0) += 1;
+        }
+    }
+    let map: HashMap<CelMapKey<'v>, Box<dyn Val + 'v>> = counts
+        .into_iter()
+        .map(|(k, n)| {
+            (
+                CelMapKey::from(k),
+                Box::new(CelInt::from(n)) as Box<dyn Val + 'v>,
+            )
+        })
+        .collect();
+    Ok(CowVal::owned(CelMap::from(map)))
+}
+
+pub(super) fn counts<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [list, field] = take(args)?;
+    count(
+        list.as_ref(),
+        field_name("counts", field.as_ref())?,
+        As::Exact,
+    )
+}
+
+pub(super) fn counts_as<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [list, field, how] = take(args)?;
+    let how = as_mode("counts", how.as_ref())?;
+    count(list.as_ref(), field_name("counts", field.as_ref())?, how)
+}
+
+pub(super) fn filter_by<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [list, field, value] = take(args)?;
+    let field = field_name("filterBy", field.as_ref())?;
+    let mut items = records("filterBy", list.as_ref())?;
+    let mut out: Vec<Box<dyn Val + 'v>> = Vec::new();
+    while let Some(record) = items.next() {
+        if field_of(record, field)
+            .is_some_and(|v| v.equals(value.as_ref()) || value.equals(v.as_ref()))
+        {
+            out.push(record.clone_as_boxed());
+        }
+    }
+    Ok(CowVal::owned(types::CelList::from(out)))
+}
+
+pub(super) fn indexes<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [list, field, value] = take(args)?;
+    let field = field_name("indexes", field.as_ref())?;
+    let mut items = records("indexes", list.as_ref())?;
+    let mut out: Vec<Box<dyn Val + 'v>> = Vec::new();
+    let mut index: i64 = 0;
+    while let Some(record) = items.next() {
+        if field_of(record, field)
+            .is_some_and(|v| v.equals(value.as_ref()) || value.equals(v.as_ref()))
+        {
+            out.push(Box::new(CelInt::from(index)));
+        }
+        index += 1;
+    }
+    Ok(CowVal::owned(types::CelList::from(out)))
+}
+
+/// Whether two field values are the same under `how`; missing, null and
+/// empty values never are.
+fn same(a: &dyn Val, b: &dyn Val, how: As) -> bool {
+    match how {
+        As::Exact => {
+            let empty = |v: &dyn Val| text(v).is_some_and(str::is_empty);
+            !empty(a) && (a.equals(b) || b.equals(a))
+        }
+        As::Number => match (text(a), text(b)) {
+            (Some(x), Some(y)) => !x.is_empty() && normalize_number(x) == normalize_number(y),
+            _ => false,
+        },
+        As::Id => matches!((id_text(a), id_text(b)), (Some(x), Some(y)) if !x.is_empty() && x == y),
+    }
+}
+
+fn duplicate_at<'b, 'v>(list: &dyn Val, index: &dyn Val, field: &str, how: As) -> Out<'b, 'v> {
+    let index = index
+        .downcast_ref::<CelInt>()
+        .and_then(|i| usize::try_from(*i.inner()).ok())
+        .ok_or_else(|| type_error("isDuplicate", index, "an index (a non-negative int)"))?;
+    let mut items = records("isDuplicate", list)?;
+    let mut earlier: Vec<&dyn Val> = Vec::new();
+    let mut position = 0;
+    while let Some(record) = items.next() {
+        if position == index {
+            let Some(value) = field_of(record, field) else {
+                return Ok(boolean(false));
+            };
+            let repeated = earlier.iter().any(|e| {
+                field_of(*e, field).is_some_and(|other| same(value.as_ref(), other.as_ref(), how))
+            });
+            return Ok(boolean(repeated));
+        }
+        earlier.push(record);
+        position += 1;
+    }
+    Ok(boolean(false))
+}
+
+pub(super) fn is_duplicate<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [list, index, field] = take(args)?;
+    duplicate_at(
+        list.as_ref(),
+        index.as_ref(),
+        field_name("isDuplicate", field.as_ref())?,
+        As::Exact,
+    )
+}
+
+pub(super) fn is_duplicate_as<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [list, index, field, how] = take(args)?;
+    let how = as_mode("isDuplicate", how.as_ref())?;
+    duplicate_at(
+        list.as_ref(),
+        index.as_ref(),
+        field_name("isDuplicate", field.as_ref())?,
+        how,
+    )
+}
+
+pub(super) fn subset_of<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [values, allowed] = take(args)?;
+    let mut items = records("subsetOf", values.as_ref())?;
+    let allowed = allowed.as_ref();
+    let mut options: Vec<&dyn Val> = Vec::new();
+    let mut choices = records("subsetOf", allowed)?;
+    while let Some(choice) = choices.next() {
+        options.push(choice);
+    }
+    while let Some(value) = items.next() {
+        if !options.iter().any(|o| o.equals(value) || value.equals(*o)) {
+            return Ok(boolean(false));
+        }
+    }
+    Ok(boolean(true))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::functions::tests::eval;
+
+    #[test]
+    fn index_in_duplicates_is_a_lookup() {
+        assert_eq!(
+            eval("2 in duplicates(['a', 'b', 'a'])"),
+            serde_json::json!(true)
+        );
+        assert_eq!(
+            eval("1 in duplicates(['a', 'b', 'a'])"),
+            serde_json::json!(false)
+        );
+    }
+}
