@@ -384,7 +384,8 @@ fn rule_path(rule: &Rule) -> String {
 // docs/functions.md
 
 fn functions_markdown() -> String {
-    let mut out = generated_notice("the function table (crates/rcaudit-rules/src/functions.rs)");
+    let mut out =
+        generated_notice("the function table (crates/rcaudit-rules/src/functions/mod.rs)");
     out.push_str(
         r"
 # Functions in rule expressions

@@ -135,8 +135,8 @@ const SPLIT_IT: &str = "split it: compute parts as facts (`facts:`), or use `in 
 /// Compiles `source` with `env`.
 ///
 /// Besides syntax, this checks what can be known before a rule runs: every
-/// function and method called exists and takes that many arguments (see
-/// [`crate::calls`]), literal arguments of domain functions have the
+/// function and method called exists and takes that many arguments (see the
+/// loader's `calls` module), literal arguments of domain functions have the
 /// declared types, the expression nests at most [`MAX_DEPTH`] levels, and
 /// comprehensions over literal lists visit at most
 /// [`MAX_LITERAL_ITERATIONS`] elements.
