@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 /// A byte range in the source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
+    /// Offset of the first byte.
     pub offset: usize,
+    /// Length in bytes.
     pub len: usize,
 }
 
@@ -522,8 +524,11 @@ mod more_tests {
 /// keys (the quotes included).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DuplicateKey {
+    /// The name, decoded.
     pub key: String,
+    /// The first key.
     pub first: Span,
+    /// The key that repeats it.
     pub second: Span,
 }
 

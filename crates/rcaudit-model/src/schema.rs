@@ -39,8 +39,11 @@ impl Json for Tree {
 /// A number node, read without building a `serde_json::Number`.
 #[derive(Clone, Copy, Debug)]
 pub enum Number {
+    /// An integer that fits `i64`.
     Int(i64),
+    /// An integer above `i64::MAX`.
     UInt(u64),
+    /// Any other number.
     Float(f64),
 }
 

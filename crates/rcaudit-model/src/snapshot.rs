@@ -47,35 +47,50 @@ impl Snapshot {
 /// Why a snapshot could not be loaded.
 #[derive(Debug, Error, Diagnostic)]
 pub enum LoadError {
+    /// The bytes are not UTF-8.
     #[error("{name} is not UTF-8 text (invalid byte at line {line}, column {column})")]
     #[diagnostic(
         code(rcaudit::snapshot::encoding),
         help("a snapshot is a JSON file in UTF-8, as `rcaudit fetch` writes it")
     )]
     Encoding {
+        /// The snapshot's name, as given (usually its path).
         name: String,
+        /// 1-based line of the first invalid byte.
         line: usize,
+        /// 1-based column (in characters) of the first invalid byte.
         column: usize,
+        /// The valid text before the invalid byte.
         #[source_code]
         src: SourceText,
+        /// Where the invalid byte is (empty, at the end of `src`).
         #[label("not valid UTF-8 here")]
         span: SourceSpan,
     },
 
+    /// The text is not JSON.
     #[error("{name} is not valid JSON: {message} at line {line}, column {column}")]
     #[diagnostic(code(rcaudit::snapshot::syntax), help("{help}"))]
     Syntax {
+        /// The snapshot's name, as given (usually its path).
         name: String,
+        /// The parser's message, without its position.
         message: String,
+        /// 1-based line of the error.
         line: usize,
+        /// 1-based column (in characters) of the error.
         column: usize,
+        /// What to do about it.
         help: String,
+        /// The snapshot text.
         #[source_code]
         src: SourceText,
+        /// Where the error is.
         #[label("{message}")]
         span: SourceSpan,
     },
 
+    /// An object has the same name twice.
     #[error(
         "{name} has the key `{key}` twice in one object (line {first_line}, column {first_column}, and again at line {line}, column {column})"
     )]
@@ -86,20 +101,30 @@ pub enum LoadError {
         )
     )]
     DuplicateKey {
+        /// The snapshot's name, as given (usually its path).
         name: String,
+        /// The name, decoded and neutralised for display.
         key: String,
+        /// 1-based line of the second occurrence.
         line: usize,
+        /// 1-based column (in characters) of the second occurrence.
         column: usize,
+        /// 1-based line of the first occurrence.
         first_line: usize,
+        /// 1-based column (in characters) of the first occurrence.
         first_column: usize,
+        /// The snapshot text.
         #[source_code]
         src: SourceText,
+        /// The first key.
         #[label("first here")]
         first: SourceSpan,
+        /// The second key.
         #[label(primary, "and again here")]
         second: SourceSpan,
     },
 
+    /// The document is JSON, but not an object.
     #[error("{name} holds a JSON {found}, not a snapshot")]
     #[diagnostic(
         code(rcaudit::snapshot::not_an_object),
@@ -108,40 +133,56 @@ pub enum LoadError {
         )
     )]
     NotAnObject {
+        /// The snapshot's name, as given (usually its path).
         name: String,
+        /// The JSON type it is instead ([`Kind::name`]).
         found: &'static str,
+        /// The snapshot text.
         #[source_code]
         src: SourceText,
+        /// The start of the document (on its first line).
         #[label("expected an object")]
         span: SourceSpan,
     },
 
+    /// `snapshotVersion` is a number other than the integer [`SNAPSHOT_VERSION`].
     #[error(
         "{name} is snapshot version {found}; this rcaudit reads version {SNAPSHOT_VERSION}, written as the integer {SNAPSHOT_VERSION}"
     )]
     #[diagnostic(code(rcaudit::snapshot::version), help("{help}"))]
     Version {
+        /// The snapshot's name, as given (usually its path).
         name: String,
+        /// The version as written in the file (neutralised).
         found: String,
+        /// What to do about it.
         help: String,
+        /// The snapshot text.
         #[source_code]
         src: SourceText,
+        /// The version's value.
         #[label("unsupported version")]
         span: SourceSpan,
     },
 
+    /// The document does not match the snapshot schema.
     #[error("{name} does not match the snapshot schema: {count} problem{s}", s = if *.count == 1 { "" } else { "s" })]
     #[diagnostic(
         code(rcaudit::snapshot::schema),
         help("{}", schema_help(*.count, .related.len()))
     )]
     Schema {
+        /// The snapshot's name, as given (usually its path).
         name: String,
+        /// How many violations there are in all.
         count: usize,
+        /// The first violations (at most 50), in document order.
         #[related]
         related: Vec<SchemaProblem>,
     },
 
+    /// The schema built into rcaudit does not compile: a bug, not a problem with
+    /// the snapshot.
     #[error("the bundled snapshot schema does not compile: {0}")]
     #[diagnostic(code(rcaudit::bug))]
     BrokenSchema(String),
@@ -172,11 +213,16 @@ fn place(pointer: &str) -> &str {
 pub struct SchemaProblem {
     /// JSON pointer of the offending value (`""` for the whole document).
     pub pointer: String,
+    /// What is wrong, in the validator's words.
     pub message: String,
+    /// 1-based line of the value.
     pub line: usize,
+    /// 1-based column (in characters) of the value.
     pub column: usize,
+    /// The snapshot text.
     #[source_code]
     pub src: SourceText,
+    /// The offending value.
     #[label("{message}")]
     pub span: SourceSpan,
 }

@@ -41,11 +41,15 @@ struct Inner {
 /// A line and column, both 1-based; the column counts characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineCol {
+    /// 1-based line.
     pub line: usize,
+    /// 1-based column, in characters.
     pub column: usize,
 }
 
 impl SourceText {
+    /// The text of a source named `name` (its path, as diagnostics show it).
+    /// The line index is built on first use.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceText {
         SourceText {
             inner: Arc::new(Inner {
@@ -58,6 +62,7 @@ impl SourceText {
         }
     }
 
+    /// The name given to [`SourceText::new`].
     pub fn name(&self) -> &str {
         &self.inner.name
     }
@@ -78,6 +83,7 @@ impl SourceText {
             .as_bytes()
     }
 
+    /// The whole text.
     pub fn text(&self) -> &str {
         &self.inner.text
     }
@@ -97,7 +103,7 @@ impl SourceText {
             .get_or_init(|| crate::locate::Index::build(&self.inner.text));
     }
 
-    /// The spans of JSON pointers in this text (see [`crate::locate`]); uses
+    /// The spans of JSON pointers in this text (see [`crate::locate()`]); uses
     /// the element index when it has been built.
     pub fn locate<S: AsRef<str>>(&self, pointers: &[S]) -> Vec<Option<crate::locate::Span>> {
         match self.inner.elements.get() {

@@ -25,14 +25,21 @@ pub type Key = Arc<CelString<'static>>;
 /// A JSON value.
 #[derive(Clone)]
 pub enum Node {
+    /// `null`.
     Null,
+    /// `true` or `false`.
     Bool(CelBool),
+    /// An integer that fits `i64`.
     Int(CelInt),
     /// An integer above `i64::MAX`.
     UInt(CelUInt),
+    /// A number written with a fraction or an exponent.
     Double(CelDouble),
+    /// A string, unescaped.
     String(CelString<'static>),
+    /// An array.
     Array(Array),
+    /// An object.
     Object(Object),
 }
 
@@ -47,15 +54,22 @@ pub struct Object(Arc<[(Key, Node)]>);
 /// The JSON type of a node, for messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    /// `null`.
     Null,
+    /// `true` or `false`.
     Bool,
+    /// Any number, integer or not.
     Number,
+    /// A string.
     String,
+    /// An array.
     Array,
+    /// An object.
     Object,
 }
 
 impl Kind {
+    /// The type's name as JSON Schema spells it (`boolean`, not `bool`).
     pub fn name(self) -> &'static str {
         match self {
             Kind::Null => "null",
@@ -69,6 +83,7 @@ impl Kind {
 }
 
 impl Node {
+    /// The node's JSON type.
     pub fn kind(&self) -> Kind {
         match self {
             Node::Null => Kind::Null,
@@ -80,10 +95,12 @@ impl Node {
         }
     }
 
+    /// A string node.
     pub fn string(value: impl Into<String>) -> Node {
         Node::String(CelString::from(value.into()))
     }
 
+    /// The text, if the node is a string.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Node::String(s) => Some(s.inner()),
@@ -91,6 +108,7 @@ impl Node {
         }
     }
 
+    /// The value, if the node is a boolean.
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Node::Bool(b) => Some(*b.inner()),
@@ -98,6 +116,8 @@ impl Node {
         }
     }
 
+    /// The value, if the node is an integer that fits `i64` (a number with a
+    /// fraction, even `1.0`, is not one).
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             Node::Int(i) => Some(*i.inner()),
@@ -106,6 +126,7 @@ impl Node {
         }
     }
 
+    /// The elements, if the node is an array.
     pub fn as_array(&self) -> Option<&[Node]> {
         match self {
             Node::Array(a) => Some(a),
@@ -113,6 +134,7 @@ impl Node {
         }
     }
 
+    /// The members, if the node is an object.
     pub fn as_object(&self) -> Option<&Object> {
         match self {
             Node::Object(o) => Some(o),
@@ -120,6 +142,7 @@ impl Node {
         }
     }
 
+    /// Whether the node is `null`.
     pub fn is_null(&self) -> bool {
         matches!(self, Node::Null)
     }
@@ -162,14 +185,18 @@ impl Node {
 }
 
 impl Object {
+    /// An object of these members, in document order. Names may repeat; lookups
+    /// find the last.
     pub fn new(members: Vec<(Key, Node)>) -> Object {
         Object(Arc::from(members))
     }
 
+    /// The number of members, repeated names counted.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// Whether the object has no members.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

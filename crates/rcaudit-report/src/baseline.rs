@@ -7,7 +7,9 @@ use std::fmt;
 /// The fingerprints of a previous report.
 #[derive(Debug, Clone)]
 pub struct Baseline {
+    /// The file it was read from, as given.
     pub path: String,
+    /// The fingerprints of its findings.
     pub fingerprints: BTreeSet<String>,
 }
 

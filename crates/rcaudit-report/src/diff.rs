@@ -16,9 +16,13 @@ use crate::Report;
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct ExtensionRef {
+    /// `id` (empty when the record has none).
     pub id: String,
+    /// `extensionNumber`, the short number dialled inside the account.
     pub extension_number: Option<String>,
+    /// `name`, the display name.
     pub name: Option<String>,
+    /// `type` (`User`, `Department`, ...).
     #[serde(rename = "type")]
     pub kind: Option<String>,
 }
@@ -26,15 +30,21 @@ pub struct ExtensionRef {
 /// A field that changed.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Change {
+    /// The snapshot field (`type`, `status`; for numbers `usageType`,
+    /// `paymentType`, `type`, `extension`).
     pub field: String,
+    /// The value before; `None` when absent.
     pub old: Option<String>,
+    /// The value after; `None` when absent.
     pub new: Option<String>,
 }
 
 /// An extension present in both snapshots whose type or status changed.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ExtensionChange {
+    /// The extension, as the new snapshot has it.
     pub extension: ExtensionRef,
+    /// What changed, in field order.
     pub changes: Vec<Change>,
 }
 
@@ -42,7 +52,9 @@ pub struct ExtensionChange {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct NumberRef {
+    /// `phoneNumber`, as written (matching ignores a leading `+`).
     pub phone_number: String,
+    /// `usageType` (`MainCompanyNumber`, `DirectNumber`, ...).
     pub usage_type: Option<String>,
     /// The id of the extension it is mapped to.
     pub extension: Option<String>,
@@ -51,15 +63,20 @@ pub struct NumberRef {
 /// A number present in both snapshots that changed.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct NumberChange {
+    /// The number, as the new snapshot has it.
     pub number: NumberRef,
+    /// What changed, in field order.
     pub changes: Vec<Change>,
 }
 
 /// An extension's forwarding list that changed.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ForwardingChange {
+    /// The extension, as the new snapshot has it.
     pub extension: ExtensionRef,
+    /// Numbers only the new list has, without a leading `+`.
     pub added: Vec<String>,
+    /// Numbers only the old list has, without a leading `+`.
     pub removed: Vec<String>,
     /// `fetched` or `absent` when the list appeared or disappeared.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -70,10 +87,15 @@ pub struct ForwardingChange {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct FindingRef {
+    /// The rule that produced it.
     pub rule_id: String,
+    /// Its severity, as rule files spell it.
     pub severity: String,
+    /// The finding's message.
     pub message: String,
+    /// JSON pointer of the value, in the snapshot that has the finding.
     pub pointer: String,
+    /// The fingerprint the two reports are matched by.
     pub fingerprint: String,
 }
 
@@ -81,14 +103,24 @@ pub struct FindingRef {
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Drift {
+    /// Extensions only the new snapshot has.
     pub extensions_added: Vec<ExtensionRef>,
+    /// Extensions only the old snapshot has.
     pub extensions_removed: Vec<ExtensionRef>,
+    /// Extensions in both whose type or status changed.
     pub extensions_changed: Vec<ExtensionChange>,
+    /// Numbers only the new snapshot has.
     pub numbers_added: Vec<NumberRef>,
+    /// Numbers only the old snapshot has.
     pub numbers_removed: Vec<NumberRef>,
+    /// Numbers in both whose usage, payment type, type or extension changed.
     pub numbers_changed: Vec<NumberChange>,
+    /// Extensions in both whose forwarding list changed, appeared or
+    /// disappeared.
     pub forwarding_changed: Vec<ForwardingChange>,
+    /// Findings on the new snapshot that the old one did not have.
     pub findings_appeared: Vec<FindingRef>,
+    /// Findings on the old snapshot that the new one no longer has.
     pub findings_disappeared: Vec<FindingRef>,
     /// What could not be compared: a list one snapshot does not have (not
     /// fetched, or recorded in its `errors`), records without the id or
@@ -342,6 +374,7 @@ pub fn add_findings(drift: &mut Drift, old: &Report, new: &Report) {
 }
 
 impl Drift {
+    /// Whether nothing changed and everything could be compared.
     pub fn is_empty(&self) -> bool {
         self.extensions_added.is_empty()
             && self.extensions_removed.is_empty()

@@ -18,7 +18,7 @@
 //! 2 whatever the findings; those findings are then listed in the case's
 //! `system-out`, marked as at or above the threshold.
 //!
-//! All text is untrusted: it passes through [`crate::text::neutralize`]
+//! All text is untrusted: it passes through [`rcaudit_model::text::neutralize`]
 //! first, so controls (which XML 1.0 cannot hold, and which `quick-junit`
 //! would otherwise silently drop) stay visible as `\u{1b}`-style escapes.
 
@@ -248,7 +248,8 @@ mod tests {
         let xml = render(&report, &JunitOptions::default());
         // Nothing a reader acts on, and nothing XML 1.0 cannot hold.
         assert!(
-            !xml.chars().any(|c| crate::text::is_unsafe(c) || c == '\r'),
+            !xml.chars()
+                .any(|c| rcaudit_model::text::is_unsafe(c) || c == '\r'),
             "{xml:?}"
         );
         // The markup is escaped: the only elements are the document's own.

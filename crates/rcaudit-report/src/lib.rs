@@ -11,8 +11,57 @@
 //!
 //! The human format is a list of `miette` diagnostics ([`human`]); the CLI
 //! renders them, since only it knows the terminal (colour, width).
+//!
+//! ```
+//! use rcaudit_report::{Report, concise, sarif};
+//! use rcaudit_rules::{LoadOptions, RuleFile, evaluate, load};
+//!
+//! let snapshot = rcaudit_model::parse_str(
+//!     "acme.json",
+//!     r#"{"snapshotVersion": 1, "account": {"id": 7},
+//!         "extensions": [{"id": 1, "extensionNumber": "101", "name": ""}]}"#,
+//! )
+//! .expect("a snapshot");
+//! let file = RuleFile {
+//!     name: "acme.yaml".to_owned(),
+//!     pack: "acme".to_owned(),
+//!     text: r#"
+//! rules:
+//!   - id: ACME-EX-001
+//!     severity: warning
+//!     title: Every extension has a name
+//!     target: extensions
+//!     assert: item.name != ""
+//!     message: "extension {{ item.extensionNumber }} has no name"
+//! "#
+//!     .to_owned(),
+//! };
+//! let (rules, _warnings) = load(&[file], &LoadOptions::default()).expect("the rule loads");
+//! let outcome = evaluate(&rules, snapshot.root());
+//!
+//! let report = Report::new("0.1.0", &snapshot, &rules, outcome);
+//! let finding = &report.findings[0];
+//! assert_eq!((finding.line, finding.column), (2, 24));
+//! assert!(report.fails(rcaudit_rules::Severity::Warning));
+//!
+//! let line = concise::line(&report, finding);
+//! assert!(line.starts_with("acme.json:2:24: warning ACME-EX-001 extension 101 has no name"));
+//! let sarif = sarif::render(&report, &sarif::SarifOptions::default());
+//! assert!(sarif.contains("ACME-EX-001"));
+//! ```
+//!
+//! The formats are public modules, each with a `render` function
+//! (`sarif::render`, `junit::render`, ...): the module names the format as
+//! `--format` does, and holds that format's options and helpers, so a caller
+//! picks a format by its path rather than from a list of `render_sarif`,
+//! `render_junit` functions. The rest is private behind the re-exports:
+//! [`Report`] and its parts here, [`Baseline`] from `baseline`; the
+//! neutralising of untrusted text the formats share is
+//! [`rcaudit_model::text`].
 
-pub mod baseline;
+#![warn(missing_docs)]
+
+mod baseline;
 pub mod concise;
 pub mod diff;
 pub mod github;
@@ -22,7 +71,7 @@ pub mod junit;
 pub mod markdown;
 pub mod sarif;
 pub mod statistics;
-pub mod text;
+mod text;
 
 #[cfg(test)]
 pub(crate) mod fixture;
@@ -34,7 +83,7 @@ use rcaudit_model::{Snapshot, SourceText};
 use rcaudit_rules::waivers::{Date, Waiver};
 use rcaudit_rules::{Docs, Finding, NotEvaluated, Outcome, RuleError, RuleSet, Severity};
 
-pub use baseline::Baseline;
+pub use baseline::{Baseline, BaselineError};
 
 /// Whether the baseline had a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,14 +97,16 @@ pub enum BaselineState {
 /// A finding with its place in the snapshot text.
 #[derive(Debug, Clone)]
 pub struct Located {
+    /// The finding, as the engine produced it.
     pub finding: Finding,
     /// The rule's title.
     pub title: String,
     /// Byte span of the value the finding points at (`None` if the pointer
     /// does not resolve, which a correct rule never produces).
     pub span: Option<(usize, usize)>,
-    /// 1-based line and column (in characters) of the value.
+    /// 1-based line of the value (0 when `span` is `None`).
     pub line: usize,
+    /// 1-based column of the value, in characters (0 when `span` is `None`).
     pub column: usize,
     /// The waiver covering it (an index into [`Report::waivers`]).
     pub waived: Option<usize>,
@@ -74,8 +125,11 @@ impl Located {
 /// What was checked.
 #[derive(Debug, Clone)]
 pub struct SnapshotInfo {
+    /// The snapshot's name, as given (usually its path).
     pub path: String,
+    /// `account.id`, when present.
     pub account_id: Option<String>,
+    /// `capturedAt`, when present.
     pub captured_at: Option<String>,
 }
 
@@ -83,17 +137,24 @@ pub struct SnapshotInfo {
 /// cases).
 #[derive(Debug, Clone)]
 pub struct RuleInfo {
+    /// Stable id (`RC-PN-003`).
     pub id: String,
+    /// Kebab-case name.
     pub name: String,
+    /// Severity, after the config's overrides.
     pub severity: Severity,
+    /// One line stating what must hold.
     pub title: String,
+    /// Its documentation (rationale, remediation, links).
     pub docs: Docs,
+    /// The pack it came from (`core` for the built-in one).
     pub pack: String,
 }
 
 /// A waiver and what became of it.
 #[derive(Debug, Clone)]
 pub struct WaiverUse {
+    /// The waiver, as read from its file.
     pub waiver: Waiver,
     /// Findings it covered.
     pub used: usize,
@@ -106,7 +167,9 @@ pub struct WaiverUse {
 pub struct BaselineSummary {
     /// The baseline's file, as given.
     pub path: String,
+    /// Findings the baseline did not have (they count).
     pub new: usize,
+    /// Findings the baseline had (reported, not counted).
     pub old: usize,
     /// Fingerprints in the baseline that are no longer found.
     pub fixed: Vec<String>,
@@ -115,17 +178,27 @@ pub struct BaselineSummary {
 /// Everything a format needs.
 #[derive(Debug, Clone)]
 pub struct Report {
+    /// rcaudit's version, as the formats print it.
     pub version: String,
+    /// The snapshot checked.
     pub snapshot: SnapshotInfo,
+    /// Every finding, located, in report order: by rule (in load order), then
+    /// by place in the document.
     pub findings: Vec<Located>,
+    /// Rules, or parts of rules, that could not be evaluated, and why.
     pub not_evaluated: Vec<NotEvaluated>,
+    /// Expressions that failed on an item (the rest of the rule still ran).
     pub rule_errors: Vec<RuleError>,
     /// The enabled rules, in load order.
     pub rules: Vec<RuleInfo>,
     /// How many enabled rules ran.
     pub rules_run: usize,
+    /// The waivers given and what became of them; empty until
+    /// [`Report::apply_waivers`].
     pub waivers: Vec<WaiverUse>,
+    /// The baseline comparison; `None` until [`Report::apply_baseline`].
     pub baseline: Option<BaselineSummary>,
+    /// The snapshot text, for locations and snippets.
     pub source: SourceText,
     /// Time each rule took to evaluate, by rule id (and `facts`), in
     /// evaluation order: the evaluation's own measure, carried for formats
@@ -137,6 +210,7 @@ pub struct Report {
 /// then the rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotEvaluatedGroup<'a> {
+    /// The reason the group's rules share.
     pub reason: &'a str,
     /// Evaluated in part (the rule ran; some items were skipped), as
     /// opposed to not evaluated at all.

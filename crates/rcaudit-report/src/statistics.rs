@@ -15,9 +15,13 @@ use crate::text::neutralize;
 /// One rule's row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleCount {
+    /// The rule's id.
     pub rule_id: String,
+    /// The rule's severity.
     pub severity: Severity,
+    /// The rule's title.
     pub title: String,
+    /// Findings of the rule that count.
     pub count: usize,
 }
 

@@ -8,7 +8,7 @@
 //! other format passes its text through [`neutralize`], and Markdown
 //! through [`markdown`] and [`markdown_code`] as well.
 
-pub use rcaudit_model::text::{is_unsafe, neutralize, neutralize_in_place};
+pub use rcaudit_model::text::neutralize;
 
 /// Text for Markdown: neutralised, on one line, with every character that
 /// could start markup mid-line escaped with a backslash (`CommonMark` lets
