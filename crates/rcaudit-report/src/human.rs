@@ -202,12 +202,7 @@ fn summary_text(report: &Report) -> String {
         );
     }
     if !report.not_evaluated.is_empty() {
-        let whole = report
-            .not_evaluated
-            .iter()
-            .filter(|n| n.skipped.is_none())
-            .count();
-        let partial = report.not_evaluated.len() - whole;
+        let (whole, partial) = report.not_evaluated_counts();
         let _ = writeln!(
             out,
             "\n{} not evaluated, {} evaluated in part: missing data is reported, never passed",
@@ -217,14 +212,10 @@ fn summary_text(report: &Report) -> String {
         // One reason, then the rules it stopped: the same missing list
         // stops many rules, and its reason can be a long server message.
         for group in report.not_evaluated_groups() {
-            let what = if group.partial {
-                "evaluated in part"
-            } else {
-                "not evaluated"
-            };
             let _ = writeln!(
                 out,
-                "  {what} ({}): {}\n    {}",
+                "  {} ({}): {}\n    {}",
+                group.state(),
                 plural(group.rules.len(), "rule"),
                 group.rules.join(", "),
                 group.reason

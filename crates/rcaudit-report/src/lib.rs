@@ -219,6 +219,17 @@ pub struct NotEvaluatedGroup<'a> {
     pub rules: Vec<&'a str>,
 }
 
+impl NotEvaluatedGroup<'_> {
+    /// What became of the group's rules, in words.
+    pub fn state(&self) -> &'static str {
+        if self.partial {
+            "evaluated in part"
+        } else {
+            "not evaluated"
+        }
+    }
+}
+
 impl Report {
     /// Locates every finding and orders them: by rule (in the order the
     /// rules were loaded), then by place in the document.
@@ -409,6 +420,16 @@ impl Report {
             .filter(|(rule, _)| rule == id)
             .map(|(_, time)| *time)
             .sum()
+    }
+
+    /// How many rules were not evaluated at all, and how many in part.
+    pub fn not_evaluated_counts(&self) -> (usize, usize) {
+        let partial = self
+            .not_evaluated
+            .iter()
+            .filter(|n| n.skipped.is_some())
+            .count();
+        (self.not_evaluated.len() - partial, partial)
     }
 
     /// The not-evaluated entries grouped by identical reason (whole and

@@ -123,12 +123,7 @@ fn write_findings(out: &mut String, report: &Report, counting: &[&Located]) {
 /// What could not be checked, waivers to review and rule errors.
 fn write_notes(out: &mut String, report: &Report) {
     if !report.not_evaluated.is_empty() {
-        let partial = report
-            .not_evaluated
-            .iter()
-            .filter(|n| n.skipped.is_some())
-            .count();
-        let whole = report.not_evaluated.len() - partial;
+        let (whole, partial) = report.not_evaluated_counts();
         let _ = writeln!(
             out,
             "\n<details><summary>{whole} rule(s) not evaluated, {partial} evaluated in part (missing data is never passed)</summary>\n\n| why | rules |\n|---|---|"
@@ -136,14 +131,10 @@ fn write_notes(out: &mut String, report: &Report) {
         // One row per reason: the same missing list stops many rules.
         for group in report.not_evaluated_groups() {
             let rules: Vec<String> = group.rules.iter().map(|r| code(r)).collect();
-            let what = if group.partial {
-                "evaluated in part"
-            } else {
-                "not evaluated"
-            };
             let _ = writeln!(
                 out,
-                "| {what}: {} | {} |",
+                "| {}: {} | {} |",
+                group.state(),
                 cell(group.reason),
                 rules.join(", ")
             );
