@@ -120,6 +120,21 @@ async fn interrupt_once_journaled(
         ),
         () = journaled => {}
     }
+    // Dropping the fetch aborts its tasks, but one running on another
+    // worker finishes its step first and may still append a piece. The
+    // journal's lock is released when the last of them is gone.
+    let settled = async {
+        loop {
+            let file = std::fs::File::open(path).expect("the journal stays");
+            if file.try_lock().is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), settled)
+        .await
+        .expect("the interrupted fetch lets go of its journal");
 }
 
 fn generated(extensions: usize, seed: u64, window_ms: u64) -> Config {
