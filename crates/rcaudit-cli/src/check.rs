@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use rcaudit_model::Snapshot;
 use rcaudit_report::{Baseline, Report, human};
 use rcaudit_rules::waivers::{Date, Waiver};
-use rcaudit_rules::{Outcome, RuleSet};
+use rcaudit_rules::{Outcome, Rule, RuleSet};
 
 use crate::Exit;
 use crate::cli::{CheckArgs, CheckOptions, FailOn, Global, RuleErrors};
@@ -66,6 +66,7 @@ pub fn select(mut rules: RuleSet, only: &[String], ignore: &[String]) -> Result<
 fn timing_table(
     phases: &[(&str, Duration)],
     rules: &[(String, Duration)],
+    set: &RuleSet,
     total: Duration,
 ) -> String {
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
@@ -76,9 +77,27 @@ fn timing_table(
     let _ = writeln!(out, "  {:>9.1}  total", ms(total));
     let mut slowest: Vec<&(String, Duration)> = rules.iter().collect();
     slowest.sort_by_key(|(_, time)| std::cmp::Reverse(*time));
-    let _ = writeln!(out, "rules, slowest first (ms)");
+    let _ = writeln!(
+        out,
+        "rules, slowest first (ms; \"cel:\" marks parts interpreted, not compiled)"
+    );
     for (id, time) in slowest {
-        let _ = writeln!(out, "  {:>9.1}  {id}", ms(*time));
+        let interpreted = set
+            .rules
+            .iter()
+            .find(|r| &r.id == id)
+            .map(Rule::interpreted_parts)
+            .unwrap_or_default();
+        if interpreted.is_empty() {
+            let _ = writeln!(out, "  {:>9.1}  {id}", ms(*time));
+        } else {
+            let _ = writeln!(
+                out,
+                "  {:>9.1}  {id}  (cel: {})",
+                ms(*time),
+                interpreted.join(", ")
+            );
+        }
     }
     out
 }
@@ -284,7 +303,7 @@ pub fn check(
     }
     phases.push(("write output", mark.elapsed()));
     if options.timings {
-        output::eprint(&timing_table(&phases, &timings, started.elapsed()));
+        output::eprint(&timing_table(&phases, &timings, &rules, started.elapsed()));
     }
     let threshold = fail_on.threshold();
     // The snapshot's tree is large; the process is about to end, so leave

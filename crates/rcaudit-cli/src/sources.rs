@@ -153,43 +153,45 @@ pub fn read_bounded(path: &Path, what: &str, kind: Kind) -> Result<Vec<u8>, Read
     } else {
         path
     });
-    let mut reader: Box<dyn std::io::Read> = if path.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
+    // The file's size sizes the buffer once: growing it by doubling would
+    // copy a large snapshot several times and touch twice its memory.
+    let (reader, size): (Box<dyn std::io::Read>, u64) = if path.as_os_str() == "-" {
+        (Box::new(std::io::stdin().lock()), 0)
     } else {
-        let metadata = std::fs::metadata(path).map_err(|e| describe(path, what, &e))?;
+        let file = std::fs::File::open(path).map_err(|e| describe(path, what, &e))?;
+        let metadata = file.metadata().map_err(|e| describe(path, what, &e))?;
         if metadata.is_dir() {
             return Err(fail("it is a folder".to_owned()));
         }
         if metadata.is_file() && metadata.len() > limit {
             return Err(too_large());
         }
-        Box::new(std::fs::File::open(path).map_err(|e| describe(path, what, &e))?)
-    };
-    let mut bytes = Vec::new();
-    let mut chunk = vec![0u8; 1 << 20];
-    loop {
-        let read = match reader.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(describe(path, what, &e)),
+        let size = if metadata.is_file() {
+            metadata.len()
+        } else {
+            0
         };
-        let chunk = chunk.get(..read).unwrap_or_default();
-        if let Some(at) = chunk.iter().position(|&b| b == 0) {
-            return Err(fail(nul_reason(&bytes, chunk, bytes.len() + at)));
-        }
-        if u64::try_from(bytes.len() + read).map_or(true, |n| n > limit) {
-            return Err(too_large());
-        }
-        bytes.extend_from_slice(chunk);
+        (Box::new(file), size)
+    };
+    // One byte more than the limit tells a file at the limit from a larger
+    // one (a pipe, or a file that grew since its size was read).
+    let mut bytes = Vec::with_capacity(usize::try_from(size.saturating_add(1)).unwrap_or(0));
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| describe(path, what, &e))?;
+    if u64::try_from(bytes.len()).map_or(true, |n| n > limit) {
+        return Err(too_large());
+    }
+    if let Some(at) = memchr::memchr(0, &bytes) {
+        return Err(fail(nul_reason(&bytes, at)));
     }
     Ok(bytes)
 }
 
 /// Why a NUL byte at `offset` means the file is not text rcaudit reads.
-fn nul_reason(before: &[u8], chunk: &[u8], offset: usize) -> String {
-    let start: Vec<u8> = before.iter().chain(chunk).take(4).copied().collect();
-    match encoding_of(&start) {
+fn nul_reason(bytes: &[u8], offset: usize) -> String {
+    match encoding_of(bytes.get(..4).unwrap_or(bytes)) {
         Some(encoding) => format!(
             "it is {encoding} text; rcaudit reads UTF-8 (convert it, e.g. `iconv -f {encoding} -t UTF-8`)"
         ),

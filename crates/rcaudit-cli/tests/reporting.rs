@@ -1535,3 +1535,31 @@ fn junit_of_the_demo() {
     }
     insta::assert_snapshot!("demo_junit", stable);
 }
+
+#[test]
+fn timings_name_the_phases_and_mark_rules_cel_interprets() {
+    let demo = repo("examples/demo.snapshot.json");
+    let output = rcaudit(&[
+        "check",
+        demo.to_str().unwrap_or_default(),
+        "--timings",
+        "-q",
+    ]);
+    let err = stderr(&output);
+    for phase in ["read", "parse", "evaluate", "locate findings", "total"] {
+        assert!(err.contains(phase), "{phase}: {err}");
+    }
+    let line = |id: &str| {
+        err.lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(id))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // RC-PN-003's assert is a comprehension (`facts.mainNumbers.exists`),
+    // which cel interprets; RC-EX-001 is compiled throughout.
+    assert!(
+        line("RC-PN-003").ends_with("RC-PN-003  (cel: assert)"),
+        "{err}"
+    );
+    assert!(line("RC-EX-001").ends_with("RC-EX-001"), "{err}");
+}

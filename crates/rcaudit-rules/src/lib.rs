@@ -74,6 +74,7 @@ pub mod functions;
 pub mod keys;
 mod load;
 mod params;
+mod plan;
 mod problem;
 pub mod rule;
 pub mod schemas;

@@ -8,7 +8,7 @@ use miette::SourceSpan;
 use rcaudit_model::{Node, SourceText};
 
 use crate::expr::Expression;
-use crate::template::Template;
+use crate::template::{Part, Template};
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -164,6 +164,40 @@ pub enum At {
     /// A template that renders to one of those, per finding
     /// (`{{ target == "snapshot" ? "/source/viewer/accountId" : "uri" }}`).
     Template(Template),
+}
+
+impl Rule {
+    /// The parts of the rule with an expression that cel interprets on every
+    /// evaluation, having no plan (a comprehension, a method call; see
+    /// [`crate::plan`]): `when`, `assert`, `key`, `fingerprint`, `message`,
+    /// `at`. `rcaudit check --timings` shows them.
+    pub fn interpreted_parts(&self) -> Vec<&'static str> {
+        let template = |t: &Template| {
+            t.parts
+                .iter()
+                .any(|p| matches!(p, Part::Expr(e, _) if !e.is_planned()))
+        };
+        let mut parts = Vec::new();
+        if self.when.as_ref().is_some_and(|e| !e.is_planned()) {
+            parts.push("when");
+        }
+        if !self.assert.is_planned() {
+            parts.push("assert");
+        }
+        if self.key.as_ref().is_some_and(|e| !e.is_planned()) {
+            parts.push("key");
+        }
+        if self.fingerprint.as_ref().is_some_and(|e| !e.is_planned()) {
+            parts.push("fingerprint");
+        }
+        if template(&self.message) {
+            parts.push("message");
+        }
+        if matches!(&self.at, Some(At::Template(t)) if template(t)) {
+            parts.push("at");
+        }
+        parts
+    }
 }
 
 /// A rule's documentation, shown by `rcaudit explain`.

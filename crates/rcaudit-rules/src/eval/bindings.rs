@@ -15,6 +15,7 @@ use super::requirements::unmet;
 use super::schedule::panic_message;
 use crate::expr::Expression;
 use crate::functions;
+use crate::plan::{Frame, Global};
 use crate::rule::RuleSet;
 
 /// Evaluates `expr`, within the step budget started by [`Budget::start`].
@@ -65,37 +66,45 @@ impl Data {
         }
     }
 
+    /// The snapshot-wide variables, by [`Global::slot`]: the same values
+    /// for cel's context and for plans.
+    pub(super) fn globals(&self, rules: &RuleSet, facts: &Facts) -> Globals {
+        let node = |node: Option<Node>| -> Box<dyn Val> {
+            match node {
+                Some(node) => Box::new(node),
+                None => Box::new(CelNull),
+            }
+        };
+        let values = Global::ALL.map(|global| match global {
+            Global::Snapshot => node(Some(self.root.clone())),
+            Global::Account => node(self.account.clone()),
+            Global::ServiceInfo => node(self.root.get("serviceInfo").cloned()),
+            Global::Extensions => node(self.extensions.clone()),
+            Global::PhoneNumbers => node(self.phone_numbers.clone()),
+            Global::Source => {
+                node(Some(self.root.get("source").cloned().unwrap_or_else(
+                    || Node::Object(rcaudit_model::Object::new(Vec::new())),
+                )))
+            }
+            Global::Errors => node(Some(
+                self.root
+                    .get("errors")
+                    .filter(|e| !e.is_null())
+                    .cloned()
+                    .unwrap_or_else(|| Node::Array(Arc::from(Vec::new()))),
+            )),
+            Global::Params => node(Some(rules.params.clone())),
+            Global::Facts => Box::new(facts.clone()),
+        });
+        Globals(values)
+    }
+
     pub(super) fn context(&self, rules: &RuleSet, facts: &Facts) -> Context<'static, 'static> {
         let mut ctx = Context::with_env(Arc::clone(&rules.env));
-        let bind = |ctx: &mut Context<'static, 'static>, name: &str, node: Option<Node>| match node
-        {
-            Some(node) => ctx.add_variable_as_val(name, Box::new(node)),
-            None => ctx.add_variable_as_val(name, Box::new(CelNull)),
-        };
-        bind(&mut ctx, "snapshot", Some(self.root.clone()));
-        bind(&mut ctx, "account", self.account.clone());
-        bind(
-            &mut ctx,
-            "serviceInfo",
-            self.root.get("serviceInfo").cloned(),
-        );
-        bind(&mut ctx, "extensions", self.extensions.clone());
-        bind(&mut ctx, "phoneNumbers", self.phone_numbers.clone());
-        let source = self
-            .root
-            .get("source")
-            .cloned()
-            .unwrap_or_else(|| Node::Object(rcaudit_model::Object::new(Vec::new())));
-        bind(&mut ctx, "source", Some(source));
-        let errors = self
-            .root
-            .get("errors")
-            .filter(|e| !e.is_null())
-            .cloned()
-            .unwrap_or_else(|| Node::Array(Arc::from(Vec::new())));
-        bind(&mut ctx, "errors", Some(errors));
-        bind(&mut ctx, "params", Some(rules.params.clone()));
-        ctx.add_variable_as_val("facts", Box::new(facts.clone()));
+        let Globals(values) = self.globals(rules, facts);
+        for (global, value) in Global::ALL.into_iter().zip(values) {
+            ctx.add_variable_as_val(global.name(), value);
+        }
         ctx
     }
 
@@ -200,6 +209,67 @@ impl Sizer for Facts {
     fn size(&self) -> CelInt {
         CelInt::from(i64::try_from(self.names.len()).unwrap_or(i64::MAX))
     }
+}
+
+/// The snapshot-wide variables' values, by [`Global::slot`].
+pub(super) struct Globals([Box<dyn Val>; 9]);
+
+impl Globals {
+    /// The values as a plan reads them.
+    pub(super) fn table(&self) -> [&dyn Val; 9] {
+        self.0.each_ref().map(|value| &**value)
+    }
+}
+
+/// What every item of one target of a rule shares: cel's scope with
+/// `target` bound, and what a plan reads besides the item.
+pub(super) struct Shared<'s> {
+    pub(super) ctx: Context<'s, 'static>,
+    pub(super) target: CelString<'static>,
+    pub(super) globals: &'s [&'s dyn Val; 9],
+    pub(super) env: &'s cel::Env,
+}
+
+impl Shared<'_> {
+    /// The frame a plan evaluates an item in.
+    pub(super) fn frame<'a>(
+        &'a self,
+        item: &'a Node,
+        index: &'a CelInt,
+        extension: Option<&'a Node>,
+    ) -> Frame<'a> {
+        Frame {
+            item,
+            index,
+            extension,
+            target: &self.target,
+            globals: self.globals,
+            env: self.env,
+        }
+    }
+}
+
+/// One item's variables, for cel and for plans.
+pub(super) struct Scope<'a> {
+    pub(super) cel: Context<'a, 'a>,
+    pub(super) frame: Frame<'a>,
+}
+
+/// Evaluates `expr` for an item: its plan when it has one and the plan
+/// gives a value, else cel (see [`crate::plan`]).
+pub(super) fn value<'a>(
+    expr: &'a Expression,
+    scope: &'a Scope<'a>,
+) -> Result<CowVal<'a, 'a>, String> {
+    // An item whose budget ran out fails every later expression in cel
+    // (see `resolve`); a plan takes no steps, so it defers to that.
+    if let Some(plan) = &expr.plan
+        && !functions::Budget::exhausted()
+        && let Ok(value) = plan.eval(&scope.frame)
+    {
+        return Ok(value);
+    }
+    resolve(expr, &scope.cel)
 }
 
 /// The per-item variables, served to CEL without allocating.
@@ -309,8 +379,8 @@ pub(super) fn compute_facts(rules: &RuleSet, data: &Data) -> Facts {
     facts
 }
 
-pub(super) fn boolean(expr: &Expression, ctx: &Context<'_, '_>) -> Result<bool, String> {
-    match resolve(expr, ctx) {
+pub(super) fn boolean<'a>(expr: &'a Expression, scope: &'a Scope<'a>) -> Result<bool, String> {
+    match value(expr, scope) {
         Ok(value) => value
             .downcast_ref::<CelBool>()
             .map(|b| *b.inner())

@@ -23,3 +23,19 @@ mod tests;
 pub use outcome::{Finding, Limits, NotEvaluated, Outcome, RuleError, disambiguate};
 pub(crate) use schedule::on_eval_stack;
 pub use schedule::{EVAL_STACK_BYTES, evaluate, evaluate_with};
+
+/// Facts as rules see them (`facts.NAME`), for other modules' tests.
+#[cfg(test)]
+pub(crate) fn test_facts(values: &[(&str, i64)]) -> impl cel::common::value::Val + Default {
+    let mut facts = bindings::Facts::default();
+    for (name, value) in values {
+        facts.names.push((*name).to_owned());
+        facts
+            .values
+            .push(Some(std::sync::Arc::new(cel::common::types::CelInt::from(
+                *value,
+            ))));
+        facts.errors.push(None);
+    }
+    facts
+}

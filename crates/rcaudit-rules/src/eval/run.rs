@@ -7,9 +7,10 @@ use std::collections::HashMap;
 
 use cel::Context;
 use cel::common::types::{CelInt, CelString};
+use cel::common::value::Val;
 use rcaudit_model::{Node, pointer};
 
-use super::bindings::{Data, Facts, ItemVars, Place, boolean, item_scope, resolve};
+use super::bindings::{Data, Facts, ItemVars, Place, Scope, Shared, boolean, item_scope, value};
 use super::gaps::Gaps;
 use super::outcome::{Finding, NotEvaluated, Outcome, RuleError};
 use super::requirements::{Coverage, present, target_data, unmet};
@@ -59,6 +60,7 @@ pub(super) fn evaluate_rule(
     data: &Data,
     facts: &Facts,
     ctx: &Context<'_, 'static>,
+    globals: &[&dyn Val; 9],
     outcome: &mut Outcome,
 ) {
     for requirement in &rule.requires {
@@ -147,7 +149,13 @@ pub(super) fn evaluate_rule(
     for target in available {
         let mut target_ctx = ctx.new_inner_scope();
         target_ctx.add_variable_as_val("target", Box::new(CelString::from(target.as_str())));
-        run.target(target, data, &target_ctx);
+        let shared = Shared {
+            ctx: target_ctx,
+            target: CelString::from(target.as_str()),
+            globals,
+            env: &rules.env,
+        };
+        run.target(target, data, &shared);
     }
     outcome.rule_errors.extend(run.errors.entries);
     outcome.findings.extend(run.findings);
@@ -174,7 +182,7 @@ pub(super) struct Run<'r> {
 }
 
 impl Run<'_> {
-    pub(super) fn target(&mut self, target: Target, data: &Data, ctx: &Context<'_, 'static>) {
+    pub(super) fn target(&mut self, target: Target, data: &Data, ctx: &Shared<'_>) {
         match target {
             Target::Snapshot => self.item(ctx, data, &data.root, Place::Root, 0, None),
             Target::Account => {
@@ -200,7 +208,7 @@ impl Run<'_> {
 
     pub(super) fn top_list(
         &mut self,
-        ctx: &Context<'_, 'static>,
+        ctx: &Shared<'_>,
         data: &Data,
         list: Option<&Node>,
         name: &'static str,
@@ -218,7 +226,7 @@ impl Run<'_> {
     /// holds its items, and the rule walks that list too (`coveredBy`).
     pub(super) fn nested(
         &mut self,
-        ctx: &Context<'_, 'static>,
+        ctx: &Shared<'_>,
         data: &Data,
         field: &'static str,
         covered: bool,
@@ -276,7 +284,7 @@ impl Run<'_> {
     /// Checks one item, within the rule's step budget.
     pub(super) fn item(
         &mut self,
-        ctx: &Context<'_, '_>,
+        ctx: &Shared<'_>,
         data: &Data,
         item: &Node,
         place: Place,
@@ -304,7 +312,7 @@ impl Run<'_> {
 
     pub(super) fn check_item(
         &mut self,
-        ctx: &Context<'_, '_>,
+        ctx: &Shared<'_>,
         data: &Data,
         item: &Node,
         place: Place,
@@ -332,8 +340,12 @@ impl Run<'_> {
             index: CelInt::from(i64::try_from(index).unwrap_or(i64::MAX)),
             extension,
         };
-        let mut scope = item_scope(ctx);
-        scope.set_variable_resolver(&vars);
+        let mut cel = item_scope(&ctx.ctx);
+        cel.set_variable_resolver(&vars);
+        let scope = Scope {
+            cel,
+            frame: ctx.frame(item, &vars.index, extension),
+        };
         if let Some(when) = &self.rule.when {
             match boolean(when, &scope) {
                 Ok(true) => {}
@@ -356,10 +368,10 @@ impl Run<'_> {
         &mut self,
         expr: Option<&Expression>,
         field: &'static str,
-        scope: &Context<'_, '_>,
+        scope: &Scope<'_>,
         place: Place,
     ) -> Option<String> {
-        match resolve(expr?, scope) {
+        match value(expr?, scope) {
             Ok(value) => Some(template::render(value.as_ref())),
             Err(error) => {
                 self.errors.push(field, error, place);
@@ -368,7 +380,7 @@ impl Run<'_> {
         }
     }
 
-    pub(super) fn finding(&mut self, scope: &Context<'_, '_>, item: &Node, place: Place) {
+    pub(super) fn finding(&mut self, scope: &Scope<'_>, item: &Node, place: Place) {
         let rule = self.rule;
         let key = self.key(rule.key.as_ref(), "key", scope, place);
         if let Some(key) = &key {
@@ -441,7 +453,7 @@ impl Run<'_> {
     pub(super) fn render(
         &mut self,
         template: &Template,
-        scope: &Context<'_, '_>,
+        scope: &Scope<'_>,
         place: Place,
         part: &str,
     ) -> String {
@@ -449,7 +461,7 @@ impl Run<'_> {
         for piece in &template.parts {
             match piece {
                 Part::Text(text) => out.push_str(text),
-                Part::Expr(expr, _) => match resolve(expr, scope) {
+                Part::Expr(expr, _) => match value(expr, scope) {
                     Ok(value) => out.push_str(&template::render(value.as_ref())),
                     Err(error) => {
                         self.errors.push(part, error, place);
@@ -473,7 +485,7 @@ pub(super) fn collapse_whitespace(text: &str) -> String {
 
 /// The stable key of an item when the rule gives none: ids where the API
 /// has them, normalised numbers otherwise.
-pub(super) fn default_key(item: &Node, place: Place, scope: &Context<'_, '_>) -> String {
+pub(super) fn default_key(item: &Node, place: Place, scope: &Scope<'_>) -> String {
     let id = |node: &Node| node.get("id").and_then(Node::id_string);
     let number = |node: &Node| {
         node.get("phoneNumber")
@@ -481,7 +493,7 @@ pub(super) fn default_key(item: &Node, place: Place, scope: &Context<'_, '_>) ->
             .map(|n| functions::normalize_number(n).to_owned())
     };
     let extension = || {
-        scope.get_variable("extension").and_then(|v| {
+        scope.cel.get_variable("extension").and_then(|v| {
             rcaudit_model::cel::as_node(v.as_ref())
                 .and_then(|n| n.get("id"))
                 .and_then(Node::id_string)

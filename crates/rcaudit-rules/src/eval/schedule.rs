@@ -103,6 +103,8 @@ pub(super) fn evaluate_on(rules: &RuleSet, root: &Node, threads: usize) -> Outco
     let next = std::sync::atomic::AtomicUsize::new(0);
     let run = || {
         let ctx = data.context(rules, &facts);
+        let globals = data.globals(rules, &facts);
+        let globals = globals.table();
         let mut done = Vec::new();
         loop {
             let taken = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -113,7 +115,7 @@ pub(super) fn evaluate_on(rules: &RuleSet, root: &Node, threads: usize) -> Outco
             // whatever the rule had found so far is discarded with it.
             let part = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 let mut part = Outcome::default();
-                evaluate_rule(rule, rules, &data, &facts, &ctx, &mut part);
+                evaluate_rule(rule, rules, &data, &facts, &ctx, &globals, &mut part);
                 part
             }));
             let mut part = part.unwrap_or_else(|payload| Outcome {

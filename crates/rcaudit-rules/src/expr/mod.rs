@@ -29,6 +29,7 @@ use std::sync::Arc;
 use cel::Env;
 use cel::common::ast::{EntryExpr, Expr, IdedExpr};
 
+use crate::plan::Plan;
 use crate::problem::ProblemCode;
 
 mod errors;
@@ -47,6 +48,9 @@ pub struct Expression {
     /// The text as written.
     pub source: String,
     pub(crate) ast: Arc<IdedExpr>,
+    /// The expression planned for the compiled evaluator; `None` when it
+    /// uses what only cel evaluates (see [`crate::plan`]).
+    pub(crate) plan: Option<Arc<Plan>>,
     /// Free variables, with the byte range of each use in `source`.
     pub variables: Vec<(String, std::ops::Range<usize>)>,
     /// Field paths read from free variables: `["item", "usageType"]`. A
@@ -60,6 +64,12 @@ pub struct Expression {
 }
 
 impl Expression {
+    /// Whether the expression runs compiled (see [`crate::plan`]); if not,
+    /// cel interprets it on every evaluation.
+    pub fn is_planned(&self) -> bool {
+        self.plan.is_some()
+    }
+
     /// How deep the expression nests (its syntax tree's depth, as
     /// compiled), at most [`MAX_DEPTH`] plus the step calls added.
     pub fn depth(&self) -> usize {
@@ -214,9 +224,11 @@ pub fn compile(env: &Env, source: &str) -> Result<Expression, Vec<CompileError>>
         offset_of: &offset_of,
     };
     walker.walk(parsed);
+    let plan = Plan::of(&ast).map(Arc::new);
     Ok(Expression {
         source: source.to_owned(),
         ast: Arc::new(ast),
+        plan,
         variables: walker.variables,
         paths: walker.paths,
         walks: walker.walks,

@@ -503,6 +503,28 @@ pub fn register(env: &mut cel::Env) -> Result<(), cel::DeclarationError> {
     Ok(())
 }
 
+/// The implementation cel calls for `name` with `arity` arguments, when
+/// that is known before the call: the domain functions and the internal
+/// ones, whose overloads all take `dyn` and differ only in arity (see
+/// [`register`]). The compiled evaluator calls it directly.
+pub(crate) fn static_op(name: &str, arity: usize) -> Option<cel::common::functions::Function> {
+    let op: cel::common::functions::Function = match name {
+        EQUALS if arity == 2 => symmetric_equals,
+        IN if arity == 2 => symmetric_in,
+        HAS if arity == 2 => has_field,
+        STEP if arity == 1 => step,
+        PRESENT if (2..=MAX_PRESENT_FIELDS + 1).contains(&arity) => present_path,
+        IN_LITERALS if (1..=MAX_IN_LITERALS + 1).contains(&arity) => in_literals,
+        _ => {
+            return FUNCTIONS
+                .iter()
+                .find(|f| f.name == name && f.arity == arity)
+                .map(|f| f.op);
+        }
+    };
+    Some(op)
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;

@@ -1,0 +1,253 @@
+//! Running a plan: each step does what cel's interpreter does for the same
+//! node (see `cel::objects::Value::resolve_val`), minus the lookups, and
+//! gives up where cel would fail.
+
+use std::cmp::Ordering;
+
+use cel::Env;
+use cel::common::types::{CelBool, CelInt, CelString};
+use cel::common::value::{CowVal, Val};
+use rcaudit_model::Node;
+use rcaudit_model::cel::as_node;
+
+use super::{Arith, Comparison, Op, Plan, Var};
+
+/// The plan cannot give cel's result: the expression must be evaluated by
+/// cel, which gives it (most often an error, with cel's message).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GiveUp;
+
+type Out<'a> = Result<CowVal<'a, 'a>, GiveUp>;
+
+/// What a plan reads: the item's variables and the snapshot-wide ones.
+pub(crate) struct Frame<'a> {
+    pub(crate) item: &'a Node,
+    pub(crate) index: &'a CelInt,
+    pub(crate) extension: Option<&'a Node>,
+    pub(crate) target: &'a CelString<'static>,
+    /// By [`super::Global::slot`].
+    pub(crate) globals: &'a [&'a dyn Val; 9],
+    pub(crate) env: &'a Env,
+}
+
+fn boolean<'a>(value: bool) -> CowVal<'a, 'a> {
+    CowVal::Borrowed(if value {
+        &CelBool::TRUE
+    } else {
+        &CelBool::FALSE
+    })
+}
+
+fn as_bool(value: &CowVal<'_, '_>) -> Option<bool> {
+    value.downcast_ref::<CelBool>().map(|b| *b.inner())
+}
+
+impl Plan {
+    /// The expression's value, or [`GiveUp`] when cel must evaluate it.
+    pub fn eval<'a>(&'a self, frame: &Frame<'a>) -> Result<CowVal<'a, 'a>, GiveUp> {
+        eval(&self.root, frame)
+    }
+}
+
+fn var<'a>(var: Var, frame: &Frame<'a>) -> Out<'a> {
+    Ok(CowVal::Borrowed(match var {
+        Var::Item => frame.item as &dyn Val,
+        Var::Index => frame.index,
+        Var::Extension => frame.extension.ok_or(GiveUp)?,
+        Var::Target => frame.target,
+        Var::Global(global) => *frame.globals.get(global.slot()).ok_or(GiveUp)?,
+    }))
+}
+
+fn eval<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
+    match op {
+        Op::Lit(literal) => Ok(literal.to_val()),
+        Op::List(list) => Ok(CowVal::Borrowed(&**list)),
+        Op::Var(v) => var(*v, frame),
+        Op::Not(a) => {
+            let value = eval(a, frame)?;
+            as_bool(&value).map(|b| boolean(!b)).ok_or(GiveUp)
+        }
+        Op::Negate(a) => {
+            let value = eval(a, frame)?;
+            value
+                .as_negator()
+                .ok_or(GiveUp)?
+                .negate()
+                .map(CowVal::Owned)
+                .map_err(|_| GiveUp)
+        }
+        Op::And(ab) => {
+            let [a, b] = &**ab;
+            // `false && x` is false without `x`; cel absorbs an error on
+            // the left when the right is false, which the fallback does.
+            let left = as_bool(&eval(a, frame)?).ok_or(GiveUp)?;
+            if !left {
+                return Ok(boolean(false));
+            }
+            let right = as_bool(&eval(b, frame)?).ok_or(GiveUp)?;
+            Ok(boolean(right))
+        }
+        Op::Or(ab) => {
+            let [a, b] = &**ab;
+            let left = as_bool(&eval(a, frame)?).ok_or(GiveUp)?;
+            if left {
+                return Ok(boolean(true));
+            }
+            let right = as_bool(&eval(b, frame)?).ok_or(GiveUp)?;
+            Ok(boolean(right))
+        }
+        Op::Cond(cab) => {
+            let [c, a, b] = &**cab;
+            if as_bool(&eval(c, frame)?).ok_or(GiveUp)? {
+                eval(a, frame)
+            } else {
+                eval(b, frame)
+            }
+        }
+        Op::Eq(ab) => {
+            let [a, b] = &**ab;
+            Ok(boolean(eval(a, frame)? == eval(b, frame)?))
+        }
+        Op::Ne(ab) => {
+            let [a, b] = &**ab;
+            Ok(boolean(eval(a, frame)? != eval(b, frame)?))
+        }
+        Op::Compare(..) | Op::Arith(..) => arithmetic(op, frame),
+        Op::In(ab) => {
+            let [a, b] = &**ab;
+            let (needle, haystack) = (eval(a, frame)?, eval(b, frame)?);
+            haystack
+                .as_container()
+                .ok_or(GiveUp)?
+                .contains(needle.as_ref())
+                .map(boolean)
+                .map_err(|_| GiveUp)
+        }
+        Op::Index(ab) => {
+            let [a, b] = &**ab;
+            let value = eval(a, frame)?;
+            let index = eval(b, frame)?;
+            // cel consumes an owned container (`steal`); the plan gives up
+            // on one rather than copy it: values it builds are never
+            // indexed in the built-in rules.
+            let CowVal::Borrowed(value) = value else {
+                return Err(GiveUp);
+            };
+            value
+                .as_indexer()
+                .ok_or(GiveUp)?
+                .get(index.as_ref())
+                .map_err(|_| GiveUp)
+        }
+        Op::Field(..) | Op::Has(..) | Op::Present(..) => field(op, frame),
+        Op::Static(function, args) => {
+            let args = args
+                .iter()
+                .map(|a| eval(a, frame))
+                .collect::<Result<Vec<_>, _>>()?;
+            function(args).map_err(|_| GiveUp)
+        }
+        Op::Dynamic(name, args) => {
+            let args = args
+                .iter()
+                .map(|a| eval(a, frame))
+                .collect::<Result<Vec<_>, _>>()?;
+            let function = frame.env.find_overload(name, &args).ok_or(GiveUp)?;
+            function(args).map_err(|_| GiveUp)
+        }
+    }
+}
+
+/// Reading fields by name: `a.b`, `has(a.b)`, `present(a.b.c)`.
+fn field<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
+    match op {
+        Op::Field(a, name) => {
+            let CowVal::Borrowed(value) = eval(a, frame)? else {
+                return Err(GiveUp);
+            };
+            // `Node::index` on an object, without the dynamic calls.
+            if let Some(Node::Object(object)) = as_node(value) {
+                return object
+                    .get(name.inner())
+                    .map(|v| CowVal::Borrowed(v as &dyn Val))
+                    .ok_or(GiveUp);
+            }
+            value
+                .as_indexer()
+                .ok_or(GiveUp)?
+                .get(name)
+                .map_err(|_| GiveUp)
+        }
+        Op::Has(a, name, function) => {
+            let value = eval(a, frame)?;
+            // `has_field` on a tree node.
+            match as_node(value.as_ref()) {
+                Some(Node::Object(object)) => Ok(boolean(object.get(name.inner()).is_some())),
+                Some(_) => Err(GiveUp),
+                None => function(vec![value, CowVal::Borrowed(name)]).map_err(|_| GiveUp),
+            }
+        }
+        Op::Present(a, names, function) => {
+            let value = eval(a, frame)?;
+            // `present_path` along tree nodes.
+            if let Some(mut node) = as_node(value.as_ref()) {
+                for name in names {
+                    if node.is_null() {
+                        return Ok(boolean(false));
+                    }
+                    let Node::Object(object) = node else {
+                        return Err(GiveUp);
+                    };
+                    match object.get(name.inner()) {
+                        Some(next) => node = next,
+                        None => return Ok(boolean(false)),
+                    }
+                }
+                return Ok(boolean(!node.is_null()));
+            }
+            let mut args = Vec::with_capacity(names.len() + 1);
+            args.push(value);
+            args.extend(names.iter().map(|n| CowVal::Borrowed(n as &dyn Val)));
+            function(args).map_err(|_| GiveUp)
+        }
+        _ => Err(GiveUp),
+    }
+}
+
+/// Comparisons and arithmetic, through the operands' own traits as in cel.
+fn arithmetic<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
+    match op {
+        Op::Compare(ab, how) => {
+            let [a, b] = &**ab;
+            let (lhs, rhs) = (eval(a, frame)?, eval(b, frame)?);
+            let order = lhs
+                .as_comparer()
+                .ok_or(GiveUp)?
+                .compare(rhs.as_ref())
+                .map_err(|_| GiveUp)?;
+            Ok(boolean(match how {
+                Comparison::Less => order == Ordering::Less,
+                Comparison::LessEquals => order != Ordering::Greater,
+                Comparison::Greater => order == Ordering::Greater,
+                Comparison::GreaterEquals => order != Ordering::Less,
+            }))
+        }
+        Op::Arith(ab, how) => {
+            let [a, b] = &**ab;
+            let (lhs, rhs) = (eval(a, frame)?, eval(b, frame)?);
+            let rhs = rhs.as_ref();
+            let result = match how {
+                Arith::Add => lhs.as_adder().ok_or(GiveUp)?.add(rhs),
+                Arith::Subtract => lhs.as_subtractor().ok_or(GiveUp)?.sub(rhs),
+                Arith::Multiply => lhs.as_multiplier().ok_or(GiveUp)?.mul(rhs),
+                Arith::Divide => lhs.as_divider().ok_or(GiveUp)?.div(rhs),
+                Arith::Modulo => lhs.as_modder().ok_or(GiveUp)?.modulo(rhs),
+            };
+            result
+                .map(|value| CowVal::Owned(value.into_owned()))
+                .map_err(|_| GiveUp)
+        }
+        _ => Err(GiveUp),
+    }
+}
