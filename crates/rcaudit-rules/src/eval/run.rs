@@ -54,15 +54,18 @@ impl<'r> Errors<'r> {
     }
 }
 
-pub(super) fn evaluate_rule(
-    rule: &Rule,
-    rules: &RuleSet,
-    data: &Data,
-    facts: &Facts,
-    ctx: &Context<'_, 'static>,
-    globals: &[&dyn Val; 9],
-    outcome: &mut Outcome,
-) {
+/// A rule about to run, or the outcome of one that does not.
+pub(super) enum Start<'r> {
+    /// The rule does not run (its requirements are unmet, its targets have
+    /// no data, or a fact it reads failed): its whole outcome.
+    Done(Outcome),
+    /// The rule runs over these targets, in this order.
+    Run(Box<Run<'r>>, Vec<Target>),
+}
+
+/// Decides whether `rule` runs, and prepares its run.
+pub(super) fn start<'r>(rule: &'r Rule, rules: &RuleSet, data: &Data, facts: &Facts) -> Start<'r> {
+    let mut outcome = Outcome::default();
     for requirement in &rule.requires {
         if let Some(reason) = unmet(requirement, data, rules) {
             outcome.not_evaluated.push(NotEvaluated {
@@ -71,7 +74,7 @@ pub(super) fn evaluate_rule(
                 requirement: requirement.to_string(),
                 skipped: None,
             });
-            return;
+            return Start::Done(outcome);
         }
     }
     // Targets that have data.
@@ -96,7 +99,7 @@ pub(super) fn evaluate_rule(
                 .join(", "),
             skipped: None,
         });
-        return;
+        return Start::Done(outcome);
     }
     // A fact the rule reads failed: the rule cannot run, and says why.
     let mut stopped = false;
@@ -125,9 +128,8 @@ pub(super) fn evaluate_rule(
         }
     }
     if stopped {
-        return;
+        return Start::Done(outcome);
     }
-    outcome.rules_run += 1;
     let mut run = Run {
         rule,
         steps: rules.limits.steps,
@@ -146,21 +148,53 @@ pub(super) fn evaluate_rule(
         run.gaps.incomplete_list(reason, list);
     }
     run.covered = coverage.covered;
-    for target in available {
-        let mut target_ctx = ctx.new_inner_scope();
-        target_ctx.add_variable_as_val("target", Box::new(CelString::from(target.as_str())));
-        let shared = Shared {
-            ctx: target_ctx,
-            target: CelString::from(target.as_str()),
-            globals,
-            env: &rules.env,
+    Start::Run(Box::new(run), available)
+}
+
+impl Run<'_> {
+    /// The outcome of a rule that ran over all its targets.
+    pub(super) fn finish(self) -> Outcome {
+        let mut outcome = Outcome {
+            rules_run: 1,
+            ..Outcome::default()
         };
-        run.target(target, data, &shared);
+        outcome.rule_errors.extend(self.errors.entries);
+        outcome.findings.extend(self.findings);
+        if let Some(entry) = self.gaps.not_evaluated(self.rule) {
+            outcome.not_evaluated.push(entry);
+        }
+        outcome
     }
-    outcome.rule_errors.extend(run.errors.entries);
-    outcome.findings.extend(run.findings);
-    if let Some(entry) = run.gaps.not_evaluated(rule) {
-        outcome.not_evaluated.push(entry);
+}
+
+/// How many blocks `target` walks in: its items, or for the per-extension
+/// lists, the extensions.
+pub(super) fn target_len(target: Target, data: &Data) -> usize {
+    let len = |node: Option<&Node>| node.and_then(Node::as_array).map_or(0, <[Node]>::len);
+    match target {
+        Target::Snapshot | Target::Account => 1,
+        Target::Extensions | Target::ExtensionPhoneNumbers | Target::ForwardingNumbers => {
+            len(data.extensions.as_ref())
+        }
+        Target::PhoneNumbers => len(data.phone_numbers.as_ref()),
+        Target::Errors => len(data.root.get("errors")),
+    }
+}
+
+/// What every item of a target shares (see [`Shared`]).
+pub(super) fn shared<'s>(
+    target: Target,
+    ctx: &'s Context<'_, 'static>,
+    globals: &'s [&'s dyn Val; 9],
+    env: &'s cel::Env,
+) -> Shared<'s> {
+    let mut target_ctx = ctx.new_inner_scope();
+    target_ctx.add_variable_as_val("target", Box::new(CelString::from(target.as_str())));
+    Shared {
+        ctx: target_ctx,
+        target: CelString::from(target.as_str()),
+        globals,
+        env,
     }
 }
 
@@ -182,26 +216,45 @@ pub(super) struct Run<'r> {
 }
 
 impl Run<'_> {
-    pub(super) fn target(&mut self, target: Target, data: &Data, ctx: &Shared<'_>) {
+    /// Checks the items of `target` in `range` (of its items, or for the
+    /// per-extension lists, of the extensions; see [`target_len`]).
+    pub(super) fn target(
+        &mut self,
+        target: Target,
+        data: &Data,
+        ctx: &Shared<'_>,
+        range: std::ops::Range<usize>,
+    ) {
         match target {
-            Target::Snapshot => self.item(ctx, data, &data.root, Place::Root, 0, None),
-            Target::Account => {
+            Target::Snapshot if range.start == 0 => {
+                self.item(ctx, data, &data.root, Place::Root, 0, None);
+            }
+            Target::Account if range.start == 0 => {
                 if let Some(account) = &data.account {
                     self.item(ctx, data, account, Place::Account, 0, None);
                 }
             }
-            Target::Extensions => self.top_list(ctx, data, data.extensions.as_ref(), "extensions"),
-            Target::PhoneNumbers => {
-                self.top_list(ctx, data, data.phone_numbers.as_ref(), "phoneNumbers");
+            Target::Snapshot | Target::Account => {}
+            Target::Extensions => {
+                self.top_list(ctx, data, data.extensions.as_ref(), "extensions", range);
             }
-            Target::Errors => self.top_list(ctx, data, data.root.get("errors"), "errors"),
+            Target::PhoneNumbers => {
+                self.top_list(
+                    ctx,
+                    data,
+                    data.phone_numbers.as_ref(),
+                    "phoneNumbers",
+                    range,
+                );
+            }
+            Target::Errors => self.top_list(ctx, data, data.root.get("errors"), "errors", range),
             Target::ExtensionPhoneNumbers => {
                 let covered = self.covered.contains(&target);
-                self.nested(ctx, data, "phoneNumbers", covered);
+                self.nested(ctx, data, "phoneNumbers", covered, range);
             }
             Target::ForwardingNumbers => {
                 let covered = self.covered.contains(&target);
-                self.nested(ctx, data, "forwardingNumbers", covered);
+                self.nested(ctx, data, "forwardingNumbers", covered, range);
             }
         }
     }
@@ -212,11 +265,15 @@ impl Run<'_> {
         data: &Data,
         list: Option<&Node>,
         name: &'static str,
+        range: std::ops::Range<usize>,
     ) {
         let Some(items) = list.and_then(Node::as_array) else {
             return;
         };
-        for (i, item) in items.iter().enumerate() {
+        let Some(block) = items.get(range.clone()) else {
+            return;
+        };
+        for (i, item) in (range.start..).zip(block) {
             self.item(ctx, data, item, Place::Top(name, i), i, None);
         }
     }
@@ -230,13 +287,17 @@ impl Run<'_> {
         data: &Data,
         field: &'static str,
         covered: bool,
+        range: std::ops::Range<usize>,
     ) {
         let Some(extensions) = data.extensions.as_ref().and_then(Node::as_array) else {
             return;
         };
+        let Some(block) = extensions.get(range.clone()) else {
+            return;
+        };
         let the_list =
             |path: &[String]| path.len() == 1 && path.first().is_some_and(|p| p == field);
-        'ext: for (e, extension) in extensions.iter().enumerate() {
+        'ext: for (e, extension) in (range.start..).zip(block) {
             for requirement in &self.rule.requires {
                 if let Requirement::ExtensionPresent(path) = requirement
                     && !present(extension, path)

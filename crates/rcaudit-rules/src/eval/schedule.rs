@@ -4,9 +4,9 @@
 
 use rcaudit_model::Node;
 
-use super::bindings::{Data, compute_facts};
+use super::bindings::{Data, Facts, compute_facts};
 use super::outcome::{Outcome, RuleError, disambiguate};
-use super::run::evaluate_rule;
+use super::run::{Run, Start, shared, start, target_len};
 use crate::rule::{Rule, RuleSet, Target};
 
 /// Evaluates every enabled rule of `rules` against a snapshot tree.
@@ -95,11 +95,21 @@ pub(super) fn evaluate_on(rules: &RuleSet, root: &Node, threads: usize) -> Outco
         .timings
         .push(("facts".to_owned(), started.elapsed()));
     let enabled: Vec<&Rule> = rules.rules.iter().filter(|r| r.enabled).collect();
-    // Threads take the rules with the most items first, so no thread is
-    // left with a long rule at the end.
-    let mut order: Vec<usize> = (0..enabled.len()).collect();
-    let sizes = TargetSizes::of(&data);
-    order.sort_by_key(|&i| std::cmp::Reverse(enabled.get(i).map_or(0, |r| sizes.items(r))));
+    let (mut parts, mut units) = units(&enabled, rules, &data, &facts);
+    // Threads take the units with the most work first, so no thread is
+    // left with a long one at the end.
+    let work = |u: &Unit<'_>| -> usize {
+        u.targets
+            .iter()
+            .map(|&t| target_len(t, &data))
+            .sum::<usize>()
+            * u.members.len()
+    };
+    units.sort_by_key(|u| std::cmp::Reverse(work(u)));
+    let units: Vec<std::sync::Mutex<Option<Unit<'_>>>> = units
+        .into_iter()
+        .map(|u| std::sync::Mutex::new(Some(u)))
+        .collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let run = || {
         let ctx = data.context(rules, &facts);
@@ -108,27 +118,19 @@ pub(super) fn evaluate_on(rules: &RuleSet, root: &Node, threads: usize) -> Outco
         let mut done = Vec::new();
         loop {
             let taken = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let Some(&i) = order.get(taken) else { break };
-            let Some(rule) = enabled.get(i) else { break };
-            let started = std::time::Instant::now();
-            // A panic ends this rule with a rule error, and nothing else:
-            // whatever the rule had found so far is discarded with it.
-            let part = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let mut part = Outcome::default();
-                evaluate_rule(rule, rules, &data, &facts, &ctx, &globals, &mut part);
-                part
-            }));
-            let mut part = part.unwrap_or_else(|payload| Outcome {
-                rule_errors: vec![panicked(&rule.id, "rule", &panic_message(&*payload))],
-                ..Outcome::default()
-            });
-            part.timings.push((rule.id.clone(), started.elapsed()));
-            done.push((i, part));
+            let Some(slot) = units.get(taken) else { break };
+            let unit = slot
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
+            if let Some(unit) = unit {
+                done.extend(unit.walk(&data, &ctx, &globals, &rules.env));
+            }
         }
         done
     };
-    let threads = threads.clamp(1, enabled.len().max(1));
-    let mut parts: Vec<(usize, Outcome)> = if threads == 1 {
+    let threads = threads.clamp(1, units.len().max(1));
+    parts.extend(if threads == 1 {
         run()
     } else {
         std::thread::scope(|scope| {
@@ -153,7 +155,7 @@ pub(super) fn evaluate_on(rules: &RuleSet, root: &Node, threads: usize) -> Outco
             }
             parts
         })
-    };
+    });
     // Every enabled rule has a result: one without (its thread died outside
     // `catch_unwind`, which should not happen) is an error, never a pass.
     let mut has_result = vec![false; enabled.len()];
@@ -185,44 +187,124 @@ pub(super) fn evaluate_on(rules: &RuleSet, root: &Node, threads: usize) -> Outco
     outcome
 }
 
-/// How many items each target has, to schedule the biggest rules first.
-pub(super) struct TargetSizes {
-    pub(super) extensions: usize,
-    pub(super) phone_numbers: usize,
-    pub(super) extension_phone_numbers: usize,
-    pub(super) forwarding_numbers: usize,
-    pub(super) errors: usize,
-}
-
-impl TargetSizes {
-    pub(super) fn of(data: &Data) -> TargetSizes {
-        let len = |node: Option<&Node>| node.and_then(Node::as_array).map_or(0, <[Node]>::len);
-        let nested = |field: &str| {
-            data.extensions
-                .as_ref()
-                .and_then(Node::as_array)
-                .map_or(0, |exts| exts.iter().map(|e| len(e.get(field))).sum())
-        };
-        TargetSizes {
-            extensions: len(data.extensions.as_ref()),
-            phone_numbers: len(data.phone_numbers.as_ref()),
-            extension_phone_numbers: nested("phoneNumbers"),
-            forwarding_numbers: nested("forwardingNumbers"),
-            errors: len(data.root.get("errors")),
+/// The enabled rules as units to walk, and the outcomes of those that do
+/// not run. Rules that run over the same one target are fused: their items
+/// are walked once, block by block, each rule checking a block while it is
+/// in the cache (a 100,000-extension tree does not fit in it).
+fn units<'r>(
+    enabled: &[&'r Rule],
+    rules: &RuleSet,
+    data: &Data,
+    facts: &Facts,
+) -> (Vec<(usize, Outcome)>, Vec<Unit<'r>>) {
+    let mut parts: Vec<(usize, Outcome)> = Vec::new();
+    let mut units: Vec<Unit<'r>> = Vec::new();
+    for (i, rule) in enabled.iter().enumerate() {
+        let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            start(rule, rules, data, facts)
+        }));
+        match started {
+            Ok(Start::Done(mut part)) => {
+                part.timings
+                    .push((rule.id.clone(), std::time::Duration::ZERO));
+                parts.push((i, part));
+            }
+            Ok(Start::Run(run, targets)) => {
+                let member = Member {
+                    index: i,
+                    run: *run,
+                    time: std::time::Duration::ZERO,
+                    failed: None,
+                };
+                match units
+                    .iter_mut()
+                    .find(|u| targets.len() == 1 && u.targets == targets)
+                {
+                    Some(unit) => unit.members.push(member),
+                    None => units.push(Unit {
+                        targets,
+                        members: vec![member],
+                    }),
+                }
+            }
+            Err(payload) => parts.push((
+                i,
+                Outcome {
+                    rule_errors: vec![panicked(&rule.id, "rule", &panic_message(&*payload))],
+                    ..Outcome::default()
+                },
+            )),
         }
     }
+    (parts, units)
+}
 
-    pub(super) fn items(&self, rule: &Rule) -> usize {
-        rule.targets
-            .iter()
-            .map(|t| match t {
-                Target::Snapshot | Target::Account => 1,
-                Target::Extensions => self.extensions,
-                Target::PhoneNumbers => self.phone_numbers,
-                Target::ExtensionPhoneNumbers => self.extension_phone_numbers,
-                Target::ForwardingNumbers => self.forwarding_numbers,
-                Target::Errors => self.errors,
+/// How many items (or extensions) a thread checks for each rule of a unit
+/// before the next rule checks them: small enough that they stay in the
+/// cache between rules.
+const BLOCK: usize = 64;
+
+/// Rules walked together: one rule over its targets, or several over the
+/// same one target.
+struct Unit<'r> {
+    targets: Vec<Target>,
+    members: Vec<Member<'r>>,
+}
+
+/// A rule of a unit.
+struct Member<'r> {
+    /// Its place among the enabled rules.
+    index: usize,
+    run: Run<'r>,
+    time: std::time::Duration,
+    /// Why it stopped: it panicked.
+    failed: Option<String>,
+}
+
+impl Unit<'_> {
+    /// Checks every member's items block by block, and gives each member's
+    /// outcome. A member that panics ends with a rule error, and nothing
+    /// else: whatever it had found is discarded with it; the others go on.
+    fn walk(
+        mut self,
+        data: &Data,
+        ctx: &cel::Context<'_, 'static>,
+        globals: &[&dyn cel::common::value::Val; 9],
+        env: &cel::Env,
+    ) -> Vec<(usize, Outcome)> {
+        for &target in &self.targets {
+            let shared = shared(target, ctx, globals, env);
+            let len = target_len(target, data);
+            let mut from = 0;
+            while from < len {
+                let to = len.min(from + BLOCK);
+                for member in self.members.iter_mut().filter(|m| m.failed.is_none()) {
+                    let started = std::time::Instant::now();
+                    let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        member.run.target(target, data, &shared, from..to);
+                    }));
+                    member.time += started.elapsed();
+                    if let Err(payload) = checked {
+                        member.failed = Some(panic_message(&*payload));
+                    }
+                }
+                from = to;
+            }
+        }
+        self.members
+            .into_iter()
+            .map(|member| {
+                let id = member.run.rule.id.clone();
+                let mut part = match &member.failed {
+                    Some(message) => Outcome {
+                        rule_errors: vec![panicked(&id, "rule", message)],
+                        ..Outcome::default()
+                    },
+                    None => member.run.finish(),
+                };
+                part.timings.push((id, member.time));
+                (member.index, part)
             })
-            .sum()
+            .collect()
     }
 }
