@@ -338,11 +338,77 @@ pub const DUPLICATE_KEY: &str = "duplicate object key: ";
 /// an error (from `serde_json`), so no input can exhaust the stack; so is a
 /// name that repeats in one object ([`DUPLICATE_KEY`]).
 pub fn parse(text: &str) -> Result<Node, serde_json::Error> {
-    let mut keys = Keys::default();
+    let mut cx = Parsing::default();
     let mut de = serde_json::Deserializer::from_str(text);
-    let node = NodeSeed { keys: &mut keys }.deserialize(&mut de)?;
+    let node = NodeSeed { cx: &mut cx }.deserialize(&mut de)?;
     de.end()?;
     Ok(node)
+}
+
+/// What one parse shares: the key interner, and the stacks that elements
+/// and members are collected on before each container is allocated once,
+/// at its exact size (a vector per container would grow, copy and be freed).
+#[derive(Default)]
+struct Parsing {
+    keys: Keys,
+    nodes: Vec<Node>,
+    members: Vec<(Key, Node)>,
+    strings: Strings,
+}
+
+/// The short strings a snapshot repeats (`"Enabled"`, `"User"`,
+/// `"VoiceFax"`, ...) shared instead of allocated each time.
+///
+/// Each distinct string is allocated once for the life of the process and
+/// never freed, so the table is bounded: at most [`Strings::MOST`] strings
+/// of at most [`Strings::LONGEST`] bytes (about 170 KB in all), the first
+/// ones met; any other string is allocated as usual. A per-parse set in
+/// front of the shared table keeps the lock off the common path.
+#[derive(Default)]
+struct Strings {
+    seen: rustc_hash::FxHashSet<&'static str>,
+    /// The shared table was full when last asked.
+    full: bool,
+}
+
+static SHARED_STRINGS: std::sync::Mutex<Option<rustc_hash::FxHashSet<&'static str>>> =
+    std::sync::Mutex::new(None);
+
+impl Strings {
+    const LONGEST: usize = 16;
+    const MOST: usize = 4096;
+
+    fn node(&mut self, text: &str) -> Node {
+        if text.len() <= Self::LONGEST {
+            if let Some(&shared) = self.seen.get(text) {
+                return Node::String(CelString::from(shared));
+            }
+            if !self.full
+                && let Some(shared) = self.share(text)
+            {
+                self.seen.insert(shared);
+                return Node::String(CelString::from(shared));
+            }
+        }
+        Node::string(text)
+    }
+
+    fn share(&mut self, text: &str) -> Option<&'static str> {
+        let mut table = SHARED_STRINGS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let table = table.get_or_insert_with(Default::default);
+        if let Some(&shared) = table.get(text) {
+            return Some(shared);
+        }
+        if table.len() >= Self::MOST {
+            self.full = true;
+            return None;
+        }
+        let shared: &'static str = Box::leak(Box::from(text));
+        table.insert(shared);
+        Some(shared)
+    }
 }
 
 /// Converts a `serde_json::Value` (e.g. parameters read from YAML) into a tree.
@@ -417,7 +483,7 @@ impl Keys {
 }
 
 struct NodeSeed<'a> {
-    keys: &'a mut Keys,
+    cx: &'a mut Parsing,
 }
 
 impl<'de> DeserializeSeed<'de> for NodeSeed<'_> {
@@ -459,45 +525,51 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Node, E> {
-        Ok(Node::string(v))
+        Ok(self.cx.strings.node(v))
     }
 
     fn visit_string<E>(self, v: String) -> Result<Node, E> {
-        Ok(Node::string(v))
+        Ok(self.cx.strings.node(&v))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(NodeSeed {
-            keys: &mut *self.keys,
-        })? {
-            items.push(item);
+        let start = self.cx.nodes.len();
+        while let Some(item) = seq.next_element_seed(NodeSeed { cx: &mut *self.cx })? {
+            self.cx.nodes.push(item);
         }
-        Ok(Node::Array(Arc::from(items)))
+        Ok(Node::Array(self.cx.nodes.drain(start..).collect()))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
-        let mut members: Vec<(Key, Node)> = Vec::new();
+        let start = self.cx.members.len();
         // Keys are interned, so a repeated name is the same pointer; a
         // 64-bit filter of those pointers makes the check nearly free.
         let mut seen = 0u64;
         while let Some(key) = map.next_key_seed(KeySeed {
-            keys: &mut *self.keys,
+            keys: &mut self.cx.keys,
         })? {
             let bit = 1u64 << ((Arc::as_ptr(&key).addr() >> 4) & 63);
-            if seen & bit != 0 && members.iter().any(|(k, _)| Arc::ptr_eq(k, &key)) {
+            if seen & bit != 0
+                && self
+                    .cx
+                    .members
+                    .get(start..)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|(k, _)| Arc::ptr_eq(k, &key))
+            {
                 return Err(de::Error::custom(format_args!(
                     "{DUPLICATE_KEY}{}",
                     key.inner()
                 )));
             }
             seen |= bit;
-            let value = map.next_value_seed(NodeSeed {
-                keys: &mut *self.keys,
-            })?;
-            members.push((key, value));
+            let value = map.next_value_seed(NodeSeed { cx: &mut *self.cx })?;
+            self.cx.members.push((key, value));
         }
-        Ok(Node::Object(Object::new(members)))
+        Ok(Node::Object(Object(
+            self.cx.members.drain(start..).collect(),
+        )))
     }
 }
 
