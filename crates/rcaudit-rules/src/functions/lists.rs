@@ -2,6 +2,7 @@
 //! `isDuplicate`, `counts`, `filterBy`, `indexes`, `subsetOf`, and how they
 //! compare values (exactly, as phone numbers, as ids).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use cel::ExecutionError;
@@ -15,33 +16,37 @@ use super::ids::id_text;
 use super::numbers::normalize_number;
 use super::values::{Args, Out, boolean, field_name, field_of, is_null, take, text, type_error};
 
+/// A hashable form of a value, tagged by kind; strings are borrowed from
+/// the value, so keying a list of records allocates for numbers only.
+type Key<'a> = (u8, Cow<'a, str>);
+
 /// A hashable form of a scalar, tagged by kind.
-fn scalar_key(val: &dyn Val) -> Option<(u8, String)> {
+fn scalar_key(val: &dyn Val) -> Option<Key<'_>> {
     if is_null(val) {
         return None;
     }
     if let Some(s) = text(val) {
-        return Some((0, s.to_owned()));
+        return Some((0, Cow::Borrowed(s)));
     }
     if let Some(b) = val.downcast_ref::<CelBool>() {
-        return Some((1, b.inner().to_string()));
+        return Some((1, Cow::Owned(b.inner().to_string())));
     }
     if let Some(i) = val.downcast_ref::<CelInt>() {
-        return Some((2, i.inner().to_string()));
+        return Some((2, Cow::Owned(i.inner().to_string())));
     }
     if let Some(u) = val.downcast_ref::<cel::common::types::CelUInt>() {
-        return Some((2, u.inner().to_string()));
+        return Some((2, Cow::Owned(u.inner().to_string())));
     }
     if let Some(d) = val.downcast_ref::<cel::common::types::CelDouble>() {
         let d = *d.inner();
         return Some(if d.fract() == 0.0 && d.abs() < 1e15 {
-            (2, format!("{d:.0}"))
+            (2, Cow::Owned(format!("{d:.0}")))
         } else {
-            (3, d.to_string())
+            (3, Cow::Owned(d.to_string()))
         });
     }
     // Lists and maps: compare by their JSON text.
-    as_node(val).map(|node| (4, format!("{node:?}")))
+    as_node(val).map(|node| (4, Cow::Owned(format!("{node:?}"))))
 }
 
 pub(super) fn duplicates<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
@@ -51,7 +56,7 @@ pub(super) fn duplicates<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
         .as_iterable()
         .filter(|_| list.get_type().kind() == types::Kind::List)
         .ok_or_else(|| type_error("duplicates", list, "a list"))?;
-    let mut first: FxHashMap<(u8, String), i64> = FxHashMap::default();
+    let mut first: FxHashMap<Key<'_>, i64> = FxHashMap::default();
     let mut copies: HashMap<CelMapKey<'v>, Box<dyn Val + 'v>> = HashMap::new();
     let mut items = iterable.iter();
     let mut index: i64 = 0;
@@ -102,25 +107,36 @@ fn records<'a, 'v>(
 
 /// A comparable key of a field value; `None` for values that never match
 /// (missing, null, empty strings, and values `as` cannot read).
-fn key_of(value: &dyn Val, how: As) -> Option<(u8, String)> {
+fn key_of<'a>(value: &CowVal<'a, 'a>, how: As) -> Option<Key<'a>> {
+    match value {
+        CowVal::Borrowed(value) => key_in(*value, how),
+        CowVal::Owned(value) => {
+            key_in(&**value, how).map(|(kind, text)| (kind, Cow::Owned(text.into_owned())))
+        }
+    }
+}
+
+fn key_in(value: &dyn Val, how: As) -> Option<Key<'_>> {
     match how {
         As::Exact => scalar_key(value).filter(|(_, text)| !text.is_empty()),
         As::Number => text(value)
-            .map(|n| (0, normalize_number(n).to_owned()))
+            .map(|n| (0, Cow::Borrowed(normalize_number(n))))
             .filter(|(_, n)| !n.is_empty()),
-        As::Id => id_text(value)
-            .map(|id| (0, id))
-            .filter(|(_, id)| !id.is_empty()),
+        As::Id => match text(value) {
+            Some(id) => Some((0, Cow::Borrowed(id))),
+            None => id_text(value).map(|id| (0, Cow::Owned(id))),
+        }
+        .filter(|(_, id)| !id.is_empty()),
     }
 }
 
 fn copies<'b, 'v>(list: &dyn Val, field: &str, how: As) -> Out<'b, 'v> {
     let mut items = records("duplicates", list)?;
-    let mut first: FxHashMap<(u8, String), i64> = FxHashMap::default();
+    let mut first: FxHashMap<Key<'_>, i64> = FxHashMap::default();
     let mut copies: HashMap<CelMapKey<'v>, Box<dyn Val + 'v>> = HashMap::new();
     let mut index: i64 = 0;
     while let Some(record) = items.next() {
-        if let Some(key) = field_of(record, field).and_then(|v| key_of(v.as_ref(), how)) {
+        if let Some(key) = field_of(record, field).and_then(|v| key_of(&v, how)) {
             match first.get(&key) {
                 Some(&at) => {
                     copies.insert(CelMapKey::from(index), Box::new(CelInt::from(at)));
@@ -156,9 +172,9 @@ pub(super) fn duplicates_as<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
 
 fn count<'b, 'v>(list: &dyn Val, field: &str, how: As) -> Out<'b, 'v> {
     let mut items = records("counts", list)?;
-    let mut counts: FxHashMap<String, i64> = FxHashMap::default();
+    let mut counts: FxHashMap<Cow<'_, str>, i64> = FxHashMap::default();
     while let Some(record) = items.next() {
-        if let Some((_, key)) = field_of(record, field).and_then(|v| key_of(v.as_ref(), how)) {
+        if let Some((_, key)) = field_of(record, field).and_then(|v| key_of(&v, how)) {
             *counts.entry(key).or_insert(0) += 1;
         }
     }
@@ -166,7 +182,7 @@ fn count<'b, 'v>(list: &dyn Val, field: &str, how: As) -> Out<'b, 'v> {
         .into_iter()
         .map(|(k, n)| {
             (
-                CelMapKey::from(k),
+                CelMapKey::from(k.into_owned()),
                 Box::new(CelInt::from(n)) as Box<dyn Val + 'v>,
             )
         })
