@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 
 use cel::Env;
 use cel::common::types::{CelBool, CelInt, CelString};
-use cel::common::value::{CowVal, Val};
+use cel::common::value::{BuiltinRef, CowVal, Val};
 use rcaudit_model::Node;
 use rcaudit_model::cel::as_node;
 
@@ -128,17 +128,8 @@ fn eval<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
             let [a, b] = &**ab;
             let value = eval(a, frame)?;
             let index = eval(b, frame)?;
-            // cel consumes an owned container (`steal`); the plan gives up
-            // on one rather than copy it: values it builds are never
-            // indexed in the built-in rules.
-            let CowVal::Borrowed(value) = value else {
-                return Err(GiveUp);
-            };
-            value
-                .as_indexer()
-                .ok_or(GiveUp)?
-                .get(index.as_ref())
-                .map_err(|_| GiveUp)
+            let index = index.as_ref();
+            index_into(value, index)
         }
         Op::Field(..) | Op::Has(..) | Op::Present(..) => field(op, frame),
         Op::Static(function, args) => {
@@ -163,21 +154,17 @@ fn eval<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
 fn field<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
     match op {
         Op::Field(a, name) => {
-            let CowVal::Borrowed(value) = eval(a, frame)? else {
-                return Err(GiveUp);
-            };
+            let value = eval(a, frame)?;
             // `Node::index` on an object, without the dynamic calls.
-            if let Some(Node::Object(object)) = as_node(value) {
+            if let CowVal::Borrowed(node) = value
+                && let Some(Node::Object(object)) = as_node(node)
+            {
                 return object
                     .get(name.inner())
                     .map(|v| CowVal::Borrowed(v as &dyn Val))
                     .ok_or(GiveUp);
             }
-            value
-                .as_indexer()
-                .ok_or(GiveUp)?
-                .get(name)
-                .map_err(|_| GiveUp)
+            index_into(value, name)
         }
         Op::Has(a, name, function) => {
             let value = eval(a, frame)?;
@@ -249,5 +236,37 @@ fn arithmetic<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
                 .map_err(|_| GiveUp)
         }
         _ => Err(GiveUp),
+    }
+}
+
+/// `value[index]` as cel's `index_into` does it: a borrowed container is
+/// read, an owned one (`duplicates(...)[index]`) consumed (`steal`) unless
+/// it is of an application type.
+fn index_into<'a>(value: CowVal<'a, 'a>, index: &dyn Val) -> Out<'a> {
+    match value {
+        CowVal::Borrowed(value) => value
+            .as_indexer()
+            .ok_or(GiveUp)?
+            .get(index)
+            .map_err(|_| GiveUp),
+        CowVal::Owned(owned) => {
+            if owned.as_indexer().is_none() {
+                return Err(GiveUp);
+            }
+            if matches!(owned.as_builtin(), BuiltinRef::Other) {
+                return owned
+                    .as_indexer()
+                    .ok_or(GiveUp)?
+                    .get(index)
+                    .map(|v| CowVal::Owned(v.into_owned()))
+                    .map_err(|_| GiveUp);
+            }
+            owned
+                .into_indexer()
+                .ok_or(GiveUp)?
+                .steal(index)
+                .map(CowVal::Owned)
+                .map_err(|_| GiveUp)
+        }
     }
 }

@@ -384,6 +384,11 @@ const EDGES: &[&str] = &[
     "isDuplicate(extension.l, 2, 'a')",
     "isDuplicate(extension.l, 1, 'a')",
     "item.type in ['User', 'Department']",
+    "duplicates(extension.l, 'a')[2]",
+    "duplicates(extension.l, 'a')[0]",
+    "counts(extension.l, 'a')['1']",
+    "filterBy(extension.l, 'a', 1)[1]",
+    "numberLabel(extension.l[duplicates(extension.l, 'a')[2]])",
     "[1, 'a'] == [1, 'a']",
 ];
 
