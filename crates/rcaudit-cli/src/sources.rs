@@ -173,18 +173,27 @@ pub fn read_bounded(path: &Path, what: &str, kind: Kind) -> Result<Vec<u8>, Read
         };
         (Box::new(file), size)
     };
+    // Read a chunk at a time, each checked as it arrives: an endless input
+    // of NUL bytes (`/dev/zero`) stops at its first chunk, not at the limit.
     // One byte more than the limit tells a file at the limit from a larger
     // one (a pipe, or a file that grew since its size was read).
     let mut bytes = Vec::with_capacity(usize::try_from(size.saturating_add(1)).unwrap_or(0));
-    reader
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| describe(path, what, &e))?;
+    let mut reader = reader.take(limit.saturating_add(1));
+    loop {
+        let start = bytes.len();
+        let read = (&mut reader)
+            .take(1 << 20)
+            .read_to_end(&mut bytes)
+            .map_err(|e| describe(path, what, &e))?;
+        if let Some(at) = bytes.get(start..).and_then(|new| memchr::memchr(0, new)) {
+            return Err(fail(nul_reason(&bytes, start + at)));
+        }
+        if read == 0 {
+            break;
+        }
+    }
     if u64::try_from(bytes.len()).map_or(true, |n| n > limit) {
         return Err(too_large());
-    }
-    if let Some(at) = memchr::memchr(0, &bytes) {
-        return Err(fail(nul_reason(&bytes, at)));
     }
     Ok(bytes)
 }
