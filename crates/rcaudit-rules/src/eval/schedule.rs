@@ -96,16 +96,7 @@ pub(super) fn evaluate_on(rules: &RuleSet, root: &Node, threads: usize) -> Outco
         .push(("facts".to_owned(), started.elapsed()));
     let enabled: Vec<&Rule> = rules.rules.iter().filter(|r| r.enabled).collect();
     let (mut parts, mut units) = units(&enabled, rules, &data, &facts);
-    // Threads take the units with the most work first, so no thread is
-    // left with a long one at the end.
-    let work = |u: &Unit<'_>| -> usize {
-        u.targets
-            .iter()
-            .map(|&t| target_len(t, &data))
-            .sum::<usize>()
-            * u.members.len()
-    };
-    units.sort_by_key(|u| std::cmp::Reverse(work(u)));
+    balance(&mut units, &data, threads);
     let units: Vec<std::sync::Mutex<Option<Unit<'_>>>> = units
         .into_iter()
         .map(|u| std::sync::Mutex::new(Some(u)))
@@ -237,6 +228,45 @@ fn units<'r>(
         }
     }
     (parts, units)
+}
+
+/// Orders the units for the threads, and splits fused ones where fusing
+/// would leave a core idle.
+fn balance(units: &mut Vec<Unit<'_>>, data: &Data, threads: usize) {
+    // Threads take the units with the most work first, so no thread is
+    // left with a long one at the end.
+    let work = |u: &Unit<'_>| -> usize {
+        u.targets
+            .iter()
+            .map(|&t| target_len(t, data))
+            .sum::<usize>()
+            * u.members.len()
+    };
+    // Fusing must not leave a core idle: while there are fewer units than
+    // twice the threads, the unit with the most work gives half its rules
+    // to a unit of their own.
+    let threads = threads.max(1);
+    while units.len() < 2 * threads {
+        let Some(biggest) = units
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| u.members.len() > 1)
+            .max_by_key(|(_, u)| work(u))
+            .map(|(i, _)| i)
+        else {
+            break;
+        };
+        let Some(unit) = units.get_mut(biggest) else {
+            break;
+        };
+        let half = unit.members.split_off(unit.members.len() / 2);
+        let targets = unit.targets.clone();
+        units.push(Unit {
+            targets,
+            members: half,
+        });
+    }
+    units.sort_by_key(|u| std::cmp::Reverse(work(u)));
 }
 
 /// How many items (or extensions) a thread checks for each rule of a unit
