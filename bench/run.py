@@ -20,7 +20,9 @@ The table reports medians, min-max, the ratio to the validate-only floor's
 median, and peak RSS against the snapshot's size.
 
 Environment: RUNS (5), WARMUP (1), BENCH_DATA (/tmp/rcaudit-bench),
-CARGO_TARGET_DIR (target). Needs python3, cargo and GNU time.
+CARGO_TARGET_DIR (target), BASELINE (the path of another rcaudit binary,
+e.g. a release build of an older commit: its two runs are timed in the same
+loop, for a before/after in one run). Needs python3, cargo and GNU time.
 """
 
 import json
@@ -118,6 +120,13 @@ def main():
             ],
             "rcaudit check, full pack (29 rules)": [str(rcaudit), "check", str(path), "--format", "json"],
         }
+        baseline = os.environ.get("BASELINE")
+        if baseline:
+            commands["BASELINE check, 4 headline rules"] = [
+                baseline, "check", str(path), "--format", "json",
+                "--select", ",".join(HEADLINE.values()),
+            ]
+            commands["BASELINE check, full pack"] = [baseline, "check", str(path), "--format", "json"]
         samples = {name: [] for name in commands}
         for run in range(WARMUP + RUNS):
             for name, command in commands.items():
