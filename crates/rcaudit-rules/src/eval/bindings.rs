@@ -15,7 +15,7 @@ use super::requirements::unmet;
 use super::schedule::panic_message;
 use crate::expr::Expression;
 use crate::functions;
-use crate::plan::{Frame, Global};
+use crate::plan::{self, Frame, Global};
 use crate::rule::RuleSet;
 
 /// Evaluates `expr`, within the step budget started by [`Budget::start`].
@@ -212,11 +212,11 @@ impl Sizer for Facts {
 }
 
 /// The snapshot-wide variables' values, by [`Global::slot`].
-pub(super) struct Globals([Box<dyn Val>; 9]);
+pub(super) struct Globals([Box<dyn Val>; Global::COUNT]);
 
 impl Globals {
     /// The values as a plan reads them.
-    pub(super) fn table(&self) -> [&dyn Val; 9] {
+    pub(super) fn table(&self) -> plan::Globals<'_> {
         self.0.each_ref().map(|value| &**value)
     }
 }
@@ -226,7 +226,7 @@ impl Globals {
 pub(super) struct Shared<'s> {
     pub(super) ctx: Context<'s, 'static>,
     pub(super) target: CelString<'static>,
-    pub(super) globals: &'s [&'s dyn Val; 9],
+    pub(super) globals: &'s plan::Globals<'s>,
     pub(super) env: &'s cel::Env,
 }
 

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use cel::Context;
 use cel::common::types::{CelInt, CelString};
-use cel::common::value::Val;
 use rcaudit_model::{Node, pointer};
 
 use super::bindings::{Data, Facts, ItemVars, Place, Scope, Shared, boolean, item_scope, value};
@@ -185,7 +184,7 @@ pub(super) fn target_len(target: Target, data: &Data) -> usize {
 pub(super) fn shared<'s>(
     target: Target,
     ctx: &'s Context<'_, 'static>,
-    globals: &'s [&'s dyn Val; 9],
+    globals: &'s crate::plan::Globals<'s>,
     env: &'s cel::Env,
 ) -> Shared<'s> {
     let mut target_ctx = ctx.new_inner_scope();

@@ -299,7 +299,7 @@ impl Unit<'_> {
         mut self,
         data: &Data,
         ctx: &cel::Context<'_, 'static>,
-        globals: &[&dyn cel::common::value::Val; 9],
+        globals: &crate::plan::Globals<'_>,
         env: &cel::Env,
     ) -> Vec<(usize, Outcome)> {
         for &target in &self.targets {

@@ -19,6 +19,9 @@ pub struct GiveUp;
 
 type Out<'a> = Result<CowVal<'a, 'a>, GiveUp>;
 
+/// The snapshot-wide variables' values, by [`super::Global::slot`].
+pub(crate) type Globals<'a> = [&'a dyn Val; super::Global::COUNT];
+
 /// What a plan reads: the item's variables and the snapshot-wide ones.
 pub(crate) struct Frame<'a> {
     pub(crate) item: &'a Node,
@@ -26,7 +29,7 @@ pub(crate) struct Frame<'a> {
     pub(crate) extension: Option<&'a Node>,
     pub(crate) target: &'a CelString<'static>,
     /// By [`super::Global::slot`].
-    pub(crate) globals: &'a [&'a dyn Val; 9],
+    pub(crate) globals: &'a Globals<'a>,
     pub(crate) env: &'a Env,
 }
 

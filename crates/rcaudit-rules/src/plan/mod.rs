@@ -37,7 +37,7 @@ mod exec;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use exec::Frame;
+pub(crate) use exec::{Frame, Globals};
 
 /// A planned expression.
 #[derive(Debug)]
@@ -103,8 +103,11 @@ pub(crate) enum Global {
 }
 
 impl Global {
+    /// How many there are.
+    pub(crate) const COUNT: usize = 9;
+
     /// Every global, in the order of [`Global::slot`].
-    pub(crate) const ALL: [Global; 9] = [
+    pub(crate) const ALL: [Global; Global::COUNT] = [
         Global::Snapshot,
         Global::Account,
         Global::ServiceInfo,

@@ -189,7 +189,7 @@ fn check(
         rcaudit_model::parse(r#"{"id": 7}"#).map_err(|e| TestCaseError::fail(e.to_string()))?;
     let mut facts = crate::eval::test_facts(&[("count", 3)]);
     let target = CelString::from("extensions");
-    let values: [Box<dyn Val>; 9] = Global::ALL.map(|global| -> Box<dyn Val> {
+    let values: [Box<dyn Val>; Global::COUNT] = Global::ALL.map(|global| -> Box<dyn Val> {
         match global {
             Global::Account => Box::new(account.clone()),
             Global::Params => Box::new(params.clone()),
