@@ -342,11 +342,16 @@ pub fn evaluate(snapshot: &Snapshot, rules: &RuleSet) -> Result<(Outcome, Durati
             let valid = snapshot.validate();
             // Findings will need places and line numbers: index the text
             // while the rules run.
-            snapshot.source().index_lines();
             snapshot.source().index_elements();
+            snapshot.source().index_lines();
             (valid, started.elapsed())
         });
         let outcome = rcaudit_rules::evaluate(rules, snapshot.root());
+        // Rules that finish before the schema check (a few rules, a small
+        // account) leave this thread free: it builds what the other has not
+        // started, in the other order, so the two never wait on one index.
+        snapshot.source().index_lines();
+        snapshot.source().index_elements();
         let valid = validation.join().unwrap_or_else(|_| {
             (
                 Err(rcaudit_model::LoadError::BrokenSchema(
