@@ -515,6 +515,34 @@ proptest! {
         same(&one, &two)?;
     }
 
+    /// Rules over the same target are walked together (fused, block by
+    /// block); each must give exactly what it gives when it runs alone.
+    #[test]
+    fn a_rule_gives_the_same_alone_as_in_its_pack(snapshot in snapshot()) {
+        let root = tree(&snapshot);
+        let all = evaluate_with(&BUILTIN, &root, 2);
+        for rule in &BUILTIN.rules {
+            let mut alone = BUILTIN.clone();
+            for other in &mut alone.rules {
+                other.enabled = other.id == rule.id;
+            }
+            let outcome = evaluate_with(&alone, &root, 1);
+            let part = Outcome {
+                findings: all.findings.iter().filter(|f| f.rule_id == rule.id).cloned().collect(),
+                not_evaluated: all
+                    .not_evaluated
+                    .iter()
+                    .filter(|n| n.rule_id == rule.id)
+                    .cloned()
+                    .collect(),
+                rule_errors: all.rule_errors.iter().filter(|e| e.rule_id == rule.id).cloned().collect(),
+                rules_run: outcome.rules_run,
+                ..Outcome::default()
+            };
+            same(&outcome, &part).map_err(|e| with_snapshot(e, &snapshot))?;
+        }
+    }
+
     #[test]
     fn random_rules_never_panic(text in rule_file(), snapshot in snapshot()) {
         let files = files(&text);

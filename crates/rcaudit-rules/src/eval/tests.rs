@@ -229,3 +229,121 @@ rules:
         assert_eq!(found, ["T-A", "T-B", "T-C"], "threads: {threads}");
     }
 }
+
+/// A snapshot of 300 extensions (several blocks of items), with repeated
+/// numbers, ids and labels, `User` and `DigitalUser` types, and forwarding
+/// numbers that are not E.164.
+fn many_blocks() -> rcaudit_model::Node {
+    let extensions: Vec<serde_json::Value> = (0..300)
+        .map(|i| {
+            let forwarding: Vec<serde_json::Value> = (0..(i % 4))
+                .map(|f| {
+                    serde_json::json!({
+                        "id": format!("{i}-{f}"),
+                        "phoneNumber": if f == 2 { "12".to_owned() } else { format!("+1650555{:04}", i % 50) },
+                        "label": if f % 2 == 0 { "Home" } else { "Mobile" },
+                        "features": ["CallForwarding"],
+                    })
+                })
+                .collect();
+            serde_json::json!({
+                "id": 1000 + i % 290,
+                "extensionNumber": format!("{}", 100 + i % 280),
+                "type": if i % 7 == 0 { "User" } else { "DigitalUser" },
+                "status": "Enabled",
+                "forwardingNumbers": forwarding,
+                "phoneNumbers": [],
+            })
+        })
+        .collect();
+    let snapshot = serde_json::json!({
+        "snapshotVersion": 1,
+        "source": {"viewer": {"admin": true, "accountId": "7"}},
+        "account": {"id": 7, "mainNumber": "+16505550100",
+                    "serviceInfo": {"servicePlan": {"name": "RingEX Advanced"}}},
+        "extensions": extensions,
+        "phoneNumbers": [],
+        "errors": [],
+    });
+    rcaudit_model::value::from_json(&snapshot)
+}
+
+/// Rules over the same target walk it together, a block of items at a
+/// time ([`super::schedule`]); across many blocks, each rule gives exactly
+/// what it gives alone, whatever the thread count.
+#[test]
+fn fused_rules_give_what_each_gives_alone() {
+    let (rules, _) = load(&crate::builtin::files(), &LoadOptions::default()).expect("built-in");
+    let root = many_blocks();
+    // Every item is checked once, by every rule of a fused unit.
+    let every = rule_set(
+        "rules:\n\
+         - {id: T-A, severity: error, title: t, target: extensions, assert: 'false', message: a}\n\
+         - {id: T-B, severity: error, title: t, target: extensions, assert: 'index < 0', message: b}\n\
+         - {id: T-C, severity: error, title: t, target: forwardingNumbers, assert: 'false', message: c}\n\
+         - {id: T-D, severity: error, title: t, target: forwardingNumbers, assert: 'false', message: d}\n",
+    );
+    let forwarding: usize = (0..300).map(|i| i % 4).sum();
+    for threads in [1, 2, 3] {
+        let outcome = evaluate_with(&every, &root, threads);
+        for (id, items) in [
+            ("T-A", 300),
+            ("T-B", 300),
+            ("T-C", forwarding),
+            ("T-D", forwarding),
+        ] {
+            let pointers: std::collections::BTreeSet<&str> = outcome
+                .findings
+                .iter()
+                .filter(|f| f.rule_id == id)
+                .map(|f| f.item_pointer.as_str())
+                .collect();
+            assert_eq!(pointers.len(), items, "{id}, threads: {threads}");
+        }
+    }
+    let all = evaluate_with(&rules, &root, 2);
+    assert!(all.findings.len() > 100, "{} findings", all.findings.len());
+    for threads in [1, 3] {
+        let again = evaluate_with(&rules, &root, threads);
+        assert_eq!(again.findings, all.findings, "threads: {threads}");
+        assert_eq!(again.rule_errors, all.rule_errors, "threads: {threads}");
+    }
+    for rule in &rules.rules {
+        let mut alone = rules.clone();
+        for other in &mut alone.rules {
+            other.enabled = other.id == rule.id;
+        }
+        let outcome = evaluate_with(&alone, &root, 1);
+        let mine = |f: &&super::Finding| f.rule_id == rule.id;
+        assert_eq!(
+            outcome.findings,
+            all.findings
+                .iter()
+                .filter(mine)
+                .cloned()
+                .collect::<Vec<_>>(),
+            "{}",
+            rule.id
+        );
+        assert_eq!(
+            outcome.rule_errors,
+            all.rule_errors
+                .iter()
+                .filter(|e| e.rule_id == rule.id)
+                .cloned()
+                .collect::<Vec<_>>(),
+            "{}",
+            rule.id
+        );
+        assert_eq!(
+            outcome.not_evaluated,
+            all.not_evaluated
+                .iter()
+                .filter(|n| n.rule_id == rule.id)
+                .cloned()
+                .collect::<Vec<_>>(),
+            "{}",
+            rule.id
+        );
+    }
+}
