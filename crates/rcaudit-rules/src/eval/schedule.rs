@@ -1,6 +1,7 @@
 //! Scheduling: facts first, then the rules on threads with a large stack,
-//! the rules with the most items first; a panicking rule is a rule error,
-//! and the outcome is in rule order whatever the thread count.
+//! in units (rules over the same one target walked together, block by
+//! block), the units with the most work first; a panicking rule is a rule
+//! error, and the outcome is in rule order whatever the thread count.
 
 use rcaudit_model::Node;
 
@@ -23,8 +24,9 @@ pub fn evaluate(rules: &RuleSet, root: &Node) -> Outcome {
 pub const EVAL_STACK_BYTES: usize = 256 << 20;
 
 /// [`evaluate`] on up to `threads` threads. Rules are independent once the
-/// facts are computed, so threads take the next rule until none is left;
-/// the outcome is the same, in rule order, whatever the thread count.
+/// facts are computed, so threads take the next unit of rules until none
+/// is left; the outcome is the same, in rule order, whatever the thread
+/// count.
 ///
 /// Evaluation runs on threads with an explicit stack
 /// ([`EVAL_STACK_BYTES`]). A rule whose evaluation panics (a bug in the

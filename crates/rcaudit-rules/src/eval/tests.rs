@@ -314,36 +314,34 @@ fn fused_rules_give_what_each_gives_alone() {
             other.enabled = other.id == rule.id;
         }
         let outcome = evaluate_with(&alone, &root, 1);
-        let mine = |f: &&super::Finding| f.rule_id == rule.id;
-        assert_eq!(
-            outcome.findings,
-            all.findings
-                .iter()
-                .filter(mine)
-                .cloned()
-                .collect::<Vec<_>>(),
-            "{}",
-            rule.id
-        );
-        assert_eq!(
-            outcome.rule_errors,
-            all.rule_errors
-                .iter()
-                .filter(|e| e.rule_id == rule.id)
-                .cloned()
-                .collect::<Vec<_>>(),
-            "{}",
-            rule.id
-        );
-        assert_eq!(
-            outcome.not_evaluated,
-            all.not_evaluated
-                .iter()
-                .filter(|n| n.rule_id == rule.id)
-                .cloned()
-                .collect::<Vec<_>>(),
-            "{}",
-            rule.id
-        );
+        let in_pack = only(&all, &rule.id);
+        assert_eq!(outcome.findings, in_pack.findings, "{}", rule.id);
+        assert_eq!(outcome.rule_errors, in_pack.rule_errors, "{}", rule.id);
+        assert_eq!(outcome.not_evaluated, in_pack.not_evaluated, "{}", rule.id);
+    }
+}
+
+/// What `outcome` says about the rule `id`.
+fn only(outcome: &super::Outcome, id: &str) -> super::Outcome {
+    super::Outcome {
+        findings: outcome
+            .findings
+            .iter()
+            .filter(|f| f.rule_id == id)
+            .cloned()
+            .collect(),
+        rule_errors: outcome
+            .rule_errors
+            .iter()
+            .filter(|e| e.rule_id == id)
+            .cloned()
+            .collect(),
+        not_evaluated: outcome
+            .not_evaluated
+            .iter()
+            .filter(|n| n.rule_id == id)
+            .cloned()
+            .collect(),
+        ..super::Outcome::default()
     }
 }
