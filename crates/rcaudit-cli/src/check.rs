@@ -5,12 +5,12 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rcaudit_model::Snapshot;
-use rcaudit_report::{Baseline, Report, human};
+use rcaudit_report::{Baseline, Report, html, human};
 use rcaudit_rules::waivers::{Date, Waiver};
 use rcaudit_rules::{Outcome, Rule, RuleSet};
 
 use crate::Exit;
-use crate::cli::{CheckArgs, CheckOptions, FailOn, Global, RuleErrors};
+use crate::cli::{CheckArgs, CheckOptions, FailOn, Format, Global, RuleErrors};
 use crate::failure::Failure;
 use crate::output::{self, Style};
 use crate::render::Rendering;
@@ -295,7 +295,14 @@ pub fn check(
     }
     phases.push(("locate findings", mark.elapsed()));
     let mark = Instant::now();
-    let rendering = Rendering::new(name, options, quiet, fail_on, &report);
+    // The HTML report shows the account's extensions: read them from the
+    // tree now, only when that report is written.
+    let inventory = if plan.includes(Format::Html) {
+        html::Inventory::new(snapshot.root())
+    } else {
+        html::Inventory::default()
+    };
+    let rendering = Rendering::new(name, options, quiet, fail_on, &report, inventory);
     // One evaluation, every report: each --output, and the terminal's.
     let unwritten = plan.write(&report, &rendering, global.color);
     for diagnostic in human::waiver_diagnostics(&report) {

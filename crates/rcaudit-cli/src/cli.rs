@@ -400,6 +400,9 @@ pub enum Format {
     /// One line per finding (`PATH:LINE:COL: SEVERITY RULE-ID message
     /// [fingerprint]`), then the summary.
     Concise,
+    /// One self-contained HTML page (charts, a findings table that sorts
+    /// and filters, a view per extension), for opening in a browser.
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

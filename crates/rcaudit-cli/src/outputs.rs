@@ -43,9 +43,12 @@ pub struct Spec {
 
 /// Whether a format's output may be appended to a file: text that can
 /// follow other text, not a document that must be whole (JSON, SARIF,
-/// JUnit XML).
+/// JUnit XML, HTML).
 fn appendable(format: Format) -> bool {
-    !matches!(format, Format::Json | Format::Sarif | Format::Junit)
+    !matches!(
+        format,
+        Format::Json | Format::Sarif | Format::Junit | Format::Html
+    )
 }
 
 /// The name of a format, as `--format` spells it.
@@ -118,6 +121,11 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Whether any output is in `format`.
+    pub fn includes(&self, format: Format) -> bool {
+        self.outputs.iter().any(|p| p.format == format)
+    }
+
     /// Checks the outputs before any work: at most one on standard output,
     /// no file named twice, none that is an input of the run (`inputs`, and
     /// every file read so far), each one writable. Every problem is
@@ -240,7 +248,7 @@ impl Plan {
             let style = Style::stdout(color);
             let body = text(planned.format, true, &style);
             match planned.format {
-                Format::Json | Format::Sarif => output::print_document(&body),
+                Format::Json | Format::Sarif | Format::Html => output::print_document(&body),
                 _ => output::print(&body),
             }
         }

@@ -7,7 +7,9 @@ use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use rcaudit_report::{Report, concise, github, human, json, junit, markdown, sarif, statistics};
+use rcaudit_report::{
+    Report, concise, github, html, human, json, junit, markdown, sarif, statistics,
+};
 use rcaudit_rules::Severity;
 
 use crate::cli::{CheckOptions, FailOn, Format};
@@ -29,6 +31,9 @@ pub struct Rendering {
     /// Files the report names besides the snapshot (waiver files).
     other_files: Vec<String>,
     sarif: OnceCell<sarif::SarifOptions>,
+    /// What the HTML report shows of the account (empty unless an HTML
+    /// report is written: it is read from the snapshot's tree).
+    inventory: html::Inventory,
 }
 
 impl Rendering {
@@ -38,6 +43,7 @@ impl Rendering {
         quiet: bool,
         fail_on: FailOn,
         report: &Report,
+        inventory: html::Inventory,
     ) -> Rendering {
         Rendering {
             statistics: options.statistics,
@@ -51,6 +57,7 @@ impl Rendering {
                 .map(|w| w.waiver.src.name().to_owned())
                 .collect(),
             sarif: OnceCell::new(),
+            inventory,
         }
     }
 
@@ -67,6 +74,13 @@ impl Rendering {
             ),
             Format::Github => github::render(report),
             Format::Markdown => markdown::render(report),
+            Format::Html => html::render(
+                report,
+                &self.inventory,
+                &html::HtmlOptions {
+                    fail_on: self.fail_on,
+                },
+            ),
             Format::Human | Format::Concise => self.for_people(format, report, style),
         }
     }

@@ -10,7 +10,7 @@
 //! offering a next page, and that the snapshot it writes from such answers
 //! is valid by the snapshot schema.
 //!
-//! Prism comes from npm: `npm ci` in `tests/prism` (`.ci/run` does it).
+//! Prism comes from npm: `npm ci` in `tests/node` (`.ci/run` does it).
 //! Without it this test fails, saying so, rather than skip.
 
 #![allow(
@@ -61,7 +61,7 @@ impl Prism {
     /// connections.
     fn start() -> Prism {
         let root = repo_root();
-        let prism_dir = root.join("tests/prism");
+        let prism_dir = root.join("tests/node");
         let bin = prism_dir.join("node_modules/.bin/prism");
         assert!(
             bin.exists(),

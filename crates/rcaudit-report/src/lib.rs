@@ -65,6 +65,7 @@ mod baseline;
 pub mod concise;
 pub mod diff;
 pub mod github;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
