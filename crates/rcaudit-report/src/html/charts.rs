@@ -8,16 +8,16 @@ use std::fmt::Write as _;
 
 use rcaudit_rules::Severity;
 
-use super::{Inventory, escape, rule_anchor};
+use super::{Inventory, escape};
 use crate::Report;
 
-/// One bar: its label, value, colour class and, optionally, where its
-/// label links to.
+/// One bar: its label, value and colour class. (Bars are not links: a
+/// chart is one image to assistive technology, which cannot hold
+/// controls; the rules are linked from the findings and the summary.)
 struct Bar {
     label: String,
     value: usize,
     class: String,
-    href: Option<String>,
 }
 
 /// Rules shown by name in the by-rule chart; the rest share one bar.
@@ -43,7 +43,6 @@ pub fn section(out: &mut String, report: &Report, inventory: &Inventory) {
             label: s.to_string(),
             value: report.count(s),
             class: format!("sev-{s}"),
-            href: None,
         })
         .collect();
     chart(out, "chart-severity", "Findings by severity", &by_severity);
@@ -74,7 +73,6 @@ fn by_rule(report: &Report) -> Vec<Bar> {
             label: (*id).to_owned(),
             value: *n,
             class: format!("sev-{severity}"),
-            href: Some(format!("#{}", rule_anchor(id))),
         })
         .collect();
     let rest: Vec<_> = counts.iter().skip(MAX_RULE_BARS).collect();
@@ -83,7 +81,6 @@ fn by_rule(report: &Report) -> Vec<Bar> {
             label: format!("{} other rules", rest.len()),
             value: rest.iter().map(|r| r.2).sum(),
             class: "other".to_owned(),
-            href: None,
         });
     }
     bars
@@ -116,7 +113,6 @@ fn by_type(report: &Report, inventory: &Inventory) -> Vec<Bar> {
             label: kind.to_owned(),
             value: n,
             class: "kind".to_owned(),
-            href: None,
         })
         .collect()
 }
@@ -158,10 +154,6 @@ fn chart(out: &mut String, id: &str, caption: &str, bars: &[Bar]) {
         let y = i * ROW + 4;
         let width = (bar.value * BAR_SPACE).div_ceil(max).max(1);
         let label = escape(&short(&bar.label));
-        let label = match &bar.href {
-            Some(href) => format!("<a href=\"{}\">{label}</a>", escape(href)),
-            None => label,
-        };
         let _ = writeln!(
             out,
             "<g class=\"bar {class}\" data-label=\"{full}\" data-value=\"{value}\">\
