@@ -17,25 +17,29 @@ use std::process::Command;
 mod common;
 use common::{code, rcaudit_in, repo, stderr};
 
-/// The browser to drive.
+/// The browser to drive: `RCAUDIT_CHROMIUM`, or the first Chromium or
+/// Chrome on the `PATH`.
 fn chromium() -> PathBuf {
     if let Some(path) = std::env::var_os("RCAUDIT_CHROMIUM") {
         return PathBuf::from(path);
     }
-    [
-        "/usr/bin/chromium",
-        "/usr/bin/chromium-browser",
-        "/usr/bin/google-chrome",
-    ]
-    .iter()
-    .map(PathBuf::from)
-    .find(|p| p.is_file())
-    .unwrap_or_else(|| {
-        panic!(
-            "no Chromium: install it (`apt-get install chromium`) or set RCAUDIT_CHROMIUM \
-                 to a Chromium or Chrome binary"
-        )
-    })
+    let names = [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ];
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    names
+        .iter()
+        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "no Chromium on the PATH: install it (`apt-get install chromium`) or set \
+                 RCAUDIT_CHROMIUM to a Chromium or Chrome binary"
+            )
+        })
 }
 
 /// Runs `tests/node/html-report.mjs` with `args`; fails the test with its
