@@ -142,6 +142,25 @@ async function checkExtension(page, json, snapshot, out) {
   await typeInto(page, "#e-text", "");
 }
 
+/** The state filter: counted, waived, in the baseline, as the JSON says. */
+async function checkStates(page, json) {
+  const states = {
+    counted: f => !f.suppressed && f.baseline !== "old",
+    waived: f => Boolean(f.suppressed),
+    baseline: f => !f.suppressed && f.baseline === "old",
+  };
+  for (const [state, keep] of Object.entries(states)) {
+    await page.selectOption("#f-state", state);
+    const expected = json.findings.flatMap((f, i) => keep(f) ? [i] : []);
+    const rows = (await allRows(page)).sort((a, b) => a - b);
+    expect(JSON.stringify(rows) === JSON.stringify(expected), `state ${state} shows ${rows}, not ${expected}`);
+  }
+  await page.selectOption("#f-state", "waived");
+  const waived = await page.$$eval("#findings-table tbody tr td:last-child", tds => tds.map(td => td.textContent));
+  expect(waived.every(t => t.startsWith("waived: ")), `waived rows say ${waived}`);
+  await page.selectOption("#f-state", "");
+}
+
 async function checkTableTools(page, json) {
   // Sorting by severity, both ways.
   const severities = async () => page.$$eval("#findings-table tbody tr td:first-child", tds => tds.map(td => td.textContent));
@@ -205,6 +224,7 @@ async function check([html, jsonFile, snapshotFile, out]) {
     await page.screenshot({ path: join(out, "report.png") });
     await checkCounts(page, json);
     await checkRuleFilter(page, json);
+    await checkStates(page, json);
     await checkExtension(page, json, snapshot, out);
     await checkTableTools(page, json);
     quiet(seen, "the report");

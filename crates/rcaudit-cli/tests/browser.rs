@@ -73,10 +73,45 @@ fn artefacts(name: &str) -> PathBuf {
     dir
 }
 
+/// The demo, with one finding waived and one in a baseline, so each
+/// state is shown.
 #[test]
 fn the_demo_report_matches_the_json_report_in_a_browser() {
     let dir = artefacts("demo");
     let snapshot = repo("examples/demo.snapshot.json");
+    let first = dir.join("first.json");
+    let output = rcaudit_in(
+        &repo(""),
+        &[
+            "check",
+            "examples/demo.snapshot.json",
+            "--output",
+            &format!("json={}", first.display()),
+            "--quiet",
+        ],
+    );
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    // The baseline: the first run's report with only its last finding.
+    let mut baseline: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&first).expect("the first report")).expect("JSON");
+    let findings = baseline["findings"].as_array_mut().expect("findings");
+    let waived = findings[0]["fingerprint"]
+        .as_str()
+        .expect("a fingerprint")
+        .to_owned();
+    let rule = findings[0]["ruleId"].as_str().expect("a rule").to_owned();
+    findings.drain(..findings.len() - 1);
+    let baseline_path = dir.join("baseline.json");
+    std::fs::write(&baseline_path, baseline.to_string()).expect("written");
+    let waivers = dir.join("waivers.yaml");
+    std::fs::write(
+        &waivers,
+        format!(
+            "waivers:\n  - rule: {rule}\n    item: {waived}\n    reason: the browser test\n    \
+             owner: qa\n"
+        ),
+    )
+    .expect("written");
     let html = dir.join("demo.html");
     let json = dir.join("demo.json");
     let output = rcaudit_in(
@@ -84,6 +119,10 @@ fn the_demo_report_matches_the_json_report_in_a_browser() {
         &[
             "check",
             "examples/demo.snapshot.json",
+            "--waivers",
+            &waivers.to_string_lossy(),
+            "--baseline",
+            &baseline_path.to_string_lossy(),
             "--output",
             &format!("html={}", html.display()),
             "--output",
@@ -92,6 +131,10 @@ fn the_demo_report_matches_the_json_report_in_a_browser() {
         ],
     );
     assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let summary =
+        &serde_json::from_slice::<serde_json::Value>(&std::fs::read(&json).expect("the report"))
+            .expect("JSON")["summary"];
+    assert_eq!(summary["waived"], 1, "{summary}");
     drive(&[
         OsStr::new("check"),
         html.as_os_str(),

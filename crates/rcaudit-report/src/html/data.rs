@@ -158,21 +158,27 @@ pub fn document(report: &Report, inventory: &Inventory) -> String {
     script_safe(&json)
 }
 
-/// JSON text made safe inside a `<script>` element.
+/// JSON text made safe inside a `<script>` element. The three characters
+/// are ASCII, so the text is copied in runs of bytes between them.
 fn script_safe(json: &str) -> String {
     let extra = json
         .bytes()
         .filter(|b| matches!(b, b'<' | b'>' | b'&'))
         .count();
     let mut out = String::with_capacity(json.len() + 5 * extra);
-    for c in json.chars() {
-        match c {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            c => out.push(c),
-        }
+    let mut rest = json;
+    while let Some(at) = rest.find(['<', '>', '&']) {
+        let (run, tail) = rest.split_at(at);
+        out.push_str(run);
+        let mut chars = tail.chars();
+        out.push_str(match chars.next() {
+            Some('<') => "\\u003c",
+            Some('>') => "\\u003e",
+            _ => "\\u0026",
+        });
+        rest = chars.as_str();
     }
+    out.push_str(rest);
     out
 }
 
