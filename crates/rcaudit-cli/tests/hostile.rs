@@ -395,7 +395,7 @@ fn no_format_for_people_passes_a_control_through() {
     let dir = tempfile::tempdir().expect("temp dir");
     let snapshot = write(dir.path(), "s.json", demo_with_name(HOSTILE_NAME));
     let rules = write(dir.path(), "r.yaml", NAME_RULE);
-    for format in ["human", "github", "markdown", "junit"] {
+    for format in ["human", "github", "markdown", "junit", "html"] {
         let out_file = dir.path().join(format!("out.{format}"));
         let output = rcaudit(&[
             "check",

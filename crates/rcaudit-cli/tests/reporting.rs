@@ -1183,7 +1183,7 @@ fn statistics_and_quiet_shape_only_the_terminal_report() {
             })
             .collect()
     };
-    for format in ["json", "sarif", "junit", "markdown", "github"] {
+    for format in ["json", "sarif", "junit", "markdown", "github", "html"] {
         let plain = untimed(stdout(&rcaudit(&["check", snapshot, "--format", format])));
         let shaped = untimed(stdout(&rcaudit(&[
             "check",
