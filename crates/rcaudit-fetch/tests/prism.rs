@@ -10,6 +10,13 @@
 //! offering a next page, and that the snapshot it writes from such answers
 //! is valid by the snapshot schema.
 //!
+//! The second test puts Prism's validating proxy between the fetch and the
+//! sandbox (`rcaudit-sandbox`), for an administrator and for a plain user:
+//! every answer the sandbox gives to every request the fetch makes is
+//! checked against the same spec, so the sandbox cannot drift from the
+//! real API's shapes (an enum value the API does not have, a field of the
+//! wrong type) without this failing, for endpoints added later too.
+//!
 //! Prism comes from npm: `npm ci` in `tests/node` (`.ci/run` does it).
 //! Without it this test fails, saying so, rather than skip.
 
@@ -57,9 +64,21 @@ impl Drop for Prism {
 }
 
 impl Prism {
-    /// Starts prism on a free loopback port and waits until it accepts
-    /// connections.
-    fn start() -> Prism {
+    /// Prism's mock server: answers made up from the spec's schemas.
+    fn mock() -> Prism {
+        Prism::start("mock", &[])
+    }
+
+    /// Prism's validating proxy in front of `upstream`: every request and
+    /// answer is checked against the spec, and with `--errors` a violation
+    /// is answered with a 500 (its details in the body) instead.
+    fn proxy(upstream: &str) -> Prism {
+        Prism::start("proxy", &["--errors", upstream])
+    }
+
+    /// Starts prism (`mock` or `proxy`, the spec, then `after`) on a free
+    /// loopback port and waits until it accepts connections.
+    fn start(mode: &str, after: &[&str]) -> Prism {
         let root = repo_root();
         let prism_dir = root.join("tests/node");
         let bin = prism_dir.join("node_modules/.bin/prism");
@@ -82,8 +101,9 @@ impl Prism {
         let out = File::create(&log).expect("prism's log file");
         let err = out.try_clone().expect("prism's log file");
         let child = Command::new(&bin)
-            .args(["mock", "-h", "127.0.0.1", "-p", &port.to_string()])
+            .args([mode, "-h", "127.0.0.1", "-p", &port.to_string()])
             .arg(&spec)
+            .args(after)
             .current_dir(&prism_dir)
             .stdin(Stdio::null())
             .stdout(out)
@@ -145,7 +165,7 @@ fn schema_problems(error: &rcaudit_model::LoadError) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fetches_and_validates_what_the_spec_describes() {
-    let prism = Prism::start();
+    let prism = Prism::mock();
     let options = Options {
         server: prism.server(),
         // Prism checks that a bearer token is there, not what it is.
@@ -233,5 +253,82 @@ async fn fetches_and_validates_what_the_spec_describes() {
             schema_problems(&error),
             fetched.text
         );
+    }
+}
+
+/// A fetch through `prism proxy --errors` in front of the sandbox: no
+/// answer violates the specification (a violation would be a 500, so a
+/// retry or a failed piece), and the proxy changes nothing: the snapshot is
+/// the sandbox's own account.
+#[test]
+fn the_sandbox_answers_as_the_spec_says() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    for admin in [true, false] {
+        runtime.block_on(async {
+            let config = rcaudit_sandbox::Config {
+                source: rcaudit_sandbox::Source::Generate {
+                    extensions: 50,
+                    seed: 1,
+                },
+                window: Duration::from_millis(200),
+                viewer_admin: Some(admin),
+                ..rcaudit_sandbox::Config::default()
+            };
+            let account = config.account().expect("a generated account");
+            let running = rcaudit_sandbox::start(config)
+                .await
+                .expect("the sandbox starts");
+            let prism = Prism::proxy(&running.url());
+            let options = Options {
+                server: prism.server(),
+                credentials: Credentials::Token(Secret::new("test-token")),
+                tuning: Tuning {
+                    backoff: Duration::from_millis(20),
+                    timeout: Duration::from_secs(30),
+                    ..Tuning::default()
+                },
+                generator: "rcaudit prism proxy test".to_owned(),
+                journal: None,
+            };
+            let fetched = rcaudit_fetch::fetch(options, Arc::new(Silent))
+                .await
+                .unwrap_or_else(|error| {
+                    panic!(
+                        "admin {admin}: the fetch failed: {error}\n{}",
+                        prism.log_text()
+                    )
+                });
+            // A plain user is refused other extensions' lists (403s, in the
+            // spec's error shape); an administrator is refused nothing. A
+            // violation would be a 500, which the fetch retries.
+            let summary = &fetched.summary;
+            assert!(
+                summary.retries == 0 && (!admin || summary.problems.is_empty()),
+                "admin {admin}: answers were refused (retries {}): {:#?}\nprism's log:\n{}",
+                summary.retries,
+                summary.problems,
+                prism.log_text()
+            );
+            let log = prism.log_text();
+            assert!(
+                !log.contains("VIOLATIONS") && !log.contains('\u{2716}'),
+                "admin {admin}: prism reported violations:\n{log}"
+            );
+            let expected = rcaudit_sandbox::server::comparable_snapshot(
+                serde_json::from_str(&rcaudit_sandbox::server::expected_snapshot_text(&account))
+                    .expect("JSON"),
+            );
+            let got = rcaudit_sandbox::server::comparable_snapshot(
+                serde_json::from_str(&fetched.text).expect("the snapshot is JSON"),
+            );
+            if admin {
+                assert_eq!(got, expected, "the proxy changed what the sandbox said");
+            }
+            drop(running);
+        });
     }
 }

@@ -530,7 +530,7 @@ impl Gen {
             "setupWizardState" => "Completed",
             "signupInfo" => obj! {
                 "tosAccepted" => true,
-                "signupState" => vec!["AccountCreated", "TosAccepted", "ContactInfoEntered"],
+                "signupState" => vec!["AccountCreated", "BillingEntered", "AccountConfirmed"],
                 "marketingAccepted" => false,
             },
             "regionalSettings" => obj! {
@@ -716,10 +716,11 @@ impl Gen {
             );
             numbers.push((rec, Some(target)));
         }
-        // a few unassigned numbers in the account's inventory
+        // a few unassigned numbers in the account's pool (`NumberPool`:
+        // the specification's usage type for them)
         for _ in 0..=n / 1000 {
             let num = self.local(1.0);
-            let rec = self.phone_record(num, "Local", "VoiceFax", "Inventory", vec![], None);
+            let rec = self.phone_record(num, "Local", "VoiceFax", "NumberPool", vec![], None);
             numbers.push((rec, None));
         }
 
