@@ -93,10 +93,12 @@ impl Rendering {
         } else {
             (false, false)
         };
-        let mut text = String::new();
         if quiet {
-            // The summary alone.
-        } else if statistics {
+            // The summary line, the counts of rules not evaluated, and errors.
+            return human::quiet_summary(report);
+        }
+        let mut text = String::new();
+        if statistics {
             text.push_str(&statistics::render(report));
         } else if format == Format::Concise {
             for located in report.counted() {

@@ -1122,6 +1122,16 @@ fn concise_is_one_line_per_finding() {
     }
 }
 
+/// The summary at the end of a human report: from its `N findings in`
+/// line on.
+fn summary_of(full: &str) -> &str {
+    let summary_at = full
+        .find("findings in ")
+        .map(|i| full[..i].rfind('\n').map_or(0, |n| n + 1))
+        .expect("summary");
+    &full[summary_at..]
+}
+
 #[test]
 fn statistics_and_quiet_shape_only_the_terminal_report() {
     let snapshot = "tests/fixtures/generated.snapshot.json";
@@ -1134,11 +1144,7 @@ fn statistics_and_quiet_shape_only_the_terminal_report() {
         .to_owned();
     insta::assert_snapshot!("generated_statistics", table);
     let full = stdout(&rcaudit(&["check", snapshot]));
-    let summary_at = full
-        .find("findings in ")
-        .map(|i| full[..i].rfind('\n').map_or(0, |n| n + 1))
-        .expect("summary");
-    let summary = &full[summary_at..];
+    let summary = summary_of(&full);
     // The table, a blank line, the same summary; no diagnostic.
     let with_table = stdout(&output);
     assert!(with_table.ends_with(summary), "{with_table}");
@@ -1147,7 +1153,16 @@ fn statistics_and_quiet_shape_only_the_terminal_report() {
         with_table.starts_with("count  severity  rule"),
         "{with_table}"
     );
-    // --quiet: the summary alone, whatever the format of the terminal report.
+    // --quiet: the summary line and the counts of rules not evaluated (not
+    // the reasons), whatever the format of the terminal report.
+    let headline = summary.lines().next().expect("a summary line");
+    assert!(
+        summary.contains("\n  evaluated in part (7 rules): "),
+        "{summary}"
+    );
+    let quiet = format!(
+        "{headline}\n0 rules not evaluated, 7 evaluated in part (the reasons: without --quiet)\n"
+    );
     for args in [
         &["check", snapshot, "--quiet"][..],
         &["check", snapshot, "-q", "--format", "concise"],
@@ -1155,14 +1170,14 @@ fn statistics_and_quiet_shape_only_the_terminal_report() {
     ] {
         let output = rcaudit(args);
         assert_eq!(code(&output), 1, "{args:?}");
-        assert_eq!(stdout(&output), summary, "{args:?}");
+        assert_eq!(stdout(&output), quiet, "{args:?}");
     }
     // A human or concise report written to a file is whole.
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("findings.txt");
     let to_file = format!("concise={}", file.display());
     let output = rcaudit(&["check", snapshot, "-q", "--statistics", "-o", &to_file]);
-    assert_eq!(stdout(&output), summary);
+    assert_eq!(stdout(&output), quiet);
     let written = std::fs::read_to_string(&file).expect("written");
     let findings = report(snapshot)["findings"].as_array().expect("list").len();
     assert_eq!(
@@ -1477,7 +1492,18 @@ fn a_reason_that_stops_many_rules_is_said_once() {
         .map(|n| n["reason"].as_str().expect("reason"))
         .collect();
     assert!(reasons.len() < entries.len(), "{reasons:?}");
-    let summary = stdout(&rcaudit(&["check", &path, "-q"])).replace(&path, "variant.json");
+    let full = stdout(&rcaudit(&["check", &path])).replace(&path, "variant.json");
+    let summary = summary_of(&full).to_owned();
+    // --quiet counts them but leaves the reasons out.
+    let quiet = stdout(&rcaudit(&["check", &path, "-q"])).replace(&path, "variant.json");
+    assert_eq!(
+        quiet.lines().collect::<Vec<_>>(),
+        [
+            summary.lines().next().expect("a summary line"),
+            "8 rules not evaluated, 10 evaluated in part (the reasons: without --quiet)"
+        ],
+        "{quiet}"
+    );
     // Each reason once per kind (whole, in part), then its rules.
     for reason in &reasons {
         let kinds = entries

@@ -168,8 +168,27 @@ pub fn summary(report: &Report) -> String {
     neutralize(&summary_text(report)).into_owned()
 }
 
-fn summary_text(report: &Report) -> String {
+/// What `--quiet` prints: the summary line, the counts of rules not
+/// evaluated (without their reasons), and the rules that failed while they
+/// ran (errors: the run exits 2). Neutralised as [`summary`] is.
+pub fn quiet_summary(report: &Report) -> String {
     let mut out = String::new();
+    write_headline(&mut out, report);
+    if !report.not_evaluated.is_empty() {
+        let (whole, partial) = report.not_evaluated_counts();
+        let _ = writeln!(
+            out,
+            "{} not evaluated, {} evaluated in part (the reasons: without --quiet)",
+            plural(whole, "rule"),
+            partial
+        );
+    }
+    write_rule_errors(&mut out, report);
+    neutralize(&out).into_owned()
+}
+
+/// The summary line: findings by severity, rules run.
+fn write_headline(out: &mut String, report: &Report) {
     let counted = report.findings.iter().filter(|l| l.counts()).count();
     let _ = writeln!(
         out,
@@ -182,6 +201,11 @@ fn summary_text(report: &Report) -> String {
         report.rules_run,
         report.rules.len(),
     );
+}
+
+fn summary_text(report: &Report) -> String {
+    let mut out = String::new();
+    write_headline(&mut out, report);
     if let Some(baseline) = &report.baseline {
         let _ = writeln!(
             out,
@@ -222,6 +246,12 @@ fn summary_text(report: &Report) -> String {
             );
         }
     }
+    write_rule_errors(&mut out, report);
+    out
+}
+
+/// The rules that failed while they ran, after a blank line.
+fn write_rule_errors(out: &mut String, report: &Report) {
     if !report.rule_errors.is_empty() {
         let _ = writeln!(
             out,
@@ -242,7 +272,6 @@ fn summary_text(report: &Report) -> String {
             );
         }
     }
-    out
 }
 
 /// The waived findings: reported, not counted.
@@ -290,6 +319,46 @@ mod tests {
 
     use super::*;
     use crate::fixture::{self, not_evaluated};
+
+    #[test]
+    fn quiet_keeps_the_summary_line_the_not_evaluated_counts_and_rule_errors() {
+        let reason = "`forwardingNumbers` is absent (403 CMN-419)";
+        let mut report = fixture::report_with(
+            &[("A-1", Severity::Error), ("A-2", Severity::Error)],
+            &[("A-1", 2)],
+            vec![
+                not_evaluated("A-1", reason, Some(1)),
+                not_evaluated("A-2", reason, None),
+            ],
+        );
+        let full = summary(&report);
+        let headline = full.lines().next().expect("a summary line");
+        assert_eq!(
+            quiet_summary(&report),
+            format!(
+                "{headline}\n1 rule not evaluated, 1 evaluated in part (the reasons: without \
+                 --quiet)\n"
+            )
+        );
+        assert!(full.contains(reason), "{full}");
+        report.rule_errors.push(rcaudit_rules::RuleError {
+            rule_id: "A-2".to_owned(),
+            part: "assert".to_owned(),
+            message: "no such key: x".to_owned(),
+            pointer: Some("/extensions/0".to_owned()),
+            count: 3,
+        });
+        let quiet = quiet_summary(&report);
+        assert!(
+            quiet.ends_with(
+                "\n\n1 rule error (an expression failed at run time; the other rules still \
+                 ran)\n  A-2        assert at /extensions/0 (3 items): no such key: x\n"
+            ),
+            "{quiet}"
+        );
+        assert!(!quiet.contains(reason), "{quiet}");
+        assert!(summary(&report).ends_with(&quiet[quiet.find("\n\n").unwrap_or(0)..]));
+    }
 
     #[test]
     fn each_diagnostic_names_its_severity_in_words_and_its_fingerprint() {
