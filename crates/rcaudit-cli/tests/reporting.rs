@@ -405,6 +405,8 @@ fn github_annotations_are_capped_with_a_summary() {
 fn github_annotations_spread_over_rules_errors_first() {
     // 300 RC-EX-001 errors do not hide the one RC-FW-003 error.
     let dir = tempfile::tempdir().expect("temp dir");
+    // In a repository of its own: annotations name it `many.json`.
+    std::fs::create_dir(dir.path().join(".git")).expect("mkdir");
     let path = dir.path().join("many.json");
     let mut document = many_findings(300);
     document["extensions"][3]["forwardingNumbers"] =
@@ -452,7 +454,91 @@ fn github_annotations_spread_over_rules_errors_first() {
         summary.contains("not (GitHub shows at most 10"),
         "{summary}"
     );
-    assert!(summary.contains("SARIF"), "{summary}");
+    // No SARIF report in this run: the notice does not send the reader to
+    // one; with one, it does.
+    assert!(!summary.contains("see the SARIF report"), "{summary}");
+    assert!(
+        summary.contains("every finding is in rcaudit's other reports"),
+        "{summary}"
+    );
+    let sarif = dir.path().join("r.sarif").display().to_string();
+    let text = stdout(&rcaudit(&[
+        "check",
+        &path,
+        "--format",
+        "github",
+        "--output",
+        &format!("sarif={sarif}"),
+    ]));
+    let summary = text.lines().last().expect("summary");
+    assert!(
+        summary.contains("see the SARIF report (code scanning) for every finding"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn github_annotations_name_the_file_in_the_repository_or_none() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().canonicalize().expect("canonical");
+    // A repository (a `.git` entry) holding `audits/acme.json`.
+    std::fs::create_dir_all(root.join("repo/.git")).expect("mkdir");
+    std::fs::create_dir_all(root.join("repo/audits")).expect("mkdir");
+    let inside = root.join("repo/audits/acme.json");
+    std::fs::copy(repo("tests/fixtures/small.snapshot.json"), &inside).expect("copy");
+    let inside = inside.display().to_string();
+    let files = |text: &str| -> BTreeSet<Option<String>> {
+        text.lines()
+            .filter(|l| !l.starts_with("::notice title=rcaudit::"))
+            .map(|l| {
+                let (_, properties, _) = annotation(l);
+                properties
+                    .iter()
+                    .find(|(k, _)| k == "file")
+                    .map(|(_, v)| v.clone())
+            })
+            .collect()
+    };
+    // Run from the temp folder, outside the repository: the path is the
+    // snapshot's in its work tree, not the one given.
+    let output = common::rcaudit_in(&root, &["check", &inside, "--format", "github"]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let text = stdout(&output);
+    assert_eq!(
+        files(&text),
+        BTreeSet::from([Some("audits/acme.json".to_owned())]),
+        "{text}"
+    );
+    assert!(text.contains("file=audits/acme.json,line="), "{text}");
+    // --sarif-root chooses the root, as for SARIF.
+    let output = common::rcaudit_in(
+        &root,
+        &[
+            "check",
+            &inside,
+            "--format",
+            "github",
+            "--sarif-root",
+            &root.join("repo/audits").display().to_string(),
+        ],
+    );
+    assert_eq!(
+        files(&stdout(&output)),
+        BTreeSet::from([Some("acme.json".to_owned())])
+    );
+    // From standard input there is no file: no `file=`, `line=` or `col=`.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rcaudit"))
+        .args(["check", "-", "--format", "github"])
+        .current_dir(root.join("repo"))
+        .env("NO_COLOR", "1")
+        .stdin(std::fs::File::open(&inside).expect("open"))
+        .output()
+        .expect("the binary runs");
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let text = stdout(&output);
+    assert_eq!(files(&text), BTreeSet::from([None]), "{text}");
+    assert!(!text.contains("line="), "{text}");
+    assert_eq!(text.lines().count(), 4, "3 findings and the notice: {text}");
 }
 
 #[test]
