@@ -1142,8 +1142,31 @@ fn diagnostics_name_severity_and_fingerprint_and_keep_ids_whole() {
                 words.contains(&format!("fingerprint {fingerprint}")),
                 "width {columns}: fingerprint {fingerprint} in\n{text}"
             );
+            // On one line, spaces and all, as a waiver's `item:` takes it.
+            assert!(
+                text.lines().any(|line| line.contains(fingerprint)),
+                "width {columns}: fingerprint {fingerprint} on one line in\n{text}"
+            );
         }
     }
+    // The demo has a fingerprint with a space, which 40 columns used to
+    // wrap after `RC-FW-003:number:1`; now it has a line of its own.
+    let output = at_width(
+        40,
+        &[
+            "check",
+            "examples/demo.snapshot.json",
+            "--select",
+            "RC-FW-003",
+        ],
+    );
+    let text = stdout(&output);
+    assert!(
+        text.lines()
+            .any(|line| line.trim() == "RC-FW-003:number:1 650-555-0199"),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1f}'), "{text:?}");
     // At 40 columns miette's default wrapping split `RC-EX-004` after
     // `RC-EX-`: the check above can fail.
     assert_eq!(

@@ -19,6 +19,21 @@ pub struct FindingDiagnostic<'a> {
     source: &'a SourceText,
 }
 
+/// Stands for a space inside a fingerprint in a diagnostic's help: the
+/// renderer breaks lines at spaces, and a fingerprint cut in two
+/// (`RC-FW-003:number:1` / `650-555-0199`) is not what a waiver's `item:`
+/// takes. Whoever renders the diagnostics turns it back into a space
+/// ([`keep_together`]), so the text a user copies is the fingerprint. A C0
+/// control: neutralised text never holds one (it shows `\u{1f}`), so no
+/// data is mistaken for it; it counts as no column, so a long fingerprint
+/// may run past the line's width rather than wrap.
+pub const KEEP_TOGETHER: char = '\u{1f}';
+
+/// A rendered diagnostic with each [`KEEP_TOGETHER`] a space again.
+pub fn keep_together(rendered: &str) -> String {
+    rendered.replace(KEEP_TOGETHER, " ")
+}
+
 /// The findings that count (not waived, not in the baseline) as
 /// diagnostics, in report order.
 pub fn diagnostics(report: &Report) -> impl Iterator<Item = FindingDiagnostic<'_>> {
@@ -60,14 +75,18 @@ impl Diagnostic for FindingDiagnostic<'_> {
         })
     }
 
+    /// The title, then the fingerprint, its spaces as [`KEEP_TOGETHER`] so
+    /// a narrow terminal does not wrap it.
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(
-            neutralize(&format!(
-                "{} (rcaudit explain {})\nfingerprint {}",
-                self.located.title, self.located.finding.rule_id, self.located.finding.fingerprint
-            ))
-            .into_owned(),
-        ))
+        let title = format!(
+            "{} (rcaudit explain {})",
+            self.located.title, self.located.finding.rule_id
+        );
+        Some(Box::new(format!(
+            "{}\nfingerprint {}",
+            neutralize(&title),
+            neutralize(&self.located.finding.fingerprint).replace(' ', &KEEP_TOGETHER.to_string())
+        )))
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
