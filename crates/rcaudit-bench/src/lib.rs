@@ -11,11 +11,14 @@
 //! Prints one line so the work cannot be optimised away. The tree is
 //! leaked, not freed, as rcaudit leaves its tree to the operating system at
 //! exit: freeing millions of nodes is not part of either measurement.
-//! (The same program as the shared peers' `floor`, so results compare.)
+//! (`bench/run.py` runs it beside `rcaudit check` on the same snapshots,
+//! so the two times compare.)
 //!
 //! Two binaries run it: `floor` with the system allocator (plain `serde_json`,
 //! the baseline), and `floor-mimalloc` with the allocator rcaudit uses, to
 //! show how much of the difference is the allocator.
+
+#![warn(missing_docs)]
 
 use std::io::Write as _;
 use std::process::ExitCode;

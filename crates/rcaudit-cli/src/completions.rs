@@ -7,6 +7,7 @@ use clap::CommandFactory as _;
 
 use crate::Exit;
 use crate::cli::{Cli, CompletionsArgs};
+use crate::failure::Failure;
 use crate::output;
 
 pub fn completions(args: &CompletionsArgs) -> Exit {
@@ -48,17 +49,14 @@ fn page() -> std::io::Result<String> {
     Ok(page)
 }
 
-pub fn man() -> Exit {
-    match page() {
-        Ok(page) => {
-            output::print_document(&page);
-            Exit::Clean
-        }
-        Err(error) => {
-            output::eprint(&format!(
-                "rcaudit: error: the manual page could not be written: {error}\n"
-            ));
-            Exit::Failed
-        }
-    }
+/// `rcaudit man`: the page on stdout; a page that cannot be rendered is a
+/// [`Failure`], shown once by `main`.
+pub fn man() -> Result<Exit, Failure> {
+    let page = page().map_err(|error| {
+        Failure::Line(format!(
+            "rcaudit: error: the manual page could not be written: {error}\n"
+        ))
+    })?;
+    output::print_document(&page);
+    Ok(Exit::Clean)
 }

@@ -68,7 +68,7 @@ fn main() -> ExitCode {
         cli::Command::Baseline(args) => baseline_cmd::run(args, &cli.global),
         cli::Command::Waive(args) => waive::run(args, &cli.global),
         cli::Command::Completions(args) => Ok(completions::completions(args)),
-        cli::Command::Man => Ok(completions::man()),
+        cli::Command::Man => completions::man(),
     });
     // Every failure is shown here, once.
     let exit = match result {

@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme};
+use rcaudit_report::human;
 
 use crate::cli::ColorChoice;
 
@@ -72,13 +73,14 @@ impl Style {
         self.stream
     }
 
-    /// Renders one diagnostic.
+    /// Renders one diagnostic; a fingerprint's spaces, kept from the
+    /// line breaking, are spaces again ([`human::KEEP_TOGETHER`]).
     pub fn render(&self, diagnostic: &dyn Diagnostic) -> String {
         let mut out = String::new();
         if self.handler.render_report(&mut out, diagnostic).is_err() {
             out = format!("{diagnostic}\n");
         }
-        out
+        human::keep_together(&out)
     }
 }
 

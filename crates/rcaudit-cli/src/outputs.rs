@@ -58,11 +58,37 @@ fn name(format: Format) -> String {
         .map_or_else(|| format!("{format:?}"), |v| v.get_name().to_owned())
 }
 
+/// Refuses `WORD=...` where WORD looks like a format name (ASCII letters
+/// only) but is none: `sarfi=r.sarif` is a typo, not a file to write the
+/// `--format` document to. A file with such a name is `./WORD=...`.
+fn refuse_unknown_format(text: &str) -> Result<(), String> {
+    let Some((word, _)) = text.split_once('=') else {
+        return Ok(());
+    };
+    if word.is_empty()
+        || !word.bytes().all(|b| b.is_ascii_alphabetic())
+        || Format::from_str(word, false).is_ok()
+    {
+        return Ok(());
+    }
+    let names: Vec<String> = Format::value_variants().iter().map(|f| name(*f)).collect();
+    let hint = rcaudit_rules::suggest(word, names.iter().map(String::as_str))
+        .map(|known| format!(" (did you mean `{known}`?)"))
+        .unwrap_or_default();
+    Err(format!(
+        "`{word}` is not an output format{hint}; FORMAT is one of {}. A file whose name \
+         contains `=` is written as `./{text}`",
+        names.join(", ")
+    ))
+}
+
 /// Parses `--output`: `FORMAT=PATH` when the text before the first `=` is
-/// a format name, otherwise a path for `--format`'s document (so a file
-/// named `a=b.json` is still a file). `-` is standard output; `+PATH`
-/// after `FORMAT=` appends.
+/// a format name; an error when it is a word (ASCII letters) that is no
+/// format name, a likely typo; otherwise a path for `--format`'s document
+/// (so `./a=b.json` or `out/a=b.json` is a file). `-` is standard output;
+/// `+PATH` after `FORMAT=` appends.
 pub fn parse(text: &str) -> Result<Spec, String> {
+    refuse_unknown_format(text)?;
     let format = text
         .split_once('=')
         .and_then(|(name, path)| Some((Format::from_str(name, false).ok()?, path)));
@@ -272,8 +298,10 @@ mod tests {
             Ok(spec(Some(Format::Sarif), file("r.sarif")))
         );
         assert_eq!(parse("r.json"), Ok(spec(None, file("r.json"))));
-        assert_eq!(parse("a=b.json"), Ok(spec(None, file("a=b.json"))));
-        assert_eq!(parse("JSON=b.json"), Ok(spec(None, file("JSON=b.json"))));
+        assert_eq!(parse("./a=b.json"), Ok(spec(None, file("./a=b.json"))));
+        assert_eq!(parse("out/a=b"), Ok(spec(None, file("out/a=b"))));
+        assert_eq!(parse("a-b=c.json"), Ok(spec(None, file("a-b=c.json"))));
+        assert_eq!(parse("=c.json"), Ok(spec(None, file("=c.json"))));
         assert_eq!(parse("json=a=b"), Ok(spec(Some(Format::Json), file("a=b"))));
         assert_eq!(parse("-"), Ok(spec(None, Target::Stdout)));
         assert_eq!(
@@ -292,5 +320,27 @@ mod tests {
         assert!(parse("markdown=+").is_err_and(|e| e.contains("no path")));
         assert!(parse("sarif=+r.sarif").is_err_and(|e| e.contains("cannot be appended")));
         assert!(parse("").is_err());
+    }
+
+    #[test]
+    fn a_word_before_the_equals_sign_that_is_no_format_is_refused_with_a_suggestion() {
+        let error = parse("sarfi=r.sarif").expect_err("a typo of sarif");
+        assert!(
+            error.starts_with("`sarfi` is not an output format (did you mean `sarif`?); "),
+            "{error}"
+        );
+        assert!(
+            error.contains("FORMAT is one of human, json, sarif,"),
+            "{error}"
+        );
+        assert!(
+            error.ends_with("is written as `./sarfi=r.sarif`"),
+            "{error}"
+        );
+        let error = parse("JSON=b.json").expect_err("format names are lower case");
+        assert!(error.contains("(did you mean `json`?)"), "{error}");
+        let error = parse("report=r.txt").expect_err("a word, but no format");
+        assert!(!error.contains("did you mean"), "{error}");
+        assert!(error.contains("`./report=r.txt`"), "{error}");
     }
 }

@@ -1,7 +1,8 @@
 //! A report in each format, shaped by the run's options beyond `--format`:
 //! `--statistics`, `--quiet`, the `--fail-on` threshold (JUnit's failures)
-//! and SARIF's paths (`--sarif-root`). One [`Rendering`] per run, built
-//! after the evaluation and handed to every output.
+//! and the paths SARIF and GitHub annotations name files by (relative to
+//! one root: `--sarif-root`). One [`Rendering`] per run, built after the
+//! evaluation and handed to every output.
 
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
@@ -24,13 +25,18 @@ pub struct Rendering {
     quiet: bool,
     /// The `--fail-on` threshold (`None`: never), for JUnit's failures.
     fail_on: Option<Severity>,
-    /// The snapshot's path as given, and `--sarif-root`: SARIF's artifact
-    /// URIs are worked out from them when SARIF is first written.
+    /// The snapshot's path as given, and `--sarif-root`: the paths SARIF
+    /// and GitHub annotations use are worked out from them when first
+    /// needed.
     snapshot: String,
     sarif_root: Option<PathBuf>,
     /// Files the report names besides the snapshot (waiver files).
     other_files: Vec<String>,
+    placed: OnceCell<Placed>,
     sarif: OnceCell<sarif::SarifOptions>,
+    /// Whether this run writes a SARIF report (`--format sarif`, or an
+    /// `--output` in SARIF): GitHub's last notice points at it.
+    sarif_written: bool,
     /// What the HTML report shows of the account (empty unless an HTML
     /// report is written: it is read from the snapshot's tree).
     inventory: html::Inventory,
@@ -56,7 +62,13 @@ impl Rendering {
                 .iter()
                 .map(|w| w.waiver.src.name().to_owned())
                 .collect(),
+            placed: OnceCell::new(),
             sarif: OnceCell::new(),
+            sarif_written: options.format == Format::Sarif
+                || options
+                    .output
+                    .iter()
+                    .any(|o| o.format == Some(Format::Sarif)),
             inventory,
         }
     }
@@ -72,7 +84,13 @@ impl Rendering {
                     fail_on: self.fail_on,
                 },
             ),
-            Format::Github => github::render(report),
+            Format::Github => github::render(
+                report,
+                &github::GithubOptions {
+                    paths: self.placed().relative.clone(),
+                    sarif: self.sarif_written,
+                },
+            ),
             Format::Markdown => markdown::render(report),
             Format::Html => html::render(
                 report,
@@ -93,10 +111,12 @@ impl Rendering {
         } else {
             (false, false)
         };
-        let mut text = String::new();
         if quiet {
-            // The summary alone.
-        } else if statistics {
+            // The summary line, the counts of rules not evaluated, and errors.
+            return human::quiet_summary(report);
+        }
+        let mut text = String::new();
+        if statistics {
             text.push_str(&statistics::render(report));
         } else if format == Format::Concise {
             for located in report.counted() {
@@ -118,28 +138,48 @@ impl Rendering {
         text
     }
 
+    /// The root and the files under it, worked out once.
+    fn placed(&self) -> &Placed {
+        self.placed.get_or_init(|| {
+            let snapshot = std::fs::canonicalize(&self.snapshot)
+                .ok()
+                .filter(|p| p.is_file());
+            let root = sarif_root(self.sarif_root.as_deref(), snapshot.as_deref());
+            let relative = |path: Option<&Path>| -> Option<String> {
+                relative_path(path?.strip_prefix(root.as_deref()?).ok()?)
+            };
+            let mut placed = BTreeMap::new();
+            if let Some(path) = relative(snapshot.as_deref()) {
+                placed.insert(self.snapshot.clone(), path);
+            }
+            for name in &self.other_files {
+                let path = std::fs::canonicalize(name).ok();
+                if let Some(path) = relative(path.as_deref()) {
+                    placed.insert(name.clone(), path);
+                }
+            }
+            Placed {
+                root,
+                relative: placed,
+            }
+        })
+    }
+
     /// SARIF's artifact URIs: each file relative to the root, or, outside
     /// it (or read from standard input), its name alone with a warning.
     fn sarif_options(&self) -> sarif::SarifOptions {
-        let snapshot = std::fs::canonicalize(&self.snapshot)
-            .ok()
-            .filter(|p| p.is_file());
-        let root = sarif_root(self.sarif_root.as_deref(), snapshot.as_deref());
-        let mut options = sarif::SarifOptions {
+        let Placed { root, relative } = self.placed();
+        let options = sarif::SarifOptions {
             root_uri: root
                 .as_deref()
                 .map(|r| sarif::directory_uri(&r.to_string_lossy())),
-            uris: BTreeMap::new(),
+            uris: relative
+                .iter()
+                .filter_map(|(name, path)| Some((name.clone(), sarif::relative_uri(path)?)))
+                .collect(),
         };
-        let relative = |path: Option<&Path>| -> Option<String> {
-            let relative = path?.strip_prefix(root.as_deref()?).ok()?;
-            sarif::relative_uri(&relative.to_string_lossy())
-        };
-        match relative(snapshot.as_deref()) {
-            Some(uri) => {
-                options.uris.insert(self.snapshot.clone(), uri);
-            }
-            None => output::eprint(&format!(
+        if !relative.contains_key(&self.snapshot) {
+            output::eprint(&format!(
                 "rcaudit: warning: SARIF: the snapshot {} is not a file under {} (the SARIF \
                  root: --sarif-root, else the git work tree holding the snapshot, else the \
                  current folder), so its results name the file alone, which a code-scanning \
@@ -152,16 +192,33 @@ impl Rendering {
                     },
                     |r| r.display().to_string()
                 ),
-            )),
-        }
-        for name in &self.other_files {
-            let path = std::fs::canonicalize(name).ok();
-            if let Some(uri) = relative(path.as_deref()) {
-                options.uris.insert(name.clone(), uri);
-            }
+            ));
         }
         options
     }
+}
+
+/// The root SARIF and GitHub annotations name files from, and each file
+/// the report names that lies under it.
+#[derive(Debug)]
+struct Placed {
+    root: Option<PathBuf>,
+    /// The file's name in the report to its path under the root,
+    /// `/`-separated.
+    relative: BTreeMap<String, String>,
+}
+
+/// A path under the root as GitHub and SARIF write it: its names joined by
+/// `/`; `None` when it has none (the root itself).
+fn relative_path(path: &Path) -> Option<String> {
+    let names: Vec<String> = path
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(name) => Some(name.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    (!names.is_empty()).then(|| names.join("/"))
 }
 
 /// The folder SARIF paths are relative to: `--sarif-root`, else the git

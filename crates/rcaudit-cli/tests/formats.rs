@@ -1,5 +1,6 @@
 //! Every report format, pinned: `rcaudit check` in each `--format` on the
-//! demo and on a small fixture, `rules --format json`, and `explain`, as
+//! demo and on a small fixture, `rules --format json`, and `explain` (a
+//! rule, a function, a problem code), as
 //! insta snapshots. A change to any output shows up here as a diff to
 //! review, whether it was meant (accept it) or not (a refactor that was to
 //! leave reports byte-identical).
@@ -109,6 +110,11 @@ fn the_rule_list_and_a_rules_documentation_are_pinned() {
         ("explain_function", &["explain", "normalize"]),
         // A function with two forms shows both.
         ("explain_function_forms", &["explain", "extensionLabel"]),
+        // A loader problem's code, as its diagnostics print it.
+        (
+            "explain_problem_code",
+            &["explain", "rcaudit::rules::fact-cycle"],
+        ),
     ];
     for (name, args) in cases {
         let output = rcaudit(args);

@@ -145,14 +145,33 @@ fn a_path_alone_is_the_format_document_and_the_terminal_shows_the_human_report()
         read(dir.path(), "summary.md"),
         alone(dir.path(), "markdown")
     );
-    // A prefix that is no format name is part of the path.
+    // A prefix that is no word is part of the path: `./a=b.json` is a file.
     let output = rcaudit_in(
         dir.path(),
-        &["check", "s.json", "--format", "json", "-o", "a=b.json"],
+        &["check", "s.json", "--format", "json", "-o", "./a=b.json"],
     );
     assert_eq!(code(&output), 1, "{}", stderr(&output));
     assert_eq!(read(dir.path(), "a=b.json"), alone(dir.path(), "json"));
     assert_eq!(stdout(&output), alone(dir.path(), "human"));
+}
+
+#[test]
+fn a_misspelt_format_is_refused_not_taken_as_a_file_name() {
+    let dir = folder();
+    let output = rcaudit_in(
+        dir.path(),
+        &["check", "s.json", "--output", "sarfi=r.sarif"],
+    );
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    let error = stderr(&output);
+    assert!(
+        error.contains("`sarfi` is not an output format (did you mean `sarif`?)"),
+        "{error}"
+    );
+    assert!(error.contains("written as `./sarfi=r.sarif`"), "{error}");
+    assert_eq!(stdout(&output), "");
+    assert!(!dir.path().join("sarfi=r.sarif").exists());
+    assert!(!dir.path().join("r.sarif").exists());
 }
 
 #[test]

@@ -405,6 +405,8 @@ fn github_annotations_are_capped_with_a_summary() {
 fn github_annotations_spread_over_rules_errors_first() {
     // 300 RC-EX-001 errors do not hide the one RC-FW-003 error.
     let dir = tempfile::tempdir().expect("temp dir");
+    // In a repository of its own: annotations name it `many.json`.
+    std::fs::create_dir(dir.path().join(".git")).expect("mkdir");
     let path = dir.path().join("many.json");
     let mut document = many_findings(300);
     document["extensions"][3]["forwardingNumbers"] =
@@ -452,7 +454,91 @@ fn github_annotations_spread_over_rules_errors_first() {
         summary.contains("not (GitHub shows at most 10"),
         "{summary}"
     );
-    assert!(summary.contains("SARIF"), "{summary}");
+    // No SARIF report in this run: the notice does not send the reader to
+    // one; with one, it does.
+    assert!(!summary.contains("see the SARIF report"), "{summary}");
+    assert!(
+        summary.contains("every finding is in rcaudit's other reports"),
+        "{summary}"
+    );
+    let sarif = dir.path().join("r.sarif").display().to_string();
+    let text = stdout(&rcaudit(&[
+        "check",
+        &path,
+        "--format",
+        "github",
+        "--output",
+        &format!("sarif={sarif}"),
+    ]));
+    let summary = text.lines().last().expect("summary");
+    assert!(
+        summary.contains("see the SARIF report (code scanning) for every finding"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn github_annotations_name_the_file_in_the_repository_or_none() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().canonicalize().expect("canonical");
+    // A repository (a `.git` entry) holding `audits/acme.json`.
+    std::fs::create_dir_all(root.join("repo/.git")).expect("mkdir");
+    std::fs::create_dir_all(root.join("repo/audits")).expect("mkdir");
+    let inside = root.join("repo/audits/acme.json");
+    std::fs::copy(repo("tests/fixtures/small.snapshot.json"), &inside).expect("copy");
+    let inside = inside.display().to_string();
+    let files = |text: &str| -> BTreeSet<Option<String>> {
+        text.lines()
+            .filter(|l| !l.starts_with("::notice title=rcaudit::"))
+            .map(|l| {
+                let (_, properties, _) = annotation(l);
+                properties
+                    .iter()
+                    .find(|(k, _)| k == "file")
+                    .map(|(_, v)| v.clone())
+            })
+            .collect()
+    };
+    // Run from the temp folder, outside the repository: the path is the
+    // snapshot's in its work tree, not the one given.
+    let output = common::rcaudit_in(&root, &["check", &inside, "--format", "github"]);
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let text = stdout(&output);
+    assert_eq!(
+        files(&text),
+        BTreeSet::from([Some("audits/acme.json".to_owned())]),
+        "{text}"
+    );
+    assert!(text.contains("file=audits/acme.json,line="), "{text}");
+    // --sarif-root chooses the root, as for SARIF.
+    let output = common::rcaudit_in(
+        &root,
+        &[
+            "check",
+            &inside,
+            "--format",
+            "github",
+            "--sarif-root",
+            &root.join("repo/audits").display().to_string(),
+        ],
+    );
+    assert_eq!(
+        files(&stdout(&output)),
+        BTreeSet::from([Some("acme.json".to_owned())])
+    );
+    // From standard input there is no file: no `file=`, `line=` or `col=`.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_rcaudit"))
+        .args(["check", "-", "--format", "github"])
+        .current_dir(root.join("repo"))
+        .env("NO_COLOR", "1")
+        .stdin(std::fs::File::open(&inside).expect("open"))
+        .output()
+        .expect("the binary runs");
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let text = stdout(&output);
+    assert_eq!(files(&text), BTreeSet::from([None]), "{text}");
+    assert!(!text.contains("line="), "{text}");
+    assert_eq!(text.lines().count(), 4, "3 findings and the notice: {text}");
 }
 
 #[test]
@@ -1056,8 +1142,31 @@ fn diagnostics_name_severity_and_fingerprint_and_keep_ids_whole() {
                 words.contains(&format!("fingerprint {fingerprint}")),
                 "width {columns}: fingerprint {fingerprint} in\n{text}"
             );
+            // On one line, spaces and all, as a waiver's `item:` takes it.
+            assert!(
+                text.lines().any(|line| line.contains(fingerprint)),
+                "width {columns}: fingerprint {fingerprint} on one line in\n{text}"
+            );
         }
     }
+    // The demo has a fingerprint with a space, which 40 columns used to
+    // wrap after `RC-FW-003:number:1`; now it has a line of its own.
+    let output = at_width(
+        40,
+        &[
+            "check",
+            "examples/demo.snapshot.json",
+            "--select",
+            "RC-FW-003",
+        ],
+    );
+    let text = stdout(&output);
+    assert!(
+        text.lines()
+            .any(|line| line.trim() == "RC-FW-003:number:1 650-555-0199"),
+        "{text}"
+    );
+    assert!(!text.contains('\u{1f}'), "{text:?}");
     // At 40 columns miette's default wrapping split `RC-EX-004` after
     // `RC-EX-`: the check above can fail.
     assert_eq!(
@@ -1122,6 +1231,16 @@ fn concise_is_one_line_per_finding() {
     }
 }
 
+/// The summary at the end of a human report: from its `N findings in`
+/// line on.
+fn summary_of(full: &str) -> &str {
+    let summary_at = full
+        .find("findings in ")
+        .map(|i| full[..i].rfind('\n').map_or(0, |n| n + 1))
+        .expect("summary");
+    &full[summary_at..]
+}
+
 #[test]
 fn statistics_and_quiet_shape_only_the_terminal_report() {
     let snapshot = "tests/fixtures/generated.snapshot.json";
@@ -1134,11 +1253,7 @@ fn statistics_and_quiet_shape_only_the_terminal_report() {
         .to_owned();
     insta::assert_snapshot!("generated_statistics", table);
     let full = stdout(&rcaudit(&["check", snapshot]));
-    let summary_at = full
-        .find("findings in ")
-        .map(|i| full[..i].rfind('\n').map_or(0, |n| n + 1))
-        .expect("summary");
-    let summary = &full[summary_at..];
+    let summary = summary_of(&full);
     // The table, a blank line, the same summary; no diagnostic.
     let with_table = stdout(&output);
     assert!(with_table.ends_with(summary), "{with_table}");
@@ -1147,7 +1262,16 @@ fn statistics_and_quiet_shape_only_the_terminal_report() {
         with_table.starts_with("count  severity  rule"),
         "{with_table}"
     );
-    // --quiet: the summary alone, whatever the format of the terminal report.
+    // --quiet: the summary line and the counts of rules not evaluated (not
+    // the reasons), whatever the format of the terminal report.
+    let headline = summary.lines().next().expect("a summary line");
+    assert!(
+        summary.contains("\n  evaluated in part (7 rules): "),
+        "{summary}"
+    );
+    let quiet = format!(
+        "{headline}\n0 rules not evaluated, 7 evaluated in part (the reasons: without --quiet)\n"
+    );
     for args in [
         &["check", snapshot, "--quiet"][..],
         &["check", snapshot, "-q", "--format", "concise"],
@@ -1155,14 +1279,14 @@ fn statistics_and_quiet_shape_only_the_terminal_report() {
     ] {
         let output = rcaudit(args);
         assert_eq!(code(&output), 1, "{args:?}");
-        assert_eq!(stdout(&output), summary, "{args:?}");
+        assert_eq!(stdout(&output), quiet, "{args:?}");
     }
     // A human or concise report written to a file is whole.
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("findings.txt");
     let to_file = format!("concise={}", file.display());
     let output = rcaudit(&["check", snapshot, "-q", "--statistics", "-o", &to_file]);
-    assert_eq!(stdout(&output), summary);
+    assert_eq!(stdout(&output), quiet);
     let written = std::fs::read_to_string(&file).expect("written");
     let findings = report(snapshot)["findings"].as_array().expect("list").len();
     assert_eq!(
@@ -1477,7 +1601,18 @@ fn a_reason_that_stops_many_rules_is_said_once() {
         .map(|n| n["reason"].as_str().expect("reason"))
         .collect();
     assert!(reasons.len() < entries.len(), "{reasons:?}");
-    let summary = stdout(&rcaudit(&["check", &path, "-q"])).replace(&path, "variant.json");
+    let full = stdout(&rcaudit(&["check", &path])).replace(&path, "variant.json");
+    let summary = summary_of(&full).to_owned();
+    // --quiet counts them but leaves the reasons out.
+    let quiet = stdout(&rcaudit(&["check", &path, "-q"])).replace(&path, "variant.json");
+    assert_eq!(
+        quiet.lines().collect::<Vec<_>>(),
+        [
+            summary.lines().next().expect("a summary line"),
+            "8 rules not evaluated, 10 evaluated in part (the reasons: without --quiet)"
+        ],
+        "{quiet}"
+    );
     // Each reason once per kind (whole, in part), then its rules.
     for reason in &reasons {
         let kinds = entries

@@ -10,7 +10,14 @@
 //! findings that count are annotated. A last notice says how many findings
 //! there are per severity and how many were not annotated, and where the
 //! full list is. Waivers to review are warnings while room is left.
+//!
+//! `file=` is a path relative to the repository ([`GithubOptions::paths`]),
+//! as GitHub matches it to the repository's files; a finding in no file of
+//! the repository (a snapshot read from standard input, fetched and not
+//! saved, or outside the repository) is annotated without `file=`, `line=`
+//! and `col=`, on the run rather than on a file.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use rcaudit_rules::Severity;
@@ -19,6 +26,35 @@ use crate::{Located, Report};
 
 /// Annotations GitHub keeps per kind (error, warning, notice) and step.
 pub const PER_KIND: usize = 10;
+
+/// What annotations need beyond the report.
+#[derive(Debug, Clone, Default)]
+pub struct GithubOptions {
+    /// Each file the report names (the snapshot and waiver files, as the
+    /// report names them) that lies in the repository, to its path relative
+    /// to the repository's root, `/`-separated: what `file=` takes. A file
+    /// not listed is not named.
+    pub paths: BTreeMap<String, String>,
+    /// Whether this run writes a SARIF report: the last notice then points
+    /// at it (code scanning) for the findings not annotated.
+    pub sarif: bool,
+}
+
+/// `file=PATH,line=L,col=C,` for a place in a file of the repository;
+/// empty for one elsewhere.
+fn place(options: &GithubOptions, file: &str, line: usize, column: Option<usize>) -> String {
+    let Some(path) = options.paths.get(file) else {
+        return String::new();
+    };
+    let mut out = format!("file={},", property(path));
+    if line > 0 {
+        let _ = write!(out, "line={line},");
+        if let Some(column) = column {
+            let _ = write!(out, "col={column},");
+        }
+    }
+    out
+}
 
 /// Escapes a command's message (`%`, CR, LF), after neutralising the
 /// controls a log viewer would act on.
@@ -95,24 +131,22 @@ pub fn annotated(report: &Report) -> Vec<&Located> {
 }
 
 /// The report as workflow commands, one per line.
-pub fn render(report: &Report) -> String {
+pub fn render(report: &Report, options: &GithubOptions) -> String {
     let mut out = String::new();
     let chosen = annotated(report);
     for located in &chosen {
         let finding = &located.finding;
-        let mut properties = format!("file={}", property(&report.snapshot.path));
-        if located.line > 0 {
-            let _ = write!(properties, ",line={},col={}", located.line, located.column);
-        }
-        let _ = write!(
-            properties,
-            ",title={}",
-            property(&format!("{} {}", finding.rule_id, located.title))
-        );
         let _ = writeln!(
             out,
-            "::{} {properties}::{}",
+            "::{} {}title={}::{}",
             command(finding.severity),
+            place(
+                options,
+                &report.snapshot.path,
+                located.line,
+                Some(located.column)
+            ),
+            property(&format!("{} {}", finding.rule_id, located.title)),
             message(&format!("{} [{}]", finding.message, finding.fingerprint))
         );
     }
@@ -138,22 +172,27 @@ pub fn render(report: &Report) -> String {
         let line = w.src.line_col(w.span.offset()).line;
         let _ = writeln!(
             out,
-            "::warning file={},line={line},title=rcaudit waiver::{}",
-            property(w.src.name()),
+            "::warning {}title=rcaudit waiver::{}",
+            place(options, w.src.name(), line, None),
             message(&format!("the waiver of {} for {} {what}", w.rule, w.item))
         );
     }
     let _ = writeln!(
         out,
         "::notice title=rcaudit::{}",
-        message(&summary(report, chosen.len(), waivers_left_out))
+        message(&summary(
+            report,
+            options.sarif,
+            chosen.len(),
+            waivers_left_out
+        ))
     );
     out
 }
 
 /// The last line: findings per severity, how many were annotated, where
-/// the rest are.
-fn summary(report: &Report, annotated: usize, waivers_left_out: usize) -> String {
+/// the rest are (the SARIF report when this run writes one).
+fn summary(report: &Report, sarif: bool, annotated: usize, waivers_left_out: usize) -> String {
     let counting = report.counted().count();
     let mut summary = format!(
         "rcaudit: {counting} finding(s) in {}: {} error, {} warning, {} info",
@@ -165,11 +204,16 @@ fn summary(report: &Report, annotated: usize, waivers_left_out: usize) -> String
     if counting > annotated {
         let _ = write!(
             summary,
-            "; {annotated} annotated, {} not (GitHub shows at most {PER_KIND} of each kind per step): \
-             see the SARIF report (code scanning) for every finding, and the job summary \
-             (--output markdown=+$GITHUB_STEP_SUMMARY) for counts per rule",
+            "; {annotated} annotated, {} not (GitHub shows at most {PER_KIND} of each kind per step): ",
             counting - annotated
         );
+        summary.push_str(if sarif {
+            "see the SARIF report (code scanning) for every finding, and the job summary \
+             (--output markdown=+$GITHUB_STEP_SUMMARY) for counts per rule"
+        } else {
+            "every finding is in rcaudit's other reports (--output sarif=FILE for code \
+             scanning, --output markdown=+$GITHUB_STEP_SUMMARY for the job summary)"
+        });
     }
     let waived = report.waived();
     if waived > 0 {
@@ -206,6 +250,15 @@ mod tests {
 
     use super::*;
     use crate::fixture;
+
+    /// The fixture's snapshot `snap.json` at `reports/snap.json` in the
+    /// repository; a SARIF report written alongside when `sarif`.
+    fn options(sarif: bool) -> GithubOptions {
+        GithubOptions {
+            paths: BTreeMap::from([("snap.json".to_owned(), "reports/snap.json".to_owned())]),
+            sarif,
+        }
+    }
 
     /// `(command, rule)` of each annotation line, then the last line.
     fn commands(text: &str) -> (Vec<(String, String)>, String) {
@@ -252,7 +305,7 @@ mod tests {
             ],
             &findings,
         );
-        let (annotations, last) = commands(&render(&report));
+        let (annotations, last) = commands(&render(&report, &options(true)));
         let rules: Vec<&str> = annotations.iter().map(|(_, r)| r.as_str()).collect();
         assert_eq!(
             rules,
@@ -279,6 +332,37 @@ mod tests {
              report (code scanning) for every finding, and the job summary \
              (--output markdown=+$GITHUB_STEP_SUMMARY) for counts per rule"
         );
+        // Without a SARIF report in this run, the notice does not send the
+        // reader to one.
+        let (_, last) = commands(&render(&report, &options(false)));
+        assert!(
+            last.ends_with(
+                "29 annotated, 827 not (GitHub shows at most 10 of each kind per step): every \
+                 finding is in rcaudit's other reports (--output sarif=FILE for code scanning, \
+                 --output markdown=+$GITHUB_STEP_SUMMARY for the job summary)"
+            ),
+            "{last}"
+        );
+        assert!(!last.contains("see the SARIF report"), "{last}");
+    }
+
+    #[test]
+    fn file_is_the_path_in_the_repository_or_absent() {
+        let report = fixture::report(&[("E-2", Severity::Error)], &[("E-2", 1)]);
+        let text = render(&report, &options(true));
+        let first = text.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with("::error file=reports/snap.json,line="),
+            "{first}"
+        );
+        assert!(first.contains(",col="), "{first}");
+        // A snapshot in no file of the repository (standard input, not
+        // saved, elsewhere): the annotation names no file, line or column.
+        let text = render(&report, &GithubOptions::default());
+        let first = text.lines().next().unwrap_or_default();
+        assert!(first.starts_with("::error title=E-2 "), "{first}");
+        assert!(!text.contains("file="), "{text}");
+        assert!(!text.contains("line="), "{text}");
     }
 
     #[test]
@@ -287,7 +371,7 @@ mod tests {
             &[("W-1", Severity::Warning), ("E-2", Severity::Error)],
             &[("W-1", 0), ("E-2", 1), ("E-2", 2)],
         );
-        let text = render(&report);
+        let text = render(&report, &options(true));
         let (annotations, last) = commands(&text);
         assert_eq!(
             annotations,

@@ -19,6 +19,21 @@ pub struct FindingDiagnostic<'a> {
     source: &'a SourceText,
 }
 
+/// Stands for a space inside a fingerprint in a diagnostic's help: the
+/// renderer breaks lines at spaces, and a fingerprint cut in two
+/// (`RC-FW-003:number:1` / `650-555-0199`) is not what a waiver's `item:`
+/// takes. Whoever renders the diagnostics turns it back into a space
+/// ([`keep_together`]), so the text a user copies is the fingerprint. A C0
+/// control: neutralised text never holds one (it shows `\u{1f}`), so no
+/// data is mistaken for it; it counts as no column, so a long fingerprint
+/// may run past the line's width rather than wrap.
+pub const KEEP_TOGETHER: char = '\u{1f}';
+
+/// A rendered diagnostic with each [`KEEP_TOGETHER`] a space again.
+pub fn keep_together(rendered: &str) -> String {
+    rendered.replace(KEEP_TOGETHER, " ")
+}
+
 /// The findings that count (not waived, not in the baseline) as
 /// diagnostics, in report order.
 pub fn diagnostics(report: &Report) -> impl Iterator<Item = FindingDiagnostic<'_>> {
@@ -60,14 +75,18 @@ impl Diagnostic for FindingDiagnostic<'_> {
         })
     }
 
+    /// The title, then the fingerprint, its spaces as [`KEEP_TOGETHER`] so
+    /// a narrow terminal does not wrap it.
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(
-            neutralize(&format!(
-                "{} (rcaudit explain {})\nfingerprint {}",
-                self.located.title, self.located.finding.rule_id, self.located.finding.fingerprint
-            ))
-            .into_owned(),
-        ))
+        let title = format!(
+            "{} (rcaudit explain {})",
+            self.located.title, self.located.finding.rule_id
+        );
+        Some(Box::new(format!(
+            "{}\nfingerprint {}",
+            neutralize(&title),
+            neutralize(&self.located.finding.fingerprint).replace(' ', &KEEP_TOGETHER.to_string())
+        )))
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -168,8 +187,27 @@ pub fn summary(report: &Report) -> String {
     neutralize(&summary_text(report)).into_owned()
 }
 
-fn summary_text(report: &Report) -> String {
+/// What `--quiet` prints: the summary line, the counts of rules not
+/// evaluated (without their reasons), and the rules that failed while they
+/// ran (errors: the run exits 2). Neutralised as [`summary`] is.
+pub fn quiet_summary(report: &Report) -> String {
     let mut out = String::new();
+    write_headline(&mut out, report);
+    if !report.not_evaluated.is_empty() {
+        let (whole, partial) = report.not_evaluated_counts();
+        let _ = writeln!(
+            out,
+            "{} not evaluated, {} evaluated in part (the reasons: without --quiet)",
+            plural(whole, "rule"),
+            partial
+        );
+    }
+    write_rule_errors(&mut out, report);
+    neutralize(&out).into_owned()
+}
+
+/// The summary line: findings by severity, rules run.
+fn write_headline(out: &mut String, report: &Report) {
     let counted = report.findings.iter().filter(|l| l.counts()).count();
     let _ = writeln!(
         out,
@@ -182,6 +220,11 @@ fn summary_text(report: &Report) -> String {
         report.rules_run,
         report.rules.len(),
     );
+}
+
+fn summary_text(report: &Report) -> String {
+    let mut out = String::new();
+    write_headline(&mut out, report);
     if let Some(baseline) = &report.baseline {
         let _ = writeln!(
             out,
@@ -222,6 +265,12 @@ fn summary_text(report: &Report) -> String {
             );
         }
     }
+    write_rule_errors(&mut out, report);
+    out
+}
+
+/// The rules that failed while they ran, after a blank line.
+fn write_rule_errors(out: &mut String, report: &Report) {
     if !report.rule_errors.is_empty() {
         let _ = writeln!(
             out,
@@ -242,7 +291,6 @@ fn summary_text(report: &Report) -> String {
             );
         }
     }
-    out
 }
 
 /// The waived findings: reported, not counted.
@@ -290,6 +338,46 @@ mod tests {
 
     use super::*;
     use crate::fixture::{self, not_evaluated};
+
+    #[test]
+    fn quiet_keeps_the_summary_line_the_not_evaluated_counts_and_rule_errors() {
+        let reason = "`forwardingNumbers` is absent (403 CMN-419)";
+        let mut report = fixture::report_with(
+            &[("A-1", Severity::Error), ("A-2", Severity::Error)],
+            &[("A-1", 2)],
+            vec![
+                not_evaluated("A-1", reason, Some(1)),
+                not_evaluated("A-2", reason, None),
+            ],
+        );
+        let full = summary(&report);
+        let headline = full.lines().next().expect("a summary line");
+        assert_eq!(
+            quiet_summary(&report),
+            format!(
+                "{headline}\n1 rule not evaluated, 1 evaluated in part (the reasons: without \
+                 --quiet)\n"
+            )
+        );
+        assert!(full.contains(reason), "{full}");
+        report.rule_errors.push(rcaudit_rules::RuleError {
+            rule_id: "A-2".to_owned(),
+            part: "assert".to_owned(),
+            message: "no such key: x".to_owned(),
+            pointer: Some("/extensions/0".to_owned()),
+            count: 3,
+        });
+        let quiet = quiet_summary(&report);
+        assert!(
+            quiet.ends_with(
+                "\n\n1 rule error (an expression failed at run time; the other rules still \
+                 ran)\n  A-2        assert at /extensions/0 (3 items): no such key: x\n"
+            ),
+            "{quiet}"
+        );
+        assert!(!quiet.contains(reason), "{quiet}");
+        assert!(summary(&report).ends_with(&quiet[quiet.find("\n\n").unwrap_or(0)..]));
+    }
 
     #[test]
     fn each_diagnostic_names_its_severity_in_words_and_its_fingerprint() {

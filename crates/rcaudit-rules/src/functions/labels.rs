@@ -1,5 +1,6 @@
 //! How a message names a record and its part of a key: `extensionLabel`,
-//! `numberLabel`, `extensionKey`, `numberKey`.
+//! `numberLabel`, `extensionKey`, `extensionNumberKey`, `numberKey`. The
+//! keys are built here, so no rule concatenates one by hand.
 
 use cel::ExecutionError;
 use cel::common::types::CelInt;
@@ -7,7 +8,9 @@ use cel::common::value::{CowVal, Val};
 
 use super::ids::id_text;
 use super::numbers::normalize_number;
-use super::values::{Args, Out, as_text, field_of, record_arg, string, take, text, type_error};
+use super::values::{
+    Args, Out, as_text, field_of, is_nothing, record_arg, string, take, text, type_error,
+};
 
 /// An id field as a string, when present and not null.
 fn id_of(function: &str, record: &dyn Val) -> Result<Option<String>, ExecutionError> {
@@ -50,29 +53,70 @@ pub(super) fn extension_label_at<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
         .unwrap_or_else(|| string(format!("#{position}"))))
 }
 
-pub(super) fn extension_key<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
-    let [extension] = take(args)?;
-    let id = match record_arg("extensionKey", extension.as_ref())? {
+/// `ext:` and an extension's id, `ext:?` without one.
+fn extension_key_of(extension: &dyn Val) -> Result<String, ExecutionError> {
+    let id = match record_arg("extensionKey", extension)? {
         Some(extension) => id_of("extensionKey", extension)?,
         None => None,
     };
-    Ok(string(format!("ext:{}", id.as_deref().unwrap_or("?"))))
+    Ok(format!("ext:{}", id.as_deref().unwrap_or("?")))
 }
 
-pub(super) fn number_key<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
-    let [record, otherwise] = take(args)?;
-    let Some(record) = record_arg("numberKey", record.as_ref())? else {
-        return Ok(otherwise);
+pub(super) fn extension_key<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [extension] = take(args)?;
+    Ok(string(extension_key_of(extension.as_ref())?))
+}
+
+/// `extensionKey(extension, part, value)`: `ext:ID:PART:VALUE`, a value
+/// within its extension.
+pub(super) fn extension_key_part<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [extension, part, value] = take(args)?;
+    let part = part.as_ref();
+    let part = text(part).ok_or_else(|| type_error("extensionKey", part, "a string"))?;
+    let value = value.as_ref();
+    let value = if is_nothing(value) {
+        "?".to_owned()
+    } else {
+        as_text(value)
+    };
+    Ok(string(format!(
+        "{}:{part}:{value}",
+        extension_key_of(extension.as_ref())?
+    )))
+}
+
+pub(super) fn extension_number_key<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [extension] = take(args)?;
+    let number = record_arg("extensionNumberKey", extension.as_ref())?
+        .and_then(|extension| field_of(extension, "extensionNumber"))
+        .map_or_else(|| "?".to_owned(), |number| as_text(number.as_ref()));
+    Ok(string(format!("extensionNumber:{number}")))
+}
+
+/// `number:` and a record's phoneNumber without its leading `+`, else
+/// `id:` and its id; `None` for a record with neither (or no record).
+fn number_key_of(record: &dyn Val) -> Result<Option<String>, ExecutionError> {
+    let Some(record) = record_arg("numberKey", record)? else {
+        return Ok(None);
     };
     if let Some(number) = field_of(record, "phoneNumber") {
         let number = number.as_ref();
         let number = text(number).ok_or_else(|| type_error("numberKey", number, "a string"))?;
-        return Ok(string(format!("number:{}", normalize_number(number))));
+        return Ok(Some(format!("number:{}", normalize_number(number))));
     }
-    Ok(match id_of("numberKey", record)? {
-        Some(id) => string(format!("id:{id}")),
-        None => otherwise,
-    })
+    Ok(id_of("numberKey", record)?.map(|id| format!("id:{id}")))
+}
+
+pub(super) fn number_key<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [record, otherwise] = take(args)?;
+    Ok(number_key_of(record.as_ref())?.map_or(otherwise, string))
+}
+
+pub(super) fn number_key_alone<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [record] = take(args)?;
+    Ok(string(
+        number_key_of(record.as_ref())?.unwrap_or_else(|| "number:?".to_owned()),
+    ))
 }
 
 pub(super) fn number_label<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {

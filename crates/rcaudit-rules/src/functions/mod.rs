@@ -33,7 +33,10 @@ pub use plans::{PlanClass, plan_class_of, plan_class_val, plan_name};
 use budget::step;
 use ids::{id_string, same_id, uri_account};
 use internal::{has_field, in_literals, symmetric_equals, symmetric_in};
-use labels::{extension_key, extension_label, extension_label_at, number_key, number_label};
+use labels::{
+    extension_key, extension_key_part, extension_label, extension_label_at, extension_number_key,
+    number_key, number_key_alone, number_label,
+};
 use lists::{
     counts, counts_as, duplicates, duplicates_as, duplicates_by, filter_by, indexes, is_duplicate,
     is_duplicate_as, subset_of,
@@ -146,8 +149,8 @@ pub static FUNCTIONS: &[Function] = &[
         name: "extensionKey",
         signature: "extensionKey(extension: map) -> string",
         doc: "An extension's part of a `key` or `fingerprint`: `ext:` and its id (as a \
-              string), or `ext:?` when it has none. `extensionKey(extension) + \":flip:\" + \
-              item.flipNumber` names a forwarding number's flip number within its extension.",
+              string), or `ext:?` when it has none. For a value within the extension (a flip \
+              number, a label), use `extensionKey(extension, part, value)`.",
         examples: &[
             ("extensionKey({'id': 62005541008})", "\"ext:62005541008\""),
             ("extensionKey({'id': '11'})", "\"ext:11\""),
@@ -155,6 +158,51 @@ pub static FUNCTIONS: &[Function] = &[
         ],
         arity: 1,
         op: extension_key,
+    },
+    Function {
+        name: "extensionKey",
+        signature: "extensionKey(extension: map, part: string, value) -> string",
+        doc: "A `key` or `fingerprint` for a value within an extension: \
+              `extensionKey(extension)`, `:`, `part`, `:` and the value (a string as it is, \
+              anything else as JSON; `?` for an absent or `null` one). \
+              `extensionKey(extension, \"flip\", item.flipNumber)` names a forwarding \
+              number's flip number within its extension: one finding per extension and flip \
+              number, however the list is ordered.",
+        examples: &[
+            (
+                "extensionKey({'id': 62005541008}, 'flip', '1')",
+                "\"ext:62005541008:flip:1\"",
+            ),
+            (
+                "extensionKey({'id': '11'}, 'label', 'Home')",
+                "\"ext:11:label:Home\"",
+            ),
+            ("extensionKey({'id': 11}, 'flip', 2)", "\"ext:11:flip:2\""),
+            ("extensionKey({}, 'label', null)", "\"ext:?:label:?\""),
+        ],
+        arity: 3,
+        op: extension_key_part,
+    },
+    Function {
+        name: "extensionNumberKey",
+        signature: "extensionNumberKey(extension: map) -> string",
+        doc: "A `key` or `fingerprint` naming an extension by its number rather than its id, \
+              for a finding about the number itself (two extensions sharing it): \
+              `extensionNumber:` and its `extensionNumber` (a string as it is, anything else \
+              as JSON), or `extensionNumber:?` when it has none (absent or `null`).",
+        examples: &[
+            (
+                "extensionNumberKey({'id': 11, 'extensionNumber': '101'})",
+                "\"extensionNumber:101\"",
+            ),
+            (
+                "extensionNumberKey({'extensionNumber': 102})",
+                "\"extensionNumber:102\"",
+            ),
+            ("extensionNumberKey({'id': 11})", "\"extensionNumber:?\""),
+        ],
+        arity: 1,
+        op: extension_number_key,
     },
     Function {
         name: "numberKey",
@@ -174,6 +222,24 @@ pub static FUNCTIONS: &[Function] = &[
         ],
         arity: 2,
         op: number_key,
+    },
+    Function {
+        name: "numberKey",
+        signature: "numberKey(record: map) -> string",
+        doc: "As `numberKey(record, otherwise)`, for a rule that reports only records with a \
+              phoneNumber or an id (its `when` tests `present(item.phoneNumber)`): \
+              `number:?` for a record with neither. `key: numberKey(item)` makes the same \
+              number one finding wherever it is listed.",
+        examples: &[
+            (
+                "numberKey({'phoneNumber': '+1 650-555-0199'})",
+                "\"number:1 650-555-0199\"",
+            ),
+            ("numberKey({'id': '5'})", "\"id:5\""),
+            ("numberKey({})", "\"number:?\""),
+        ],
+        arity: 1,
+        op: number_key_alone,
     },
     Function {
         name: "numberLabel",
