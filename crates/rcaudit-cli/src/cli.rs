@@ -93,6 +93,10 @@ pub enum Command {
     /// Waive a finding: add a waiver to rcaudit.yaml, keeping its comments
     /// and layout.
     Waive(WaiveArgs),
+    /// Write a copy of a snapshot without personal data (names, e-mail
+    /// addresses, addresses, subscriber digits), on which `check` gives
+    /// the same findings.
+    Redact(RedactArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(after_help = COMPLETIONS_HELP)]
     Completions(CompletionsArgs),
@@ -510,6 +514,41 @@ pub struct WaiveArgs {
 
     #[command(flatten)]
     pub source: RuleSource,
+}
+
+#[derive(Debug, Args)]
+pub struct RedactArgs {
+    /// The snapshot to redact; `-` reads it from standard input.
+    #[arg(required_unless_present = "explain")]
+    pub snapshot: Option<PathBuf>,
+
+    /// Where to write the redacted snapshot (replaced atomically); `-` is
+    /// standard output.
+    #[arg(short, long, value_name = "FILE", required_unless_present = "explain")]
+    pub output: Option<PathBuf>,
+
+    /// A file holding the secret the pseudonyms are keyed with (at least
+    /// 16 bytes; a trailing newline is ignored). The same key gives the
+    /// same pseudonyms, so redacted snapshots of one account can be
+    /// compared. Also `RCAUDIT_REDACT_KEY`. Without either, a random key is
+    /// used and not kept.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+
+    /// Refuse (exit 2, nothing written) when a string is at a place the
+    /// table does not know, instead of redacting it as text.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Print the table of what is redacted, and exit.
+    #[arg(long)]
+    pub explain: bool,
+
+    /// The config file whose `redact:` entries extend the table [default:
+    /// the first rcaudit.yaml from the current folder up to the
+    /// repository's root].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

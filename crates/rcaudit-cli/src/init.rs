@@ -82,6 +82,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "limits:\n  steps: 1000000\n  ruleSteps: 100000000",
         "evaluation budgets, in steps (the defaults)",
     ),
+    (
+        "redact:\n  - {path: /extensions/*/contact/nickname, kind: name}",
+        "more entries for rcaudit redact's table (rcaudit redact --explain)",
+    ),
 ];
 
 /// An example waiver (commented out in the file), with its comments.

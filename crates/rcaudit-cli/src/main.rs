@@ -11,6 +11,7 @@ mod fetch_cmd;
 mod init;
 mod output;
 mod outputs;
+mod redact_cmd;
 mod render;
 mod rules_cmd;
 mod setup;
@@ -67,6 +68,7 @@ fn main() -> ExitCode {
         cli::Command::Init(args) => init::run(args, &cli.global),
         cli::Command::Baseline(args) => baseline_cmd::run(args, &cli.global),
         cli::Command::Waive(args) => waive::run(args, &cli.global),
+        cli::Command::Redact(args) => redact_cmd::run(args),
         cli::Command::Completions(args) => Ok(completions::completions(args)),
         cli::Command::Man => completions::man(),
     });

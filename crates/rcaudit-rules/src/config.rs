@@ -10,6 +10,8 @@
 //!   plans: {ubp: ["RingEX Core"]}
 //! failOn: warning               # default for --fail-on
 //! waivers: [...]                # accepted exceptions (see `waivers`)
+//! redact:                       # more entries for `rcaudit redact`'s table
+//!   - {path: /extensions/*/contact/nickname, kind: name}
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,6 +30,22 @@ pub use crate::keys::{CONFIG_KEYS, LIMIT_KEYS};
 
 /// Values of `failOn`.
 pub const FAIL_ON: &[&str] = &["error", "warning", "info", "never"];
+
+/// The kinds a `redact:` entry may name: those of `rcaudit-redact`'s
+/// table (the CLI's tests check the two lists agree).
+pub const REDACT_KINDS: &[&str] = &["keep", "name", "email", "address", "phone", "label", "text"];
+
+/// One `redact:` entry: a path pattern and a kind (one of
+/// [`REDACT_KINDS`]), with where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedactEntry {
+    /// Members from the root, `/`-separated; `*` and `**` as wildcards.
+    pub path: String,
+    /// What the matched strings hold.
+    pub kind: String,
+    /// The entry in the config file.
+    pub span: SourceSpan,
+}
 
 /// A checked config file.
 #[derive(Debug, Clone, Default)]
@@ -52,6 +70,8 @@ pub struct Config {
     pub waivers: Vec<crate::waivers::Waiver>,
     /// Limits on evaluation (`limits: {steps: N}`).
     pub limits: crate::eval::Limits,
+    /// Extra entries for `rcaudit redact`'s table.
+    pub redact: Vec<RedactEntry>,
 }
 
 fn problem(src: &SourceText, span: SourceSpan, message: impl Into<String>) -> Problem {
@@ -103,6 +123,7 @@ pub fn parse(name: &str, text: &str) -> Result<Config, LoadErrors> {
             },
             "waivers" => config.waivers = crate::waivers::from_yaml(value, &src, &mut problems),
             "limits" => config.limits = limits(value, &src, &mut problems),
+            "redact" => config.redact = redact(value, &src, &mut problems),
             "failOn" => match value.as_str() {
                 Some(v) if FAIL_ON.contains(&v) => config.fail_on = Some(v.to_owned()),
                 _ => problems.push(
@@ -171,6 +192,58 @@ fn strings(
             Vec::new()
         }
     }
+}
+
+/// `redact:`: a list of `{path, kind}`.
+fn redact(value: &Yaml, src: &SourceText, problems: &mut Vec<Problem>) -> Vec<RedactEntry> {
+    let shape = "a `redact:` entry is `{path: /extensions/*/contact/nickname, kind: name}`";
+    let items: &[Yaml] = match &value.value {
+        YamlValue::Seq(items) => items,
+        YamlValue::Null => return Vec::new(),
+        _ => {
+            problems.push(problem(src, value.span, "`redact` is a list").help(shape));
+            return Vec::new();
+        }
+    };
+    let mut entries = Vec::new();
+    for item in items {
+        let field = |name: &str| {
+            item.as_map()
+                .and_then(|m| m.iter().find(|(k, _)| k.as_str() == Some(name)))
+                .and_then(|(_, v)| v.as_str())
+        };
+        let unknown = item.as_map().and_then(|m| {
+            m.iter()
+                .find(|(k, _)| !matches!(k.as_str(), Some("path" | "kind")))
+        });
+        match (field("path"), field("kind"), unknown) {
+            (_, _, Some((key, _))) => problems.push(
+                problem(
+                    src,
+                    key.span,
+                    "a `redact:` entry has `path` and `kind` only",
+                )
+                .label("unknown key")
+                .help(shape),
+            ),
+            (Some(path), Some(kind), None)
+                if path.starts_with('/') && REDACT_KINDS.contains(&kind) =>
+            {
+                entries.push(RedactEntry {
+                    path: path.to_owned(),
+                    kind: kind.to_owned(),
+                    span: item.span,
+                });
+            }
+            (_, Some(kind), None) if !REDACT_KINDS.contains(&kind) => problems.push(
+                problem(src, item.span, format!("unknown redaction kind `{kind}`"))
+                    .label("unknown kind")
+                    .help(format!("the kinds are {}", REDACT_KINDS.join(", "))),
+            ),
+            _ => problems.push(problem(src, item.span, shape).label("not a redact entry")),
+        }
+    }
+    entries
 }
 
 fn limits(value: &Yaml, src: &SourceText, problems: &mut Vec<Problem>) -> crate::eval::Limits {

@@ -62,6 +62,8 @@ pub enum Kind {
     Limits,
     /// A positive number of steps.
     Steps,
+    /// `rcaudit redact`'s extra table entries: `{path, kind}`.
+    Redact,
     /// Anything: checked by the reader of the key, not by the schemas.
     Any,
 }
@@ -359,6 +361,12 @@ pub const CONFIG_KEYS: &[Key] = &[
         false,
         Kind::Limits,
         "Limits on evaluation, counted in steps (elements visited by map, filter, all, exists, exists_one, nested ones included). steps: per item of a rule, or per fact (default 1000000); ruleSteps: per rule over all its items (default 100000000). Running out is a rule error.",
+    ),
+    key(
+        "redact",
+        false,
+        Kind::Redact,
+        "More entries for rcaudit redact's table, tried before the built-in ones: path (members from the root; * is any one member or index, ** any number) and kind (keep, name, email, address, phone, label or text; rcaudit redact --explain).",
     ),
 ];
 

@@ -8,7 +8,7 @@
 
 use serde_json::{Value, json};
 
-use crate::config::FAIL_ON;
+use crate::config::{FAIL_ON, REDACT_KINDS};
 use crate::keys::{CASE_KEYS, CONFIG_KEYS, FILE_KEYS, Key, Kind, LIMIT_KEYS, RULE_KEYS};
 use crate::rule::{Severity, Target};
 
@@ -61,6 +61,18 @@ fn kind_schema(kind: Kind) -> Value {
             "properties": properties(LIMIT_KEYS),
         }),
         Kind::Steps => json!({"type": "integer", "minimum": 1}),
+        Kind::Redact => json!({
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["path", "kind"],
+                "additionalProperties": false,
+                "properties": {
+                    "path": {"type": "string", "pattern": "^/"},
+                    "kind": {"enum": REDACT_KINDS},
+                },
+            },
+        }),
         Kind::Any => json!({}),
     }
 }

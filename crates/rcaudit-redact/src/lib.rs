@@ -1,0 +1,180 @@
+//! Snapshots shared without personal data, every verdict intact
+//! (`rcaudit redact`).
+//!
+//! Each string of the snapshot is looked up in one table of field paths
+//! ([`table`]): kept (ids, types, statuses, plans, URIs: what the rules
+//! read and nobody is identified by), or replaced by a keyed pseudonym of
+//! the same shape ([`pseudonym`]). Pseudonyms are one-to-one, so values
+//! that were equal stay equal and values that differed still differ;
+//! phone numbers keep the leading digits the rules read. So `rcaudit check`
+//! gives the same findings (rule, pointer, severity) on the redacted
+//! snapshot as on the original, and the same key gives the same
+//! pseudonyms, so redacted snapshots of one account can be diffed.
+//!
+//! This crate does no I/O: the caller reads the snapshot and the key, and
+//! writes the result.
+//!
+//! ```
+//! use rcaudit_redact::{Json, Key, Table, redact};
+//!
+//! let mut doc: Json = serde_json::from_str(
+//!     r#"{"snapshotVersion": 1, "account": {"id": 7},
+//!         "extensions": [{"id": 1, "type": "User", "name": "Maria Gonzalez",
+//!           "forwardingNumbers": [{"phoneNumber": "+16505550101", "label": "Home"}]}]}"#,
+//! )
+//! .expect("JSON");
+//! let summary = redact(&mut doc, &Key::new(b"secret"), &Table::default(), "rcaudit test");
+//! let text = serde_json::to_string(&doc).expect("JSON");
+//! assert!(!text.contains("Maria") && !text.contains("5550101"));
+//! assert!(text.contains(r#""type":"User""#) && text.contains(r#""label":"Home""#));
+//! assert!(text.contains(r#""phoneNumber":"+16505"#));
+//! assert_eq!(summary.redacted, 2);
+//! ```
+
+#![warn(missing_docs)]
+
+mod json;
+mod pseudonym;
+mod table;
+
+use std::collections::BTreeMap;
+
+pub use json::Json;
+pub use pseudonym::Key;
+pub use table::{Entry, KINDS, Kind, TABLE, TABLE_VERSION, Table, check_entry};
+
+/// Labels that name no one, which stay as they are: the predefined ones a
+/// rule reads (`Home`, `Mobile`, `Office`, `Work`) and the forwarding
+/// number types the API labels numbers with (`ForwardingPhoneNumberTypeEnum`).
+pub const PLAIN_LABELS: [&str; 9] = [
+    "Home",
+    "Mobile",
+    "Office",
+    "Work",
+    "PhoneLine",
+    "Outage",
+    "Other",
+    "BusinessMobilePhone",
+    "ExtensionApps",
+];
+
+/// The one domain of every text-like pseudonym, so the same name gets the
+/// same pseudonym wherever it is (an extension's `name` and the account
+/// number's `extension.name`).
+const TEXT: &str = "text";
+
+/// What a redaction did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Strings replaced by pseudonyms.
+    pub redacted: usize,
+    /// Strings kept.
+    pub kept: usize,
+    /// Strings at places the table does not know (redacted as text), by
+    /// path with list indexes written `*`, and how many.
+    pub unknown: BTreeMap<String, usize>,
+}
+
+/// Redacts `doc` in place with `key` and `table`, and records in
+/// `source.redaction` that it was, by `tool`, with which table version.
+pub fn redact(doc: &mut Json, key: &Key, table: &Table, tool: &str) -> Summary {
+    let mut summary = Summary::default();
+    let mut path = Vec::new();
+    walk(doc, &mut path, key, table, &mut summary);
+    mark(doc, tool);
+    summary
+}
+
+fn walk(value: &mut Json, path: &mut Vec<String>, key: &Key, table: &Table, summary: &mut Summary) {
+    match value {
+        Json::String(text) => {
+            let segments: Vec<&str> = path.iter().map(String::as_str).collect();
+            let kind = table.kind(&segments).unwrap_or_else(|| {
+                let general: Vec<&str> = segments
+                    .iter()
+                    .map(|s| if s.parse::<usize>().is_ok() { "*" } else { s })
+                    .collect();
+                *summary
+                    .unknown
+                    .entry(format!("/{}", general.join("/")))
+                    .or_default() += 1;
+                Kind::Text
+            });
+            if kind == Kind::Keep {
+                summary.kept += 1;
+            } else {
+                let replaced = pseudonym_of(kind, key, text);
+                if replaced == *text {
+                    summary.kept += 1;
+                } else {
+                    summary.redacted += 1;
+                    *text = replaced;
+                }
+            }
+        }
+        Json::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                path.push(i.to_string());
+                walk(item, path, key, table, summary);
+                path.pop();
+            }
+        }
+        Json::Object(members) => {
+            for (name, member) in members.iter_mut() {
+                path.push(name.clone());
+                walk(member, path, key, table, summary);
+                path.pop();
+            }
+        }
+        Json::Null | Json::Bool(_) | Json::Number(_) => {}
+    }
+}
+
+/// The pseudonym of one value of a kind.
+fn pseudonym_of(kind: Kind, key: &Key, value: &str) -> String {
+    match kind {
+        Kind::Keep => value.to_owned(),
+        Kind::Phone => {
+            // Words in a number field are not a number: treat them as text.
+            if value.chars().filter(char::is_ascii_alphabetic).count() >= 3 {
+                pseudonym::text(key, TEXT, value)
+            } else {
+                pseudonym::phone(key, value)
+            }
+        }
+        Kind::Label => pseudonym::text_avoiding(key, TEXT, value, &PLAIN_LABELS),
+        Kind::Name | Kind::Email | Kind::Address | Kind::Text => pseudonym::text(key, TEXT, value),
+    }
+}
+
+/// Adds `source.redaction` (creating `source` if need be).
+fn mark(doc: &mut Json, tool: &str) {
+    let Json::Object(members) = doc else {
+        return;
+    };
+    if !members.iter().any(|(name, _)| name == "source") {
+        let at = members
+            .iter()
+            .position(|(name, _)| name == "capturedAt")
+            .map_or(members.len().min(1), |i| i + 1);
+        members.insert(at, ("source".to_owned(), Json::Object(Vec::new())));
+    }
+    if let Some(source) = doc.get_mut("source") {
+        if !matches!(source, Json::Object(_)) {
+            *source = Json::Object(Vec::new());
+        }
+        if let Json::Object(fields) = source {
+            fields.retain(|(name, _)| name != "redaction");
+            fields.push((
+                "redaction".to_owned(),
+                Json::Object(vec![
+                    (
+                        "tableVersion".to_owned(),
+                        Json::Number(TABLE_VERSION.into()),
+                    ),
+                    ("tool".to_owned(), Json::String(tool.to_owned())),
+                ]),
+            ));
+        }
+    }
+}
