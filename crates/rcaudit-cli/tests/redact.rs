@@ -241,3 +241,51 @@ fn the_redacted_demo_in_examples_is_current() {
          examples/demo.redacted.snapshot.json"
     );
 }
+
+/// With one key, redacted snapshots of one account compare as the
+/// originals do: `diff` sees the same changes and a baseline taken on one
+/// redacted snapshot knows the findings of the next.
+#[test]
+fn diff_and_baselines_work_across_redacted_snapshots() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let demo = std::fs::read_to_string(repo("examples/demo.snapshot.json")).expect("the demo");
+    let mut later: serde_json::Value = serde_json::from_str(&demo).expect("JSON");
+    later["extensions"][1]["name"] = "Daniel Okafor-Smith".into();
+    later["extensions"][2]["forwardingNumbers"]
+        .as_array_mut()
+        .expect("a forwarding list")
+        .push(serde_json::json!({"id": "9", "phoneNumber": "+19005550100", "label": "Dad"}));
+    std::fs::write(dir.path().join("a.json"), &demo).expect("written");
+    std::fs::write(dir.path().join("b.json"), later.to_string()).expect("written");
+    for (from, to) in [("a.json", "ra.json"), ("b.json", "rb.json")] {
+        let output = redact(dir.path(), &["redact", from, "-o", to]);
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+    }
+    let changes = |a: &str, b: &str| {
+        let output = rcaudit_env(dir.path(), &["diff", a, b, "--format", "json"], &[]);
+        let doc = json(&output);
+        doc["changes"]
+            .as_object()
+            .expect("changes")
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", v.as_array().map_or(0, Vec::len)))
+            .collect::<Vec<_>>()
+    };
+    let original = changes("a.json", "b.json");
+    assert!(original.iter().any(|c| c.ends_with(": 1")), "{original:?}");
+    assert_eq!(original, changes("ra.json", "rb.json"));
+    let new = |a: &str, b: &str| {
+        let base = format!("base-{a}");
+        let output = rcaudit_env(dir.path(), &["baseline", a, "-o", &base], &[]);
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+        let output = rcaudit_env(
+            dir.path(),
+            &["check", b, "--baseline", &base, "--format", "json"],
+            &[],
+        );
+        json(&output)["baseline"]["new"].clone()
+    };
+    let (plain, redacted) = (new("a.json", "b.json"), new("ra.json", "rb.json"));
+    assert!(plain.is_u64(), "{plain}");
+    assert_eq!(plain, redacted);
+}
