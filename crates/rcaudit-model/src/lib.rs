@@ -39,6 +39,7 @@
 
 pub mod cel;
 pub mod locate;
+pub mod ordered;
 pub mod pointer;
 pub mod schema;
 mod snapshot;

@@ -33,14 +33,15 @@
 
 #![warn(missing_docs)]
 
-mod json;
 mod pseudonym;
 mod table;
 
 use std::collections::BTreeMap;
 
-pub use json::Json;
+use rcaudit_model::ordered::Obj;
+
 pub use pseudonym::Key;
+pub use rcaudit_model::ordered::Json;
 pub use table::{Entry, KINDS, Kind, TABLE, TABLE_VERSION, Table, check_entry};
 
 /// Labels that name no one, which stay as they are: the predefined ones a
@@ -121,7 +122,7 @@ fn walk(value: &mut Json, path: &mut Vec<String>, key: &Key, table: &Table, summ
         }
         Json::Object(members) => {
             for (name, member) in members.iter_mut() {
-                path.push(name.clone());
+                path.push(name.to_owned());
                 walk(member, path, key, table, summary);
                 path.pop();
             }
@@ -147,34 +148,22 @@ fn pseudonym_of(kind: Kind, key: &Key, value: &str) -> String {
     }
 }
 
-/// Adds `source.redaction` (creating `source` if need be).
+/// Adds `source.redaction` (creating `source`, after `capturedAt`, if need
+/// be).
 fn mark(doc: &mut Json, tool: &str) {
-    let Json::Object(members) = doc else {
+    let Some(members) = doc.as_object_mut() else {
         return;
     };
-    if !members.iter().any(|(name, _)| name == "source") {
-        let at = members
-            .iter()
-            .position(|(name, _)| name == "capturedAt")
-            .map_or(members.len().min(1), |i| i + 1);
-        members.insert(at, ("source".to_owned(), Json::Object(Vec::new())));
-    }
-    if let Some(source) = doc.get_mut("source") {
-        if !matches!(source, Json::Object(_)) {
-            *source = Json::Object(Vec::new());
-        }
-        if let Json::Object(fields) = source {
-            fields.retain(|(name, _)| name != "redaction");
-            fields.push((
-                "redaction".to_owned(),
-                Json::Object(vec![
-                    (
-                        "tableVersion".to_owned(),
-                        Json::Number(TABLE_VERSION.into()),
-                    ),
-                    ("tool".to_owned(), Json::String(tool.to_owned())),
-                ]),
-            ));
+    let mut redaction = Obj::new();
+    redaction.insert("tableVersion", u64::from(TABLE_VERSION));
+    redaction.insert("tool", tool);
+    match members.get_mut("source") {
+        Some(Json::Object(source)) => source.insert("redaction", redaction),
+        _ => {
+            let mut source = Obj::new();
+            source.insert("redaction", redaction);
+            let at = members.position("capturedAt").map_or(1, |i| i + 1);
+            members.insert_at(at, "source", source);
         }
     }
 }
