@@ -64,6 +64,10 @@ pub enum Kind {
     Steps,
     /// `rcaudit redact`'s extra table entries: `{path, kind}`.
     Redact,
+    /// A string that is not empty.
+    NonEmpty,
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
     /// Anything: checked by the reader of the key, not by the schemas.
     Any,
 }
@@ -370,6 +374,35 @@ pub const CONFIG_KEYS: &[Key] = &[
     ),
 ];
 
+/// The keys of a waiver (in `rcaudit.yaml`'s `waivers:` or a waiver file).
+pub const WAIVER_KEYS: &[Key] = &[
+    key("rule", true, Kind::Text, "The rule id."),
+    key(
+        "item",
+        true,
+        Kind::Text,
+        "A finding's fingerprint (RC-PN-003:phone:246715009) or its item key (phone:246715009).",
+    ),
+    key(
+        "reason",
+        true,
+        Kind::NonEmpty,
+        "Why the exception is accepted (required).",
+    ),
+    key(
+        "owner",
+        true,
+        Kind::NonEmpty,
+        "Who answers for it: a person or a team (required).",
+    ),
+    key(
+        "expires",
+        false,
+        Kind::Date,
+        "The last day it applies (YYYY-MM-DD); after it the finding counts again.",
+    ),
+];
+
 /// The keys of a config's `limits:`.
 pub const LIMIT_KEYS: &[Key] = &[
     key(
@@ -402,6 +435,7 @@ mod tests {
             EXPECT_KEYS,
             CONFIG_KEYS,
             LIMIT_KEYS,
+            WAIVER_KEYS,
         ] {
             let mut seen = BTreeSet::new();
             for key in table {

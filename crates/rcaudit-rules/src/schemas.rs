@@ -9,7 +9,9 @@
 use serde_json::{Value, json};
 
 use crate::config::{FAIL_ON, REDACT_KINDS};
-use crate::keys::{CASE_KEYS, CONFIG_KEYS, FILE_KEYS, Key, Kind, LIMIT_KEYS, RULE_KEYS};
+use crate::keys::{
+    CASE_KEYS, CONFIG_KEYS, FILE_KEYS, Key, Kind, LIMIT_KEYS, RULE_KEYS, WAIVER_KEYS,
+};
 use crate::rule::{Severity, Target};
 
 fn strings_or_one() -> Value {
@@ -61,6 +63,8 @@ fn kind_schema(kind: Kind) -> Value {
             "properties": properties(LIMIT_KEYS),
         }),
         Kind::Steps => json!({"type": "integer", "minimum": 1}),
+        Kind::NonEmpty => json!({"type": "string", "minLength": 1}),
+        Kind::Date => json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}),
         Kind::Redact => json!({
             "type": "array",
             "items": {
@@ -178,13 +182,7 @@ pub fn waiver_schema() -> Value {
     json!({
         "type": "object",
         "additionalProperties": false,
-        "required": ["rule", "item", "reason", "owner"],
-        "properties": {
-            "rule": {"type": "string", "description": "The rule id."},
-            "item": {"type": "string", "description": "A finding's fingerprint (RC-PN-003:phone:246715009) or its item key (phone:246715009)."},
-            "reason": {"type": "string", "minLength": 1, "description": "Why the exception is accepted (required)."},
-            "owner": {"type": "string", "minLength": 1, "description": "Who answers for it: a person or a team (required)."},
-            "expires": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "description": "The last day it applies (YYYY-MM-DD); after it the finding counts again."}
-        }
+        "required": required(WAIVER_KEYS),
+        "properties": properties(WAIVER_KEYS),
     })
 }

@@ -19,13 +19,13 @@ use std::fmt::{self, Write as _};
 use miette::SourceSpan;
 use rcaudit_model::SourceText;
 
+use crate::keys;
 use crate::problem::{Problem, ProblemCode};
 use crate::rule::RuleSet;
 use crate::suggest::suggest;
 use crate::yaml::{self, Yaml, YamlValue};
 
-/// The keys of a waiver.
-pub const WAIVER_KEYS: &[&str] = &["rule", "item", "reason", "owner", "expires"];
+pub use crate::keys::WAIVER_KEYS;
 
 /// A calendar date (`YYYY-MM-DD`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -184,12 +184,15 @@ fn waiver(item: &Yaml, src: &SourceText, problems: &mut Vec<Problem>) -> Option<
     let before = problems.len();
     for (key, _) in members {
         let name = key.as_str().unwrap_or_default();
-        if !WAIVER_KEYS.contains(&name) {
+        if keys::find(WAIVER_KEYS, name).is_none() {
             let p = problem(src, key.span, format!("unknown key `{name}` in a waiver"))
                 .label("unknown key")
-                .help(match suggest(name, WAIVER_KEYS.iter().copied()) {
+                .help(match suggest(name, keys::names(WAIVER_KEYS)) {
                     Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("a waiver has {}", WAIVER_KEYS.join(", ")),
+                    None => format!(
+                        "a waiver has {}",
+                        keys::names(WAIVER_KEYS).collect::<Vec<_>>().join(", ")
+                    ),
                 });
             problems.push(p);
         }
