@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use rcaudit_rules::functions::FUNCTIONS;
+use rcaudit_rules::FUNCTIONS;
 use rcaudit_rules::{ProblemCode, Requirement, Rule};
 use serde::Serialize;
 

@@ -2,9 +2,9 @@
 //! (`rcaudit redact`).
 //!
 //! Each string of the snapshot is looked up in one table of field paths
-//! ([`table`]): kept (ids, types, statuses, plans, URIs: what the rules
+//! (`table`, [`TABLE`]): kept (ids, types, statuses, plans, URIs: what the rules
 //! read and nobody is identified by), or replaced by a keyed pseudonym of
-//! the same shape ([`pseudonym`]). Pseudonyms are one-to-one, so values
+//! the same shape (`pseudonym`). Pseudonyms are one-to-one, so values
 //! that were equal stay equal and values that differed still differ;
 //! phone numbers keep the leading digits the rules read. So `rcaudit check`
 //! gives the same findings (rule, pointer, severity) on the redacted

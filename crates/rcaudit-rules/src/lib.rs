@@ -53,13 +53,20 @@
 //!   mapping, for checks and [`schemas`]), `problem` (problems and their
 //!   codes), `suggest` (did-you-mean), `params` (parameter types),
 //!   `datamodel` (the snapshot schema fields may be read from);
-//! - expressions: [`expr`] (compiling CEL), `calls` (checking calls),
-//!   [`functions`] (the domain functions), [`template`] (messages);
+//! - expressions: `expr` (compiling CEL: [`Expression`]), `calls`
+//!   (checking calls), `functions` (the domain functions: [`FUNCTIONS`]),
+//!   [`template`] (messages);
 //! - evaluating: `eval` (outcome types, bindings, scheduling, requirements,
 //!   gap accounting, running a rule);
-//! - around them: [`rule`] (the compiled rule), [`builtin`] (the built-in
+//! - around them: `rule` (the compiled rule: [`Rule`], [`RuleSet`]), [`builtin`] (the built-in
 //!   packs), [`cases`] (rule cases), [`config`] (`rcaudit.yaml`),
 //!   [`waivers`], [`yaml`] (YAML with spans).
+//!
+//! The modules that are a language, a file format or a table of their own
+//! (`builtin`, `cases`, `config`, `keys`, `schemas`, `template`, `waivers`,
+//! `yaml`) are public, as namespaces for their readers and writers
+//! (`config::parse`, `template::compile`); the others are private, and
+//! what crosses the crate's boundary from them is re-exported here.
 
 #![warn(missing_docs)]
 
@@ -69,14 +76,14 @@ pub mod cases;
 pub mod config;
 mod datamodel;
 mod eval;
-pub mod expr;
-pub mod functions;
+mod expr;
+mod functions;
 pub mod keys;
 mod load;
 mod params;
 mod plan;
 mod problem;
-pub mod rule;
+mod rule;
 pub mod schemas;
 mod suggest;
 pub mod template;
@@ -87,7 +94,9 @@ pub use eval::{
     EVAL_STACK_BYTES, Finding, Limits, NotEvaluated, Outcome, RuleError, disambiguate, evaluate,
     evaluate_with,
 };
+pub use expr::{CompileError, Expression, MAX_DEPTH};
+pub use functions::{FUNCTIONS, Function};
 pub use load::{LoadOptions, ParamsSource, RuleFile, environment, load};
 pub use problem::{LoadErrors, Problem, ProblemCode};
-pub use rule::{Docs, Requirement, Rule, RuleSet, Severity, Target};
+pub use rule::{At, Docs, Fact, Origin, Requirement, Rule, RuleSet, Severity, Target};
 pub use suggest::suggest;

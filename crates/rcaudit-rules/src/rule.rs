@@ -169,7 +169,7 @@ pub enum At {
 impl Rule {
     /// The parts of the rule with an expression that cel interprets on every
     /// evaluation, having no plan (a comprehension, a method call; see
-    /// [`crate::plan`]): `when`, `assert`, `key`, `fingerprint`, `message`,
+    /// `plan`): `when`, `assert`, `key`, `fingerprint`, `message`,
     /// `at`. `rcaudit check --timings` shows them.
     pub fn interpreted_parts(&self) -> Vec<&'static str> {
         let template = |t: &Template| {

@@ -191,7 +191,7 @@ fn builtin_expressions_nest_well_within_the_limit() {
         deepest = deepest.max(fact.expr.depth());
     }
     assert!(
-        deepest * 4 <= rcaudit_rules::expr::MAX_DEPTH,
+        deepest * 4 <= rcaudit_rules::MAX_DEPTH,
         "the built-in rules nest {deepest} levels"
     );
 }

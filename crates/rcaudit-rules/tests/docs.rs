@@ -16,8 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use rcaudit_rules::functions::FUNCTIONS;
-use rcaudit_rules::rule::At;
+use rcaudit_rules::{At, FUNCTIONS};
 use rcaudit_rules::{LoadOptions, Rule, RuleSet, builtin, load};
 
 /// Set to rewrite the generated documentation instead of checking it.
@@ -146,7 +145,7 @@ them by number.
 ";
 
 /// Parameters an expression reads (`params.NAME`).
-fn params_of(expr: &rcaudit_rules::expr::Expression, out: &mut BTreeSet<String>) {
+fn params_of(expr: &rcaudit_rules::Expression, out: &mut BTreeSet<String>) {
     for (path, _) in &expr.paths {
         if path.first().map(String::as_str) == Some("params")
             && let Some(name) = path.get(1)
@@ -159,7 +158,7 @@ fn params_of(expr: &rcaudit_rules::expr::Expression, out: &mut BTreeSet<String>)
 /// Parameters a rule reads, directly or through the facts it uses.
 fn params_used(rule: &Rule, rules: &RuleSet) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    let mut exprs: Vec<&rcaudit_rules::expr::Expression> = Vec::new();
+    let mut exprs: Vec<&rcaudit_rules::Expression> = Vec::new();
     exprs.extend(rule.when.iter());
     exprs.push(&rule.assert);
     exprs.extend(rule.key.iter());

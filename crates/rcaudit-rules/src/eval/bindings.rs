@@ -256,7 +256,7 @@ pub(super) struct Scope<'a> {
 }
 
 /// Evaluates `expr` for an item: its plan when it has one and the plan
-/// gives a value, else cel (see [`crate::plan`]).
+/// gives a value, else cel (see `plan`).
 pub(super) fn value<'a>(
     expr: &'a Expression,
     scope: &'a Scope<'a>,

@@ -49,7 +49,7 @@ pub struct Expression {
     pub source: String,
     pub(crate) ast: Arc<IdedExpr>,
     /// The expression planned for the compiled evaluator; `None` when it
-    /// uses what only cel evaluates (see [`crate::plan`]).
+    /// uses what only cel evaluates (see `plan`).
     pub(crate) plan: Option<Arc<Plan>>,
     /// Free variables, with the byte range of each use in `source`.
     pub variables: Vec<(String, std::ops::Range<usize>)>,
@@ -64,7 +64,7 @@ pub struct Expression {
 }
 
 impl Expression {
-    /// Whether the expression runs compiled (see [`crate::plan`]); if not,
+    /// Whether the expression runs compiled (see `plan`); if not,
     /// cel interprets it on every evaluation.
     pub fn is_planned(&self) -> bool {
         self.plan.is_some()

@@ -25,10 +25,9 @@ mod present;
 mod values;
 
 pub use budget::{Budget, STEP, budget_message};
-pub use ids::{account_of_uri, id_text};
 pub use internal::{EQUALS, HAS, IN, IN_LITERALS, MAX_IN_LITERALS, MAX_PRESENT_FIELDS, PRESENT};
-pub use numbers::{e164, normalize_number, toll_free};
-pub use plans::{PlanClass, plan_class_of, plan_class_val, plan_name};
+pub use numbers::normalize_number;
+pub use plans::{PlanClass, plan_class_val, plan_name};
 
 use budget::step;
 use ids::{id_string, same_id, uri_account};
