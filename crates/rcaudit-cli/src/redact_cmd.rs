@@ -44,8 +44,13 @@ pub fn run(args: &RedactArgs) -> Result<Exit, Failure> {
     let bytes = sources::snapshot(snapshot)?;
     // The checks `check` makes, so what is redacted is a snapshot it reads.
     let loaded = rcaudit_model::load(&name, bytes)?;
-    let mut doc: Json = serde_json::from_str(loaded.source().text())
+    // The checked tree is not needed any more: free it before the copy
+    // that is rewritten is read.
+    let text = loaded.source().text().to_owned();
+    drop(loaded);
+    let mut doc: Json = serde_json::from_str(&text)
         .map_err(|e| Failure::Message(format!("cannot read {name}: {e}")))?;
+    drop(text);
     let (key, random) = key(args.key_file.as_deref())?;
     let tool = format!("rcaudit {}", env!("CARGO_PKG_VERSION"));
     let summary = redact(&mut doc, &key, &table, &tool);

@@ -24,16 +24,23 @@ type HmacSha256 = Hmac<Sha256>;
 /// Rounds of the network.
 const ROUNDS: u8 = 10;
 
-/// The secret pseudonyms are keyed with.
+/// The secret pseudonyms are keyed with (held as HMAC's keyed state, so
+/// each round starts from it instead of hashing the key again).
 #[derive(Clone)]
-pub struct Key(Vec<u8>);
+pub struct Key(HmacSha256);
 
 impl Key {
     /// A key from secret bytes (a key file's contents, an environment
     /// variable, or random bytes).
     pub fn new(secret: &[u8]) -> Key {
-        Key(secret.to_vec())
+        Key(HmacSha256::new_from_slice(secret).unwrap_or_else(|_| unreachable_mac()))
     }
+}
+
+/// HMAC-SHA-256 accepts every key length; this is never called.
+#[expect(clippy::panic, reason = "HMAC accepts keys of any length")]
+fn unreachable_mac() -> HmacSha256 {
+    panic!("HMAC-SHA-256 refused a key")
 }
 
 impl std::fmt::Debug for Key {
@@ -83,10 +90,7 @@ fn stream(key: &Key, domain: &str, round: u8, shape: &[u8], other: &[u8], len: u
     let mut out = Vec::with_capacity(len + 32);
     let mut block: u32 = 0;
     while out.len() < len {
-        let Ok(mut mac) = HmacSha256::new_from_slice(&key.0) else {
-            // HMAC takes a key of any length; this cannot happen.
-            return vec![0; len];
-        };
+        let mut mac = key.0.clone();
         mac.update(domain.as_bytes());
         mac.update(&[0, round]);
         mac.update(&block.to_be_bytes());

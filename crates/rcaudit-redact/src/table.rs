@@ -171,6 +171,8 @@ pub const TABLE: &[(&str, Kind)] = &[
 #[derive(Debug, Clone)]
 pub struct Table {
     entries: Vec<Entry>,
+    /// Each entry's path, split into segments once.
+    patterns: Vec<Vec<String>>,
 }
 
 impl Default for Table {
@@ -187,7 +189,11 @@ impl Table {
             path: (*path).to_owned(),
             kind: *kind,
         }));
-        Table { entries }
+        let patterns = entries
+            .iter()
+            .map(|e| segments(&e.path).into_iter().map(str::to_owned).collect())
+            .collect();
+        Table { entries, patterns }
     }
 
     /// The entries, in the order they are tried.
@@ -198,10 +204,11 @@ impl Table {
     /// The kind of the string at `path` (member names and list indexes),
     /// or `None` when no entry matches.
     pub fn kind(&self, path: &[&str]) -> Option<Kind> {
-        self.entries
+        self.patterns
             .iter()
-            .find(|e| matches(&segments(&e.path), path))
-            .map(|e| e.kind)
+            .zip(&self.entries)
+            .find(|(pattern, _)| matches(pattern, path))
+            .map(|(_, e)| e.kind)
     }
 }
 
@@ -215,13 +222,13 @@ fn segments(pattern: &str) -> Vec<&str> {
 }
 
 /// Whether a pattern's segments match a path's.
-fn matches(pattern: &[&str], path: &[&str]) -> bool {
+fn matches(pattern: &[String], path: &[&str]) -> bool {
     match (pattern.split_first(), path.split_first()) {
         (None, None) => true,
-        (Some((&"**", rest)), _) => {
+        (Some((p, rest)), _) if p == "**" => {
             (0..=path.len()).any(|skip| path.get(skip..).is_some_and(|p| matches(rest, p)))
         }
-        (Some((p, rest)), Some((s, tail))) => (*p == "*" || p == s) && matches(rest, tail),
+        (Some((p, rest)), Some((s, tail))) => (p == "*" || p == s) && matches(rest, tail),
         _ => false,
     }
 }
