@@ -1,5 +1,6 @@
 //! How a message names a record and its part of a key: `extensionLabel`,
-//! `numberLabel`, `extensionKey`, `extensionNumberKey`, `numberKey`. The
+//! `numberLabel`, `extensionKey`, `extensionNumberKey`, `numberKey`,
+//! `positionKey`. The
 //! keys are built here, so no rule concatenates one by hand.
 
 use cel::ExecutionError;
@@ -83,6 +84,20 @@ pub(super) fn extension_key_part<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
         "{}:{part}:{value}",
         extension_key_of(extension.as_ref())?
     )))
+}
+
+/// `positionKey(prefix, index)`: `prefix#index`, the key of a record that
+/// has nothing of its own to be named by.
+pub(super) fn position_key<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
+    let [prefix, index] = take(args)?;
+    let prefix = prefix.as_ref();
+    let prefix = text(prefix).ok_or_else(|| type_error("positionKey", prefix, "a string"))?;
+    let index = index.as_ref();
+    let index = index
+        .downcast_ref::<CelInt>()
+        .map(|i| *i.inner())
+        .ok_or_else(|| type_error("positionKey", index, "an index (an int)"))?;
+    Ok(string(format!("{prefix}#{index}")))
 }
 
 pub(super) fn extension_number_key<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {

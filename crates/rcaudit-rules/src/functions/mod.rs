@@ -34,7 +34,7 @@ use ids::{id_string, same_id, uri_account};
 use internal::{has_field, in_literals, symmetric_equals, symmetric_in};
 use labels::{
     extension_key, extension_key_part, extension_label, extension_label_at, extension_number_key,
-    number_key, number_key_alone, number_label,
+    number_key, number_key_alone, number_label, position_key,
 };
 use lists::{
     counts, counts_as, duplicates, duplicates_as, duplicates_by, filter_by, indexes, is_duplicate,
@@ -183,6 +183,19 @@ pub static FUNCTIONS: &[Function] = &[
         op: extension_key_part,
     },
     Function {
+        name: "positionKey",
+        signature: "positionKey(prefix: string, index: int) -> string",
+        doc: "The key of a record that has nothing of its own to be named by (no number, no \
+              id): its place, `prefix#index`, as in `numberKey(item, positionKey(target, \
+              index))` or `positionKey(extensionKey(extension), index)`.",
+        examples: &[
+            ("positionKey('phoneNumbers', 4)", "\"phoneNumbers#4\""),
+            ("positionKey('ext:11', 0)", "\"ext:11#0\""),
+        ],
+        arity: 2,
+        op: position_key,
+    },
+    Function {
         name: "extensionNumberKey",
         signature: "extensionNumberKey(extension: map) -> string",
         doc: "A `key` or `fingerprint` naming an extension by its number rather than its id, \
@@ -210,7 +223,7 @@ pub static FUNCTIONS: &[Function] = &[
               forwarding number) under which the same number is one finding wherever it is \
               listed: `number:` and its phoneNumber without the leading `+`; else `id:` and \
               its id; else `otherwise` (a key of its own for a record with neither, such as \
-              `target + \"#\" + string(index)`).",
+              `positionKey(target, index)`).",
         examples: &[
             (
                 "numberKey({'phoneNumber': '+16505550100', 'id': 5}, '?')",
