@@ -22,20 +22,33 @@ use std::process::Command;
 mod common;
 use common::repo;
 
-/// The action's steps, as JSON.
-fn steps() -> Vec<serde_json::Value> {
+/// `action.yml`, as JSON.
+fn action() -> serde_json::Value {
     let text = std::fs::read_to_string(repo("action.yml")).expect("action.yml");
-    let doc = rcaudit_rules::yaml::parse(&text)
+    rcaudit_rules::yaml::parse(&text)
         .unwrap_or_else(|e| panic!("action.yml is YAML: {}", e.message))
-        .to_json();
-    doc["runs"]["steps"].as_array().expect("steps").clone()
+        .to_json()
 }
 
 fn step(id_or_name: &str) -> serde_json::Value {
-    steps()
-        .into_iter()
+    action()["runs"]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
         .find(|s| s["id"] == id_or_name || s["name"] == id_or_name)
+        .cloned()
         .unwrap_or_else(|| panic!("no step {id_or_name}"))
+}
+
+/// A folder holding the demo snapshot as `demo.json`.
+fn with_demo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(
+        repo("examples/demo.snapshot.json"),
+        dir.path().join("demo.json"),
+    )
+    .expect("copy");
+    dir
 }
 
 /// Fills `${{ inputs.NAME }}` and `${{ steps.check.outputs.NAME }}`.
@@ -137,21 +150,12 @@ fn inputs<'a>(
 }
 
 fn defaults() -> serde_json::Value {
-    let text = std::fs::read_to_string(repo("action.yml")).expect("action.yml");
-    rcaudit_rules::yaml::parse(&text)
-        .unwrap_or_else(|e| panic!("action.yml is YAML: {}", e.message))
-        .to_json()["inputs"]
-        .clone()
+    action()["inputs"].clone()
 }
 
 #[test]
 fn the_check_step_reports_and_the_verdict_step_fails_on_findings() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::copy(
-        repo("examples/demo.snapshot.json"),
-        dir.path().join("demo.json"),
-    )
-    .expect("copy");
+    let dir = with_demo();
     let defaults = defaults();
     let given = inputs(
         &defaults,
@@ -184,12 +188,7 @@ fn the_check_step_reports_and_the_verdict_step_fails_on_findings() {
 
 #[test]
 fn without_sarif_or_summary_nothing_is_written_and_a_clean_run_passes() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::copy(
-        repo("examples/demo.snapshot.json"),
-        dir.path().join("demo.json"),
-    )
-    .expect("copy");
+    let dir = with_demo();
     let defaults = defaults();
     let given = inputs(
         &defaults,
