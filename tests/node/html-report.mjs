@@ -250,12 +250,15 @@ async function hostile([html, marker]) {
       elements: document.querySelectorAll("img, iframe, object, embed, svg script, form[action]").length,
       handlers: [...document.querySelectorAll("*")].filter(e => [...e.attributes].some(a => a.name.startsWith("on"))).length,
       scripts: document.scripts.length,
+      links: [...document.querySelectorAll("a[href]")].map(a => a.getAttribute("href"))
+        .filter(h => !h.startsWith("#") && !/^https?:\/\//i.test(h)),
       text: document.body.innerText,
     }));
     expect(!state.pwned, "a script from the data ran");
     expect(state.elements === 0, `${state.elements} element(s) from the data became markup`);
     expect(state.handlers === 0, `${state.handlers} element(s) carry event handlers`);
     expect(state.scripts === 2, `${state.scripts} script elements, not the report's two`);
+    expect(state.links.length === 0, `links that lead out of the page or run script: ${state.links.join(", ")}`);
     expect(state.text.includes(marker), `the data's text (${marker}) is not shown as text`);
     quiet(seen, "the hostile report");
   } finally {

@@ -212,6 +212,8 @@ fn a_run_that_fails_fails_the_verdict_with_exit_2() {
     let dir = tempfile::tempdir().expect("temp dir");
     let defaults = defaults();
     let given = inputs(&defaults, &[("snapshot", "missing.json")]);
+    // A SARIF file an earlier run left is not this run's.
+    std::fs::write(dir.path().join("rcaudit.sarif"), "{\"runs\": []}").expect("written");
     let check = run(dir.path(), &step("check"), &given, &BTreeMap::new());
     assert_eq!(check.outputs["exit-code"], "2");
     assert!(!check.outputs.contains_key("sarif"), "no SARIF to upload");

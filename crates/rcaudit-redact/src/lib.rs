@@ -64,6 +64,9 @@ pub const PLAIN_LABELS: [&str; 9] = [
 /// number's `extension.name`).
 const TEXT: &str = "text";
 
+/// The domain of labels' pseudonyms.
+const LABEL: &str = "label";
+
 /// What a redaction did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -136,14 +139,19 @@ fn pseudonym_of(kind: Kind, key: &Key, value: &str) -> String {
     match kind {
         Kind::Keep => value.to_owned(),
         Kind::Phone => {
-            // Words in a number field are not a number: treat them as text.
-            if value.chars().filter(char::is_ascii_alphabetic).count() >= 3 {
+            // Words in a number field are not a number, nor are digits
+            // outside ASCII: treat them as text.
+            if value.chars().filter(char::is_ascii_alphabetic).count() >= 3
+                || pseudonym::is_wide(value)
+            {
                 pseudonym::text(key, TEXT, value)
             } else {
                 pseudonym::phone(key, value)
             }
         }
-        Kind::Label => pseudonym::text_avoiding(key, TEXT, value, &PLAIN_LABELS),
+        // Labels have a domain of their own: the walk around the plain
+        // labels must not make a label's pseudonym equal a name's.
+        Kind::Label => pseudonym::text_avoiding(key, LABEL, value, &PLAIN_LABELS),
         Kind::Name | Kind::Email | Kind::Address | Kind::Text => pseudonym::text(key, TEXT, value),
     }
 }

@@ -107,9 +107,18 @@ pub const TABLE: &[(&str, Kind)] = &[
     // Written by the fetcher: where and when, who looked, what failed.
     ("/snapshotVersion", Kind::Keep),
     ("/capturedAt", Kind::Keep),
-    ("/source/**", Kind::Keep),
+    ("/source/server", Kind::Keep),
+    ("/source/generator", Kind::Keep),
+    ("/source/viewer/accountId", Kind::Keep),
+    ("/source/viewer/extensionId", Kind::Keep),
+    ("/source/viewer/scope", Kind::Keep),
+    ("/source/viewer/scope/*", Kind::Keep),
+    ("/source/redaction/tool", Kind::Keep),
     ("/errors/*/message", Kind::Text),
-    ("/errors/*/**", Kind::Keep),
+    ("/errors/*/pointer", Kind::Keep),
+    ("/errors/*/request", Kind::Keep),
+    ("/errors/*/errorCode", Kind::Keep),
+    ("/errors/*/status", Kind::Keep),
     // Anywhere: identifiers, links, enumerations and times.
     ("/**/id", Kind::Keep),
     ("/**/uri", Kind::Keep),
@@ -143,7 +152,7 @@ pub const TABLE: &[(&str, Kind)] = &[
     ("/**/contact/lastName", Kind::Name),
     ("/**/contact/company", Kind::Name),
     ("/**/contact/pronouncedName/text", Kind::Name),
-    ("/**/contact/pronouncedName/**", Kind::Keep),
+    ("/**/contact/pronouncedName/type", Kind::Keep),
     ("/extensions/*/name", Kind::Name),
     ("/phoneNumbers/*/extension/name", Kind::Name),
     ("/**/extension/name", Kind::Name),
@@ -163,7 +172,7 @@ pub const TABLE: &[(&str, Kind)] = &[
     ("/**/country/**", Kind::Keep),
     ("/**/permissions/**", Kind::Keep),
     ("/**/contactCenterProvider/name", Kind::Keep),
-    ("/**/device/**", Kind::Keep),
+    ("/**/device/name", Kind::Name),
 ];
 
 /// The table a redaction uses: the `redact:` entries of `rcaudit.yaml`

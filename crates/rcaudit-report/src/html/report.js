@@ -348,7 +348,12 @@
   // ---- Links into the page -------------------------------------------------
 
   function follow() {
-    const hash = decodeURIComponent(location.hash.slice(1));
+    let hash = location.hash.slice(1);
+    try {
+      hash = decodeURIComponent(hash);
+    } catch {
+      // A malformed escape (`#100%`): the fragment as written.
+    }
     const extension = /^ext-(\d+)$/.exec(hash);
     if (extension) {
       openExtension(Number(extension[1]));
