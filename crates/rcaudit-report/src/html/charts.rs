@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use rcaudit_rules::Severity;
 
-use super::{Inventory, escape};
+use super::{Inventory, Tally, escape};
 use crate::Report;
 
 /// One bar: its label, value and colour class. (Bars are not links: a
@@ -32,7 +32,7 @@ const BAR_SPACE: usize = 320;
 const ROW: usize = 24;
 
 /// The charts' section.
-pub fn section(out: &mut String, report: &Report, inventory: &Inventory) {
+pub fn section(out: &mut String, report: &Report, inventory: &Inventory, tally: &Tally<'_>) {
     out.push_str(
         "<section id=\"charts\" aria-labelledby=\"charts-h\">\n<h2 id=\"charts-h\">Charts</h2>\n\
          <div class=\"charts\">\n",
@@ -46,25 +46,22 @@ pub fn section(out: &mut String, report: &Report, inventory: &Inventory) {
         })
         .collect();
     chart(out, "chart-severity", "Findings by severity", &by_severity);
-    chart(out, "chart-rules", "Findings by rule", &by_rule(report));
+    chart(out, "chart-rules", "Findings by rule", &by_rule(tally));
     chart(
         out,
         "chart-types",
         "Extensions with findings, by extension type",
-        &by_type(report, inventory),
+        &by_type(inventory, tally),
     );
     out.push_str("</div>\n</section>\n");
 }
 
-fn by_rule(report: &Report) -> Vec<Bar> {
-    let mut counts: Vec<(&str, Severity, usize)> = Vec::new();
-    for located in &report.findings {
-        let f = &located.finding;
-        match counts.iter_mut().find(|(id, _, _)| *id == f.rule_id) {
-            Some(row) => row.2 += 1,
-            None => counts.push((&f.rule_id, f.severity, 1)),
-        }
-    }
+fn by_rule(tally: &Tally<'_>) -> Vec<Bar> {
+    let mut counts: Vec<(&str, Severity, usize)> = tally
+        .per_rule
+        .iter()
+        .map(|(id, (severity, n))| (*id, *severity, *n))
+        .collect();
     counts.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(b.0)));
     let mut bars: Vec<Bar> = counts
         .iter()
@@ -86,13 +83,10 @@ fn by_rule(report: &Report) -> Vec<Bar> {
     bars
 }
 
-fn by_type(report: &Report, inventory: &Inventory) -> Vec<Bar> {
+fn by_type(inventory: &Inventory, tally: &Tally<'_>) -> Vec<Bar> {
     let mut with = vec![false; inventory.extensions.len()];
-    for located in &report.findings {
-        if let Some(slot) = inventory
-            .extension_of(&located.finding.pointer)
-            .and_then(|i| with.get_mut(i))
-        {
+    for &i in tally.extension.iter().flatten() {
+        if let Some(slot) = with.get_mut(i) {
             *slot = true;
         }
     }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use rcaudit_rules::Severity;
 use serde::Serialize;
 
-use super::Inventory;
+use super::{Inventory, Tally};
 use crate::text::neutralize;
 use crate::{BaselineState, Report};
 
@@ -68,7 +68,7 @@ fn severity_code(severity: Severity) -> u8 {
 /// it can sit inside a `<script>` element: no string in it can end the
 /// element or open a comment. Those three characters only occur inside
 /// JSON strings, where the escapes mean the same.
-pub fn document(report: &Report, inventory: &Inventory) -> String {
+pub fn document(report: &Report, inventory: &Inventory, tally: &Tally<'_>) -> String {
     let by_id: HashMap<&str, usize> = report
         .rules
         .iter()
@@ -86,7 +86,8 @@ pub fn document(report: &Report, inventory: &Inventory) -> String {
     let findings = report
         .findings
         .iter()
-        .map(|l| {
+        .zip(&tally.extension)
+        .map(|(l, extension)| {
             let f = &l.finding;
             let rule = by_id.get(f.rule_id.as_str()).copied().unwrap_or_else(|| {
                 let at = extra.iter().position(|id| *id == f.rule_id);
@@ -106,10 +107,7 @@ pub fn document(report: &Report, inventory: &Inventory) -> String {
                 (None, Some(BaselineState::Old)) => 1,
                 (None, _) => 0,
             };
-            let extension = inventory
-                .extension_of(&f.pointer)
-                .and_then(|i| i64::try_from(i).ok())
-                .unwrap_or(-1);
+            let extension = extension.and_then(|i| i64::try_from(i).ok()).unwrap_or(-1);
             (
                 rule,
                 severity_code(f.severity),

@@ -24,6 +24,7 @@ mod data;
 mod inventory;
 mod page;
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use rcaudit_rules::Severity;
@@ -52,18 +53,52 @@ impl Default for HtmlOptions {
 const STYLE: &str = include_str!("report.css");
 const SCRIPT: &str = include_str!("report.js");
 
+/// What several parts of the page read, worked out once: the extension
+/// each finding is about (the table, the extension view and a chart), and
+/// each rule's findings with their severity (a chart and the rule docs).
+struct Tally<'a> {
+    /// For each finding, in report order, the index of its extension.
+    extension: Vec<Option<usize>>,
+    /// Findings per rule id, with the severity of its first finding.
+    per_rule: HashMap<&'a str, (Severity, usize)>,
+}
+
+impl<'a> Tally<'a> {
+    fn new(report: &'a Report, inventory: &Inventory) -> Tally<'a> {
+        let mut per_rule: HashMap<&str, (Severity, usize)> = HashMap::new();
+        for located in &report.findings {
+            let f = &located.finding;
+            per_rule.entry(&f.rule_id).or_insert((f.severity, 0)).1 += 1;
+        }
+        Tally {
+            extension: report
+                .findings
+                .iter()
+                .map(|l| inventory.extension_of(&l.finding.pointer))
+                .collect(),
+            per_rule,
+        }
+    }
+
+    /// How many findings a rule has.
+    fn count(&self, rule: &str) -> usize {
+        self.per_rule.get(rule).map_or(0, |(_, n)| *n)
+    }
+}
+
 /// The report as one HTML document.
 pub fn render(report: &Report, inventory: &Inventory, options: &HtmlOptions) -> String {
-    let data = data::document(report, inventory);
+    let tally = Tally::new(report, inventory);
+    let data = data::document(report, inventory, &tally);
     let mut out = String::with_capacity(data.len() + STYLE.len() + SCRIPT.len() + 64 * 1024);
     page::head(&mut out, report, STYLE, SCRIPT);
     page::header(&mut out, report, *options);
     out.push_str("<main>\n");
     page::summary(&mut out, report);
-    charts::section(&mut out, report, inventory);
+    charts::section(&mut out, report, inventory, &tally);
     page::findings(&mut out, report);
     page::extensions(&mut out, inventory);
-    page::rules(&mut out, report);
+    page::rules(&mut out, report, &tally);
     page::provenance(&mut out, report, inventory);
     out.push_str("</main>\n");
     let _ = writeln!(

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use rcaudit_rules::Severity;
 use sha2::{Digest as _, Sha256};
 
-use super::{HtmlOptions, Inventory, escape, rule_anchor};
+use super::{HtmlOptions, Inventory, Tally, escape, rule_anchor};
 use crate::{BaselineState, Located, Report};
 
 /// A CSP source naming an inline element by its content's hash.
@@ -331,16 +331,12 @@ pub fn extensions(out: &mut String, inventory: &Inventory) {
 }
 
 /// Each rule's documentation, in a disclosure the findings link to.
-pub fn rules(out: &mut String, report: &Report) {
+pub fn rules(out: &mut String, report: &Report, tally: &Tally<'_>) {
     out.push_str(
         "<section id=\"rules\" aria-labelledby=\"rules-h\">\n<h2 id=\"rules-h\">Rules</h2>\n",
     );
     for rule in &report.rules {
-        let count = report
-            .findings
-            .iter()
-            .filter(|l| l.finding.rule_id == rule.id)
-            .count();
+        let count = tally.count(&rule.id);
         let _ = write!(
             out,
             "<details id=\"{anchor}\" class=\"rule-doc\">\n<summary><span class=\"sev sev-{sev}\">{sev}</span> \
