@@ -92,8 +92,8 @@ them by number.
    not evaluated when `extensions` is absent, and rules over the account's
    phone-number list when the account-level `phoneNumbers` is absent,
    whatever else they require.
-2. **Rules about numbers** (RC-PN-006, RC-PN-010, RC-PN-011, RC-FW-003,
-   RC-FW-006) check every list that is present (the account list and each
+2. **Rules about numbers** (RC-PN-006, RC-PN-010, RC-PN-011, RC-PN-012,
+   RC-PN-013, RC-FW-003, RC-FW-006) check every list that is present (the account list and each
    extension's) and are not evaluated only when none is. The same number,
    compared without its leading `+`, found in several lists is one finding.
    While the account-level `phoneNumbers` is present and was read in full,
@@ -114,6 +114,13 @@ them by number.
 6. **Numbers** are normalised by removing one leading `+` and nothing else.
    E.164 means 8 to 15 ASCII digits, the first not `0`: `18555440014` and
    `+18555440014` are the same valid number, `+1 855-544-0014` is not valid.
+   That is the shape; what a number **is** (its region, its type, whether
+   it can exist) comes from libphonenumber's metadata (`phoneType`,
+   `phoneRegion`, `isValidNumber` in [the functions](functions.md)), read
+   by RC-PN-012, RC-PN-013, RC-FW-007 and RC-FW-008. A number that does not
+   parse, or is not valid, is no finding of RC-PN-012, RC-FW-007 or
+   RC-FW-008, and RC-PN-013 checks only numbers in E.164 shape: a number is
+   reported for one defect by one rule.
 7. **Plan class** reads only `account.serviceInfo.servicePlan.name`, through
    the parameter [`plans`](#plans) (see `planClass` in
    [the functions](functions.md#planclass)); an absent or empty name is
@@ -142,6 +149,13 @@ them by number.
     the snapshot's account; a record `uri` naming another account, or no
     account, is a finding (one per record); without `account.id` or
     `source.viewer.accountId` the rule is not evaluated.
+17. **RC-FW-007** and **RC-FW-008** give one finding per extension and
+    number (compared without the leading `+`): the fix is made extension by
+    extension. **RC-FW-008** needs the account's phone-number list even when
+    [`allowedForwardingRegions`](#allowedforwardingregions) is set.
+18. **RC-PN-014** checks the account list's `extension.id` against the
+    extension list; the company operator (`account.operator.id`) is
+    RC-EX-009's. Both need the administrator's view.
 ";
 
 /// Parameters an expression reads (`params.NAME`).

@@ -82,13 +82,20 @@ enum As {
     Exact,
     Number,
     Id,
+    /// The number's region, by libphonenumber's metadata.
+    Region,
 }
 
 fn as_mode(function: &str, val: &dyn Val) -> Result<As, ExecutionError> {
     match text(val) {
         Some("number") => Ok(As::Number),
         Some("id") => Ok(As::Id),
-        _ => Err(type_error(function, val, "\"number\" or \"id\"")),
+        Some("region") => Ok(As::Region),
+        _ => Err(type_error(
+            function,
+            val,
+            "\"number\", \"id\" or \"region\"",
+        )),
     }
 }
 
@@ -127,6 +134,9 @@ fn key_in(value: &dyn Val, how: As) -> Option<Key<'_>> {
             None => id_text(value).map(|id| (0, Cow::Owned(id))),
         }
         .filter(|(_, id)| !id.is_empty()),
+        As::Region => text(value)
+            .and_then(super::numbers::region)
+            .map(|region| (0, Cow::Borrowed(region))),
     }
 }
 
@@ -250,6 +260,10 @@ fn same(a: &dyn Val, b: &dyn Val, how: As) -> bool {
             _ => false,
         },
         As::Id => matches!((id_text(a), id_text(b)), (Some(x), Some(y)) if !x.is_empty() && x == y),
+        As::Region => {
+            let region = |v: &dyn Val| text(v).and_then(super::numbers::region);
+            region(a).is_some_and(|x| region(b) == Some(x))
+        }
     }
 }
 

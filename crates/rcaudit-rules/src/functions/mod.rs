@@ -40,7 +40,9 @@ use lists::{
     counts, counts_as, duplicates, duplicates_as, duplicates_by, filter_by, indexes, is_duplicate,
     is_duplicate_as, subset_of,
 };
-use numbers::{is_e164, is_toll_free, normalize};
+use numbers::{
+    is_e164, is_toll_free, is_valid_number, normalize, phone_region, phone_type, to_e164,
+};
 use plans::plan_class;
 use present::{present, present_path};
 
@@ -316,6 +318,85 @@ pub static FUNCTIONS: &[Function] = &[
         op: is_toll_free,
     },
     Function {
+        name: "e164",
+        signature: "e164(number: string) -> string|null",
+        doc: "A number in E.164 as libphonenumber's metadata reads it: `+`, the country \
+              calling code, the national number. The number is read as international, with \
+              or without its `+`; spaces, `-`, `.`, `/` and parentheses between digits are \
+              dropped, and a national prefix written after the code (`+44 07400 123456`) \
+              is removed. `null` when it does not parse: a letter or another sign, no \
+              assigned country calling code, nothing after the code; `null` gives `null`. \
+              A value that parses need not be valid: see `isValidNumber`.",
+        examples: &[
+            ("e164('+1 (650) 555-0100')", "\"+16505550100\""),
+            ("e164('16505550100')", "\"+16505550100\""),
+            ("e164('+44 07400 123456')", "\"+447400123456\""),
+            ("e164('+999123456')", "null"),
+            ("e164('ext 101')", "null"),
+            ("e164(null)", "null"),
+        ],
+        arity: 1,
+        op: to_e164,
+    },
+    Function {
+        name: "isValidNumber",
+        signature: "isValidNumber(number: string) -> bool",
+        doc: "Whether a number can exist, by libphonenumber's metadata: it parses (see \
+              `e164`), has a region, and falls in a range of one of the region's number \
+              types. Stricter than `isE164`, which checks the shape only. `null`, and a \
+              number that does not parse, are not valid.",
+        examples: &[
+            ("isValidNumber('+16505550100')", "true"),
+            ("isValidNumber('+447400123456')", "true"),
+            ("isValidNumber('+10005550100')", "false"),
+            ("isValidNumber('+16501550100')", "false"),
+            ("isValidNumber('+999123456')", "false"),
+            ("isValidNumber(null)", "false"),
+        ],
+        arity: 1,
+        op: is_valid_number,
+    },
+    Function {
+        name: "phoneRegion",
+        signature: "phoneRegion(number: string) -> string|null",
+        doc: "The region of a number, by libphonenumber's metadata: a CLDR region code \
+              (`US`, `GB`), or `001` for a non-geographic number (`+800` universal \
+              freephone). Where several regions share a country calling code (the NANP's \
+              `1`), the one whose ranges hold the number; `null` when none does, when the \
+              number does not parse, and for `null`.",
+        examples: &[
+            ("phoneRegion('+16505550100')", "\"US\""),
+            ("phoneRegion('+14165550100')", "\"CA\""),
+            ("phoneRegion('+449098790879')", "\"GB\""),
+            ("phoneRegion('+80012345678')", "\"001\""),
+            ("phoneRegion('+10005550100')", "null"),
+            ("phoneRegion('not a number')", "null"),
+        ],
+        arity: 1,
+        op: phone_region,
+    },
+    Function {
+        name: "phoneType",
+        signature: "phoneType(number: string) -> string|null",
+        doc: "The type of a number, by libphonenumber's metadata: `FixedLine`, `Mobile`, \
+              `FixedLineOrMobile` (where the two share their ranges, as in the NANP), \
+              `TollFree`, `PremiumRate`, `SharedCost`, `Voip`, `PersonalNumber`, `Pager`, \
+              `Uan`, `Voicemail`, or `Unknown` for a number that is not valid. `null` when \
+              the number does not parse, and for `null`.",
+        examples: &[
+            ("phoneType('+18555440014')", "\"TollFree\""),
+            ("phoneType('+19002345678')", "\"PremiumRate\""),
+            ("phoneType('+449098790879')", "\"PremiumRate\""),
+            ("phoneType('+611300123456')", "\"SharedCost\""),
+            ("phoneType('+447400123456')", "\"Mobile\""),
+            ("phoneType('+16505550100')", "\"FixedLineOrMobile\""),
+            ("phoneType('+10005550100')", "\"Unknown\""),
+            ("phoneType('+')", "null"),
+        ],
+        arity: 1,
+        op: phone_type,
+    },
+    Function {
         name: "idString",
         signature: "idString(id: int|string) -> string",
         doc: "An id as a string: the API sends ids as numbers in older versions and as strings \
@@ -481,8 +562,16 @@ pub static FUNCTIONS: &[Function] = &[
         name: "counts",
         signature: "counts(records: list, field: string, as: string) -> map(string, int)",
         doc: "As `counts(records, field)`, keyed by the value as `\"number\"` (without a \
-              leading `+`) or as `\"id\"` (a string).",
-        examples: &[("counts([{'id': 7}, {'id': '7'}], 'id', 'id')", "{\"7\": 2}")],
+              leading `+`), as `\"id\"` (a string), or by the number's `\"region\"` \
+              (`phoneRegion`; numbers without one are not counted).",
+        examples: &[
+            ("counts([{'id': 7}, {'id': '7'}], 'id', 'id')", "{\"7\": 2}"),
+            (
+                "counts([{'n': '+16505550100'}, {'n': '+14165550100'}, {'n': '+16505550101'}, \
+                 {'n': 'x'}], 'n', 'region')",
+                "{\"US\": 2, \"CA\": 1}",
+            ),
+        ],
         arity: 3,
         op: counts_as,
     },

@@ -1,0 +1,205 @@
+//! The metadata as tables: for each country calling code, its regions in
+//! libphonenumber's order, each with its patterns compiled once (on the
+//! first number with that code) and anchored at both ends, as
+//! libphonenumber matches them.
+
+use std::sync::{LazyLock, OnceLock};
+
+use phonenumber::Type;
+use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
+use regex::{Regex, RegexBuilder};
+
+use crate::NumberType;
+
+/// Country calling codes run from 1 to 999.
+const CODES: usize = 1000;
+
+/// The types libphonenumber tries, in its order (`getNumberTypeHelper`):
+/// the first that matches wins; fixed line and mobile come last.
+const ORDER: [(Type, NumberType); 8] = [
+    (Type::PremiumRate, NumberType::PremiumRate),
+    (Type::TollFree, NumberType::TollFree),
+    (Type::SharedCost, NumberType::SharedCost),
+    (Type::Voip, NumberType::Voip),
+    (Type::PersonalNumber, NumberType::PersonalNumber),
+    (Type::Pager, NumberType::Pager),
+    (Type::Uan, NumberType::Uan),
+    (Type::Voicemail, NumberType::Voicemail),
+];
+
+/// The metadata writes its patterns over several indented lines.
+fn compile(pattern: &str) -> Option<Regex> {
+    RegexBuilder::new(pattern)
+        .ignore_whitespace(true)
+        .build()
+        .ok()
+}
+
+/// One number description: the national significant numbers it matches.
+#[derive(Debug)]
+struct Desc {
+    /// Bit `n` set: `n` digits is a possible length; 0: any length.
+    lengths: u32,
+    pattern: Regex,
+    /// The pattern as written, to tell identical patterns apart.
+    source: String,
+}
+
+impl Desc {
+    fn new(descriptor: &Descriptor) -> Option<Desc> {
+        let source = descriptor.national_number().as_str().to_owned();
+        let pattern = compile(&format!("^(?:{source})$"))?;
+        let lengths = descriptor
+            .possible_length()
+            .iter()
+            .filter(|&&n| n < 32)
+            .fold(0u32, |bits, &n| bits | (1 << n));
+        Some(Desc {
+            lengths,
+            pattern,
+            source,
+        })
+    }
+
+    /// `isNumberMatchingDesc`: a possible length, and the whole number
+    /// matches.
+    fn matches(&self, national: &str) -> bool {
+        let fits = u32::try_from(national.len())
+            .ok()
+            .and_then(|n| 1u32.checked_shl(n))
+            .is_some_and(|bit| self.lengths & bit != 0);
+        (self.lengths == 0 || fits) && self.pattern.is_match(national)
+    }
+}
+
+/// One region (or non-geographic entity, `001`) of a country calling code.
+#[derive(Debug)]
+pub(crate) struct Region {
+    pub(crate) id: String,
+    /// Leading digits that pick this region among those of its code,
+    /// matched at the start of the number.
+    leading: Option<Regex>,
+    general: Option<Desc>,
+    special: Vec<(NumberType, Desc)>,
+    fixed_line: Option<Desc>,
+    mobile: Option<Desc>,
+}
+
+impl Region {
+    fn new(meta: &Metadata) -> Region {
+        let descriptors = meta.descriptors();
+        let desc = |kind: Type| descriptors.get(kind).and_then(Desc::new);
+        Region {
+            id: meta.id().to_owned(),
+            leading: meta
+                .leading_digits()
+                .and_then(|l| compile(&format!("^(?:{})", l.as_str()))),
+            general: Desc::new(descriptors.general()),
+            special: ORDER
+                .iter()
+                .filter_map(|&(kind, ours)| desc(kind).map(|d| (ours, d)))
+                .collect(),
+            fixed_line: desc(Type::FixedLine),
+            mobile: desc(Type::Mobile),
+        }
+    }
+
+    /// `getNumberTypeHelper`: the type of a national significant number in
+    /// this region, `Unknown` when it is not a valid number here.
+    pub(crate) fn number_type(&self, national: &str) -> NumberType {
+        if !self.general.as_ref().is_some_and(|g| g.matches(national)) {
+            return NumberType::Unknown;
+        }
+        if let Some((kind, _)) = self.special.iter().find(|(_, d)| d.matches(national)) {
+            return *kind;
+        }
+        let same = match (&self.fixed_line, &self.mobile) {
+            (Some(f), Some(m)) => f.source == m.source,
+            _ => false,
+        };
+        let mobile = || self.mobile.as_ref().is_some_and(|m| m.matches(national));
+        if self
+            .fixed_line
+            .as_ref()
+            .is_some_and(|f| f.matches(national))
+        {
+            if same || mobile() {
+                return NumberType::FixedLineOrMobile;
+            }
+            return NumberType::FixedLine;
+        }
+        if !same && mobile() {
+            return NumberType::Mobile;
+        }
+        NumberType::Unknown
+    }
+}
+
+/// The regions of every country calling code, compiled on first use.
+struct Tables {
+    codes: Vec<OnceLock<Vec<Region>>>,
+    /// Whether a code is assigned, known without compiling anything.
+    known: Vec<bool>,
+}
+
+static TABLES: LazyLock<Tables> = LazyLock::new(|| {
+    let known = (0..CODES)
+        .map(|code| {
+            u16::try_from(code)
+                .ok()
+                .and_then(|code| DATABASE.region(&code))
+                .is_some_and(|regions| !regions.is_empty())
+        })
+        .collect();
+    Tables {
+        codes: (0..CODES).map(|_| OnceLock::new()).collect(),
+        known,
+    }
+});
+
+/// Whether `code` is an assigned country calling code.
+pub(crate) fn is_code(code: u16) -> bool {
+    TABLES
+        .known
+        .get(usize::from(code))
+        .copied()
+        .unwrap_or(false)
+}
+
+/// The regions of a country calling code, in libphonenumber's order (the
+/// main country first).
+pub(crate) fn regions(code: u16) -> &'static [Region] {
+    let Some(slot) = TABLES.codes.get(usize::from(code)) else {
+        return &[];
+    };
+    slot.get_or_init(|| {
+        let ids = DATABASE.region(&code).unwrap_or_default();
+        ids.iter()
+            .filter_map(|id| {
+                if *id == "001" {
+                    DATABASE
+                        .by_code(&code)
+                        .and_then(|metas| metas.into_iter().find(|m| m.id() == "001"))
+                } else {
+                    DATABASE.by_id(*id)
+                }
+            })
+            .map(Region::new)
+            .collect()
+    })
+}
+
+/// `getRegionCodeForNumberFromRegionList`: the region a national
+/// significant number belongs to among those of its code. A single region
+/// is the answer whatever the number; among several, the first whose
+/// leading digits start the number, else the first where it is valid.
+pub(crate) fn region_of(code: u16, national: &str) -> Option<&'static Region> {
+    let regions = regions(code);
+    if let [only] = regions {
+        return Some(only);
+    }
+    regions.iter().find(|region| match &region.leading {
+        Some(leading) => leading.is_match(national),
+        None => region.number_type(national) != NumberType::Unknown,
+    })
+}
