@@ -536,7 +536,9 @@ pub struct RedactArgs {
     pub key_file: Option<PathBuf>,
 
     /// Refuse (exit 2, nothing written) when a string is at a place the
-    /// table does not know, instead of redacting it as text.
+    /// table does not know, instead of redacting it as text, or when a
+    /// phone number's pseudonym could not keep its region and type by the
+    /// numbering plan.
     #[arg(long)]
     pub strict: bool,
 

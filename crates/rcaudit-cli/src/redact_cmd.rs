@@ -54,6 +54,14 @@ pub fn run(args: &RedactArgs) -> Result<Exit, Failure> {
     let (key, random) = key(args.key_file.as_deref())?;
     let tool = format!("rcaudit {}", env!("CARGO_PKG_VERSION"));
     let summary = redact(&mut doc, &key, &table, &tool);
+    if args.strict && summary.class_changed > 0 {
+        return Err(Failure::Message(format!(
+            "{name}: {} phone number(s) could not keep their region and type by the \
+             numbering plan, so the metadata rules may judge the redacted snapshot \
+             differently (nothing was written)",
+            summary.class_changed
+        )));
+    }
     if args.strict && !summary.unknown.is_empty() {
         return Err(Failure::Message(format!(
             "{name} has strings where the table does not say what they hold (nothing was \
@@ -79,6 +87,14 @@ pub fn run(args: &RedactArgs) -> Result<Exit, Failure> {
             "; {} at places the table does not know, redacted as text: {}",
             summary.unknown.values().sum::<usize>(),
             places(&summary.unknown)
+        );
+    }
+    if summary.class_changed > 0 {
+        let _ = write!(
+            note,
+            "; {} phone number(s) could not keep their region and type by the numbering \
+             plan, so a rule that reads them may judge the redacted snapshot differently",
+            summary.class_changed
         );
     }
     note.push('\n');

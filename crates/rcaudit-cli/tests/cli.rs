@@ -70,10 +70,12 @@ fn demo_gives_the_planted_headline_findings() {
             "RC-FW-004",
             "RC-FW-005",
             "RC-FW-006",
+            "RC-FW-007",
+            "RC-FW-008",
             "RC-SN-003"
         ]
     );
-    assert_eq!(report["findings"].as_array().map(Vec::len), Some(9));
+    assert_eq!(report["findings"].as_array().map(Vec::len), Some(10));
 }
 
 #[test]
@@ -337,10 +339,10 @@ fn rules_lists_every_rule() {
         text.contains("RC-PN-003  error    The additional company number"),
         "{text}"
     );
-    assert!(text.contains("29 rules, 29 enabled"), "{text}");
+    assert!(text.contains("34 rules, 34 enabled"), "{text}");
     let listed = json(&rcaudit(&["rules", "--format", "json"]));
     let rules = listed.as_array().expect("a list");
-    assert_eq!(rules.len(), 29);
+    assert_eq!(rules.len(), 34);
     assert_eq!(rules[0]["id"], "RC-EX-001");
     assert_eq!(rules[0]["targets"], serde_json::json!(["extensions"]));
 }

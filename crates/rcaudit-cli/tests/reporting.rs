@@ -726,14 +726,14 @@ fn waived_findings_do_not_fail_the_run_but_stay_visible() {
         .iter()
         .filter(|f| f["suppressed"].is_object())
         .collect();
-    assert_eq!(waived.len(), 6);
+    assert_eq!(waived.len(), 7);
     assert!(
         waived
             .iter()
             .all(|f| f["severity"] == "error"
                 && f["suppressed"]["reason"] == "accepted for the test")
     );
-    assert_eq!(report["summary"]["waived"], 6);
+    assert_eq!(report["summary"]["waived"], 7);
     assert_eq!(report["summary"]["counted"], 3);
     // Warnings still fail when asked to.
     let output = rcaudit_env(
@@ -742,7 +742,7 @@ fn waived_findings_do_not_fail_the_run_but_stay_visible() {
         &today,
     );
     assert_eq!(code(&output), 1);
-    assert!(stdout(&output).contains("6 waived"), "{}", stdout(&output));
+    assert!(stdout(&output).contains("7 waived"), "{}", stdout(&output));
     // SARIF marks them suppressed, and still validates.
     let sarif = json(&rcaudit_env(
         dir.path(),
@@ -760,7 +760,7 @@ fn waived_findings_do_not_fail_the_run_but_stay_visible() {
         .iter()
         .filter(|r| r["suppressions"][0]["justification"] == "accepted for the test")
         .count();
-    assert_eq!(suppressed, 6);
+    assert_eq!(suppressed, 7);
     // JUnit does not count them as failures: the three warnings left fail
     // with --fail-on warning, nothing fails at the default (error).
     for (fail_on, expected) in [("warning", 3), ("error", 0)] {
@@ -787,7 +787,7 @@ fn an_expired_waiver_stops_applying_and_is_reported() {
     assert_eq!(report["summary"]["waived"], 0);
     assert_eq!(
         report["waivers"]["expired"].as_array().expect("list").len(),
-        6
+        7
     );
     assert!(
         stderr(&output).contains("expired on 2026-11-27"),
@@ -866,7 +866,7 @@ fn a_baseline_counts_only_new_findings() {
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let report = json(&output);
     assert_eq!(report["baseline"]["new"], 0);
-    assert_eq!(report["baseline"]["old"], 9);
+    assert_eq!(report["baseline"]["old"], 10);
     assert_eq!(report["baseline"]["fixed"], 0);
 
     // Fix one finding, add another: one new (it fails the run), one fixed.
@@ -897,7 +897,7 @@ fn a_baseline_counts_only_new_findings() {
     let report = json(&output);
     assert_eq!(report["baseline"]["new"], 1, "{}", report["baseline"]);
     assert_eq!(report["baseline"]["fixed"], 1);
-    assert_eq!(report["baseline"]["old"], 8);
+    assert_eq!(report["baseline"]["old"], 9);
     let new: Vec<&Value> = report["findings"]
         .as_array()
         .expect("list")
@@ -920,7 +920,7 @@ fn a_baseline_counts_only_new_findings() {
     ]);
     let summary = stdout(&output);
     assert!(
-        summary.contains("1 new") && summary.contains("8 ") && summary.contains("1 fixed"),
+        summary.contains("1 new") && summary.contains("9 ") && summary.contains("1 fixed"),
         "{summary}"
     );
 }
@@ -1266,11 +1266,11 @@ fn statistics_and_quiet_shape_only_the_terminal_report() {
     // the reasons), whatever the format of the terminal report.
     let headline = summary.lines().next().expect("a summary line");
     assert!(
-        summary.contains("\n  evaluated in part (7 rules): "),
+        summary.contains("\n  evaluated in part (9 rules): "),
         "{summary}"
     );
     let quiet = format!(
-        "{headline}\n0 rules not evaluated, 7 evaluated in part (the reasons: without --quiet)\n"
+        "{headline}\n0 rules not evaluated, 9 evaluated in part (the reasons: without --quiet)\n"
     );
     for args in [
         &["check", snapshot, "--quiet"][..],
@@ -1609,7 +1609,7 @@ fn a_reason_that_stops_many_rules_is_said_once() {
         quiet.lines().collect::<Vec<_>>(),
         [
             summary.lines().next().expect("a summary line"),
-            "8 rules not evaluated, 10 evaluated in part (the reasons: without --quiet)"
+            "10 rules not evaluated, 13 evaluated in part (the reasons: without --quiet)"
         ],
         "{quiet}"
     );

@@ -8,9 +8,10 @@
 //! and the rest is the national significant number. The fast path matches
 //! that against the metadata's patterns, compiled once per code and
 //! anchored at both ends as libphonenumber matches them; only a number it
-//! finds invalid goes through the `phonenumber` parser, which also strips a
-//! national prefix written after the country code (`+44 07911 123456`),
-//! and the result is classified by the same tables. Region and type follow
+//! finds invalid and that starts with a national prefix of its code goes
+//! through the `phonenumber` parser, which strips the prefix written after
+//! the country code (`+44 07911 123456`), and the result is classified by
+//! the same tables. Region and type follow
 //! libphonenumber's `getRegionCodeForNumber` and `getNumberType`.
 //!
 //! No I/O: the metadata is compiled into the binary.
@@ -143,7 +144,7 @@ pub fn classify(text: &str) -> Option<Number> {
     let digits = digits(text)?;
     let (code, national) = split_code(&digits)?;
     let fast = classify_national(code, national);
-    if fast.is_valid() {
+    if fast.is_valid() || !tables::may_have_prefix(code, national) {
         return Some(fast);
     }
     // The parser knows what the tables do not: a national prefix written

@@ -79,6 +79,9 @@ pub(crate) struct Region {
     /// Leading digits that pick this region among those of its code,
     /// matched at the start of the number.
     leading: Option<Regex>,
+    /// The national prefix (or what libphonenumber strips as one when
+    /// parsing), matched at the start of the number.
+    prefix: Option<Regex>,
     general: Option<Desc>,
     special: Vec<(NumberType, Desc)>,
     fixed_line: Option<Desc>,
@@ -94,6 +97,11 @@ impl Region {
             leading: meta
                 .leading_digits()
                 .and_then(|l| compile(&format!("^(?:{})", l.as_str()))),
+            prefix: meta
+                .national_prefix_for_parsing()
+                .map(|p| p.as_str().to_owned())
+                .or_else(|| meta.national_prefix().map(regex::escape))
+                .and_then(|p| compile(&format!("^(?:{p})"))),
             general: Desc::new(descriptors.general()),
             special: ORDER
                 .iter()
@@ -202,4 +210,13 @@ pub(crate) fn region_of(code: u16, national: &str) -> Option<&'static Region> {
         Some(leading) => leading.is_match(national),
         None => region.number_type(national) != NumberType::Unknown,
     })
+}
+
+/// Whether `national` may start with a national prefix of one of its
+/// code's regions (`+44 0...`): only then can the parser find another
+/// national number in it.
+pub(crate) fn may_have_prefix(code: u16, national: &str) -> bool {
+    regions(code)
+        .iter()
+        .any(|region| region.prefix.as_ref().is_some_and(|p| p.is_match(national)))
 }

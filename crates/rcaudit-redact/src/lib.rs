@@ -77,6 +77,10 @@ pub struct Summary {
     /// Strings at places the table does not know (redacted as text), by
     /// path with list indexes written `*`, and how many.
     pub unknown: BTreeMap<String, usize>,
+    /// Phone numbers whose pseudonym could not keep their region and type
+    /// by the numbering plan (so a rule that reads them may judge the
+    /// redacted snapshot differently).
+    pub class_changed: usize,
 }
 
 /// Redacts `doc` in place with `key` and `table`, and records in
@@ -107,7 +111,10 @@ fn walk(value: &mut Json, path: &mut Vec<String>, key: &Key, table: &Table, summ
             if kind == Kind::Keep {
                 summary.kept += 1;
             } else {
-                let replaced = pseudonym_of(kind, key, text);
+                let (replaced, class_kept) = pseudonym_of(kind, key, text);
+                if !class_kept {
+                    summary.class_changed += 1;
+                }
                 if replaced == *text {
                     summary.kept += 1;
                 } else {
@@ -134,9 +141,11 @@ fn walk(value: &mut Json, path: &mut Vec<String>, key: &Key, table: &Table, summ
     }
 }
 
-/// The pseudonym of one value of a kind.
-fn pseudonym_of(kind: Kind, key: &Key, value: &str) -> String {
-    match kind {
+/// The pseudonym of one value of a kind, and whether it kept what the
+/// rules read of it (false only for a phone number whose numbering-plan
+/// class could not be kept).
+fn pseudonym_of(kind: Kind, key: &Key, value: &str) -> (String, bool) {
+    let whole = match kind {
         Kind::Keep => value.to_owned(),
         Kind::Phone => {
             // Words in a number field are not a number, nor are digits
@@ -146,14 +155,15 @@ fn pseudonym_of(kind: Kind, key: &Key, value: &str) -> String {
             {
                 pseudonym::text(key, TEXT, value)
             } else {
-                pseudonym::phone(key, value)
+                return pseudonym::phone(key, value);
             }
         }
         // Labels have a domain of their own: the walk around the plain
         // labels must not make a label's pseudonym equal a name's.
         Kind::Label => pseudonym::text_avoiding(key, LABEL, value, &PLAIN_LABELS),
         Kind::Name | Kind::Email | Kind::Address | Kind::Text => pseudonym::text(key, TEXT, value),
-    }
+    };
+    (whole, true)
 }
 
 /// Adds `source.redaction` (creating `source`, after `capturedAt`, if need

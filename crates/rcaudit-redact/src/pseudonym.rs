@@ -248,23 +248,77 @@ pub fn kept_digits(digits: &str) -> usize {
     kept.min(len.saturating_sub(4))
 }
 
+/// What the rules read of a number beyond its digits' shape: its region
+/// and type by the numbering plan (`phoneRegion`, `phoneType`), `None` when
+/// it does not parse.
+type PlanClass = Option<(Option<&'static str>, rcaudit_phone::NumberType)>;
+
+fn plan_class(digits: &str) -> PlanClass {
+    rcaudit_phone::classify(digits).map(|n| (n.region, n.kind))
+}
+
+/// The classes a pseudonym keeps: the number's, read as international
+/// digits as the rules read it; and, for a number that may be a NANP
+/// number with or without its `1` (the two forms [`kept_digits`] keeps
+/// alike), also the class with the `1`, so both forms walk alike.
+fn classes(digits: &str) -> (PlanClass, PlanClass) {
+    let national = if digits.len() == 11 && digits.starts_with('1') {
+        digits.get(1..)
+    } else if digits.len() == 10 && !digits.starts_with(['0', '1']) {
+        Some(digits)
+    } else {
+        None
+    };
+    match national {
+        Some(national) => (plan_class(national), plan_class(&format!("1{national}"))),
+        None => (plan_class(digits), None),
+    }
+}
+
+/// How many times the permutation is applied, at most, looking for a
+/// pseudonym of the number's class. The classes are dense among the
+/// numbers that share the kept prefix (a few steps are the rule); past
+/// this, the plain pseudonym is given and the change counted.
+const MAX_WALK: usize = 100_000;
+
 /// The pseudonym of a phone number: the leading digits the rules read and
 /// everything that is not a digit (the `+`, spaces, dashes, letters) stay
 /// where they are; the other digits, the subscriber's, are permuted among
 /// all digit strings of their length. Equal numbers (with or without `+`
 /// or formatting) stay equal; different numbers stay different.
-pub fn phone(key: &Key, value: &str) -> String {
+///
+/// The pseudonym also keeps the number's region and type by the numbering
+/// plan (premium-rate stays premium-rate, a number that cannot exist stays
+/// one that cannot): the permutation is applied again while it lands on a
+/// number of another class (cycle walking, one-to-one within each class).
+/// The second value is false in the rare case no pseudonym of the class
+/// was found within [`MAX_WALK`] steps.
+pub fn phone(key: &Key, value: &str) -> (String, bool) {
     let digits: String = value.chars().filter(char::is_ascii_digit).collect();
     let kept = kept_digits(&digits);
-    let Some(rest) = digits.get(kept..) else {
-        return value.to_owned();
+    let (Some(prefix), Some(rest)) = (digits.get(..kept), digits.get(kept..)) else {
+        return (value.to_owned(), true);
     };
     // The domain names the length only: the same subscriber digits behind
     // the same kept prefix, however written, get the same pseudonym.
-    let replaced = text(key, &format!("phone/{}", rest.len()), rest);
+    let domain = format!("phone/{}", rest.len());
+    let wanted = classes(&digits);
+    let first = text(key, &domain, rest);
+    let mut replaced = first.clone();
+    let mut kept_class = false;
+    for _ in 0..MAX_WALK {
+        if classes(&format!("{prefix}{replaced}")) == wanted {
+            kept_class = true;
+            break;
+        }
+        replaced = text(key, &domain, &replaced);
+    }
+    if !kept_class {
+        replaced = first;
+    }
     let mut digit = 0usize;
     let mut fresh = replaced.chars();
-    value
+    let out = value
         .chars()
         .map(|c| {
             if c.is_ascii_digit() {
@@ -275,7 +329,8 @@ pub fn phone(key: &Key, value: &str) -> String {
             }
             c
         })
-        .collect()
+        .collect();
+    (out, kept_class)
 }
 
 #[cfg(test)]
@@ -316,29 +371,29 @@ mod tests {
     #[test]
     fn numbers_keep_what_rules_read() {
         let k = key();
-        let a = phone(&k, "+16505550101");
+        let a = phone(&k, "+16505550101").0;
         assert!(a.starts_with("+16505") && a.len() == 12, "{a}");
         assert_ne!(a, "+16505550101");
         // With or without `+`, with formatting: the same digits.
-        assert_eq!(phone(&k, "16505550101"), a.trim_start_matches('+'));
-        let formatted = phone(&k, "+1 650-555-0101");
+        assert_eq!(phone(&k, "16505550101").0, a.trim_start_matches('+'));
+        let formatted = phone(&k, "+1 650-555-0101").0;
         assert_eq!(formatted.replace([' ', '-'], ""), a);
         assert!(formatted.starts_with("+1 650-5") && formatted.chars().nth(10) == Some('-'));
         // NANP without the country code keeps the area and the exchange's
         // first digit, and matches the same subscriber digits.
-        assert_eq!(phone(&k, "6505550101"), a.get(2..).unwrap_or_default());
+        assert_eq!(phone(&k, "6505550101").0, a.get(2..).unwrap_or_default());
         // Toll-free and premium prefixes stay.
-        assert!(phone(&k, "+18885550142").starts_with("+18885"));
-        assert!(phone(&k, "+19005550199").starts_with("+19005"));
+        assert!(phone(&k, "+18885550142").0.starts_with("+18885"));
+        assert!(phone(&k, "+19005550199").0.starts_with("+19005"));
         // Elsewhere: the calling code and three more digits.
-        assert!(phone(&k, "+442071234567").starts_with("+44207"));
-        assert!(phone(&k, "+74951234567").starts_with("+7495"));
-        assert!(phone(&k, "+3531234567890").starts_with("+353123"));
+        assert!(phone(&k, "+442071234567").0.starts_with("+44207"));
+        assert!(phone(&k, "+74951234567").0.starts_with("+7495"));
+        assert!(phone(&k, "+3531234567890").0.starts_with("+353123"));
         // Short numbers keep nothing but their first digits, at least four
         // replaced; very short ones are unchanged only if nothing is left.
-        assert_eq!(phone(&k, "123").len(), 3);
-        assert!(phone(&k, "12345678").starts_with("1234"));
-        assert_eq!(phone(&k, "not a number"), "not a number");
+        assert_eq!(phone(&k, "123").0.len(), 3);
+        assert!(phone(&k, "12345678").0.starts_with("1234"));
+        assert_eq!(phone(&k, "not a number").0, "not a number");
     }
 
     #[test]
@@ -394,10 +449,59 @@ mod tests {
         fn numbers_stay_equal_exactly_when_they_were(a in "\\+?[0-9]{6,15}", b in "\\+?[0-9]{6,15}") {
             let k = key();
             let same = |x: &str, y: &str| x.trim_start_matches('+') == y.trim_start_matches('+');
-            let (pa, pb) = (phone(&k, &a), phone(&k, &b));
+            let (pa, pb) = (phone(&k, &a).0, phone(&k, &b).0);
             prop_assert_eq!(same(&pa, &pb), same(&a, &b), "{} {} -> {} {}", a, b, pa, pb);
             prop_assert_eq!(pa.starts_with('+'), a.starts_with('+'));
             prop_assert_eq!(pa.len(), a.len());
         }
+
+        /// Two numbers behind the same kept prefix: the walk is one-to-one.
+        #[test]
+        fn numbers_behind_one_prefix_stay_distinct(
+            prefix in "\\+(1[2-9][0-9]{2}[2-9]|44[1-9][0-9]{2})",
+            a in "[0-9]{6}",
+            b in "[0-9]{6}",
+        ) {
+            let k = key();
+            let (pa, pb) = (phone(&k, &format!("{prefix}{a}")).0, phone(&k, &format!("{prefix}{b}")).0);
+            prop_assert_eq!(pa == pb, a == b);
+        }
+
+        /// Region and type by the numbering plan stay.
+        #[test]
+        fn numbers_keep_their_class(a in "\\+?[1-9][0-9]{7,14}") {
+            let k = key();
+            let (pa, kept) = phone(&k, &a);
+            prop_assert!(kept, "{}", a);
+            prop_assert_eq!(plan_class(&pa.replace('+', "")), plan_class(&a.replace('+', "")), "{} -> {}", a, pa);
+        }
+    }
+
+    /// The metadata's example number of every type in every region keeps
+    /// its region and type, and is replaced.
+    #[test]
+    fn example_numbers_keep_region_and_type() {
+        let k = key();
+        let mut checked = 0;
+        for region in rcaudit_phone::regions() {
+            for kind in rcaudit_phone::NumberType::ALL {
+                let Some(number) = rcaudit_phone::example(region, kind) else {
+                    continue;
+                };
+                let (out, kept) = phone(&k, &number);
+                let digits = |s: &str| s.replace('+', "");
+                assert!(kept, "{number}");
+                assert_eq!(
+                    plan_class(&digits(&out)),
+                    plan_class(&digits(&number)),
+                    "{number} -> {out}"
+                );
+                if number.len() > 9 {
+                    assert_ne!(out, number);
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 1000, "{checked}");
     }
 }

@@ -24,8 +24,9 @@ pub enum Kind {
     /// A postal or emergency address, or a part of one.
     Address,
     /// A phone number: the digits the rules read stay (country code, area,
-    /// toll-free or premium prefix), the subscriber's are replaced; `+`
-    /// and formatting stay.
+    /// toll-free or premium prefix), the subscriber's are replaced by
+    /// digits that keep the number's region and type by the numbering
+    /// plan; `+` and formatting stay.
     Phone,
     /// A label: the predefined ones (`Home`, `Mobile`, `Office`, `Work`,
     /// which a rule reads) and the API's forwarding number types
@@ -64,7 +65,8 @@ impl Kind {
             Kind::Email => "replaced by a pseudonym of the same shape (still an e-mail address)",
             Kind::Phone => {
                 "country code and area, toll-free or premium prefix kept; the other digits \
-                 replaced one-to-one; `+` and formatting kept"
+                 replaced one-to-one, keeping the region and type by the numbering plan; `+` \
+                 and formatting kept"
             }
             Kind::Label => {
                 "Home, Mobile, Office, Work and the API's forwarding number types (PhoneLine, \

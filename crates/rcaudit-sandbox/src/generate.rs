@@ -12,6 +12,26 @@ use crate::json::{Json, Obj};
 use crate::obj;
 use crate::rng::Rng;
 
+/// Premium-rate and shared-cost ranges (prefix, subscriber digits): NANP
+/// 900, UK 09, French 0891, German 0900 1, Australian 1300 (shared cost).
+pub const COSTLY: &[(&str, u32)] = &[
+    ("+1900", 7),
+    ("+44909", 7),
+    ("+33891", 6),
+    ("+499001", 6),
+    ("+611300", 6),
+];
+
+/// Mobile ranges abroad (prefix, subscriber digits): UK 07400, French 061,
+/// German 0151, Spanish 6, Indian 098.
+pub const ABROAD: &[(&str, u32)] = &[
+    ("+447400", 6),
+    ("+3361", 7),
+    ("+49151", 8),
+    ("+346", 8),
+    ("+9198", 8),
+];
+
 /// Where record `uri`s point, as the real API's records say.
 pub const SERVER: &str = "https://platform.ringcentral.com";
 
@@ -314,6 +334,45 @@ impl Gen {
         self.number(in_area.then_some(area), false, true)
     }
 
+    /// A premium-rate or shared-cost number, the toll-fraud target a few
+    /// forwarding lists of a real account hold: a fixed prefix of such a
+    /// range (libphonenumber's metadata) and random subscriber digits.
+    fn costly(&mut self) -> String {
+        let (prefix, digits) = pick(&mut self.r, COSTLY, ("+1900", 7));
+        self.fresh(prefix, digits)
+    }
+
+    /// A mobile number in another country: a user abroad, or a number
+    /// nobody at the company asked for.
+    fn abroad(&mut self) -> String {
+        let (prefix, digits) = pick(&mut self.r, ABROAD, ("+447400", 6));
+        self.fresh(prefix, digits)
+    }
+
+    /// `prefix` and `digits` random digits, not used before; a NANP prefix
+    /// gets an exchange that exists (its first digit 2-9).
+    fn fresh(&mut self, prefix: &str, digits: u32) -> String {
+        loop {
+            let exchange = if prefix.starts_with("+1") {
+                self.r.range(2, 10).to_string()
+            } else {
+                String::new()
+            };
+            let rest = digits - u32::from(!exchange.is_empty());
+            let n = format!(
+                "{prefix}{exchange}{:0width$}",
+                self.r.range(0, 10u64.pow(rest)),
+                width = usize::try_from(rest).unwrap_or(0)
+            );
+            if self
+                .used_numbers
+                .insert(n.trim_start_matches('+').to_owned())
+            {
+                return n;
+            }
+        }
+    }
+
     fn kinds(&mut self, n: usize) -> Vec<&'static str> {
         let weights: Vec<u32> = OTHER_KINDS.iter().map(|k| k.1).collect();
         let others: u32 = weights.iter().sum();
@@ -341,7 +400,13 @@ impl Gen {
             .map(|i| {
                 let (label, kind) = pick(&mut self.r, FWD_LABELS, ("Home", "Home"));
                 let id = self.fwd_id();
-                let number = self.local(0.6);
+                let number = if self.r.chance(0.003) {
+                    self.costly()
+                } else if self.r.chance(0.01) {
+                    self.abroad()
+                } else {
+                    self.local(0.6)
+                };
                 let mut features = if self.r.chance(0.7) {
                     vec!["CallForwarding", "CallFlip"]
                 } else {
@@ -824,6 +889,51 @@ mod tests {
             admin: true,
         }))
         .unwrap()
+    }
+
+    /// Every planted range holds what it claims, for any subscriber digits.
+    #[test]
+    fn costly_and_foreign_numbers_are_what_they_claim() {
+        use rcaudit_phone::{NumberType, classify};
+        let mut g = Gen::new(7);
+        for _ in 0..500 {
+            let costly = g.costly();
+            let found = classify(&costly).unwrap();
+            assert!(
+                matches!(found.kind, NumberType::PremiumRate | NumberType::SharedCost),
+                "{costly}: {found:?}"
+            );
+            let abroad = g.abroad();
+            let found = classify(&abroad).unwrap();
+            assert!(
+                found.kind == NumberType::Mobile && found.region.is_some_and(|r| r != "US"),
+                "{abroad}: {found:?}"
+            );
+        }
+        // A 2,000-extension account holds a few of each.
+        let doc = snapshot(Params {
+            extensions: 2000,
+            seed: 3,
+            admin: true,
+        });
+        let (mut costly, mut abroad) = (0, 0);
+        for ext in doc.get("extensions").and_then(Json::as_array).unwrap() {
+            for f in ext
+                .get("forwardingNumbers")
+                .and_then(Json::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let n = classify(f.get("phoneNumber").and_then(Json::as_str).unwrap()).unwrap();
+                costly += usize::from(matches!(
+                    n.kind,
+                    NumberType::PremiumRate | NumberType::SharedCost
+                ));
+                abroad += usize::from(n.region.is_some_and(|r| r != "US"));
+            }
+        }
+        assert!((1..30).contains(&costly), "{costly}");
+        assert!((10..150).contains(&abroad), "{abroad}");
     }
 
     #[test]
