@@ -325,8 +325,10 @@ pub static FUNCTIONS: &[Function] = &[
               or without its `+`; spaces, `-`, `.`, `/` and parentheses between digits are \
               dropped, and a national prefix written after the code (`+44 07400 123456`) \
               is removed. `null` when it does not parse: a letter or another sign, no \
-              assigned country calling code, nothing after the code; `null` gives `null`. \
-              A value that parses need not be valid: see `isValidNumber`.",
+              assigned country calling code, nothing after the code, a value that is not \
+              a string. A value that parses need not be valid: see `isValidNumber`. None \
+              of the metadata-backed functions fails on a value: what is not a number \
+              gives `null` (or `false`), for the rule to report.",
         examples: &[
             ("e164('+1 (650) 555-0100')", "\"+16505550100\""),
             ("e164('16505550100')", "\"+16505550100\""),

@@ -10,9 +10,7 @@ use cel::common::value::CowVal;
 use rcaudit_phone::NumberType;
 use rustc_hash::FxHashMap;
 
-use cel::ExecutionError;
-
-use super::values::{Args, Out, boolean, is_nothing, is_null, string, take, text, type_error};
+use super::values::{Args, Out, boolean, is_null, string, take, text, type_error};
 
 /// Strips one leading `+`.
 pub fn normalize_number(number: &str) -> &str {
@@ -97,18 +95,10 @@ fn class(number: &str) -> Option<Class> {
 }
 
 /// The number argument of a metadata-backed function: a string, or `None`
-/// for `null` (no number); anything else is an error naming the function.
-fn number_arg<'a>(
-    function: &str,
-    value: &'a CowVal<'_, '_>,
-) -> Result<Option<&'a str>, ExecutionError> {
-    let value = value.as_ref();
-    if is_nothing(value) {
-        return Ok(None);
-    }
-    text(value)
-        .map(Some)
-        .ok_or_else(|| type_error(function, value, "a phone number (a string)"))
+/// for anything else (`null`, a number, a map): a value that is not a
+/// phone number is what a rule reports, never an error of the rule.
+fn number_arg<'a>(value: &'a CowVal<'_, '_>) -> Option<&'a str> {
+    text(value.as_ref())
 }
 
 /// The region of a number (`phoneRegion`), `None` when it has none.
@@ -122,20 +112,20 @@ fn null<'b, 'v>() -> CowVal<'b, 'v> {
 
 pub(super) fn to_e164<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
     let [value] = take(args)?;
-    Ok(number_arg("e164", &value)?
+    Ok(number_arg(&value)
         .and_then(rcaudit_phone::classify)
         .map_or_else(null, |n| string(n.e164())))
 }
 
 pub(super) fn is_valid_number<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
     let [value] = take(args)?;
-    let number = number_arg("isValidNumber", &value)?;
+    let number = number_arg(&value);
     Ok(boolean(number.and_then(class).is_some_and(|c| c.valid)))
 }
 
 pub(super) fn phone_region<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
     let [value] = take(args)?;
-    let number = number_arg("phoneRegion", &value)?;
+    let number = number_arg(&value);
     Ok(number
         .and_then(class)
         .and_then(|c| c.region)
@@ -144,7 +134,7 @@ pub(super) fn phone_region<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
 
 pub(super) fn phone_type<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
     let [value] = take(args)?;
-    let number = number_arg("phoneType", &value)?;
+    let number = number_arg(&value);
     Ok(number
         .and_then(class)
         .map_or_else(null, |c| string(c.kind.as_str())))
