@@ -176,12 +176,12 @@ fn split_code(digits: &str) -> Option<(u16, &str)> {
 }
 
 fn classify_national(code: u16, national: &str) -> Number {
-    let region = tables::region_of(code, national);
+    let (region, kind) = tables::classify(code, national);
     Number {
         code,
         national: national.to_owned(),
-        region: region.map(|r| r.id.as_str()),
-        kind: region.map_or(NumberType::Unknown, |r| r.number_type(national)),
+        region,
+        kind,
     }
 }
 

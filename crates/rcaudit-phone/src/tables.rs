@@ -3,7 +3,8 @@
 //! first number with that code) and anchored at both ends, as
 //! libphonenumber matches them.
 
-use std::sync::{LazyLock, OnceLock};
+use std::cell::OnceCell;
+use std::sync::LazyLock;
 
 use phonenumber::Type;
 use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
@@ -75,7 +76,8 @@ impl Desc {
 /// One region (or non-geographic entity, `001`) of a country calling code.
 #[derive(Debug)]
 pub(crate) struct Region {
-    pub(crate) id: String,
+    /// The metadata's own string, which lives as long as the program.
+    id: &'static str,
     /// Leading digits that pick this region among those of its code,
     /// matched at the start of the number.
     leading: Option<Regex>,
@@ -89,11 +91,11 @@ pub(crate) struct Region {
 }
 
 impl Region {
-    fn new(meta: &Metadata) -> Region {
+    fn new(meta: &'static Metadata) -> Region {
         let descriptors = meta.descriptors();
         let desc = |kind: Type| descriptors.get(kind).and_then(Desc::new);
         Region {
-            id: meta.id().to_owned(),
+            id: meta.id(),
             leading: meta
                 .leading_digits()
                 .and_then(|l| compile(&format!("^(?:{})", l.as_str()))),
@@ -114,7 +116,7 @@ impl Region {
 
     /// `getNumberTypeHelper`: the type of a national significant number in
     /// this region, `Unknown` when it is not a valid number here.
-    pub(crate) fn number_type(&self, national: &str) -> NumberType {
+    fn number_type(&self, national: &str) -> NumberType {
         if !self.general.as_ref().is_some_and(|g| g.matches(national)) {
             return NumberType::Unknown;
         }
@@ -143,72 +145,73 @@ impl Region {
     }
 }
 
-/// The regions of every country calling code, compiled on first use.
-struct Tables {
-    codes: Vec<OnceLock<Vec<Region>>>,
-    /// Whether a code is assigned, known without compiling anything.
-    known: Vec<bool>,
-}
-
-static TABLES: LazyLock<Tables> = LazyLock::new(|| {
-    let known = (0..CODES)
+/// Whether each country calling code is assigned, known without compiling
+/// anything.
+static KNOWN: LazyLock<Vec<bool>> = LazyLock::new(|| {
+    (0..CODES)
         .map(|code| {
             u16::try_from(code)
                 .ok()
                 .and_then(|code| DATABASE.region(&code))
                 .is_some_and(|regions| !regions.is_empty())
         })
-        .collect();
-    Tables {
-        codes: (0..CODES).map(|_| OnceLock::new()).collect(),
-        known,
-    }
+        .collect()
 });
+
+thread_local! {
+    /// The regions of every country calling code, compiled on first use,
+    /// per thread: a `Regex` shared between threads hands its search
+    /// caches out of a pool, and the threads that do not own it pay for a
+    /// lock on every match.
+    static TABLES: Vec<OnceCell<Vec<Region>>> = (0..CODES).map(|_| OnceCell::new()).collect();
+}
 
 /// Whether `code` is an assigned country calling code.
 pub(crate) fn is_code(code: u16) -> bool {
-    TABLES
-        .known
-        .get(usize::from(code))
-        .copied()
-        .unwrap_or(false)
+    KNOWN.get(usize::from(code)).copied().unwrap_or(false)
 }
 
-/// The regions of a country calling code, in libphonenumber's order (the
-/// main country first).
-pub(crate) fn regions(code: u16) -> &'static [Region] {
-    let Some(slot) = TABLES.codes.get(usize::from(code)) else {
-        return &[];
-    };
-    slot.get_or_init(|| {
-        let ids = DATABASE.region(&code).unwrap_or_default();
-        ids.iter()
-            .filter_map(|id| {
-                if *id == "001" {
-                    DATABASE
-                        .by_code(&code)
-                        .and_then(|metas| metas.into_iter().find(|m| m.id() == "001"))
-                } else {
-                    DATABASE.by_id(*id)
-                }
-            })
-            .map(Region::new)
-            .collect()
+/// Runs `f` on the regions of a country calling code, in libphonenumber's
+/// order (the main country first).
+fn with_regions<T>(code: u16, f: impl FnOnce(&[Region]) -> T) -> T {
+    TABLES.with(|tables| {
+        let Some(slot) = tables.get(usize::from(code)) else {
+            return f(&[]);
+        };
+        f(slot.get_or_init(|| {
+            let ids = DATABASE.region(&code).unwrap_or_default();
+            ids.iter()
+                .filter_map(|id| {
+                    if *id == "001" {
+                        DATABASE
+                            .by_code(&code)
+                            .and_then(|metas| metas.into_iter().find(|m| m.id() == "001"))
+                    } else {
+                        DATABASE.by_id(*id)
+                    }
+                })
+                .map(Region::new)
+                .collect()
+        }))
     })
 }
 
-/// `getRegionCodeForNumberFromRegionList`: the region a national
-/// significant number belongs to among those of its code. A single region
+/// The region (`getRegionCodeForNumberFromRegionList`) and type
+/// (`getNumberType`) of a national significant number. A single region
 /// is the answer whatever the number; among several, the first whose
 /// leading digits start the number, else the first where it is valid.
-pub(crate) fn region_of(code: u16, national: &str) -> Option<&'static Region> {
-    let regions = regions(code);
-    if let [only] = regions {
-        return Some(only);
-    }
-    regions.iter().find(|region| match &region.leading {
-        Some(leading) => leading.is_match(national),
-        None => region.number_type(national) != NumberType::Unknown,
+pub(crate) fn classify(code: u16, national: &str) -> (Option<&'static str>, NumberType) {
+    with_regions(code, |regions| {
+        let region = match regions {
+            [only] => Some(only),
+            _ => regions.iter().find(|region| match &region.leading {
+                Some(leading) => leading.is_match(national),
+                None => region.number_type(national) != NumberType::Unknown,
+            }),
+        };
+        region.map_or((None, NumberType::Unknown), |r| {
+            (Some(r.id), r.number_type(national))
+        })
     })
 }
 
@@ -216,7 +219,9 @@ pub(crate) fn region_of(code: u16, national: &str) -> Option<&'static Region> {
 /// code's regions (`+44 0...`): only then can the parser find another
 /// national number in it.
 pub(crate) fn may_have_prefix(code: u16, national: &str) -> bool {
-    regions(code)
-        .iter()
-        .any(|region| region.prefix.as_ref().is_some_and(|p| p.is_match(national)))
+    with_regions(code, |regions| {
+        regions
+            .iter()
+            .any(|region| region.prefix.as_ref().is_some_and(|p| p.is_match(national)))
+    })
 }

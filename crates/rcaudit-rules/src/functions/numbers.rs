@@ -4,11 +4,13 @@
 //! directly.
 
 use std::cell::RefCell;
+use std::hash::Hasher as _;
+use std::sync::LazyLock;
 
-use cel::common::types::CelNull;
+use cel::common::types::{CelNull, CelString};
 use cel::common::value::CowVal;
 use rcaudit_phone::NumberType;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHasher};
 
 use super::values::{Args, Out, boolean, is_null, string, take, text, type_error};
 
@@ -65,33 +67,101 @@ struct Class {
     valid: bool,
 }
 
-/// Numbers classified on this thread, each once: several rules read the
-/// same numbers (a forwarding number's type and its region), and an account
-/// list repeats the extensions' numbers. Bounded: emptied when full.
-const MEMO_ENTRIES: usize = 1 << 17;
+/// The numbers this thread classified last, in a direct-mapped cache:
+/// rules that walk the same list run together, a block of items at a time
+/// (the engine's fused units), so a forwarding number's type and its
+/// region, or a phone number's type and validity, are worked out once. No
+/// allocation: a slot holds the number's bytes; a longer number is not
+/// kept.
+const SLOTS: usize = 1 << 12;
+const KEY: usize = 24;
+
+#[derive(Clone, Copy)]
+struct Slot {
+    len: u8,
+    key: [u8; KEY],
+    class: Option<Class>,
+}
+
+const EMPTY: Slot = Slot {
+    len: u8::MAX,
+    key: [0; KEY],
+    class: None,
+};
 
 thread_local! {
-    static MEMO: RefCell<FxHashMap<Box<str>, Option<Class>>> = RefCell::new(FxHashMap::default());
+    static MEMO: RefCell<Vec<Slot>> = RefCell::new(vec![EMPTY; SLOTS]);
+}
+
+fn classify(number: &str) -> Option<Class> {
+    rcaudit_phone::classify(number).map(|n| Class {
+        region: n.region,
+        kind: n.kind,
+        valid: n.is_valid(),
+    })
 }
 
 /// The class of a number, `None` when it does not parse.
 fn class(number: &str) -> Option<Class> {
-    MEMO.with(|memo| {
-        if let Some(found) = memo.borrow().get(number) {
-            return *found;
+    let bytes = number.as_bytes();
+    let Ok(len) = u8::try_from(bytes.len()) else {
+        return classify(number);
+    };
+    if bytes.len() > KEY {
+        return classify(number);
+    }
+    let mut hasher = FxHasher::default();
+    hasher.write(bytes);
+    // The high bits of Fx's product are the well-mixed ones.
+    let at = usize::try_from(hasher.finish() >> 52).unwrap_or(0) % SLOTS;
+    MEMO.with_borrow_mut(|memo| {
+        let Some(slot) = memo.get_mut(at) else {
+            return classify(number);
+        };
+        if slot.len == len && slot.key.get(..bytes.len()) == Some(bytes) {
+            return slot.class;
         }
-        let found = rcaudit_phone::classify(number).map(|n| Class {
-            region: n.region,
-            kind: n.kind,
-            valid: n.is_valid(),
-        });
-        let mut memo = memo.borrow_mut();
-        if memo.len() >= MEMO_ENTRIES {
-            memo.clear();
+        let found = classify(number);
+        let mut key = [0; KEY];
+        if let Some(dst) = key.get_mut(..bytes.len()) {
+            dst.copy_from_slice(bytes);
         }
-        memo.insert(number.into(), found);
+        *slot = Slot {
+            len,
+            key,
+            class: found,
+        };
         found
     })
+}
+
+/// Results that are always one of a few strings are borrowed from statics:
+/// no allocation per call.
+static TYPE_NAMES: LazyLock<Vec<(NumberType, CelString)>> = LazyLock::new(|| {
+    NumberType::ALL
+        .iter()
+        .map(|&kind| (kind, CelString::from(kind.as_str().to_owned())))
+        .collect()
+});
+
+static REGION_NAMES: LazyLock<FxHashMap<&'static str, CelString>> = LazyLock::new(|| {
+    rcaudit_phone::regions()
+        .into_iter()
+        .map(|region| (region, CelString::from(region.to_owned())))
+        .collect()
+});
+
+fn type_name<'b, 'v>(kind: NumberType) -> CowVal<'b, 'v> {
+    TYPE_NAMES
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or_else(|| string(kind.as_str()), |(_, name)| CowVal::Borrowed(name))
+}
+
+fn region_name<'b, 'v>(region: &str) -> CowVal<'b, 'v> {
+    REGION_NAMES
+        .get(region)
+        .map_or_else(|| string(region), |name| CowVal::Borrowed(name))
 }
 
 /// The number argument of a metadata-backed function: a string, or `None`
@@ -129,7 +199,7 @@ pub(super) fn phone_region<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
     Ok(number
         .and_then(class)
         .and_then(|c| c.region)
-        .map_or_else(null, string))
+        .map_or_else(null, region_name))
 }
 
 pub(super) fn phone_type<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
@@ -137,5 +207,5 @@ pub(super) fn phone_type<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
     let number = number_arg(&value);
     Ok(number
         .and_then(class)
-        .map_or_else(null, |c| string(c.kind.as_str())))
+        .map_or_else(null, |c| type_name(c.kind)))
 }
