@@ -118,7 +118,7 @@ def main():
                 str(rcaudit), "check", str(path), "--format", "json",
                 "--select", ",".join(HEADLINE.values()),
             ],
-            "rcaudit check, full pack (29 rules)": [str(rcaudit), "check", str(path), "--format", "json"],
+            "rcaudit check, full pack": [str(rcaudit), "check", str(path), "--format", "json"],
         }
         baseline = os.environ.get("BASELINE")
         if baseline:
