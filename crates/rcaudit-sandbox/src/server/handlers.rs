@@ -174,6 +174,25 @@ pub(super) async fn forwarding_numbers(
     page_answer(&url, list, query.as_deref(), omit)
 }
 
+/// `AuthProfileResource`: the viewer's own user permissions (another
+/// extension's profile is not the viewer's to read here).
+pub(super) async fn authz_profile(
+    State(app): State<Arc<App>>,
+    Path((account_id, extension_id)): Path<(String, String)>,
+) -> Answer {
+    app.check_account(&account_id)?;
+    let a = &app.account;
+    if a.resolve_extension_id(&extension_id) != a.viewer.extension_id {
+        return Err(ApiError::user_permission("ReadUserRoles"));
+    }
+    let uri = format!(
+        "{}/extension/{}/authz-profile",
+        app.account_url(),
+        a.viewer.extension_id
+    );
+    ok_json(&account::authz_profile(&uri, &a.viewer))
+}
+
 pub(super) async fn stats(State(app): State<Arc<App>>) -> Answer {
     ok_json(&app.stats.snapshot())
 }
