@@ -323,6 +323,8 @@ pub struct Lists {
     pub extension_phone_numbers: Obtained,
     /// `extensions[].forwardingNumbers`.
     pub forwarding_numbers: Obtained,
+    /// Whether `source.viewer.permissions` was asked for.
+    pub permissions: bool,
 }
 
 /// What `source.lists` says of `extensionPhoneNumbers` when the account
@@ -490,7 +492,17 @@ impl Parts {
         if let Some(scope) = &source.scope {
             viewer.push(format!("\"scope\":{}", json_string(scope)));
         }
-        if let Some(permissions) = self.permissions.as_deref().and_then(permissions_of) {
+        // A piece a resumed journal holds from a run that asked for more
+        // than this one is left out, as `source.lists` says.
+        let wanted = |obtained: fn(&Lists) -> Obtained| {
+            source
+                .lists
+                .is_none_or(|l| obtained(&l) != Obtained::NotRequested)
+        };
+        let permissions = self.permissions.as_deref().and_then(permissions_of);
+        if let Some(permissions) =
+            permissions.filter(|_| source.lists.is_none_or(|l| l.permissions))
+        {
             viewer.push(format!("\"permissions\":{}", permissions.get()));
         }
         let _ = write!(out, ",\"viewer\":{{{}}}", viewer.join(","));
@@ -502,14 +514,26 @@ impl Parts {
         if let Some(account) = &self.account {
             let _ = write!(out, ",\"account\":{}", account.get());
         }
-        if let Some(info) = &self.service_info {
+        if let Some(info) = self
+            .service_info
+            .as_ref()
+            .filter(|_| wanted(|l| l.service_info))
+        {
             let _ = write!(out, ",\"serviceInfo\":{}", info.get());
         }
-        if let Some(numbers) = &self.phone_numbers {
+        if let Some(numbers) = self
+            .phone_numbers
+            .as_ref()
+            .filter(|_| wanted(|l| l.phone_numbers))
+        {
             let _ = write!(out, ",\"phoneNumbers\":{}", array(numbers));
         }
         let mut index: HashMap<String, usize> = HashMap::new();
-        if let Some(extensions) = &self.extensions {
+        if let Some(extensions) = self
+            .extensions
+            .as_ref()
+            .filter(|_| wanted(|l| l.extensions))
+        {
             out.push_str(",\"extensions\":[");
             for (i, record) in extensions.iter().enumerate() {
                 if i > 0 {
@@ -767,5 +791,87 @@ mod tests {
         );
         assert_eq!(doc["errors"][1]["errorCode"], "CMN-419");
         assert!(doc["errors"][0].get("status").is_none());
+    }
+
+    #[test]
+    fn source_lists_say_how_each_list_was_obtained_and_the_document_agrees() {
+        let mut parts = Parts {
+            account: Some(raw(r#"{"id":7}"#)),
+            service_info: Some(raw(r#"{"servicePlan":{}}"#)),
+            phone_numbers: Some(vec![raw(r#"{"id":1,"extension":{"id":1}}"#)]),
+            extensions: Some(vec![
+                raw(r#"{"id":1,"type":"User"}"#),
+                raw(r#"{"id":2,"type":"IvrMenu"}"#),
+                raw(r#"{"id":3,"type":"Hologram"}"#),
+                raw(r#"{"id":4,"type":"Department"}"#),
+            ]),
+            permissions: Some(raw(
+                r#"{"permissions":[{"permission":{"id":"ReadExtensions"}}]}"#,
+            )),
+            ..Parts::default()
+        };
+        // A resumed journal may hold a phone list from a run that asked.
+        parts
+            .lists
+            .insert(("1".into(), List::PhoneNumbers), vec![raw(r#"{"id":1}"#)]);
+        parts
+            .lists
+            .insert(("1".into(), List::ForwardingNumbers), Vec::new());
+        let lists = Lists {
+            service_info: Obtained::NotRequested,
+            phone_numbers: Obtained::Requested,
+            extensions: Obtained::Requested,
+            extension_phone_numbers: Obtained::AccountList,
+            forwarding_numbers: Obtained::Requested,
+            permissions: false,
+        };
+        let source = |lists| Source {
+            server: "http://127.0.0.1:1".into(),
+            generator: "rcaudit test".into(),
+            scope: None,
+            lists,
+        };
+        let doc: serde_json::Value =
+            serde_json::from_str(&parts.assemble("2026-12-02T00:00:00Z", &source(Some(lists))))
+                .expect("JSON");
+        let said = &doc["source"]["lists"];
+        assert_eq!(said["serviceInfo"]["obtained"], "notRequested");
+        assert_eq!(said["extensionPhoneNumbers"]["obtained"], "accountList");
+        assert!(said["extensionPhoneNumbers"]["note"].is_string());
+        assert_eq!(
+            said["forwardingNumbers"]["emptyByType"],
+            serde_json::json!(["Department", "IvrMenu"])
+        );
+        // What was not asked for is absent, whatever the journal held.
+        assert!(doc.get("serviceInfo").is_none());
+        assert!(doc["source"]["viewer"].get("permissions").is_none());
+        assert!(doc["extensions"][0].get("phoneNumbers").is_none());
+        assert_eq!(
+            doc["extensions"][0]["forwardingNumbers"],
+            serde_json::json!([])
+        );
+        // Types without call forwarding: `[]`; an unknown type: unknown.
+        assert_eq!(
+            doc["extensions"][1]["forwardingNumbers"],
+            serde_json::json!([])
+        );
+        assert!(doc["extensions"][2].get("forwardingNumbers").is_none());
+        assert_eq!(
+            doc["extensions"][3]["forwardingNumbers"],
+            serde_json::json!([])
+        );
+        assert_eq!(doc["phoneNumbers"][0]["id"], 1);
+        // Without `source.lists` (an older journal's caller), all is kept.
+        let doc: serde_json::Value =
+            serde_json::from_str(&parts.assemble("2026-12-02T00:00:00Z", &source(None)))
+                .expect("JSON");
+        assert!(doc["source"].get("lists").is_none());
+        assert!(doc["serviceInfo"].is_object());
+        assert_eq!(doc["extensions"][0]["phoneNumbers"][0]["id"], 1);
+        assert!(doc["extensions"][1].get("forwardingNumbers").is_none());
+        assert_eq!(
+            doc["source"]["viewer"]["permissions"][0]["permission"]["id"],
+            "ReadExtensions"
+        );
     }
 }

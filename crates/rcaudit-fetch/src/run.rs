@@ -601,6 +601,7 @@ async fn extension_lists(ctx: &Arc<Ctx>, tasks: &mut Tasks) -> Result<Lists, Fet
         extensions: requested(true),
         extension_phone_numbers: phone_numbers,
         forwarding_numbers: requested(ctx.data.forwarding_numbers),
+        permissions: ctx.data.permissions,
     })
 }
 
@@ -788,6 +789,7 @@ pub async fn fetch(options: Options, progress: Arc<dyn Progress>) -> Result<Fetc
             extensions: Obtained::NotRequested,
             extension_phone_numbers: Obtained::NotRequested,
             forwarding_numbers: Obtained::NotRequested,
+            permissions: ctx.data.permissions,
         }
     };
     if let Err(reason) = tasks.settle_all(&ctx).await {
