@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rcaudit_fetch::JournalError;
+use rcaudit_fetch::parts::Obtained;
 use rcaudit_fetch::{
     Credentials, Data, FetchError, Fetched, JournalMode, Options, Progress, Secret, Server, Silent,
     Tuning,
@@ -425,6 +426,34 @@ fn summary(fetched: &Fetched, wrote: Option<&Path>) -> String {
         s.rejected(),
         s.retries
     );
+    // What was not asked for, because the answer was known or not needed.
+    let mut not_asked = Vec::new();
+    if s.empty_by_type > 0 {
+        not_asked.push(format!(
+            "{} forwarding lists of types without call forwarding (empty)",
+            s.empty_by_type
+        ));
+    }
+    if s.lists.extension_phone_numbers == Obtained::AccountList {
+        not_asked.push("each extension's phone numbers (the account list holds them)".to_owned());
+    }
+    for (name, obtained) in [
+        ("the service info", s.lists.service_info),
+        ("the account's phone numbers", s.lists.phone_numbers),
+        ("the extensions", s.lists.extensions),
+        (
+            "each extension's phone numbers",
+            s.lists.extension_phone_numbers,
+        ),
+        ("the forwarding numbers", s.lists.forwarding_numbers),
+    ] {
+        if obtained == Obtained::NotRequested {
+            not_asked.push(format!("{name} (no chosen rule reads them)"));
+        }
+    }
+    if !not_asked.is_empty() {
+        let _ = write!(text, "; not asked for: {}", not_asked.join(", "));
+    }
     match wrote {
         Some(path) => {
             let _ = write!(text, "; wrote {}", path.display());

@@ -771,6 +771,14 @@ fn the_account_list_standing_in_for_each_extensions_numbers_changes_no_finding()
         }
         let output = run(dir.path(), &args, &env);
         assert_eq!(code(&output), 0, "{}", stderr(&output));
+        // The summary says what was not asked for.
+        let said = stderr(&output);
+        let from_account_list = "each extension's phone numbers (the account list holds them)";
+        assert_eq!(said.contains(from_account_list), extra.is_none(), "{said}");
+        assert!(
+            said.contains("forwarding lists of types without call forwarding (empty)"),
+            "{said}"
+        );
     }
     let default = read(&dir.path().join("s.json"));
     let every = read(&dir.path().join("every.json"));
@@ -877,6 +885,35 @@ fn fetch_select_fetches_what_the_rules_read_and_the_rest_is_not_evaluated() {
         "{said}: {}",
         stderr(&output)
     );
+    assert!(
+        stderr(&output).contains("the account's phone numbers (no chosen rule reads them)"),
+        "{}",
+        stderr(&output)
+    );
+    // `audit --select` fetches what the selected rules read, and checks
+    // them: the same requests.
+    let output = run(
+        dir.path(),
+        &[
+            "audit",
+            "--server",
+            &url,
+            "--select",
+            "RC-FW-001",
+            "--format",
+            "json",
+        ],
+        &[("RINGCENTRAL_TOKEN", "x")],
+    );
+    assert!(matches!(code(&output), 0 | 1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&said),
+        "{said}: {}",
+        stderr(&output)
+    );
+    let report: Value = serde_json::from_str(&stdout(&output)).expect("a JSON report");
+    assert_eq!(report["summary"]["rulesEnabled"], 1, "{report}");
+    assert_eq!(report["notEvaluated"], serde_json::json!([]), "{report}");
     // What was not fetched is not evaluated, never passed.
     let (_, not_evaluated) = verdicts(dir.path(), "fw.json");
     for rule in ["RC-PN-001", "RC-SN-004", "RC-PN-010"] {

@@ -95,6 +95,11 @@ pub struct Summary {
     pub retries: u64,
     /// How long the fetch took.
     pub elapsed: Duration,
+    /// How each list was obtained (`source.lists`).
+    pub lists: Lists,
+    /// Forwarding lists recorded empty without asking (types without call
+    /// forwarding).
+    pub empty_by_type: usize,
 }
 
 impl Summary {
@@ -698,6 +703,20 @@ fn permissions_piece(ctx: &Arc<Ctx>, tasks: &mut Tasks) {
     }
 }
 
+/// Forwarding lists recorded empty without asking, by type.
+fn empty_by_type(parts: &Parts, lists: Lists) -> usize {
+    if lists.forwarding_numbers != Obtained::Requested {
+        return 0;
+    }
+    parts
+        .extensions
+        .iter()
+        .flatten()
+        .filter(|r| parts::id_of(r).is_some())
+        .filter(|r| forwarding(parts::type_of(r).as_deref()) == Forwarding::None)
+        .count()
+}
+
 /// The pieces a journal gave back.
 fn resumed(parts: &Parts) -> usize {
     parts.lists.len()
@@ -825,6 +844,8 @@ pub async fn fetch(options: Options, progress: Arc<dyn Progress>) -> Result<Fetc
         groups: ctx.api.limits.stats(),
         retries: ctx.api.retries(),
         elapsed: started.elapsed(),
+        lists,
+        empty_by_type: empty_by_type(&parts, lists),
     };
     Ok(Fetched {
         text,
