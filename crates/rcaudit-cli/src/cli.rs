@@ -201,7 +201,8 @@ pub struct FetchArgs {
 
     /// Print the requests the fetch will make per usage-plan group and the
     /// least time the rate limits allow (from the lists' totalElements:
-    /// one Medium and one Heavy request), and fetch nothing.
+    /// two Medium requests, the second counting the extension types without
+    /// call forwarding, and one Heavy), and fetch nothing.
     #[arg(long, conflicts_with_all = ["output", "resume"])]
     pub plan: bool,
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::api::{Api, Endpoint, Failure};
-use crate::data::{Data, ExtensionNumbers};
+use crate::data::{Data, ExtensionNumbers, NO_FORWARDING_TYPES};
 use crate::limits::Group;
 use crate::progress::Progress;
 use crate::run::{FetchError, Options};
@@ -24,6 +24,9 @@ const PER_PAGE: u64 = 1000;
 pub struct Plan {
     /// `totalElements` of the extension list.
     pub extensions: u64,
+    /// Of those, the extensions of types without call forwarding (their
+    /// forwarding list is not asked for), when the server said.
+    pub without_forwarding: Option<u64>,
     /// `totalElements` of the account's phone-number list; `None` when the
     /// viewer may not read it (then each extension's list is asked for).
     pub phone_numbers: Option<u64>,
@@ -37,7 +40,13 @@ impl Plan {
     /// `data` asks. Every extension is counted as one that may have
     /// forwarding numbers (the totals do not say the types): an upper
     /// bound, as types without call forwarding are not asked about.
-    pub fn new(extensions: u64, phone_numbers: Option<u64>, data: Data, per_page: u32) -> Plan {
+    pub fn new(
+        extensions: u64,
+        without_forwarding: Option<u64>,
+        phone_numbers: Option<u64>,
+        data: Data,
+        per_page: u32,
+    ) -> Plan {
         let per_page = u64::from(per_page.max(1)).min(PER_PAGE);
         let pages = |n: u64| n.div_ceil(per_page).max(1);
         let mut light = 2; // the account and the viewer's extension
@@ -64,11 +73,12 @@ impl Plan {
                 light += extensions;
             }
             if data.forwarding_numbers {
-                light += extensions;
+                light += extensions.saturating_sub(without_forwarding.unwrap_or(0));
             }
         }
         Plan {
             extensions,
+            without_forwarding,
             phone_numbers,
             requests: vec![
                 (Group::Light, light),
@@ -103,8 +113,12 @@ impl Plan {
             || "the account's phone numbers cannot be read (each extension's list is asked for instead)".to_owned(),
             |n| format!("{n} account phone numbers"),
         );
+        let types = self.without_forwarding.map_or_else(
+            || "of types unknown".to_owned(),
+            |n| format!("{n} of types without call forwarding"),
+        );
         let mut text = format!(
-            "plan: {} extensions, {numbers} (the lists' totalElements)\n",
+            "plan: {} extensions ({types}), {numbers} (the lists' totalElements)\n",
             self.extensions
         );
         for &(group, n) in &self.requests {
@@ -117,9 +131,14 @@ impl Plan {
             );
         }
         let (least, group) = self.least();
+        let bound = if self.without_forwarding.is_some() {
+            ""
+        } else {
+            "; every extension is counted as one that may have forwarding numbers, so this is an upper bound"
+        };
         let _ = writeln!(
             text,
-            "least time the limits allow: {} (set by {}); every extension is counted as one that may have forwarding numbers, so this is an upper bound of the requests (types without call forwarding are not asked about)",
+            "least time the limits allow: {} (set by {}){bound}",
             duration(least),
             group.name()
         );
@@ -137,8 +156,9 @@ fn duration(d: Duration) -> String {
     }
 }
 
-/// A list's `paging.totalElements`, from its first page of one record.
-async fn total(api: &Api, endpoint: &Endpoint) -> Result<u64, Failure> {
+/// A list's `paging.totalElements`, from its first page of one record
+/// (with the `filter` query parameters).
+async fn total(api: &Api, endpoint: &Endpoint, filter: &[(&str, String)]) -> Result<u64, Failure> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct Paging {
@@ -148,12 +168,9 @@ async fn total(api: &Api, endpoint: &Endpoint) -> Result<u64, Failure> {
     struct Page {
         paging: Option<Paging>,
     }
-    let body = api
-        .get(
-            endpoint,
-            &[("page", "1".to_owned()), ("perPage", "1".to_owned())],
-        )
-        .await?;
+    let mut query = vec![("page", "1".to_owned()), ("perPage", "1".to_owned())];
+    query.extend(filter.iter().cloned());
+    let body = api.get(endpoint, &query).await?;
     let page: Page = serde_json::from_slice(&body).map_err(|e| Failure::Refused {
         status: Some(200),
         message: format!("the answer to {} is not a page: {e}", endpoint.request()),
@@ -170,7 +187,9 @@ async fn total(api: &Api, endpoint: &Endpoint) -> Result<u64, Failure> {
 }
 
 /// Asks the extension list and the account's phone-number list for their
-/// totals (one Medium and one Heavy request) and plans the fetch.
+/// totals, and the extension list for those of the types without call
+/// forwarding (its `type` filter): two Medium and one Heavy request. Then
+/// plans the fetch.
 pub async fn plan(options: Options, progress: Arc<dyn Progress>) -> Result<Plan, FetchError> {
     let api = Api::new(
         options.server.clone(),
@@ -187,11 +206,22 @@ pub async fn plan(options: Options, progress: Arc<dyn Progress>) -> Result<Plan,
             other.message()
         )),
     };
-    let extensions = total(&api, &Endpoint::Extensions)
+    let extensions = total(&api, &Endpoint::Extensions, &[])
         .await
         .map_err(unauthorized)?;
+    let by_type: Vec<(&str, String)> = NO_FORWARDING_TYPES
+        .iter()
+        .map(|t| ("type", (*t).to_owned()))
+        .collect();
+    // A server that ignores the filter answers the whole list's total: not
+    // believed (that would plan no forwarding request at all).
+    let without_forwarding = match total(&api, &Endpoint::Extensions, &by_type).await {
+        Ok(n) if n < extensions || extensions == 0 => Some(n),
+        Err(Failure::Unauthorized(message)) => return Err(FetchError::Unauthorized(message)),
+        Ok(_) | Err(_) => None,
+    };
     let phone_numbers = if options.data.phone_numbers {
-        match total(&api, &Endpoint::AccountPhoneNumbers).await {
+        match total(&api, &Endpoint::AccountPhoneNumbers, &[]).await {
             Ok(n) => Some(n),
             Err(Failure::Unauthorized(message)) => {
                 return Err(FetchError::Unauthorized(message));
@@ -203,6 +233,7 @@ pub async fn plan(options: Options, progress: Arc<dyn Progress>) -> Result<Plan,
     };
     Ok(Plan::new(
         extensions,
+        without_forwarding,
         phone_numbers,
         options.data,
         options.tuning.per_page,
@@ -216,7 +247,7 @@ mod tests {
     #[test]
     fn requests_and_least_times_follow_the_totals() {
         // 10,000 extensions and 12,345 numbers, read by an administrator.
-        let plan = Plan::new(10_000, Some(12_345), Data::ALL, 1000);
+        let plan = Plan::new(10_000, None, Some(12_345), Data::ALL, 1000);
         assert_eq!(
             plan.requests,
             vec![
@@ -232,16 +263,21 @@ mod tests {
         assert_eq!(Plan::least_for(Group::Light, 51), WINDOW);
         assert_eq!(Plan::least_for(Group::Light, 0), Duration::ZERO);
         // Without the account list, each extension's list is asked for.
-        let plan = Plan::new(300, None, Data::ALL, 1000);
+        let plan = Plan::new(300, None, None, Data::ALL, 1000);
         assert_eq!(plan.requests[0], (Group::Light, 603));
         assert_eq!(plan.requests[2], (Group::Heavy, 1));
         // Nothing but the account.
-        let plan = Plan::new(300, Some(10), Data::NONE, 1000);
+        let plan = Plan::new(300, None, Some(10), Data::NONE, 1000);
         assert_eq!(
             plan.requests,
             vec![(Group::Light, 2), (Group::Medium, 0), (Group::Heavy, 0)]
         );
-        let text = Plan::new(10_000, Some(12_345), Data::ALL, 1000).describe();
+        let text = Plan::new(10_000, None, Some(12_345), Data::ALL, 1000).describe();
         assert!(text.contains("3 h 20 min 0 s (set by Light)"), "{text}");
+        assert!(text.contains("an upper bound"), "{text}");
+        // With the count of types without call forwarding: exact.
+        let plan = Plan::new(10_000, Some(1_162), Some(12_345), Data::ALL, 1000);
+        assert_eq!(plan.requests[0], (Group::Light, 3 + 10_000 - 1_162));
+        assert!(!plan.describe().contains("upper bound"));
     }
 }
