@@ -308,6 +308,22 @@ fn the_sandbox_answers_as_the_spec_says() {
                 journal: None,
                 data: rcaudit_fetch::Data::default(),
             };
+            // `fetch --plan` first: its requests (the extension list
+            // filtered by `type`, repeated) pass the proxy too, and it plans
+            // the requests the fetch then makes.
+            let plan = rcaudit_fetch::plan(options.clone(), Arc::new(Silent))
+                .await
+                .unwrap_or_else(|error| {
+                    panic!(
+                        "admin {admin}: the plan failed: {error}\n{}",
+                        prism.log_text()
+                    )
+                });
+            assert!(
+                plan.without_forwarding.is_some_and(|n| n > 0 && n < 50),
+                "admin {admin}: {plan:?}\n{}",
+                prism.log_text()
+            );
             let fetched = rcaudit_fetch::fetch(options, Arc::new(Silent))
                 .await
                 .unwrap_or_else(|error| {
@@ -353,6 +369,16 @@ fn the_sandbox_answers_as_the_spec_says() {
                     .any(|p| p["permission"]["id"] == "ReadExtensions"),
                 "{permissions:?}"
             );
+            if admin {
+                // The plan's requests per group are the fetch's.
+                let made: Vec<(rcaudit_fetch::Group, u64)> = summary
+                    .groups
+                    .iter()
+                    .filter(|g| g.group != rcaudit_fetch::Group::Auth)
+                    .map(|g| (g.group, g.sent))
+                    .collect();
+                assert_eq!(plan.requests, made, "{plan:?}");
+            }
             drop(running);
         });
     }
