@@ -46,6 +46,7 @@ fuzz_target!(|data: &[u8]| {
         server: "https://platform.ringcentral.com".to_owned(),
         generator: "rcaudit fuzz".to_owned(),
         scope: Some("ReadAccounts".to_owned()),
+        lists: None,
     };
     let document = fetched.assemble("2026-12-01T00:00:00Z", &source);
     // Whatever the pieces held, what `fetch` assembles must load

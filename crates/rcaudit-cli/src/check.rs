@@ -160,6 +160,11 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// The rules the run evaluates (after `--select` and `--ignore`).
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
     /// `--quiet` (`check`'s own, or `audit`'s, which also hides the
     /// progress bar).
     pub fn quiet(self, quiet: bool) -> Prepared {

@@ -191,13 +191,40 @@ pub struct Connection {
 pub struct FetchArgs {
     /// Where to write the snapshot (atomically; finished parts are kept in
     /// FILE.partial until it is written).
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: PathBuf,
+    #[arg(long, short = 'o', value_name = "FILE", required_unless_present_any = ["plan", "preflight"])]
+    pub output: Option<PathBuf>,
 
     /// Continue an interrupted fetch from FILE.partial, without fetching
     /// again what it holds.
     #[arg(long)]
     pub resume: bool,
+
+    /// Print the requests the fetch will make per usage-plan group and the
+    /// least time the rate limits allow (from the lists' totalElements:
+    /// two Medium requests, the second counting the extension types without
+    /// call forwarding, and one Heavy), and fetch nothing.
+    #[arg(long, conflicts_with_all = ["output", "resume"])]
+    pub plan: bool,
+
+    /// Check the token's and its user's permissions first (the user's
+    /// extension and `authz-profile`: two requests) and say in a sentence
+    /// which are missing for a complete snapshot and which are more than
+    /// an audit needs; fetch nothing. Exits 1 when anything is missing or
+    /// more than needed, 0 when not.
+    #[arg(long, conflicts_with_all = ["output", "resume", "plan"])]
+    pub preflight: bool,
+
+    /// Fetch only the data these rules read: ids or id prefixes of whole
+    /// segments (as `check --select`), comma-separated or repeated. What
+    /// is not fetched is absent, and `source.lists` says so: a rule that
+    /// needs it is not evaluated.
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub select: Vec<String>,
+
+    /// With --select, --rules or --no-builtin: the rules whose data is
+    /// fetched are those `check` would run with the same options.
+    #[command(flatten)]
+    pub source: RuleSource,
 
     #[command(flatten)]
     pub connection: Connection,

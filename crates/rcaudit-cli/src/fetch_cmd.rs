@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rcaudit_fetch::JournalError;
+use rcaudit_fetch::parts::Obtained;
 use rcaudit_fetch::{
-    Credentials, FetchError, Fetched, JournalMode, Options, Progress, Secret, Server, Silent,
+    Credentials, Data, FetchError, Fetched, JournalMode, Options, Progress, Secret, Server, Silent,
     Tuning,
 };
 
@@ -279,11 +280,14 @@ fn interrupted(signal: Signal, save: Option<&Path>) -> String {
     )
 }
 
-/// Runs a fetch. `save` is where the snapshot will go (its journal goes
-/// beside it). SIGINT and SIGTERM stop it: the journal is left whole (no
-/// task runs any more when this returns), and the failure says how to
-/// resume; the exit is 130 or 143.
-fn fetch(connection: &Connection, save: Option<&Path>, resume: bool) -> Result<Fetched, Failure> {
+/// The options of a fetch from the command line. `save` is where the
+/// snapshot will go (its journal goes beside it).
+fn options(
+    connection: &Connection,
+    save: Option<&Path>,
+    resume: bool,
+    data: Data,
+) -> Result<Options, Failure> {
     let fail = |message: String| failed(&message);
     let server = connection
         .server
@@ -303,7 +307,7 @@ fn fetch(connection: &Connection, save: Option<&Path>, resume: bool) -> Result<F
             JournalMode::New(journal)
         }
     });
-    let options = Options {
+    Ok(Options {
         server,
         credentials,
         tuning: Tuning {
@@ -314,7 +318,22 @@ fn fetch(connection: &Connection, save: Option<&Path>, resume: bool) -> Result<F
         },
         generator: concat!("rcaudit ", env!("CARGO_PKG_VERSION")).to_owned(),
         journal,
-    };
+        data,
+    })
+}
+
+/// Runs a fetch. `save` is where the snapshot will go (its journal goes
+/// beside it). SIGINT and SIGTERM stop it: the journal is left whole (no
+/// task runs any more when this returns), and the failure says how to
+/// resume; the exit is 130 or 143.
+fn fetch(
+    connection: &Connection,
+    save: Option<&Path>,
+    resume: bool,
+    data: Data,
+) -> Result<Fetched, Failure> {
+    let fail = |message: String| failed(&message);
+    let options = options(connection, save, resume, data)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -407,6 +426,34 @@ fn summary(fetched: &Fetched, wrote: Option<&Path>) -> String {
         s.rejected(),
         s.retries
     );
+    // What was not asked for, because the answer was known or not needed.
+    let mut not_asked = Vec::new();
+    if s.empty_by_type > 0 {
+        not_asked.push(format!(
+            "{} forwarding lists of types without call forwarding (empty)",
+            s.empty_by_type
+        ));
+    }
+    if s.lists.extension_phone_numbers == Obtained::AccountList {
+        not_asked.push("each extension's phone numbers (the account list holds them)".to_owned());
+    }
+    for (name, obtained) in [
+        ("the service info", s.lists.service_info),
+        ("the account's phone numbers", s.lists.phone_numbers),
+        ("the extensions", s.lists.extensions),
+        (
+            "each extension's phone numbers",
+            s.lists.extension_phone_numbers,
+        ),
+        ("the forwarding numbers", s.lists.forwarding_numbers),
+    ] {
+        if obtained == Obtained::NotRequested {
+            not_asked.push(format!("{name} (no chosen rule reads them)"));
+        }
+    }
+    if !not_asked.is_empty() {
+        let _ = write!(text, "; not asked for: {}", not_asked.join(", "));
+    }
     match wrote {
         Some(path) => {
             let _ = write!(text, "; wrote {}", path.display());
@@ -453,9 +500,69 @@ fn save(mut fetched: Fetched, path: &Path) -> Result<String, Failure> {
     Ok(text)
 }
 
-pub fn run(args: &FetchArgs, _global: &Global) -> Result<Exit, Failure> {
-    let fetched = fetch(&args.connection, Some(&args.output), args.resume)?;
-    save(fetched, &args.output)?;
+pub fn run(args: &FetchArgs, global: &Global) -> Result<Exit, Failure> {
+    let data = data(args, global)?;
+    if args.plan {
+        return plan(&args.connection, data);
+    }
+    if args.preflight {
+        return preflight(&args.connection);
+    }
+    let Some(output) = &args.output else {
+        return Err(failed("fetch needs --output FILE (or --plan)"));
+    };
+    let fetched = fetch(&args.connection, Some(output), args.resume, data)?;
+    save(fetched, output)?;
+    Ok(Exit::Clean)
+}
+
+/// What to fetch: everything, or with `--select`, `--rules` or
+/// `--no-builtin`, what the rules `check` would run with them read.
+fn data(args: &FetchArgs, global: &Global) -> Result<Data, Failure> {
+    let source = &args.source;
+    if args.select.is_empty() && source.rules.is_empty() && !source.no_builtin {
+        return Ok(Data::default());
+    }
+    let setup = crate::setup::load(source, &Style::stderr(global.color))?;
+    let rules = crate::check::select(setup.rules, &args.select, &[]).map_err(Failure::Message)?;
+    if !rules.rules.iter().any(|r| r.enabled) {
+        return Err(failed(
+            "no rule is enabled (--no-builtin without --rules, or --select or `disable:` leaving none), so there is nothing to fetch for",
+        ));
+    }
+    Ok(crate::fetch_data::data_for(&rules))
+}
+
+/// `fetch --preflight`: the permissions' verdict in a sentence, on stdout;
+/// exit 1 when anything is missing or more than an audit needs.
+fn preflight(connection: &Connection) -> Result<Exit, Failure> {
+    let options = options(connection, None, false, Data::default())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| failed(&format!("cannot start the runtime: {e}")))?;
+    let found = runtime
+        .block_on(rcaudit_fetch::preflight(options, Arc::new(Silent)))
+        .map_err(|e| failed(&e.to_string()))?;
+    output::print(&printable(&found.sentence()));
+    Ok(if found.clean() {
+        Exit::Clean
+    } else {
+        Exit::Findings
+    })
+}
+
+/// `fetch --plan`: the requests per group and the least time, on stdout.
+fn plan(connection: &Connection, data: Data) -> Result<Exit, Failure> {
+    let options = options(connection, None, false, data)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| failed(&format!("cannot start the runtime: {e}")))?;
+    let plan = runtime
+        .block_on(rcaudit_fetch::plan(options, Arc::new(Silent)))
+        .map_err(|e| failed(&e.to_string()))?;
+    output::print(&plan.describe());
     Ok(Exit::Clean)
 }
 
@@ -475,7 +582,18 @@ pub fn audit(args: &AuditArgs, global: &Global) -> Result<Exit, Failure> {
         .into_iter()
         .collect();
     let plan = check::plan(&args.options, &saved)?;
-    let fetched = fetch(&args.connection, args.save.as_deref(), args.resume)?;
+    // With a choice of rules, only what they read.
+    let source = &args.options.source;
+    let chosen = !args.options.select.is_empty()
+        || !args.options.ignore.is_empty()
+        || !source.rules.is_empty()
+        || source.no_builtin;
+    let data = if chosen {
+        crate::fetch_data::data_for(prepared.rules())
+    } else {
+        Data::default()
+    };
+    let fetched = fetch(&args.connection, args.save.as_deref(), args.resume, data)?;
     let (name, text) = match &args.save {
         Some(path) => (path.display().to_string(), save(fetched, path)?),
         None => {

@@ -8,6 +8,7 @@ mod completions;
 mod diff_cmd;
 mod failure;
 mod fetch_cmd;
+mod fetch_data;
 mod init;
 mod output;
 mod outputs;

@@ -302,8 +302,10 @@ fn a_killed_fetch_resumes_and_loses_nothing() {
         sandbox.expected()
     );
     assert!(!partial.exists());
-    // Requests after resuming: the pieces the journal lacked (605 in all,
-    // one request each; the journal's first line is its header), plus any
+    // Requests after resuming: the pieces the journal lacked (six
+    // account-level ones and the forwarding list of each extension that
+    // can have one, one request each; the journal's first line is its
+    // header), plus any
     // refused. The killed run's requests are still in the server's window,
     // so a group's first request may be refused; but each group opens with
     // that one request alone and waits as told, so never more than one per
@@ -318,9 +320,19 @@ fn a_killed_fetch_resumes_and_loses_nothing() {
     };
     let refused = count(" rate-limited");
     assert!(refused <= 3, "{message}");
+    let snapshot = read(&dir.path().join("s.json"));
+    let forwarding = snapshot["extensions"]
+        .as_array()
+        .expect("extensions")
+        .iter()
+        .filter(|e| {
+            rcaudit_fetch::forwarding(e["type"].as_str()) != rcaudit_fetch::Forwarding::None
+        })
+        .count() as u64;
+    assert!(forwarding > 200 && forwarding < 300, "{forwarding}");
     assert_eq!(
         count(" requests") - refused,
-        605 - (journalled as u64 - 1),
+        6 + forwarding - (journalled as u64 - 1),
         "{message}"
     );
 }
@@ -712,5 +724,372 @@ fn an_interrupted_audit_without_save_says_nothing_is_kept() {
     assert_eq!(
         comparable_snapshot(read(&dir.path().join("s.json"))),
         sandbox.expected()
+    );
+}
+
+/// Findings as (rule, pointer, message), not-evaluated entries as (rule,
+/// reason).
+type Verdicts = (Vec<(String, String, String)>, Vec<(String, String)>);
+
+/// The findings of `check --format json` on `file`: (rule, pointer,
+/// message), sorted; and the not-evaluated entries by rule.
+fn verdicts(dir: &Path, file: &str) -> Verdicts {
+    let check = run(dir, &["check", file, "--format", "json"], &[]);
+    assert!(matches!(code(&check), 0 | 1), "{}", stderr(&check));
+    let report: Value = serde_json::from_str(&stdout(&check)).expect("a JSON report");
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let mut findings: Vec<(String, String, String)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| (text(&f["ruleId"]), text(&f["pointer"]), text(&f["message"])))
+        .collect();
+    findings.sort();
+    let mut not_evaluated: Vec<(String, String)> = report["notEvaluated"]
+        .as_array()
+        .expect("notEvaluated")
+        .iter()
+        .map(|n| (text(&n["ruleId"]), text(&n["reason"])))
+        .collect();
+    not_evaluated.sort();
+    (findings, not_evaluated)
+}
+
+#[test]
+fn the_account_list_standing_in_for_each_extensions_numbers_changes_no_finding() {
+    let sandbox = Sandbox::start(generated(200, 20));
+    let dir = tempfile::tempdir().expect("dir");
+    let url = sandbox.url();
+    let env = [("RINGCENTRAL_TOKEN", "x")];
+    // The default fetch, and one for every rule, which reads each
+    // extension's list too (RC-PN-006 reads `features`, which only those
+    // lists carry).
+    for (file, extra) in [("s.json", None), ("every.json", Some("RC"))] {
+        let mut args = vec!["fetch", "--server", &url, "-o", file];
+        if let Some(select) = extra {
+            args.extend(["--select", select]);
+        }
+        let output = run(dir.path(), &args, &env);
+        assert_eq!(code(&output), 0, "{}", stderr(&output));
+        // The summary says what was not asked for.
+        let said = stderr(&output);
+        let from_account_list = "each extension's phone numbers (the account list holds them)";
+        assert_eq!(said.contains(from_account_list), extra.is_none(), "{said}");
+        assert!(
+            said.contains("forwarding lists of types without call forwarding (empty)"),
+            "{said}"
+        );
+    }
+    let default = read(&dir.path().join("s.json"));
+    let every = read(&dir.path().join("every.json"));
+    let lists = |doc: &Value| {
+        doc["extensions"]
+            .as_array()
+            .expect("extensions")
+            .iter()
+            .filter(|e| e.get("phoneNumbers").is_some())
+            .count()
+    };
+    assert_eq!(lists(&default), 0);
+    assert_eq!(lists(&every), 200);
+    assert_eq!(
+        default["source"]["lists"]["extensionPhoneNumbers"]["obtained"],
+        "accountList"
+    );
+    assert_eq!(
+        every["source"]["lists"]["extensionPhoneNumbers"]["obtained"],
+        "requested"
+    );
+    let (findings, not_evaluated) = verdicts(dir.path(), "s.json");
+    let (every_findings, every_not_evaluated) = verdicts(dir.path(), "every.json");
+    assert!(findings.len() > 10, "{findings:?}");
+    assert_eq!(findings, every_findings);
+    // The one difference: RC-PN-006 says which extensions it could not see.
+    let others = |entries: &[(String, String)]| -> Vec<(String, String)> {
+        entries
+            .iter()
+            .filter(|(rule, _)| rule != "RC-PN-006")
+            .cloned()
+            .collect()
+    };
+    assert_eq!(others(&not_evaluated), others(&every_not_evaluated));
+    let pn006: Vec<&(String, String)> = not_evaluated
+        .iter()
+        .filter(|(rule, _)| rule == "RC-PN-006")
+        .collect();
+    assert_eq!(pn006.len(), 1, "{not_evaluated:?}");
+    assert!(
+        pn006[0]
+            .1
+            .starts_with("no extension's `phoneNumbers` is in the snapshot"),
+        "{pn006:?}"
+    );
+    assert!(
+        !every_not_evaluated
+            .iter()
+            .any(|(rule, _)| rule == "RC-PN-006"),
+        "{every_not_evaluated:?}"
+    );
+}
+
+#[test]
+fn fetch_select_fetches_what_the_rules_read_and_the_rest_is_not_evaluated() {
+    let sandbox = Sandbox::start(generated(40, 20));
+    let dir = tempfile::tempdir().expect("dir");
+    let url = sandbox.url();
+    let output = run(
+        dir.path(),
+        &[
+            "fetch",
+            "--server",
+            &url,
+            "-o",
+            "fw.json",
+            "--select",
+            "RC-FW-001",
+        ],
+        &[("RINGCENTRAL_TOKEN", "x")],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let doc = read(&dir.path().join("fw.json"));
+    assert!(
+        doc["extensions"][0]["forwardingNumbers"].is_array(),
+        "{doc}"
+    );
+    assert!(doc.get("phoneNumbers").is_none());
+    assert!(doc.get("serviceInfo").is_none());
+    assert!(doc["source"]["viewer"].get("permissions").is_none());
+    let lists = &doc["source"]["lists"];
+    for (list, obtained) in [
+        ("phoneNumbers", "notRequested"),
+        ("serviceInfo", "notRequested"),
+        ("extensionPhoneNumbers", "notRequested"),
+        ("forwardingNumbers", "requested"),
+        ("extensions", "requested"),
+    ] {
+        assert_eq!(lists[list]["obtained"], obtained, "{list}: {lists}");
+    }
+    // Requests: account, viewer, the extension list, and one per extension
+    // that can have forwarding numbers.
+    let forwarding = doc["extensions"]
+        .as_array()
+        .expect("extensions")
+        .iter()
+        .filter(|e| {
+            rcaudit_fetch::forwarding(e["type"].as_str()) != rcaudit_fetch::Forwarding::None
+        })
+        .count();
+    let said = format!("{} requests", 3 + forwarding);
+    assert!(
+        stderr(&output).contains(&said),
+        "{said}: {}",
+        stderr(&output)
+    );
+    assert!(
+        stderr(&output).contains("the account's phone numbers (no chosen rule reads them)"),
+        "{}",
+        stderr(&output)
+    );
+    // `audit --select` fetches what the selected rules read, and checks
+    // them: the same requests.
+    let output = run(
+        dir.path(),
+        &[
+            "audit",
+            "--server",
+            &url,
+            "--select",
+            "RC-FW-001",
+            "--format",
+            "json",
+        ],
+        &[("RINGCENTRAL_TOKEN", "x")],
+    );
+    assert!(matches!(code(&output), 0 | 1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&said),
+        "{said}: {}",
+        stderr(&output)
+    );
+    let report: Value = serde_json::from_str(&stdout(&output)).expect("a JSON report");
+    assert_eq!(report["summary"]["rulesEnabled"], 1, "{report}");
+    assert_eq!(report["notEvaluated"], serde_json::json!([]), "{report}");
+    // What was not fetched is not evaluated, never passed.
+    let (_, not_evaluated) = verdicts(dir.path(), "fw.json");
+    for rule in ["RC-PN-001", "RC-SN-004", "RC-PN-010"] {
+        assert!(
+            not_evaluated.iter().any(|(id, _)| id == rule),
+            "{rule}: {not_evaluated:?}"
+        );
+    }
+    assert!(!not_evaluated.iter().any(|(id, _)| id == "RC-FW-001"));
+    // A selection that names no rule is an error before any request.
+    let output = run(
+        dir.path(),
+        &[
+            "fetch",
+            "--server",
+            &url,
+            "-o",
+            "x.json",
+            "--select",
+            "RC-ZZ-999",
+        ],
+        &[("RINGCENTRAL_TOKEN", "x")],
+    );
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(!dir.path().join("x.json").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn fetch_plan_prints_requests_per_group_and_the_least_time() {
+    let sandbox = Sandbox::start(generated(2500, 20));
+    let dir = tempfile::tempdir().expect("dir");
+    let url = sandbox.url();
+    let output = run(
+        dir.path(),
+        &["fetch", "--server", &url, "--plan"],
+        &[("RINGCENTRAL_TOKEN", "x")],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let text = stdout(&output);
+    // 2,500 extensions: 3 pages of the extension list and the viewer's
+    // permissions (Medium); the account, service info, viewer and one
+    // forwarding list per extension that can have one (Light): the same
+    // count the fetch makes.
+    let expected = sandbox.expected();
+    let extensions = expected["extensions"].as_array().expect("extensions");
+    let forwarding = extensions
+        .iter()
+        .filter(|e| {
+            rcaudit_fetch::forwarding(e["type"].as_str()) != rcaudit_fetch::Forwarding::None
+        })
+        .count();
+    assert!(forwarding > 2000 && forwarding < 2500, "{forwarding}");
+    let light = 3 + forwarding;
+    assert!(
+        text.contains(&format!(
+            "plan: 2500 extensions ({} of types without call forwarding)",
+            2500 - forwarding
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("  {:<7} {:>7} requests", "Light", light)),
+        "{text}"
+    );
+    assert!(text.contains("Medium        4 requests"), "{text}");
+    let least = format!(
+        "least time the limits allow: {} min 0 s (set by Light)\n",
+        (light - 1) / 50
+    );
+    assert!(text.contains(&least), "{least}: {text}");
+    assert!(
+        !dir.path().read_dir().expect("dir").any(|_| true),
+        "nothing written"
+    );
+    // Three requests only (the two totals and one by type): nothing was
+    // fetched.
+    assert_eq!(requests_served(&url), 3);
+    // --plan and --output exclude each other.
+    let output = run(
+        dir.path(),
+        &["fetch", "--server", &url, "--plan", "-o", "s.json"],
+        &[("RINGCENTRAL_TOKEN", "x")],
+    );
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+}
+
+#[test]
+fn fetch_preflight_says_what_is_missing_and_what_is_too_much() {
+    let dir = tempfile::tempdir().expect("dir");
+    // An administrator with the read permissions a fetch needs.
+    let sandbox = Sandbox::start(generated(5, 20));
+    let output = run(
+        dir.path(),
+        &["fetch", "--server", &sandbox.url(), "--preflight"],
+        &[("RINGCENTRAL_TOKEN", "x")],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains(
+            "nothing is missing for a complete snapshot, and nothing is more than an audit needs"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("not known: the token's scope"), "{text}");
+    // A plain user whose permissions cover only their own extension.
+    let sandbox = Sandbox::start(Config {
+        viewer_admin: Some(false),
+        ..generated(5, 20)
+    });
+    let output = run(
+        dir.path(),
+        &["fetch", "--server", &sandbox.url(), "--preflight"],
+        &[("RINGCENTRAL_TOKEN", "x")],
+    );
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("missing for a complete snapshot: the administrator's view"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ReadCompanyPhoneNumbers beyond the user's own extension"),
+        "{text}"
+    );
+    // A user who may edit, recorded in the served snapshot.
+    let snapshot = dir.path().join("served.json");
+    std::fs::write(
+        &snapshot,
+        serde_json::json!({
+            "snapshotVersion": 1,
+            "source": {"viewer": {"accountId": "1", "extensionId": "11", "admin": true, "permissions": [
+                {"permission": {"id": "ReadCompanyInfo"}, "scopes": ["Account"]},
+                {"permission": {"id": "ReadExtensions"}, "scopes": ["Account"]},
+                {"permission": {"id": "ReadCompanyPhoneNumbers"}, "scopes": ["Account"]},
+                {"permission": {"id": "ReadUserPhoneNumbers"}, "scopes": ["Account"]},
+                {"permission": {"id": "ReadUserForwardingFlipNumbers"}, "scopes": ["Account"]},
+                {"permission": {"id": "EditExtensionInfo"}, "scopes": ["Account"]}
+            ]}},
+            "account": {"id": 1},
+            "extensions": [{"id": 11, "type": "User"}]
+        })
+        .to_string(),
+    )
+    .expect("write");
+    let sandbox = Sandbox::start(Config {
+        source: Source::Snapshot(snapshot),
+        window: Duration::from_millis(20),
+        ..Config::default()
+    });
+    let output = run(
+        dir.path(),
+        &["fetch", "--server", &sandbox.url(), "--preflight"],
+        &[("RINGCENTRAL_TOKEN", "x")],
+    );
+    assert_eq!(code(&output), 1, "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("nothing is missing for a complete snapshot; more than an audit needs: EditExtensionInfo (a user permission)"),
+        "{text}"
+    );
+    // The fetch records them, and RC-SN-004 says so.
+    let output = run(
+        dir.path(),
+        &["fetch", "--server", &sandbox.url(), "-o", "s.json"],
+        &[("RINGCENTRAL_TOKEN", "x")],
+    );
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let (findings, _) = verdicts(dir.path(), "s.json");
+    assert!(
+        findings
+            .iter()
+            .any(|(rule, pointer, message)| rule == "RC-SN-004"
+                && pointer == "/source/viewer/permissions"
+                && message.contains("EditExtensionInfo")),
+        "{findings:?}"
     );
 }

@@ -174,7 +174,7 @@ fn fetch_output_neutralises_control_characters_from_the_server() {
     let dir = tempfile::tempdir().expect("dir");
     // In the summary of a finished fetch.
     let served = Served::start(one_bad_path(
-        "/extension/2/phone-number",
+        "/extension/2/forwarding-number",
         Reply::error(404, "CMN-\u{1b}[31m", STEERING),
     ));
     let output = run(

@@ -59,6 +59,7 @@
 //!     tuning: Tuning::default(),
 //!     generator: "rcaudit 0.1.0".to_owned(),
 //!     journal: None,
+//!     data: rcaudit_fetch::Data::default(),
 //! };
 //! let fetched = rcaudit_fetch::fetch(options, Arc::new(Silent)).await?;
 //! println!("{} extensions", fetched.summary.extensions);
@@ -71,17 +72,25 @@
 #![warn(missing_docs)]
 
 mod api;
+mod data;
 mod journal;
 mod limits;
 pub mod parts;
+mod plan;
+mod preflight;
 mod progress;
 mod run;
 mod secret;
 mod server;
 
 pub use api::{Credentials, DEFAULT_MAX_BODY, DEFAULT_MAX_WAIT, Failure, Tuning, error_details};
+pub use data::{
+    Data, ExtensionNumbers, FORWARDING_TYPES, Forwarding, NO_FORWARDING_TYPES, forwarding,
+};
 pub use journal::JournalError;
 pub use limits::{Group, GroupStats};
+pub use plan::{Plan, WINDOW, plan};
+pub use preflight::{NEEDED, Preflight, WRITE_PERMISSIONS, WRITE_SCOPES, preflight, writes};
 pub use progress::{Progress, Silent};
 pub use run::{FetchError, Fetched, JournalMode, Options, Summary, fetch, journal_path};
 pub use secret::Secret;

@@ -10,6 +10,8 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use crate::data::{Forwarding, forwarding};
+
 /// A per-extension list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum List {
@@ -81,6 +83,9 @@ pub struct Parts {
     pub phone_numbers: Option<Vec<Box<RawValue>>>,
     /// The extension list.
     pub extensions: Option<Vec<Box<RawValue>>>,
+    /// The viewer's `authz-profile` answer (its `permissions` go to
+    /// `source.viewer.permissions`).
+    pub permissions: Option<Box<RawValue>>,
     /// Each extension's lists, by extension id.
     pub lists: HashMap<(String, List), Vec<Box<RawValue>>>,
     /// What could not be fetched (the `errors` entries).
@@ -99,6 +104,61 @@ pub fn id_of(record: &RawValue) -> Option<String> {
         serde_json::Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
+}
+
+/// A record's `type` when it is a string.
+pub fn type_of(record: &RawValue) -> Option<String> {
+    #[derive(Deserialize)]
+    struct WithType {
+        #[serde(rename = "type")]
+        kind: Option<serde_json::Value>,
+    }
+    match serde_json::from_str::<WithType>(record.get()).ok()?.kind? {
+        serde_json::Value::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// The `permissions` list of an `authz-profile` answer, verbatim (none
+/// when it has no list there).
+fn permissions_of(answer: &RawValue) -> Option<Box<RawValue>> {
+    #[derive(Deserialize)]
+    struct Profile {
+        permissions: Option<Box<RawValue>>,
+    }
+    let list = serde_json::from_str::<Profile>(answer.get())
+        .ok()?
+        .permissions?;
+    list.get().trim_start().starts_with('[').then_some(list)
+}
+
+/// `source.lists` as JSON.
+fn lists_json(lists: Lists, empty_by_type: &[String]) -> String {
+    let entry = |obtained: Obtained, note: Option<&str>| {
+        let mut text = format!("{{\"obtained\":\"{}\"", obtained.name());
+        if let Some(note) = note {
+            let _ = write!(text, ",\"note\":{}", json_string(note));
+        }
+        text
+    };
+    let extension_numbers = entry(
+        lists.extension_phone_numbers,
+        (lists.extension_phone_numbers == Obtained::AccountList).then_some(FROM_ACCOUNT_LIST),
+    );
+    let mut forwarding = entry(
+        lists.forwarding_numbers,
+        (!empty_by_type.is_empty()).then_some(EMPTY_BY_TYPE),
+    );
+    if !empty_by_type.is_empty() {
+        let types: Vec<String> = empty_by_type.iter().map(|t| json_string(t)).collect();
+        let _ = write!(forwarding, ",\"emptyByType\":[{}]", types.join(","));
+    }
+    format!(
+        "{{\"serviceInfo\":{}}},\"phoneNumbers\":{}}},\"extensions\":{}}},\"extensionPhoneNumbers\":{extension_numbers}}},\"forwardingNumbers\":{forwarding}}}}}",
+        entry(lists.service_info, None),
+        entry(lists.phone_numbers, None),
+        entry(lists.extensions, None),
+    )
 }
 
 /// A list of records as one JSON array.
@@ -139,6 +199,7 @@ impl Parts {
             "serviceInfo" => self.service_info = Some(value.to_owned()),
             "phoneNumbers" => self.phone_numbers = Some(list()?),
             "extensions" => self.extensions = Some(list()?),
+            "source/viewer/permissions" => self.permissions = Some(value.to_owned()),
             "viewer" => {
                 self.viewer =
                     Some(serde_json::from_str(value.get()).map_err(|e| format!("`viewer`: {e}"))?);
@@ -170,6 +231,7 @@ impl Parts {
             Place::Top("/phoneNumbers") => self.phone_numbers.is_some(),
             Place::Top("/extensions") => self.extensions.is_some(),
             Place::Top("/source/viewer") => self.viewer.is_some(),
+            Place::Top("/source/viewer/permissions") => self.permissions.is_some(),
             Place::Extension(id, list) => self.lists.contains_key(&(id.clone(), *list)),
             Place::Top(_) | Place::Index(_) => false,
         }
@@ -182,6 +244,9 @@ impl Parts {
             (Place::Top("/serviceInfo"), Fetched::Record(r)) => self.service_info = Some(r),
             (Place::Top("/phoneNumbers"), Fetched::List(l)) => self.phone_numbers = Some(l),
             (Place::Top("/extensions"), Fetched::List(l)) => self.extensions = Some(l),
+            (Place::Top("/source/viewer/permissions"), Fetched::Record(r)) => {
+                self.permissions = Some(r);
+            }
             (Place::Extension(id, list), Fetched::List(l)) => {
                 self.lists.insert((id.clone(), *list), l);
             }
@@ -218,7 +283,56 @@ pub struct Source {
     pub generator: String,
     /// The token's scope, when the token endpoint said it.
     pub scope: Option<String>,
+    /// How each list was obtained (`source.lists`), when known.
+    pub lists: Option<Lists>,
 }
+
+/// How a list of the snapshot was obtained (`source.lists.*.obtained`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Obtained {
+    /// Asked for (what could not be read is in `errors`).
+    Requested,
+    /// Not asked for: the account's `phoneNumbers`, read in full by an
+    /// administrator, holds every number with its `extension`, and rules
+    /// read it in their place (`coveredBy`).
+    AccountList,
+    /// Not asked for: no rule the fetch was made for reads it.
+    NotRequested,
+}
+
+impl Obtained {
+    fn name(self) -> &'static str {
+        match self {
+            Obtained::Requested => "requested",
+            Obtained::AccountList => "accountList",
+            Obtained::NotRequested => "notRequested",
+        }
+    }
+}
+
+/// How each list of the snapshot was obtained (`source.lists`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lists {
+    /// `serviceInfo`.
+    pub service_info: Obtained,
+    /// The account's `phoneNumbers`.
+    pub phone_numbers: Obtained,
+    /// `extensions`.
+    pub extensions: Obtained,
+    /// `extensions[].phoneNumbers`.
+    pub extension_phone_numbers: Obtained,
+    /// `extensions[].forwardingNumbers`.
+    pub forwarding_numbers: Obtained,
+    /// Whether `source.viewer.permissions` was asked for.
+    pub permissions: bool,
+}
+
+/// What `source.lists` says of `extensionPhoneNumbers` when the account
+/// list stands in for them.
+const FROM_ACCOUNT_LIST: &str = "not requested: an administrator read the account's phoneNumbers in full, which holds every number of the account with the extension it is assigned to (extension.id); rules read it in their place. Those records carry no `features`";
+
+/// What `source.lists` says of forwarding lists recorded empty by type.
+const EMPTY_BY_TYPE: &str = "recorded empty without asking for the types in emptyByType: the specification gives call forwarding to the User extension types only (User, DigitalUser, FaxUser, VirtualUser), and the API answers 403 CMN-403 for the others";
 
 fn json_string(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
@@ -378,31 +492,71 @@ impl Parts {
         if let Some(scope) = &source.scope {
             viewer.push(format!("\"scope\":{}", json_string(scope)));
         }
-        let _ = write!(out, ",\"viewer\":{{{}}}}}", viewer.join(","));
+        // A piece a resumed journal holds from a run that asked for more
+        // than this one is left out, as `source.lists` says.
+        let wanted = |obtained: fn(&Lists) -> Obtained| {
+            source
+                .lists
+                .is_none_or(|l| obtained(&l) != Obtained::NotRequested)
+        };
+        let permissions = self.permissions.as_deref().and_then(permissions_of);
+        if let Some(permissions) =
+            permissions.filter(|_| source.lists.is_none_or(|l| l.permissions))
+        {
+            viewer.push(format!("\"permissions\":{}", permissions.get()));
+        }
+        let _ = write!(out, ",\"viewer\":{{{}}}", viewer.join(","));
+        let empty_by_type = self.empty_by_type(source.lists);
+        if let Some(lists) = &source.lists {
+            let _ = write!(out, ",\"lists\":{}", lists_json(*lists, &empty_by_type));
+        }
+        out.push('}');
         if let Some(account) = &self.account {
             let _ = write!(out, ",\"account\":{}", account.get());
         }
-        if let Some(info) = &self.service_info {
+        if let Some(info) = self
+            .service_info
+            .as_ref()
+            .filter(|_| wanted(|l| l.service_info))
+        {
             let _ = write!(out, ",\"serviceInfo\":{}", info.get());
         }
-        if let Some(numbers) = &self.phone_numbers {
+        if let Some(numbers) = self
+            .phone_numbers
+            .as_ref()
+            .filter(|_| wanted(|l| l.phone_numbers))
+        {
             let _ = write!(out, ",\"phoneNumbers\":{}", array(numbers));
         }
         let mut index: HashMap<String, usize> = HashMap::new();
-        if let Some(extensions) = &self.extensions {
+        if let Some(extensions) = self
+            .extensions
+            .as_ref()
+            .filter(|_| wanted(|l| l.extensions))
+        {
             out.push_str(",\"extensions\":[");
             for (i, record) in extensions.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
                 let id = id_of(record);
-                let lists: Vec<(&str, String)> = List::BOTH
+                let mut lists: Vec<(&str, String)> = List::BOTH
                     .iter()
+                    .filter(|&&list| Parts::keeps(source.lists, list))
                     .filter_map(|&list| {
                         let records = self.lists.get(&(id.clone()?, list))?;
                         Some((list.field(), array(records)))
                     })
                     .collect();
+                if !empty_by_type.is_empty()
+                    && id.is_some()
+                    && forwarding(type_of(record).as_deref()) == Forwarding::None
+                    && !lists
+                        .iter()
+                        .any(|(f, _)| *f == List::ForwardingNumbers.field())
+                {
+                    lists.push((List::ForwardingNumbers.field(), "[]".to_owned()));
+                }
                 out.push_str(&with_members(record.get(), &lists));
                 if let Some(id) = id {
                     index.entry(id).or_insert(i);
@@ -416,6 +570,37 @@ impl Parts {
         }
         out.push('}');
         pretty(&out)
+    }
+
+    /// Whether the snapshot holds the per-extension `list`s fetched: not
+    /// when the list was not to be requested (a resumed journal may hold
+    /// some from a run that requested them).
+    fn keeps(lists: Option<Lists>, list: List) -> bool {
+        let Some(lists) = lists else { return true };
+        match list {
+            List::PhoneNumbers => lists.extension_phone_numbers == Obtained::Requested,
+            List::ForwardingNumbers => lists.forwarding_numbers == Obtained::Requested,
+        }
+    }
+
+    /// The types of the extensions whose forwarding list is recorded empty
+    /// without asking (sorted, each once): none unless forwarding lists
+    /// were requested.
+    fn empty_by_type(&self, lists: Option<Lists>) -> Vec<String> {
+        if lists.is_none_or(|l| l.forwarding_numbers != Obtained::Requested) {
+            return Vec::new();
+        }
+        let mut types: Vec<String> = self
+            .extensions
+            .iter()
+            .flatten()
+            .filter(|record| id_of(record).is_some())
+            .filter_map(|record| type_of(record))
+            .filter(|kind| forwarding(Some(kind)) == Forwarding::None)
+            .collect();
+        types.sort_unstable();
+        types.dedup();
+        types
     }
 
     /// The `errors` entries in document order.
@@ -588,6 +773,7 @@ mod tests {
             server: "http://127.0.0.1:1".into(),
             generator: "rcaudit test".into(),
             scope: Some("ReadAccounts".into()),
+            lists: None,
         };
         let text = parts.assemble("2026-11-28T10:00:00Z", &source);
         let doc: serde_json::Value = serde_json::from_str(&text).expect("JSON");
@@ -605,5 +791,87 @@ mod tests {
         );
         assert_eq!(doc["errors"][1]["errorCode"], "CMN-419");
         assert!(doc["errors"][0].get("status").is_none());
+    }
+
+    #[test]
+    fn source_lists_say_how_each_list_was_obtained_and_the_document_agrees() {
+        let mut parts = Parts {
+            account: Some(raw(r#"{"id":7}"#)),
+            service_info: Some(raw(r#"{"servicePlan":{}}"#)),
+            phone_numbers: Some(vec![raw(r#"{"id":1,"extension":{"id":1}}"#)]),
+            extensions: Some(vec![
+                raw(r#"{"id":1,"type":"User"}"#),
+                raw(r#"{"id":2,"type":"IvrMenu"}"#),
+                raw(r#"{"id":3,"type":"Hologram"}"#),
+                raw(r#"{"id":4,"type":"Department"}"#),
+            ]),
+            permissions: Some(raw(
+                r#"{"permissions":[{"permission":{"id":"ReadExtensions"}}]}"#,
+            )),
+            ..Parts::default()
+        };
+        // A resumed journal may hold a phone list from a run that asked.
+        parts
+            .lists
+            .insert(("1".into(), List::PhoneNumbers), vec![raw(r#"{"id":1}"#)]);
+        parts
+            .lists
+            .insert(("1".into(), List::ForwardingNumbers), Vec::new());
+        let lists = Lists {
+            service_info: Obtained::NotRequested,
+            phone_numbers: Obtained::Requested,
+            extensions: Obtained::Requested,
+            extension_phone_numbers: Obtained::AccountList,
+            forwarding_numbers: Obtained::Requested,
+            permissions: false,
+        };
+        let source = |lists| Source {
+            server: "http://127.0.0.1:1".into(),
+            generator: "rcaudit test".into(),
+            scope: None,
+            lists,
+        };
+        let doc: serde_json::Value =
+            serde_json::from_str(&parts.assemble("2026-12-02T00:00:00Z", &source(Some(lists))))
+                .expect("JSON");
+        let said = &doc["source"]["lists"];
+        assert_eq!(said["serviceInfo"]["obtained"], "notRequested");
+        assert_eq!(said["extensionPhoneNumbers"]["obtained"], "accountList");
+        assert!(said["extensionPhoneNumbers"]["note"].is_string());
+        assert_eq!(
+            said["forwardingNumbers"]["emptyByType"],
+            serde_json::json!(["Department", "IvrMenu"])
+        );
+        // What was not asked for is absent, whatever the journal held.
+        assert!(doc.get("serviceInfo").is_none());
+        assert!(doc["source"]["viewer"].get("permissions").is_none());
+        assert!(doc["extensions"][0].get("phoneNumbers").is_none());
+        assert_eq!(
+            doc["extensions"][0]["forwardingNumbers"],
+            serde_json::json!([])
+        );
+        // Types without call forwarding: `[]`; an unknown type: unknown.
+        assert_eq!(
+            doc["extensions"][1]["forwardingNumbers"],
+            serde_json::json!([])
+        );
+        assert!(doc["extensions"][2].get("forwardingNumbers").is_none());
+        assert_eq!(
+            doc["extensions"][3]["forwardingNumbers"],
+            serde_json::json!([])
+        );
+        assert_eq!(doc["phoneNumbers"][0]["id"], 1);
+        // Without `source.lists` (an older journal's caller), all is kept.
+        let doc: serde_json::Value =
+            serde_json::from_str(&parts.assemble("2026-12-02T00:00:00Z", &source(None)))
+                .expect("JSON");
+        assert!(doc["source"].get("lists").is_none());
+        assert!(doc["serviceInfo"].is_object());
+        assert_eq!(doc["extensions"][0]["phoneNumbers"][0]["id"], 1);
+        assert!(doc["extensions"][1].get("forwardingNumbers").is_none());
+        assert_eq!(
+            doc["source"]["viewer"]["permissions"][0]["permission"]["id"],
+            "ReadExtensions"
+        );
     }
 }

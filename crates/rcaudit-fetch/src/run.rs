@@ -21,9 +21,12 @@ use tokio::sync::Semaphore;
 use tokio::task::{JoinError, JoinSet};
 
 use crate::api::{Api, Credentials, Endpoint, Failure, Tuning, valid_id};
+use crate::data::{Data, ExtensionNumbers, Forwarding, forwarding};
 use crate::journal::{self, Header, Journal, JournalError};
 use crate::limits::GroupStats;
-use crate::parts::{self, Fetched as Piece, List, Parts, Place, Problem, Source, Viewer};
+use crate::parts::{
+    self, Fetched as Piece, List, Lists, Obtained, Parts, Place, Problem, Source, Viewer,
+};
 use crate::progress::Progress;
 use crate::server::Server;
 
@@ -40,6 +43,8 @@ pub struct Options {
     pub generator: String,
     /// Where to keep the journal, and whether to continue it.
     pub journal: Option<JournalMode>,
+    /// What to read (everything by default).
+    pub data: Data,
 }
 
 /// Whether a fetch starts a journal or continues one.
@@ -90,6 +95,11 @@ pub struct Summary {
     pub retries: u64,
     /// How long the fetch took.
     pub elapsed: Duration,
+    /// How each list was obtained (`source.lists`).
+    pub lists: Lists,
+    /// Forwarding lists recorded empty without asking (types without call
+    /// forwarding).
+    pub empty_by_type: usize,
 }
 
 impl Summary {
@@ -136,6 +146,22 @@ struct Ctx {
     /// the rest are recorded with that answer instead of being asked for
     /// (on a big account, thousands of requests and an hour of rate limit).
     forwarding_verdict: tokio::sync::Mutex<Verdict>,
+    /// What to read.
+    data: Data,
+    /// A permit for each of the viewer and the account's phone-number list
+    /// once it is settled (however it ended): whether each extension's
+    /// phone-number list is asked for depends on both.
+    basics: Arc<Semaphore>,
+}
+
+/// Adds a permit to [`Ctx::basics`] when dropped: when its task ends,
+/// even by a panic.
+struct Settled(Arc<Semaphore>);
+
+impl Drop for Settled {
+    fn drop(&mut self) {
+        self.0.add_permits(1);
+    }
 }
 
 /// Whether the viewer may read other extensions' forwarding lists.
@@ -248,6 +274,19 @@ fn describe_join_error(error: JoinError) -> String {
 impl Ctx {
     fn parts(&self) -> std::sync::MutexGuard<'_, Parts> {
         self.parts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether the account's phone-number list stands in for each
+    /// extension's: an administrator read it in full (`docs/api-facts.md`,
+    /// "Fewer requests").
+    fn account_list_covers(&self) -> bool {
+        let parts = self.parts();
+        let admin = parts.viewer.as_ref().and_then(|v| v.admin) == Some(true);
+        let failed = parts
+            .problems
+            .iter()
+            .any(|p| p.place == Place::Top("/phoneNumbers"));
+        admin && parts.phone_numbers.is_some() && !failed
     }
 
     fn keep(&self, place: &Place, piece: Piece) -> Result<(), Stop> {
@@ -384,7 +423,7 @@ fn no_forwarding(endpoint: &Endpoint, failure: &Failure) -> bool {
         && failure.code() == Some("CMN-403")
 }
 
-fn viewer_of(record: &RawValue) -> Viewer {
+pub(crate) fn viewer_of(record: &RawValue) -> Viewer {
     #[derive(Deserialize)]
     struct Enabled {
         enabled: Option<bool>,
@@ -489,99 +528,227 @@ async fn account(ctx: &Ctx) -> Result<(), FetchError> {
     }
 }
 
-/// Spawns a task per extension list still missing, at most a few hundred
-/// alive at once, stopping early if one of them stops the fetch.
-async fn extension_lists(ctx: &Arc<Ctx>, tasks: &mut Tasks) -> Result<(), FetchError> {
-    let ids: Vec<(usize, Option<String>)> = ctx
-        .parts()
+/// The extensions' ids (or why a record cannot be asked about) and types.
+fn extension_ids(ctx: &Ctx) -> Vec<(usize, Result<String, String>, Option<String>)> {
+    ctx.parts()
         .extensions
         .iter()
         .flatten()
         .enumerate()
-        .map(|(i, record)| (i, parts::id_of(record)))
-        .collect();
-    ctx.progress.planned(2 * ids.len() as u64);
-    let alive = Arc::new(Semaphore::new(256));
-    for (index, id) in ids {
-        let Some(id) = id else {
-            ctx.parts().problems.push(Problem {
-                place: Place::Index(index),
-                request: Endpoint::Extensions.request(),
-                status: None,
-                code: None,
-                message: "the extension record has no id, so its phone and forwarding numbers cannot be fetched".to_owned(),
-            });
-            ctx.progress.finished(2);
-            continue;
-        };
-        if !valid_id(&id) || id == "~" {
-            // Never a path: `../../admin` would take the request (and the
-            // token) out of the account.
-            ctx.parts().problems.push(Problem {
-                place: Place::Index(index),
-                request: Endpoint::Extensions.request(),
-                status: None,
-                code: None,
-                message: format!(
+        .map(|(i, record)| {
+            let id = match parts::id_of(record) {
+                None => Err("the extension record has no id, so its phone and forwarding numbers cannot be fetched".to_owned()),
+                // Never a path: `../../admin` would take the request (and
+                // the token) out of the account.
+                Some(id) if !valid_id(&id) || id == "~" => Err(format!(
                     "the extension's id {} is not a RingCentral id (letters, digits, - and _), so its phone and forwarding numbers were not requested",
                     serde_json::to_string(&id).unwrap_or_default()
-                ),
+                )),
+                Some(id) => Ok(id),
+            };
+            (i, id, parts::type_of(record))
+        })
+        .collect()
+}
+
+/// Spawns a task per extension list still missing, at most a few hundred
+/// alive at once, stopping early if one of them stops the fetch. The
+/// forwarding lists go first (only those of types that can have
+/// forwarding numbers, or of unknown types); the phone-number lists once
+/// the viewer and the account's list have said whether they are needed.
+async fn extension_lists(ctx: &Arc<Ctx>, tasks: &mut Tasks) -> Result<Lists, FetchError> {
+    let extensions = extension_ids(ctx);
+    let alive = Arc::new(Semaphore::new(256));
+    for (index, id, _) in &extensions {
+        if let Err(message) = id {
+            ctx.parts().problems.push(Problem {
+                place: Place::Index(*index),
+                request: Endpoint::Extensions.request(),
+                status: None,
+                code: None,
+                message: message.clone(),
             });
-            ctx.progress.finished(2);
+        }
+    }
+    let forwarding_lists = extensions.iter().filter_map(|(_, id, kind)| {
+        let id = id.as_ref().ok()?;
+        (ctx.data.forwarding_numbers && forwarding(kind.as_deref()) != Forwarding::None)
+            .then(|| (id.clone(), List::ForwardingNumbers))
+    });
+    let forwarding: Vec<(String, List)> = forwarding_lists.collect();
+    spawn_lists(ctx, tasks, &alive, forwarding).await?;
+    // Whether the account list stands in for each extension's: wait for
+    // the viewer and the account list to be settled.
+    let phone_numbers = match ctx.data.extension_phone_numbers {
+        ExtensionNumbers::No => Obtained::NotRequested,
+        ExtensionNumbers::Yes => Obtained::Requested,
+        ExtensionNumbers::UnlessCovered => {
+            if let Ok(permits) = ctx.basics.acquire_many(2).await {
+                permits.forget();
+            }
+            if ctx.account_list_covers() {
+                Obtained::AccountList
+            } else {
+                Obtained::Requested
+            }
+        }
+    };
+    if phone_numbers == Obtained::Requested {
+        let lists = extensions
+            .iter()
+            .filter_map(|(_, id, _)| Some((id.as_ref().ok()?.clone(), List::PhoneNumbers)))
+            .collect();
+        spawn_lists(ctx, tasks, &alive, lists).await?;
+    }
+    Ok(Lists {
+        service_info: requested(ctx.data.service_info),
+        phone_numbers: requested(ctx.data.phone_numbers),
+        extensions: requested(true),
+        extension_phone_numbers: phone_numbers,
+        forwarding_numbers: requested(ctx.data.forwarding_numbers),
+        permissions: ctx.data.permissions,
+    })
+}
+
+fn requested(wanted: bool) -> Obtained {
+    if wanted {
+        Obtained::Requested
+    } else {
+        Obtained::NotRequested
+    }
+}
+
+/// Spawns a task for each of `lists` not already here.
+async fn spawn_lists(
+    ctx: &Arc<Ctx>,
+    tasks: &mut Tasks,
+    alive: &Arc<Semaphore>,
+    lists: Vec<(String, List)>,
+) -> Result<(), FetchError> {
+    ctx.progress.planned(lists.len() as u64);
+    for (id, list) in lists {
+        let place = Place::Extension(id.clone(), list);
+        if ctx.parts().has(&place) {
+            ctx.progress.finished(1);
             continue;
         }
-        for list in List::BOTH {
-            let place = Place::Extension(id.clone(), list);
-            if ctx.parts().has(&place) {
-                ctx.progress.finished(1);
-                continue;
-            }
-            let endpoint = match list {
-                List::PhoneNumbers => Endpoint::ExtensionPhoneNumbers(id.clone()),
-                List::ForwardingNumbers => Endpoint::ForwardingNumbers(id.clone()),
-            };
-            let Ok(slot) = Arc::clone(&alive).acquire_owned().await else {
-                break;
-            };
-            let task_ctx = Arc::clone(ctx);
-            let (task_place, task_endpoint) = (place.clone(), endpoint.clone());
-            tasks.spawn(place, endpoint, async move {
-                let result = task_ctx.piece(task_place, task_endpoint, true).await;
-                drop(slot);
-                result
-            });
-            if let Err(reason) = tasks.settle_ready(ctx) {
-                tasks.set.abort_all();
-                return Err(stop(reason));
-            }
+        let endpoint = match list {
+            List::PhoneNumbers => Endpoint::ExtensionPhoneNumbers(id),
+            List::ForwardingNumbers => Endpoint::ForwardingNumbers(id),
+        };
+        let Ok(slot) = Arc::clone(alive).acquire_owned().await else {
+            break;
+        };
+        let task_ctx = Arc::clone(ctx);
+        let (task_place, task_endpoint) = (place.clone(), endpoint.clone());
+        tasks.spawn(place, endpoint, async move {
+            let result = task_ctx.piece(task_place, task_endpoint, true).await;
+            drop(slot);
+            result
+        });
+        if let Err(reason) = tasks.settle_ready(ctx) {
+            tasks.set.abort_all();
+            return Err(stop(reason));
         }
     }
     Ok(())
 }
 
 /// Spawns the account-wide pieces besides the extension list: the
-/// service info, the account's phone numbers and the viewer.
+/// service info, the account's phone numbers and the viewer (each of the
+/// last two settles a permit of [`Ctx::basics`]).
 fn account_pieces(ctx: &Arc<Ctx>, tasks: &mut Tasks) {
-    for (place, endpoint, list) in [
-        (Place::Top("/serviceInfo"), Endpoint::ServiceInfo, false),
-        (
-            Place::Top("/phoneNumbers"),
-            Endpoint::AccountPhoneNumbers,
-            true,
-        ),
-    ] {
+    if ctx.data.service_info {
         let task_ctx = Arc::clone(ctx);
-        let (task_place, task_endpoint) = (place.clone(), endpoint.clone());
-        tasks.spawn(place, endpoint, async move {
-            task_ctx.piece(task_place, task_endpoint, list).await
+        let (place, endpoint) = (Place::Top("/serviceInfo"), Endpoint::ServiceInfo);
+        tasks.spawn(place.clone(), endpoint.clone(), async move {
+            task_ctx.piece(place, endpoint, false).await
         });
     }
+    let settled = Settled(Arc::clone(&ctx.basics));
+    if ctx.data.phone_numbers {
+        let task_ctx = Arc::clone(ctx);
+        let (place, endpoint) = (Place::Top("/phoneNumbers"), Endpoint::AccountPhoneNumbers);
+        tasks.spawn(place.clone(), endpoint.clone(), async move {
+            let _settled = settled;
+            task_ctx.piece(place, endpoint, true).await
+        });
+    } else {
+        drop(settled);
+    }
+    let settled = Settled(Arc::clone(&ctx.basics));
     let task_ctx = Arc::clone(ctx);
     tasks.spawn(
         Place::Top("/source/viewer"),
         Endpoint::Extension("~".to_owned()),
-        async move { task_ctx.viewer().await },
+        async move {
+            let _settled = settled;
+            task_ctx.viewer().await
+        },
     );
+}
+
+/// Spawns the viewer's permissions (`authz-profile`, Medium): after the
+/// extension list, the one Medium request everything else waits for.
+fn permissions_piece(ctx: &Arc<Ctx>, tasks: &mut Tasks) {
+    if ctx.data.permissions {
+        let task_ctx = Arc::clone(ctx);
+        let (place, endpoint) = (
+            Place::Top("/source/viewer/permissions"),
+            Endpoint::AuthzProfile,
+        );
+        tasks.spawn(place.clone(), endpoint.clone(), async move {
+            task_ctx.piece(place, endpoint, false).await
+        });
+    }
+}
+
+/// Forwarding lists recorded empty without asking, by type.
+fn empty_by_type(parts: &Parts, lists: Lists) -> usize {
+    if lists.forwarding_numbers != Obtained::Requested {
+        return 0;
+    }
+    parts
+        .extensions
+        .iter()
+        .flatten()
+        .filter(|r| parts::id_of(r).is_some())
+        .filter(|r| forwarding(parts::type_of(r).as_deref()) == Forwarding::None)
+        .count()
+}
+
+/// The pieces a journal gave back.
+fn resumed(parts: &Parts) -> usize {
+    parts.lists.len()
+        + [
+            parts.account.is_some(),
+            parts.service_info.is_some(),
+            parts.viewer.is_some(),
+            parts.phone_numbers.is_some(),
+            parts.extensions.is_some(),
+            parts.permissions.is_some(),
+        ]
+        .iter()
+        .filter(|&&b| b)
+        .count()
+}
+
+/// The journal as the options say, waiting a moment for one that a fetch
+/// just cancelled in this process lets go of.
+async fn journal_of(
+    options: &Options,
+    now: &str,
+) -> Result<(Option<Journal>, String, Parts), FetchError> {
+    let mut attempts = 0;
+    loop {
+        match open_journal(options, now) {
+            Err(FetchError::Journal(JournalError::Busy { .. })) if attempts < 20 => {
+                attempts += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            opened => return opened,
+        }
+    }
 }
 
 /// Fetches a snapshot. Must run inside a multi-threaded Tokio runtime.
@@ -591,27 +758,8 @@ pub async fn fetch(options: Options, progress: Arc<dyn Progress>) -> Result<Fetc
     // A fetch of the same file that was just cancelled in this process
     // lets go of the journal's lock as its tasks wind down: give it a
     // moment before saying another fetch is running.
-    let mut attempts = 0;
-    let (journal, captured_at, parts) = loop {
-        match open_journal(&options, &now) {
-            Err(FetchError::Journal(JournalError::Busy { .. })) if attempts < 20 => {
-                attempts += 1;
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            opened => break opened?,
-        }
-    };
-    let resumed = parts.lists.len()
-        + [
-            parts.account.is_some(),
-            parts.service_info.is_some(),
-            parts.viewer.is_some(),
-            parts.phone_numbers.is_some(),
-            parts.extensions.is_some(),
-        ]
-        .iter()
-        .filter(|&&b| b)
-        .count();
+    let (journal, captured_at, parts) = journal_of(&options, &now).await?;
+    let resumed = resumed(&parts);
     let api = Api::new(
         options.server.clone(),
         options.credentials.clone(),
@@ -625,9 +773,18 @@ pub async fn fetch(options: Options, progress: Arc<dyn Progress>) -> Result<Fetc
         journal,
         progress: Arc::clone(&progress),
         forwarding_verdict: tokio::sync::Mutex::new(Verdict::Unknown),
+        data: options.data,
+        basics: Arc::new(Semaphore::new(0)),
     });
 
-    progress.planned(5);
+    let data = options.data;
+    let top = [
+        data.service_info,
+        data.phone_numbers,
+        data.extensions,
+        data.permissions,
+    ];
+    progress.planned(2 + top.iter().filter(|&&wanted| wanted).count() as u64);
     if let Err(error) = account(&ctx).await {
         // Nothing fetched: a journal holding only its header helps nobody.
         if let (0, Some(journal)) = (resumed, &ctx.journal) {
@@ -637,10 +794,23 @@ pub async fn fetch(options: Options, progress: Arc<dyn Progress>) -> Result<Fetc
     }
     let mut tasks = Tasks::new();
     account_pieces(&ctx, &mut tasks);
-    ctx.piece(Place::Top("/extensions"), Endpoint::Extensions, true)
-        .await
-        .map_err(stop)?;
-    extension_lists(&ctx, &mut tasks).await?;
+    let lists = if ctx.data.extensions {
+        ctx.piece(Place::Top("/extensions"), Endpoint::Extensions, true)
+            .await
+            .map_err(stop)?;
+        permissions_piece(&ctx, &mut tasks);
+        extension_lists(&ctx, &mut tasks).await?
+    } else {
+        permissions_piece(&ctx, &mut tasks);
+        Lists {
+            service_info: requested(ctx.data.service_info),
+            phone_numbers: requested(ctx.data.phone_numbers),
+            extensions: Obtained::NotRequested,
+            extension_phone_numbers: Obtained::NotRequested,
+            forwarding_numbers: Obtained::NotRequested,
+            permissions: ctx.data.permissions,
+        }
+    };
     if let Err(reason) = tasks.settle_all(&ctx).await {
         tasks.set.abort_all();
         return Err(stop(reason));
@@ -655,6 +825,7 @@ pub async fn fetch(options: Options, progress: Arc<dyn Progress>) -> Result<Fetc
         server: options.server.to_string(),
         generator: options.generator.clone(),
         scope: ctx.api.scope().await,
+        lists: Some(lists),
     };
     let parts = ctx
         .parts
@@ -673,6 +844,8 @@ pub async fn fetch(options: Options, progress: Arc<dyn Progress>) -> Result<Fetc
         groups: ctx.api.limits.stats(),
         retries: ctx.api.retries(),
         elapsed: started.elapsed(),
+        lists,
+        empty_by_type: empty_by_type(&parts, lists),
     };
     Ok(Fetched {
         text,

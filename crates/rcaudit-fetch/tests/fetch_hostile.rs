@@ -61,6 +61,13 @@ fn fetch_from(
             tuning,
             generator: "rcaudit hostile test".to_owned(),
             journal: None,
+            // Every list asked for, so that hostile answers reach every
+            // kind of request (the account list would otherwise stand in
+            // for the extensions' phone-number lists).
+            data: rcaudit_fetch::Data {
+                extension_phone_numbers: rcaudit_fetch::ExtensionNumbers::Yes,
+                ..rcaudit_fetch::Data::ALL
+            },
         };
         let started = Instant::now();
         let fetched = tokio::time::timeout(BOUND, rcaudit_fetch::fetch(options, progress))
@@ -82,8 +89,11 @@ fn errors_at<'a>(doc: &'a Value, pointer: &str) -> Vec<&'a Value> {
 }
 
 /// Every piece is in the snapshot or in `errors`, and a list that is in
-/// `errors` is not in the snapshot (absent means unknown).
+/// `errors` is not in the snapshot (absent means unknown); a list
+/// `source.lists` says was not requested is in neither.
 fn assert_accounted(doc: &Value) {
+    let requested =
+        |list: &str| doc["source"]["lists"][list]["obtained"].as_str() == Some("requested");
     let mut pieces = vec![
         ("/serviceInfo".to_owned(), doc.get("serviceInfo").is_some()),
         (
@@ -93,6 +103,10 @@ fn assert_accounted(doc: &Value) {
         (
             "/source/viewer".to_owned(),
             doc["source"]["viewer"].get("extensionId").is_some(),
+        ),
+        (
+            "/source/viewer/permissions".to_owned(),
+            doc["source"]["viewer"].get("permissions").is_some(),
         ),
     ];
     for (i, extension) in doc["extensions"]
@@ -104,11 +118,19 @@ fn assert_accounted(doc: &Value) {
         if !errors_at(doc, &format!("/extensions/{i}")).is_empty() {
             continue;
         }
-        for list in ["phoneNumbers", "forwardingNumbers"] {
-            pieces.push((
-                format!("/extensions/{i}/{list}"),
-                extension.get(list).is_some(),
-            ));
+        for (list, name) in [
+            ("phoneNumbers", "extensionPhoneNumbers"),
+            ("forwardingNumbers", "forwardingNumbers"),
+        ] {
+            let pointer = format!("/extensions/{i}/{list}");
+            if requested(name) {
+                pieces.push((pointer, extension.get(list).is_some()));
+            } else {
+                assert!(
+                    extension.get(list).is_none() && errors_at(doc, &pointer).is_empty(),
+                    "{pointer} was not requested, yet it is there\n{doc:#}"
+                );
+            }
         }
     }
     for (pointer, present) in pieces {
@@ -449,6 +471,7 @@ fn a_token_lifetime_without_end_is_no_overflow() {
                 tuning: tuning(),
                 generator: "rcaudit hostile test".to_owned(),
                 journal: None,
+                data: rcaudit_fetch::Data::default(),
             };
             let fetched =
                 tokio::time::timeout(BOUND, rcaudit_fetch::fetch(options, Arc::new(Silent)))
@@ -464,7 +487,7 @@ fn a_token_lifetime_without_end_is_no_overflow() {
 
 #[test]
 fn a_server_that_refuses_everything_costs_a_few_waits_not_days() {
-    // Each wait is short and allowed, but 10 for each of 34 requests, one
+    // Each wait is short and allowed, but 10 for each of 36 requests, one
     // after the other (the group pauses as a whole), would be minutes; on
     // a real account, with Retry-After: 60, days.
     let numbers: Vec<String> = (2..=18).map(|n| n.to_string()).collect();
@@ -485,14 +508,20 @@ fn a_server_that_refuses_everything_costs_a_few_waits_not_days() {
     );
     assert_accounted(&doc);
     let errors = doc["errors"].as_array().expect("errors");
-    assert_eq!(errors.len(), 1 + 2 * numbers.len(), "{doc:#}");
+    // The viewer, its permissions (`extension/~/authz-profile`), and the
+    // two lists of each extension.
+    assert_eq!(errors.len(), 2 + 2 * numbers.len(), "{doc:#}");
     assert!(
         errors.iter().any(|e| e["message"]
             .as_str()
             .is_some_and(|m| m.contains("in a row (429)"))),
         "{doc:#}"
     );
-    assert!(fetched.summary.rejected() <= 12, "{:?}", fetched.summary);
+    // Ten in a row, and a probe, in each group asked under /extension/
+    // (Light, and Medium for the viewer's permissions).
+    for group in &fetched.summary.groups {
+        assert!(group.rejected <= 12, "{:?}", fetched.summary);
+    }
 }
 
 #[test]

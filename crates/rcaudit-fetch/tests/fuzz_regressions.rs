@@ -29,6 +29,7 @@ fn assembled(journal: &str) -> String {
         server: "https://platform.ringcentral.com".to_owned(),
         generator: "rcaudit test".to_owned(),
         scope: None,
+        lists: None,
     };
     restored(journal).assemble("2026-12-01T00:00:00Z", &source)
 }
@@ -98,6 +99,7 @@ fn a_member_twice_in_a_record_is_refused_where_it_enters() {
             server: "https://platform.ringcentral.com".to_owned(),
             generator: "rcaudit test".to_owned(),
             scope: None,
+            lists: None,
         };
         let document = parts.assemble("2026-12-01T00:00:00Z", &source);
         if let Err(e) = rcaudit_model::parse(&document) {

@@ -177,6 +177,12 @@ async fn fetches_and_validates_what_the_spec_describes() {
         },
         generator: "rcaudit prism test".to_owned(),
         journal: None,
+        // Every endpoint: each extension's phone numbers too, which the
+        // account list would otherwise stand in for.
+        data: rcaudit_fetch::Data {
+            extension_phone_numbers: rcaudit_fetch::ExtensionNumbers::Yes,
+            ..rcaudit_fetch::Data::ALL
+        },
     };
     let started = Instant::now();
     let fetched = match rcaudit_fetch::fetch(options, Arc::new(Silent)).await {
@@ -235,10 +241,17 @@ async fn fetches_and_validates_what_the_spec_describes() {
     let phone_numbers = doc["phoneNumbers"].as_array().expect("phoneNumbers");
     assert_eq!(summary.phone_numbers, Some(phone_numbers.len()));
 
+    // The viewer's permissions: `authz-profile`'s list, verbatim.
+    assert!(
+        doc["source"]["viewer"]["permissions"].is_array(),
+        "{}",
+        doc["source"]
+    );
+
     // Bounded paging: one page per list. Account, service info, own
-    // extension, account numbers and the extension list, then two lists
-    // per extension.
-    let expected = 5 + 2 * extensions.len() as u64;
+    // extension, its permissions, account numbers and the extension list,
+    // then two lists per extension.
+    let expected = 6 + 2 * extensions.len() as u64;
     assert_eq!(
         summary.requests(),
         expected,
@@ -293,7 +306,24 @@ fn the_sandbox_answers_as_the_spec_says() {
                 },
                 generator: "rcaudit prism proxy test".to_owned(),
                 journal: None,
+                data: rcaudit_fetch::Data::default(),
             };
+            // `fetch --plan` first: its requests (the extension list
+            // filtered by `type`, repeated) pass the proxy too, and it plans
+            // the requests the fetch then makes.
+            let plan = rcaudit_fetch::plan(options.clone(), Arc::new(Silent))
+                .await
+                .unwrap_or_else(|error| {
+                    panic!(
+                        "admin {admin}: the plan failed: {error}\n{}",
+                        prism.log_text()
+                    )
+                });
+            assert!(
+                plan.without_forwarding.is_some_and(|n| n > 0 && n < 50),
+                "admin {admin}: {plan:?}\n{}",
+                prism.log_text()
+            );
             let fetched = rcaudit_fetch::fetch(options, Arc::new(Silent))
                 .await
                 .unwrap_or_else(|error| {
@@ -327,6 +357,27 @@ fn the_sandbox_answers_as_the_spec_says() {
             );
             if admin {
                 assert_eq!(got, expected, "the proxy changed what the sandbox said");
+            }
+            // `authz-profile` passed the proxy: the viewer's permissions.
+            let doc: Value = serde_json::from_str(&fetched.text).expect("JSON");
+            let permissions = doc["source"]["viewer"]["permissions"]
+                .as_array()
+                .unwrap_or_else(|| panic!("admin {admin}: {}", doc["source"]));
+            assert!(
+                permissions
+                    .iter()
+                    .any(|p| p["permission"]["id"] == "ReadExtensions"),
+                "{permissions:?}"
+            );
+            if admin {
+                // The plan's requests per group are the fetch's.
+                let made: Vec<(rcaudit_fetch::Group, u64)> = summary
+                    .groups
+                    .iter()
+                    .filter(|g| g.group != rcaudit_fetch::Group::Auth)
+                    .map(|g| (g.group, g.sent))
+                    .collect();
+                assert_eq!(plan.requests, made, "{plan:?}");
             }
             drop(running);
         });

@@ -17,7 +17,8 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use rcaudit_fetch::{
-    Credentials, FetchError, Fetched, JournalMode, Options, Secret, Server, Silent, Tuning,
+    Credentials, ExtensionNumbers, FetchError, Fetched, Forwarding, JournalMode, Options, Secret,
+    Server, Silent, Tuning,
 };
 use rcaudit_sandbox::server::comparable_snapshot;
 use rcaudit_sandbox::{Config, FaultConfig, Running, Source};
@@ -45,6 +46,32 @@ fn expected(config: &Config) -> Value {
     comparable_snapshot(serde_json::from_str(&text).expect("JSON"))
 }
 
+/// [`expected`] of a fetch that asks for every list ([`every_list`]).
+fn expected_every_list(config: &Config) -> Value {
+    let account = config.account().expect("account");
+    let doc = account.expected_snapshot_with(true);
+    let text = serde_json::to_string(&doc).expect("JSON");
+    comparable_snapshot(serde_json::from_str(&text).expect("JSON"))
+}
+
+/// Options that ask for each extension's phone-number list even where the
+/// account's list stands in for them.
+fn every_list(mut options: Options) -> Options {
+    options.data.extension_phone_numbers = ExtensionNumbers::Yes;
+    options
+}
+
+/// Extensions of `doc` that can have forwarding numbers (or whose type is
+/// unknown): those whose forwarding list is asked for.
+fn with_forwarding(doc: &Value) -> usize {
+    doc["extensions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| rcaudit_fetch::forwarding(e["type"].as_str()) != Forwarding::None)
+        .count()
+}
+
 fn fetched_doc(fetched: &Fetched) -> Value {
     serde_json::from_str(&fetched.text).expect("the snapshot is JSON")
 }
@@ -64,6 +91,7 @@ fn options(running: &Running, credentials: Credentials, tuning: Tuning) -> Optio
         tuning,
         generator: "rcaudit test".to_owned(),
         journal: None,
+        data: rcaudit_fetch::Data::default(),
     }
 }
 
@@ -194,14 +222,15 @@ fn paging_edges_lose_and_repeat_nothing() {
             },
             ..Config::default()
         };
-        let want = expected(&config);
+        // Every list asked for, so that each kind of list is paged.
+        let want = expected_every_list(&config);
         let fetched = rt.block_on(async {
             let running = start(config).await;
             let tuning = Tuning {
                 per_page,
                 ..tuning()
             };
-            fetch(options(&running, token(), tuning))
+            fetch(every_list(options(&running, token(), tuning)))
                 .await
                 .expect("fetch")
         });
@@ -236,10 +265,27 @@ fn a_generated_account_round_trips_with_zero_429s() {
             .expect("fetch");
         (fetched, stats(&running).await)
     });
-    assert_eq!(comparable_snapshot(fetched_doc(&fetched)), want);
+    let doc = fetched_doc(&fetched);
+    assert_eq!(comparable_snapshot(doc.clone()), want);
     assert_eq!(total(&stats, "rateLimited"), 0, "{stats}");
     assert_eq!(fetched.summary.rejected(), 0);
     assert_eq!(total(&stats, "requests"), fetched.summary.requests());
+    // One request per extension that can have forwarding numbers, and
+    // the account-level ones (each list fits one page): no extension's
+    // phone-number list, no forwarding list of a type without forwarding.
+    assert_eq!(
+        fetched.summary.requests(),
+        6 + with_forwarding(&doc) as u64,
+        "{stats}"
+    );
+    let lists = &doc["source"]["lists"];
+    assert_eq!(lists["extensionPhoneNumbers"]["obtained"], "accountList");
+    assert_eq!(lists["forwardingNumbers"]["obtained"], "requested");
+    let types = lists["forwardingNumbers"]["emptyByType"]
+        .as_array()
+        .expect("emptyByType");
+    assert!(types.iter().any(|t| t == "IvrMenu"), "{lists}");
+    assert!(!types.iter().any(|t| t == "User"), "{lists}");
     // The limits and window were learned from the headers.
     let light = &fetched.summary.groups[0];
     assert!(light.learned, "{light:?}");
@@ -411,10 +457,18 @@ fn a_non_administrator_gets_what_they_may_see_and_errors_for_the_rest() {
     // Every other extension's forwarding list is refused; the first
     // refusal is asked for alone and the rest are recorded without being
     // asked for: two forwarding requests, the viewer's own and one other.
+    // Extensions of types without call forwarding are not asked about.
     let refused = codes.iter().filter(|&&c| c == "CMN-419").count();
-    assert_eq!(refused, 29, "{codes:?}");
-    let forwarding_sent = fetched.summary.requests() - 5 - 30;
+    let others = with_forwarding(&doc) - 1;
+    assert!(others > 10 && others < 29, "{others}");
+    assert_eq!(refused, others, "{codes:?}");
+    // The account list is refused: each extension's phone list is asked.
+    let forwarding_sent = fetched.summary.requests() - 6 - 30;
     assert_eq!(forwarding_sent, 2, "{:?}", fetched.summary);
+    assert_eq!(
+        doc["source"]["lists"]["extensionPhoneNumbers"]["obtained"],
+        "requested"
+    );
     // The snapshot is valid, and the checker reads it.
     rcaudit_model::load_str("fetched.json", fetched.text.clone()).expect("a valid snapshot");
 }
@@ -444,14 +498,27 @@ fn an_interrupted_fetch_resumes_without_fetching_again() {
     assert_eq!(comparable_snapshot(fetched_doc(&fetched)), want);
     let resumed = fetched.summary.resumed as u64;
     assert!(resumed > 10, "{:?}", fetched.summary);
-    // 205 pieces (account, service info, viewer, two lists, and two per
-    // extension), one request each: what the journal held is not asked
-    // again.
+    // Account, service info, viewer, its permissions, the two account
+    // lists, and the
+    // forwarding list of each extension that can have one (the account
+    // list stands in for each extension's phone numbers), one request
+    // each: what the journal held is not asked again.
+    let doc = fetched_doc(&fetched);
+    let pieces = 6 + with_forwarding(&doc) as u64;
+    assert!(pieces > 60 && pieces < 105, "{pieces}");
     let made = fetched.summary.requests();
-    assert_eq!(made, 205 - resumed, "{:?}", fetched.summary);
+    assert_eq!(made, pieces - resumed, "{:?}", fetched.summary);
     assert!(seen_after >= made);
     fetched.finish().expect("journal removed");
     assert!(!journal.exists());
+}
+
+#[test]
+fn the_sandbox_and_the_fetch_agree_on_the_types_without_forwarding() {
+    assert_eq!(
+        rcaudit_sandbox::NO_FORWARDING_TYPES,
+        rcaudit_fetch::NO_FORWARDING_TYPES
+    );
 }
 
 #[test]
@@ -479,15 +546,23 @@ fn account() -> impl Strategy<Value = Value> {
     });
     let forwarding = (1u64..1_000_000, number, "[A-Za-z ]{0,12}")
         .prop_map(|(id, n, label)| json!({"id": id.to_string(), "phoneNumber": n, "label": label}));
+    let kind = prop::sample::select(vec![
+        "DigitalUser",
+        "User",
+        "Department",
+        "IvrMenu",
+        "Hologram",
+    ]);
     let extension = (
         1u64..10_000_000_000,
         prop::bool::ANY,
         prop::collection::vec(phone.clone(), 0..4),
         prop::collection::vec(forwarding, 0..13),
+        kind,
     )
-        .prop_map(|(id, string_id, phones, forwarding)| {
+        .prop_map(|(id, string_id, phones, forwarding, kind)| {
             let id = if string_id { json!(id.to_string()) } else { json!(id) };
-            json!({"id": id, "extensionNumber": "1", "type": "DigitalUser", "name": "A \"quoted\" name, 😀", "phoneNumbers": phones, "forwardingNumbers": forwarding})
+            json!({"id": id, "extensionNumber": "1", "type": kind, "name": "A \"quoted\" name, 😀", "phoneNumbers": phones, "forwardingNumbers": forwarding})
         });
     (
         prop::collection::vec(extension, 0..9),
@@ -513,8 +588,11 @@ fn account() -> impl Strategy<Value = Value> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
 
-    /// The sandbox serves S; the fetch writes S back, apart from the
-    /// capture metadata.
+    /// The sandbox serves S; a fetch of every list writes S back, apart
+    /// from the capture metadata and the forwarding lists of types without
+    /// call forwarding (empty, not asked for); the default fetch writes
+    /// that without each extension's phone-number list (the account list,
+    /// read by an administrator, stands in for them).
     #[test]
     fn fetch_reproduces_the_served_snapshot(served in account()) {
         let dir = tempfile::tempdir().expect("dir");
@@ -526,11 +604,27 @@ proptest! {
             ..Config::default()
         };
         let rt = runtime();
-        let fetched = rt.block_on(async {
+        let (every, default) = rt.block_on(async {
             let running = start(config).await;
             let tuning = Tuning { per_page: 3, ..tuning() };
-            fetch(options(&running, token(), tuning)).await.expect("fetch")
+            let every = fetch(every_list(options(&running, token(), tuning.clone())))
+                .await
+                .expect("fetch");
+            let default = fetch(options(&running, token(), tuning)).await.expect("fetch");
+            (every, default)
         });
-        prop_assert_eq!(comparable_snapshot(fetched_doc(&fetched)), comparable_snapshot(served));
+        let mut want = served;
+        for extension in want["extensions"].as_array_mut().into_iter().flatten() {
+            if rcaudit_fetch::forwarding(extension["type"].as_str()) == Forwarding::None {
+                extension["forwardingNumbers"] = json!([]);
+            }
+        }
+        prop_assert_eq!(comparable_snapshot(fetched_doc(&every)), comparable_snapshot(want.clone()));
+        for extension in want["extensions"].as_array_mut().into_iter().flatten() {
+            extension.as_object_mut().map(|e| e.remove("phoneNumbers"));
+        }
+        let default = fetched_doc(&default);
+        prop_assert_eq!(&default["source"]["lists"]["extensionPhoneNumbers"]["obtained"], "accountList");
+        prop_assert_eq!(comparable_snapshot(default), comparable_snapshot(want));
     }
 }

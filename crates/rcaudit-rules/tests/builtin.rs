@@ -92,6 +92,8 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ("RC-SN-001", "snapshot-complete", "warning"),
     ("RC-SN-002", "audit-token-least-privilege", "warning"),
     ("RC-SN-003", "snapshot-single-account", "error"),
+    ("RC-SN-004", "audit-user-read-only", "warning"),
+    ("RC-SN-005", "audit-user-can-read-everything", "warning"),
 ];
 
 #[expect(clippy::panic, reason = "a test helper fails the test by panicking")]

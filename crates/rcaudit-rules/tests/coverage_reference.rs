@@ -13,7 +13,9 @@
 //!   leading `+`) found in several lists is one finding, at its first
 //!   occurrence (the account list first, then extensions in order);
 //! - with the account list present and read in full, extensions without
-//!   their own list hide nothing: no not-evaluated entry;
+//!   their own list hide nothing: no not-evaluated entry (but from
+//!   RC-PN-006, which reads the `features` only each extension's list
+//!   carries, and counts them whatever the account list);
 //! - without it (or with an `errors` entry for it), each extension lacking
 //!   its own list is counted in one partial entry; with no list at all the
 //!   rule is not evaluated;
@@ -283,8 +285,20 @@ fn owed(rule: &str, doc: &Value, account: Account) -> Owed {
             Owed::Partial(counted)
         };
     }
-    if rule == "RC-PN-006" && !admin {
-        return Owed::Whole("admin");
+    if rule == "RC-PN-006" {
+        // Not covered by the account list (it reads `features`, which only
+        // each extension's list has): every extension lacking its own list
+        // is counted, whatever the account list; only its absence is named.
+        if !admin {
+            return Owed::Whole("admin");
+        }
+        return match account {
+            Account::Absent if !any_phones => Owed::Whole("phoneNumbers"),
+            Account::Absent => Owed::Partial(lacking_phones),
+            _ if lacking_phones == 0 => Owed::Nothing,
+            _ if !any_phones => Owed::Partial(0),
+            _ => Owed::Partial(lacking_phones),
+        };
     }
     match account {
         Account::Complete => Owed::Nothing,

@@ -99,7 +99,9 @@ them by number.
    While the account-level `phoneNumbers` is present and was read in full,
    it holds every number of the account, so extensions without their own
    list hide nothing (the rules' `coveredBy`); without it, each extension
-   lacking its list is counted as in 3. The forwarding rules read only
+   lacking its list is counted as in 3. RC-PN-006 is the exception: the
+   account list's records carry no `features`, which it reads, so it counts
+   extensions without their own list in every case. The forwarding rules read only
    forwarding lists, so each extension lacking one is counted. RC-SN-003
    reads phone lists the same way and always counts absent forwarding lists.
 3. **Partial coverage.** A rule that cannot see some of its items (an

@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::json::Json;
 
 /// Who is logged in: the owner of every token the sandbox accepts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Viewer {
     /// The viewer's account id (what `~` means for `{accountId}`).
     pub account_id: String,
@@ -25,6 +25,59 @@ pub struct Viewer {
     pub extension_id: String,
     /// Whether the viewer is an administrator (sees everything).
     pub admin: bool,
+    /// The viewer's user permissions as `authz-profile` lists them
+    /// (`ActivePermissionResource` records): the served snapshot's
+    /// `source.viewer.permissions`, else [`default_permissions`].
+    pub permissions: Vec<Json>,
+}
+
+/// The user permissions every `GET` of a fetch needs (the specification's
+/// `x-user-permission` of each: `docs/api-facts.md`, Endpoints).
+pub const READ_PERMISSIONS: [&str; 5] = [
+    "ReadCompanyInfo",
+    "ReadExtensions",
+    "ReadCompanyPhoneNumbers",
+    "ReadUserPhoneNumbers",
+    "ReadUserForwardingFlipNumbers",
+];
+
+/// The permissions of a viewer whose snapshot does not say: the read
+/// permissions a fetch needs, over the whole account for an administrator,
+/// over their own extension for anyone else (a read-only audit role).
+pub fn default_permissions(admin: bool) -> Vec<Json> {
+    READ_PERMISSIONS
+        .iter()
+        .map(|&id| {
+            let scopes: Vec<Json> = if admin {
+                vec![Json::from("Account"), Json::from("AllExtensions")]
+            } else {
+                vec![Json::from("Self")]
+            };
+            Json::Object(crate::obj! {
+                "permission" => crate::obj! {
+                    "uri" => format!("{}/restapi/v1.0/dictionary/permission/{id}", crate::generate::SERVER),
+                    "id" => id,
+                    "siteCompatible" => "Compatible",
+                    "readOnly" => true,
+                    "assignable" => true,
+                },
+                "effectiveRole" => crate::obj! {
+                    "uri" => format!("{}/restapi/v1.0/account/~/user-role/{}", crate::generate::SERVER, if admin { "1400" } else { "1500" }),
+                    "id" => if admin { "1400" } else { "1500" },
+                    "domain" => "PlatformAdmin",
+                },
+                "scopes" => scopes,
+            })
+        })
+        .collect()
+}
+
+/// `GET .../extension/~/authz-profile` (`AuthProfileResource`).
+pub fn authz_profile(uri: &str, viewer: &Viewer) -> Json {
+    Json::Object(crate::obj! {
+        "uri" => uri,
+        "permissions" => viewer.permissions.clone(),
+    })
 }
 
 /// One extension: its list record and its two per-extension lists.
@@ -92,6 +145,39 @@ fn shape(pointer: impl Into<String>, problem: &str) -> LoadError {
         pointer: pointer.into(),
         problem: problem.to_owned(),
     }
+}
+
+/// The extension types of the specification's `AllExtensionTypesEnum`
+/// without call forwarding (all but the User extension types and
+/// `Unknown`): a fetcher records their forwarding list empty without
+/// asking (`docs/api-facts.md`, "Fewer requests").
+pub const NO_FORWARDING_TYPES: [&str; 18] = [
+    "Department",
+    "Announcement",
+    "Voicemail",
+    "PagingOnly",
+    "SharedLinesGroup",
+    "DelegatedLinesGroup",
+    "GroupCallPickup",
+    "IvrMenu",
+    "ApplicationExtension",
+    "ProxyAdmin",
+    "RoomConnector",
+    "ParkLocation",
+    "Limited",
+    "Bot",
+    "Site",
+    "Room",
+    "FlexibleUser",
+    "TieLine",
+];
+
+/// Whether an extension record's type is one without call forwarding.
+pub fn has_no_forwarding(record: &Json) -> bool {
+    record
+        .get("type")
+        .and_then(Json::as_str)
+        .is_some_and(|kind| NO_FORWARDING_TYPES.contains(&kind))
 }
 
 /// Default answer when a per-extension list is absent and `errors` says
@@ -188,16 +274,22 @@ impl Account {
             })
             .or(first_extension)
             .unwrap_or_else(|| String::from("~"));
+        let admin = admin
+            .or_else(|| {
+                viewer_doc
+                    .and_then(|v| v.get("admin"))
+                    .and_then(Json::as_bool)
+            })
+            .unwrap_or(true);
+        let permissions = match viewer_doc.and_then(|v| v.get("permissions")) {
+            Some(Json::Array(list)) => list.clone(),
+            _ => default_permissions(admin),
+        };
         let viewer = Viewer {
             account_id: field("accountId").unwrap_or_else(|| account_id.clone()),
             extension_id,
-            admin: admin
-                .or_else(|| {
-                    viewer_doc
-                        .and_then(|v| v.get("admin"))
-                        .and_then(Json::as_bool)
-                })
-                .unwrap_or(true),
+            admin,
+            permissions,
         };
 
         let mut by_id = HashMap::new();
@@ -286,10 +378,20 @@ impl Account {
     /// The snapshot a correct fetcher produces from this sandbox, as the
     /// viewer: the served data with every list the viewer may not read, or
     /// that the served snapshot leaves out (unknown), left out and listed in
-    /// `errors` with the answer given, and an empty forwarding list for each
-    /// extension whose forwarding list is answered 403 `CMN-403` (its type
-    /// has none). `capturedAt` and `source` are placeholders.
+    /// `errors` with the answer given; an empty forwarding list for each
+    /// extension of a type without call forwarding (not asked for) or whose
+    /// forwarding list is answered 403 `CMN-403`; and, when an
+    /// administrator can read the account's phone-number list, no
+    /// per-extension phone-number lists (that list stands in for them).
+    /// `capturedAt` and `source` are placeholders.
     pub fn expected_snapshot(&self) -> Json {
+        self.expected_snapshot_with(false)
+    }
+
+    /// [`Account::expected_snapshot`] of a fetch that asks for each
+    /// extension's phone-number list even when the account's list stands
+    /// in for them (`every_list`).
+    pub fn expected_snapshot_with(&self, every_list: bool) -> Json {
         let mut errors = Vec::new();
         let mut fail = |pointer: String, request: String, e: &ApiError| {
             errors.push(Json::Object(crate::obj! {
@@ -318,18 +420,26 @@ impl Account {
             Ok(v) => doc.insert("serviceInfo", v.clone()),
             Err(e) => fail("/serviceInfo".into(), "/service-info".into(), e),
         }
-        match self.account_phone_numbers_view() {
-            Ok(v) => doc.insert("phoneNumbers", v.to_vec()),
-            Err(e) => fail("/phoneNumbers".into(), "/phone-number".into(), &e),
-        }
+        let covered = match self.account_phone_numbers_view() {
+            Ok(v) => {
+                doc.insert("phoneNumbers", v.to_vec());
+                !every_list
+            }
+            Err(e) => {
+                fail("/phoneNumbers".into(), "/phone-number".into(), &e);
+                false
+            }
+        };
         match &self.extensions {
             Ok(list) => {
                 let mut out = Vec::with_capacity(list.len());
                 for (i, ext) in list.iter().enumerate() {
                     let mut rec = ext.record.clone();
                     let id = ext.id.clone().unwrap_or_default();
+                    let no_forwarding = has_no_forwarding(&rec);
                     if let Some(o) = rec.as_object_mut() {
                         match self.extension_phone_numbers_view(ext) {
+                            _ if covered => {}
                             Ok(v) => o.insert("phoneNumbers", v.into_owned()),
                             Err(e) => fail(
                                 format!("/extensions/{i}/phoneNumbers"),
@@ -338,6 +448,8 @@ impl Account {
                             ),
                         }
                         match self.forwarding_numbers_view(ext) {
+                            // Not asked for: none.
+                            _ if no_forwarding => o.insert("forwardingNumbers", Vec::<Json>::new()),
                             Ok(v) => o.insert("forwardingNumbers", v.to_vec()),
                             // The type has no call forwarding: an answer,
                             // none, not a gap.

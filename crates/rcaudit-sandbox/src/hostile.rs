@@ -157,6 +157,10 @@ pub fn account(request: &Request, ids: &[String]) -> Reply {
             r#"{"id":"101","extensionNumber":"101","permissions":{"admin":{"enabled":true}}}"#,
         ),
         "/phone-number" => Reply::last_page(&[]),
+        "/extension/~/authz-profile" => Reply::json(
+            200,
+            r#"{"permissions":[{"permission":{"id":"ReadExtensions"},"scopes":["Account"]}]}"#,
+        ),
         "/extension" => {
             let records: Vec<String> = ids
                 .iter()

@@ -70,7 +70,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
-pub use account::{Account, LoadError};
+pub use account::{Account, LoadError, NO_FORWARDING_TYPES};
 pub use faults::FaultConfig;
 pub use json::Json;
 use json::obj;

@@ -80,6 +80,7 @@ fn router(app: Arc<App>) -> Router {
             Endpoint::ForwardingNumbers.path(),
             get(handlers::forwarding_numbers),
         )
+        .route(Endpoint::AuthzProfile.path(), get(handlers::authz_profile))
         .route(Endpoint::Token.path(), post(token::token))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&app),

@@ -191,6 +191,7 @@ async fn one_run(
         tuning: Tuning::default(),
         generator: String::from("rcaudit-bench fetch"),
         journal: None,
+        data: rcaudit_fetch::Data::default(),
     };
     let started = Instant::now();
     let fetched = rcaudit_fetch::fetch(options, Arc::new(Silent))

@@ -13,6 +13,8 @@ pub enum Endpoint {
     ExtensionPhoneNumbers(String),
     AccountPhoneNumbers,
     ForwardingNumbers(String),
+    /// The viewer's user permissions (`authz-profile` of `extension/~`).
+    AuthzProfile,
 }
 
 /// The path every request of a fetch stays under (but the token's).
@@ -57,7 +59,8 @@ impl Endpoint {
             Endpoint::Account
             | Endpoint::ServiceInfo
             | Endpoint::Extensions
-            | Endpoint::AccountPhoneNumbers => None,
+            | Endpoint::AccountPhoneNumbers
+            | Endpoint::AuthzProfile => None,
         }
     }
 
@@ -75,13 +78,14 @@ impl Endpoint {
             Endpoint::ForwardingNumbers(_) => {
                 format!("{ACCOUNT}/extension/{id}/forwarding-number")
             }
+            Endpoint::AuthzProfile => format!("{ACCOUNT}/extension/~/authz-profile"),
         }
     }
 
     /// The `x-throttling-group` of the endpoint in the specification.
     pub fn group(&self) -> Group {
         match self {
-            Endpoint::Extensions => Group::Medium,
+            Endpoint::Extensions | Endpoint::AuthzProfile => Group::Medium,
             Endpoint::AccountPhoneNumbers => Group::Heavy,
             _ => Group::Light,
         }
@@ -146,5 +150,10 @@ mod tests {
         assert_eq!(forwarding.group(), Group::Light);
         assert_eq!(Endpoint::Extensions.group(), Group::Medium);
         assert_eq!(Endpoint::AccountPhoneNumbers.group(), Group::Heavy);
+        assert_eq!(Endpoint::AuthzProfile.group(), Group::Medium);
+        assert_eq!(
+            Endpoint::AuthzProfile.request(),
+            "GET /restapi/v1.0/account/~/extension/~/authz-profile"
+        );
     }
 }

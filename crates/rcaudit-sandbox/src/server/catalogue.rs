@@ -22,13 +22,15 @@ pub enum Endpoint {
     AccountPhoneNumbers,
     /// `GET .../extension/{extensionId}/forwarding-number`
     ForwardingNumbers,
+    /// `GET .../extension/{extensionId}/authz-profile`
+    AuthzProfile,
     /// `POST /restapi/oauth/token`
     Token,
 }
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 8] = [
+    pub const ALL: [Endpoint; 9] = [
         Endpoint::Account,
         Endpoint::ServiceInfo,
         Endpoint::ExtensionList,
@@ -36,6 +38,7 @@ impl Endpoint {
         Endpoint::ExtensionPhoneNumbers,
         Endpoint::AccountPhoneNumbers,
         Endpoint::ForwardingNumbers,
+        Endpoint::AuthzProfile,
         Endpoint::Token,
     ];
 
@@ -53,6 +56,9 @@ impl Endpoint {
             Endpoint::ForwardingNumbers => {
                 "/restapi/v1.0/account/{accountId}/extension/{extensionId}/forwarding-number"
             }
+            Endpoint::AuthzProfile => {
+                "/restapi/v1.0/account/{accountId}/extension/{extensionId}/authz-profile"
+            }
             Endpoint::Token => "/restapi/oauth/token",
         }
     }
@@ -65,7 +71,7 @@ impl Endpoint {
             | Endpoint::Extension
             | Endpoint::ExtensionPhoneNumbers
             | Endpoint::ForwardingNumbers => Group::Light,
-            Endpoint::ExtensionList => Group::Medium,
+            Endpoint::ExtensionList | Endpoint::AuthzProfile => Group::Medium,
             Endpoint::AccountPhoneNumbers => Group::Heavy,
             Endpoint::Token => Group::Auth,
         }

@@ -99,12 +99,30 @@ pub(super) async fn extension_list(
 ) -> Answer {
     app.check_account(&account_id)?;
     let list = app.account.extensions.as_deref().map_err(Clone::clone)?;
-    page_answer(
-        &format!("{}/extension", app.account_url()),
-        list,
-        query.as_deref(),
-        omit,
-    )
+    // `type` (repeated, `explode: true` in the specification) keeps the
+    // extensions of those types.
+    let types: Vec<String> = query
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|pair| pair.strip_prefix("type="))
+        // Type names are letters: nothing to decode.
+        .map(str::to_owned)
+        .collect();
+    let url = format!("{}/extension", app.account_url());
+    if types.is_empty() {
+        return page_answer(&url, list, query.as_deref(), omit);
+    }
+    let kept: Vec<&Extension> = list
+        .iter()
+        .filter(|e| {
+            e.record
+                .get("type")
+                .and_then(crate::json::Json::as_str)
+                .is_some_and(|t| types.iter().any(|wanted| wanted == t))
+        })
+        .collect();
+    page_answer(&url, &kept, query.as_deref(), omit)
 }
 
 pub(super) async fn extension_detail(
@@ -172,6 +190,25 @@ pub(super) async fn forwarding_numbers(
         ext.id.as_deref().unwrap_or_default()
     );
     page_answer(&url, list, query.as_deref(), omit)
+}
+
+/// `AuthProfileResource`: the viewer's own user permissions (another
+/// extension's profile is not the viewer's to read here).
+pub(super) async fn authz_profile(
+    State(app): State<Arc<App>>,
+    Path((account_id, extension_id)): Path<(String, String)>,
+) -> Answer {
+    app.check_account(&account_id)?;
+    let a = &app.account;
+    if a.resolve_extension_id(&extension_id) != a.viewer.extension_id {
+        return Err(ApiError::user_permission("ReadUserRoles"));
+    }
+    let uri = format!(
+        "{}/extension/{}/authz-profile",
+        app.account_url(),
+        a.viewer.extension_id
+    );
+    ok_json(&account::authz_profile(&uri, &a.viewer))
 }
 
 pub(super) async fn stats(State(app): State<Arc<App>>) -> Answer {
