@@ -191,13 +191,7 @@ async fn total(api: &Api, endpoint: &Endpoint, filter: &[(&str, String)]) -> Res
 /// forwarding (its `type` filter): two Medium and one Heavy request. Then
 /// plans the fetch.
 pub async fn plan(options: Options, progress: Arc<dyn Progress>) -> Result<Plan, FetchError> {
-    let api = Api::new(
-        options.server.clone(),
-        options.credentials.clone(),
-        options.tuning.clone(),
-        progress,
-    )
-    .map_err(FetchError::Setup)?;
+    let api = options.api(progress)?;
     let unauthorized = |failure: Failure| match failure {
         Failure::Unauthorized(message) => FetchError::Unauthorized(message),
         other => FetchError::Setup(format!(

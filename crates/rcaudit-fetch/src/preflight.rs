@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::api::{Api, Endpoint, Failure};
+use crate::api::{Endpoint, Failure};
 use crate::progress::Progress;
 use crate::run::{FetchError, Options};
 
@@ -177,13 +177,7 @@ pub async fn preflight(
     options: Options,
     progress: Arc<dyn Progress>,
 ) -> Result<Preflight, FetchError> {
-    let api = Api::new(
-        options.server.clone(),
-        options.credentials.clone(),
-        options.tuning.clone(),
-        progress,
-    )
-    .map_err(FetchError::Setup)?;
+    let api = options.api(progress)?;
     let mut found = Preflight::default();
     let mut failed = |endpoint: &Endpoint, failure: Failure| match failure {
         Failure::Unauthorized(message) => Err(FetchError::Unauthorized(message)),

@@ -47,6 +47,20 @@ pub struct Options {
     pub data: Data,
 }
 
+impl Options {
+    /// The API client these options describe (server, credentials,
+    /// tuning), reporting to `progress`.
+    pub(crate) fn api(&self, progress: Arc<dyn Progress>) -> Result<Api, FetchError> {
+        Api::new(
+            self.server.clone(),
+            self.credentials.clone(),
+            self.tuning.clone(),
+            progress,
+        )
+        .map_err(FetchError::Setup)
+    }
+}
+
 /// Whether a fetch starts a journal or continues one.
 #[derive(Debug, Clone)]
 pub enum JournalMode {
@@ -760,13 +774,7 @@ pub async fn fetch(options: Options, progress: Arc<dyn Progress>) -> Result<Fetc
     // moment before saying another fetch is running.
     let (journal, captured_at, parts) = journal_of(&options, &now).await?;
     let resumed = resumed(&parts);
-    let api = Api::new(
-        options.server.clone(),
-        options.credentials.clone(),
-        options.tuning.clone(),
-        Arc::clone(&progress),
-    )
-    .map_err(FetchError::Setup)?;
+    let api = options.api(Arc::clone(&progress))?;
     let ctx = Arc::new(Ctx {
         api,
         parts: Mutex::new(parts),
