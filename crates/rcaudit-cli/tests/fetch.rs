@@ -90,6 +90,13 @@ fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     command(dir, args, env).output().expect("the binary runs")
 }
 
+/// `rcaudit fetch --server URL -o OUT ARGS...` in `dir`, with a token.
+fn fetch(dir: &Path, url: &str, out: &str, args: &[&str]) -> Output {
+    let mut all = vec!["fetch", "--server", url, "-o", out];
+    all.extend_from_slice(args);
+    run(dir, &all, &[("RINGCENTRAL_TOKEN", "x")])
+}
+
 fn read(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("file")).expect("JSON")
 }
@@ -837,19 +844,7 @@ fn fetch_select_fetches_what_the_rules_read_and_the_rest_is_not_evaluated() {
     let sandbox = Sandbox::start(generated(40, 20));
     let dir = tempfile::tempdir().expect("dir");
     let url = sandbox.url();
-    let output = run(
-        dir.path(),
-        &[
-            "fetch",
-            "--server",
-            &url,
-            "-o",
-            "fw.json",
-            "--select",
-            "RC-FW-001",
-        ],
-        &[("RINGCENTRAL_TOKEN", "x")],
-    );
+    let output = fetch(dir.path(), &url, "fw.json", &["--select", "RC-FW-001"]);
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let doc = read(&dir.path().join("fw.json"));
     assert!(
@@ -924,19 +919,7 @@ fn fetch_select_fetches_what_the_rules_read_and_the_rest_is_not_evaluated() {
     }
     assert!(!not_evaluated.iter().any(|(id, _)| id == "RC-FW-001"));
     // A selection that names no rule is an error before any request.
-    let output = run(
-        dir.path(),
-        &[
-            "fetch",
-            "--server",
-            &url,
-            "-o",
-            "x.json",
-            "--select",
-            "RC-ZZ-999",
-        ],
-        &[("RINGCENTRAL_TOKEN", "x")],
-    );
+    let output = fetch(dir.path(), &url, "x.json", &["--select", "RC-ZZ-999"]);
     assert_eq!(code(&output), 2, "{}", stderr(&output));
     assert!(!dir.path().join("x.json").exists());
 }

@@ -64,7 +64,13 @@ pub(super) fn is_toll_free<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
 struct Class {
     region: Option<&'static str>,
     kind: NumberType,
-    valid: bool,
+}
+
+impl Class {
+    /// As `rcaudit_phone::Number::is_valid`.
+    fn valid(self) -> bool {
+        self.region.is_some() && self.kind != NumberType::Unknown
+    }
 }
 
 /// The numbers this thread classified last, in a direct-mapped cache:
@@ -97,7 +103,6 @@ fn classify(number: &str) -> Option<Class> {
     rcaudit_phone::classify(number).map(|n| Class {
         region: n.region,
         kind: n.kind,
-        valid: n.is_valid(),
     })
 }
 
@@ -190,7 +195,7 @@ pub(super) fn to_e164<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
 pub(super) fn is_valid_number<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
     let [value] = take(args)?;
     let number = number_arg(&value);
-    Ok(boolean(number.and_then(class).is_some_and(|c| c.valid)))
+    Ok(boolean(number.and_then(class).is_some_and(Class::valid)))
 }
 
 pub(super) fn phone_region<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
