@@ -26,7 +26,7 @@ pub fn run(args: &BaselineArgs, global: &Global) -> Result<Exit, Failure> {
     sources::check_writable(&args.output)?;
     let bytes = sources::snapshot(&args.snapshot)?;
     let name = sources::shown(&args.snapshot);
-    let report = check::report(prepared, &name, bytes)?;
+    let report = check::report(&prepared, &name, bytes)?;
     let errors = report.rule_errors.len();
     if errors > 0 {
         let mut failures: Vec<Failure> = report

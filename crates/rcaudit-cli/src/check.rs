@@ -165,6 +165,11 @@ impl Prepared {
         &self.rules
     }
 
+    /// The `--fail-on` threshold (the option's, else the config's).
+    pub fn fail_on(&self) -> FailOn {
+        self.fail_on
+    }
+
     /// `--quiet` (`check`'s own, or `audit`'s, which also hides the
     /// progress bar).
     pub fn quiet(self, quiet: bool) -> Prepared {
@@ -381,17 +386,23 @@ pub fn evaluate(snapshot: &Snapshot, rules: &RuleSet) -> Result<(Outcome, Durati
 
 /// Parses and evaluates a snapshot into a report, with the waivers and
 /// baseline of `prepared`: what `check` reports, without its outputs and
-/// timings (for `baseline`).
-pub fn report(prepared: Prepared, name: &str, bytes: Vec<u8>) -> Result<Report, Failure> {
+/// timings (for `baseline` and `fleet`).
+pub fn report(prepared: &Prepared, name: &str, bytes: Vec<u8>) -> Result<Report, Failure> {
     let snapshot = rcaudit_model::parse_bytes(name, bytes)?;
-    let (outcome, _) = evaluate(&snapshot, &prepared.rules)?;
+    report_of(prepared, &snapshot)
+}
+
+/// A parsed snapshot's report (validated and evaluated), with the waivers
+/// and baseline of `prepared`.
+pub fn report_of(prepared: &Prepared, snapshot: &Snapshot) -> Result<Report, Failure> {
+    let (outcome, _) = evaluate(snapshot, &prepared.rules)?;
     let mut report = Report::new(
         env!("CARGO_PKG_VERSION"),
-        &snapshot,
+        snapshot,
         &prepared.rules,
         outcome,
     );
-    report.apply_waivers(prepared.waivers, prepared.today);
+    report.apply_waivers(prepared.waivers.clone(), prepared.today);
     if let Some(baseline) = &prepared.baseline {
         report.apply_baseline(baseline);
     }

@@ -83,6 +83,11 @@ pub enum Command {
     /// Fetch a snapshot and check it, in one go.
     #[command(after_help = AUDIT_HELP)]
     Audit(AuditArgs),
+    /// Audit many accounts: fetch and check each account of a fleet file,
+    /// concurrently, into a folder; `fleet merge` joins the summaries of
+    /// shards.
+    #[command(after_help = FLEET_HELP)]
+    Fleet(FleetArgs),
     /// Write a starter rcaudit.yaml in the current folder (and, with
     /// --workflow, a GitHub Actions workflow).
     Init(InitArgs),
@@ -163,13 +168,21 @@ pub struct Connection {
     )]
     pub token_file: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub limits: Limits,
+}
+
+/// How a fetch paces and bounds itself (`fetch`, `audit`, `fleet`).
+#[derive(Debug, Args)]
+pub struct Limits {
     /// Records per page asked for (the server's answer is what counts).
     #[arg(long, value_name = "N", default_value_t = 1000,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub per_page: u32,
 
     /// No progress bar (it is drawn only on a terminal anyway); for
-    /// `audit`, also only the summary of the human or concise report.
+    /// `audit`, also only the summary of the human or concise report; for
+    /// `fleet`, no line per account as it finishes.
     #[arg(long, short = 'q')]
     pub quiet: bool,
 
@@ -246,6 +259,136 @@ pub struct AuditArgs {
 
     #[command(flatten)]
     pub options: CheckOptions,
+}
+
+const FLEET_HELP: &str = "\
+The fleet file (YAML) lists the accounts; credentials come from the environment
+or files, never the file itself:
+  accounts:
+    - name: alpha                          # letters, digits, . _ -: its folder's name
+      server: https://platform.ringcentral.com   # the default
+      tokenEnv: ALPHA_TOKEN                # or tokenFile: alpha.token (relative to the
+                                           # fleet file), or clientIdEnv, clientSecretEnv
+                                           # and jwtEnv for the JWT grant
+
+In --out-dir, each account has a folder: NAME/snapshot.json, NAME/report.json and
+the --report formats; fleet.json and fleet.md summarise the run (`fleet merge` joins
+the fleet.json of several shards).
+
+Exit codes (the worst account's):
+  0  no account has findings at or above --fail-on
+  1  findings at or above --fail-on in some account
+  2  an account could not be fetched or checked (the others are still audited), or
+     the fleet file is not valid
+  130  interrupted (SIGINT, Ctrl-C); 143: stopped (SIGTERM). Fetches under way keep
+     their finished parts; run again with --resume to continue";
+
+const FLEET_MERGE_HELP: &str = "\
+Exit codes:
+  0  no account has findings at or above the run's --fail-on
+  1  findings at or above it in some account
+  2  an account has no verdict, a shard is missing or given twice, or a summary
+     cannot be read";
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct FleetArgs {
+    #[command(subcommand)]
+    pub command: Option<FleetCommand>,
+
+    /// The fleet file: a YAML list of accounts (see below).
+    #[arg(required = true)]
+    pub file: Option<PathBuf>,
+
+    /// The folder each account's snapshot and reports, and the summary
+    /// (fleet.json, fleet.md), are written to (created if missing).
+    #[arg(long, value_name = "DIR", required = true)]
+    pub out_dir: Option<PathBuf>,
+
+    /// Accounts fetched at once (each account's rate limits are its own).
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 4,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub jobs: u32,
+
+    /// Audit only a stable share of the accounts: K of N (from 1), as a
+    /// job of a CI matrix does. An account's share depends on its name
+    /// alone.
+    #[arg(long, value_name = "K/N", value_parser = rcaudit_report::fleet::Shard::parse)]
+    pub shard: Option<rcaudit_report::fleet::Shard>,
+
+    /// Continue an earlier run in --out-dir: an account whose snapshot is
+    /// there is checked again without fetching, an interrupted fetch
+    /// continues from its journal, and the rest are fetched.
+    #[arg(long)]
+    pub resume: bool,
+
+    /// Reports written for each account besides report.json (NAME/report.md,
+    /// report.sarif, report.xml, report.html, report.txt), comma-separated
+    /// or repeated.
+    #[arg(long, value_enum, value_name = "FORMAT", value_delimiter = ',')]
+    pub report: Vec<Format>,
+
+    /// Run only these rules (and fetch only what they read): ids or id
+    /// prefixes, as for `check --select`.
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub select: Vec<String>,
+
+    /// Do not run these rules: ids or id prefixes.
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
+    /// An account fails (exit 1) with a finding at least this severe
+    /// [default: error, or the config's failOn].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+
+    /// What a rule that fails while it runs does to an account's result:
+    /// `fail` (no verdict, exit 2) or `warn`.
+    #[arg(long, value_enum, default_value_t = RuleErrors::Fail)]
+    pub rule_errors: RuleErrors,
+
+    #[command(flatten)]
+    pub source: RuleSource,
+
+    #[command(flatten)]
+    pub limits: Limits,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FleetCommand {
+    /// Join the summaries (fleet.json) of a fleet run's shards into one:
+    /// a table on the terminal, and Markdown or JSON with --output.
+    #[command(after_help = FLEET_MERGE_HELP)]
+    Merge(FleetMergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FleetMergeArgs {
+    /// The shards' --out-dir folders (or their fleet.json files).
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+
+    /// What the terminal shows.
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Human)]
+    pub format: SummaryFormat,
+
+    /// Also write the merged summary: FORMAT=PATH (human, markdown or
+    /// json); FORMAT=+PATH appends (markdown, human: for
+    /// `$GITHUB_STEP_SUMMARY`). Repeat for several.
+    #[arg(long, short = 'o', value_name = "FORMAT=PATH",
+          value_parser = crate::outputs::parse)]
+    pub output: Vec<crate::outputs::Spec>,
+}
+
+/// The formats of a fleet summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    /// A table.
+    Human,
+    /// A heading with the verdict and a table, for `$GITHUB_STEP_SUMMARY`.
+    Markdown,
+    /// One JSON document (schemas/fleet.schema.json).
+    Json,
 }
 
 const DIFF_EXIT_CODES: &str = "\

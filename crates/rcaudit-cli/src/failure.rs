@@ -54,6 +54,23 @@ impl Failure {
         }
     }
 
+    /// The failure in one line (its first, for several), for a table.
+    pub fn headline(&self) -> String {
+        let line = match self {
+            Failure::Message(message) => message.clone(),
+            Failure::Diagnostic(diagnostic) => diagnostic.to_string(),
+            Failure::Problems { errors, .. } => errors
+                .problems
+                .first()
+                .map_or_else(String::new, |p| p.message.clone()),
+            Failure::Line(line) | Failure::Interrupted { hint: line, .. } => line.clone(),
+            Failure::Several(all) => all.first().map_or_else(String::new, Failure::headline),
+        };
+        let line = line.trim();
+        let line = line.strip_prefix("rcaudit: error: ").unwrap_or(line);
+        line.lines().next().unwrap_or_default().to_owned()
+    }
+
     /// Shows the failure on stderr.
     pub fn render(&self, style: &Style) {
         match self {

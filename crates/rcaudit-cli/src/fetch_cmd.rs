@@ -18,7 +18,7 @@ use rcaudit_fetch::{
 
 use crate::Exit;
 use crate::check;
-use crate::cli::{AuditArgs, Connection, FetchArgs, Global};
+use crate::cli::{AuditArgs, Connection, FetchArgs, Global, Limits};
 use crate::failure::Failure;
 use crate::output::{self, Style};
 use crate::sources;
@@ -65,59 +65,81 @@ fn bearer(token: &str, source: &str) -> Result<Credentials, String> {
     }
 }
 
-/// Credentials from `--token-file` or the environment (never arguments).
-fn credentials(connection: &Connection) -> Result<Credentials, String> {
-    let var = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty())
-    };
-    if let Some(path) = &connection.token_file {
-        let bytes = sources::read_bounded(path, "the token file", sources::Kind::Token)
-            .map_err(|e| e.message)?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| format!("the token file {} is not UTF-8 text", path.display()))?;
-        let token = text.trim();
-        if token.is_empty() {
-            return Err(format!("the token file {} is empty", path.display()));
-        }
-        return bearer(token, &format!("the token in {}", path.display()));
+/// An environment variable's value, trimmed; `None` when unset or blank.
+fn var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// A bearer token read from a file (bounded, UTF-8, trimmed).
+pub fn token_file(path: &Path) -> Result<Credentials, String> {
+    let bytes = sources::read_bounded(path, "the token file", sources::Kind::Token)
+        .map_err(|e| e.message)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("the token file {} is not UTF-8 text", path.display()))?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(format!("the token file {} is empty", path.display()));
     }
-    if let Some(token) = var("RINGCENTRAL_TOKEN") {
-        return bearer(&token, "RINGCENTRAL_TOKEN");
-    }
-    match (
-        var("RINGCENTRAL_CLIENT_ID"),
-        var("RINGCENTRAL_CLIENT_SECRET"),
-        var("RINGCENTRAL_JWT"),
-    ) {
-        (Some(client_id), Some(secret), Some(jwt)) => Ok(Credentials::Jwt {
-            client_id,
+    bearer(token, &format!("the token in {}", path.display()))
+}
+
+/// A bearer token from the environment variable `name`.
+pub fn token_env(name: &str) -> Result<Credentials, String> {
+    let token = var(name).ok_or_else(|| format!("{name} is not set (or is empty)"))?;
+    bearer(&token, name)
+}
+
+/// The JWT grant's client id, client secret and JWT from the environment
+/// variables named; an error names each one that is not set.
+pub fn jwt_env(client_id: &str, client_secret: &str, jwt: &str) -> Result<Credentials, String> {
+    match (var(client_id), var(client_secret), var(jwt)) {
+        (Some(id), Some(secret), Some(jwt)) => Ok(Credentials::Jwt {
+            client_id: id,
             client_secret: Secret::new(secret),
             jwt: Secret::new(jwt),
         }),
-        (None, None, None) => Err(
-            "no credentials: set RINGCENTRAL_TOKEN (or pass --token-file FILE), or set \
-             RINGCENTRAL_CLIENT_ID, RINGCENTRAL_CLIENT_SECRET and RINGCENTRAL_JWT for the JWT grant"
-                .to_owned(),
-        ),
-        (id, secret, jwt) => {
+        (id, secret, token) => {
             let missing: Vec<&str> = [
-                ("RINGCENTRAL_CLIENT_ID", id.is_none()),
-                ("RINGCENTRAL_CLIENT_SECRET", secret.is_none()),
-                ("RINGCENTRAL_JWT", jwt.is_none()),
+                (client_id, id.is_none()),
+                (client_secret, secret.is_none()),
+                (jwt, token.is_none()),
             ]
             .iter()
             .filter(|(_, missing)| *missing)
             .map(|(name, _)| *name)
             .collect();
             Err(format!(
-                "the JWT grant needs RINGCENTRAL_CLIENT_ID, RINGCENTRAL_CLIENT_SECRET and RINGCENTRAL_JWT; {} not set",
+                "the JWT grant needs {client_id}, {client_secret} and {jwt}; {} not set",
                 missing.join(", ")
             ))
         }
     }
+}
+
+/// Credentials from `--token-file` or the environment (never arguments).
+fn credentials(connection: &Connection) -> Result<Credentials, String> {
+    if let Some(path) = &connection.token_file {
+        return token_file(path);
+    }
+    if var("RINGCENTRAL_TOKEN").is_some() {
+        return token_env("RINGCENTRAL_TOKEN");
+    }
+    let names = [
+        "RINGCENTRAL_CLIENT_ID",
+        "RINGCENTRAL_CLIENT_SECRET",
+        "RINGCENTRAL_JWT",
+    ];
+    if names.iter().all(|name| var(name).is_none()) {
+        return Err(
+            "no credentials: set RINGCENTRAL_TOKEN (or pass --token-file FILE), or set \
+             RINGCENTRAL_CLIENT_ID, RINGCENTRAL_CLIENT_SECRET and RINGCENTRAL_JWT for the JWT grant"
+                .to_owned(),
+        );
+    }
+    jwt_env(names[0], names[1], names[2])
 }
 
 /// A progress bar on stderr.
@@ -138,7 +160,7 @@ impl Progress for Bar {
 }
 
 fn progress(connection: &Connection) -> (Arc<dyn Progress>, Option<ProgressBar>) {
-    if connection.quiet || !std::io::stderr().is_terminal() {
+    if connection.limits.quiet || !std::io::stderr().is_terminal() {
         return (Arc::new(Silent), None);
     }
     let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
@@ -153,7 +175,7 @@ fn progress(connection: &Connection) -> (Arc<dyn Progress>, Option<ProgressBar>)
 
 /// A signal that stops a fetch.
 #[derive(Debug, Clone, Copy)]
-enum Signal {
+pub enum Signal {
     /// SIGINT: Ctrl-C.
     Interrupt,
     /// SIGTERM: `kill`, a CI job cancelled, a container stopped.
@@ -161,14 +183,14 @@ enum Signal {
 }
 
 impl Signal {
-    fn exit(self) -> Exit {
+    pub fn exit(self) -> Exit {
         match self {
             Signal::Interrupt => Exit::Interrupted,
             Signal::Terminate => Exit::Terminated,
         }
     }
 
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Signal::Interrupt => "SIGINT (Ctrl-C)",
             Signal::Terminate => "SIGTERM",
@@ -178,7 +200,7 @@ impl Signal {
 
 /// Waits for SIGINT or SIGTERM (never returns where neither can be
 /// listened to). Must run on a runtime with its drivers enabled.
-async fn stop_signal() -> Signal {
+pub async fn stop_signal() -> Signal {
     let interrupt = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
@@ -310,17 +332,25 @@ fn options(
     Ok(Options {
         server,
         credentials,
-        tuning: Tuning {
-            per_page: connection.per_page,
-            max_wait: Duration::from_secs(connection.max_wait),
-            max_body: connection.max_response_mib.saturating_mul(1024 * 1024),
-            ..Tuning::default()
-        },
-        generator: concat!("rcaudit ", env!("CARGO_PKG_VERSION")).to_owned(),
+        tuning: tuning(&connection.limits),
+        generator: GENERATOR.to_owned(),
         journal,
         data,
     })
 }
+
+/// The fetch's tuning from the command line.
+pub fn tuning(limits: &Limits) -> Tuning {
+    Tuning {
+        per_page: limits.per_page,
+        max_wait: Duration::from_secs(limits.max_wait),
+        max_body: limits.max_response_mib.saturating_mul(1024 * 1024),
+        ..Tuning::default()
+    }
+}
+
+/// The `source.generator` of the snapshots this build writes.
+pub const GENERATOR: &str = concat!("rcaudit ", env!("CARGO_PKG_VERSION"));
 
 /// Runs a fetch. `save` is where the snapshot will go (its journal goes
 /// beside it). SIGINT and SIGTERM stop it: the journal is left whole (no
@@ -407,7 +437,7 @@ fn fetch(
 }
 
 /// One line (and the first problems) about a finished fetch, on stderr.
-fn summary(fetched: &Fetched, wrote: Option<&Path>) -> String {
+pub fn summary(fetched: &Fetched, wrote: Option<&Path>) -> String {
     let s = &fetched.summary;
     let numbers = s.phone_numbers.map_or_else(
         || "phone numbers unknown".to_owned(),
@@ -603,7 +633,7 @@ pub fn audit(args: &AuditArgs, global: &Global) -> Result<Exit, Failure> {
     };
     check::check(
         // `audit --quiet`: no progress bar, and the report's summary alone.
-        prepared.quiet(args.connection.quiet),
+        prepared.quiet(args.connection.limits.quiet),
         &plan,
         &name,
         text.into_bytes(),

@@ -9,6 +9,7 @@ mod diff_cmd;
 mod failure;
 mod fetch_cmd;
 mod fetch_data;
+mod fleet;
 mod init;
 mod output;
 mod outputs;
@@ -66,6 +67,7 @@ fn main() -> ExitCode {
         cli::Command::Diff(args) => diff_cmd::run(args, &cli.global),
         cli::Command::Fetch(args) => fetch_cmd::run(args, &cli.global),
         cli::Command::Audit(args) => fetch_cmd::audit(args, &cli.global),
+        cli::Command::Fleet(args) => fleet::run(args, &cli.global),
         cli::Command::Init(args) => init::run(args, &cli.global),
         cli::Command::Baseline(args) => baseline_cmd::run(args, &cli.global),
         cli::Command::Waive(args) => waive::run(args, &cli.global),

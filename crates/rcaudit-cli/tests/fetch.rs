@@ -13,65 +13,14 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use rcaudit_sandbox::server::comparable_snapshot;
-use rcaudit_sandbox::{Config, FaultConfig, Running, Source};
+use rcaudit_sandbox::{Config, FaultConfig, Source};
 use serde_json::Value;
 
 mod common;
 use common::{code, stderr, stdout};
-
-/// A sandbox running on its own runtime for as long as the value lives.
-struct Sandbox {
-    running: Option<Running>,
-    config: Config,
-    runtime: tokio::runtime::Runtime,
-}
-
-impl Sandbox {
-    fn start(config: Config) -> Sandbox {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let running = runtime
-            .block_on(rcaudit_sandbox::start(config.clone()))
-            .expect("sandbox starts");
-        Sandbox {
-            running: Some(running),
-            config,
-            runtime,
-        }
-    }
-
-    fn url(&self) -> String {
-        self.running.as_ref().expect("running").url()
-    }
-
-    /// The document a correct fetch writes, without capture metadata.
-    fn expected(&self) -> Value {
-        let account = self.config.account().expect("account");
-        let text = rcaudit_sandbox::server::expected_snapshot_text(&account);
-        comparable_snapshot(serde_json::from_str(&text).expect("JSON"))
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let running = self.running.take();
-        self.runtime.block_on(async move { drop(running) });
-    }
-}
-
-fn generated(extensions: usize, window_ms: u64) -> Config {
-    Config {
-        source: Source::Generate {
-            extensions,
-            seed: 21,
-        },
-        window: Duration::from_millis(window_ms),
-        ..Config::default()
-    }
-}
+#[path = "common/sandbox.rs"]
+mod sandbox;
+use sandbox::{Sandbox, generated, requests_served};
 
 /// The binary in `dir`, with only the given `RINGCENTRAL_*` variables.
 fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
@@ -496,26 +445,6 @@ fn bad_fetch_input_is_a_clear_error() {
 
 /// Sends a signal (`INT`, `TERM`) to a process.
 #[cfg(unix)]
-/// API requests the sandbox has received (its `/__stats` document).
-fn requests_served(url: &str) -> u64 {
-    use std::io::{Read as _, Write as _};
-    let address = url.trim_start_matches("http://");
-    let Ok(mut stream) = std::net::TcpStream::connect(address) else {
-        return 0;
-    };
-    let _ = write!(
-        stream,
-        "GET /__stats HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    );
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer
-        .split_once("\r\n\r\n")
-        .and_then(|(_, body)| serde_json::from_str::<Value>(body).ok())
-        .and_then(|stats| stats.get("totalRequests").and_then(Value::as_u64))
-        .unwrap_or(0)
-}
-
 fn send(signal: &str, pid: u32) {
     let status = Command::new("kill")
         .args([format!("-{signal}"), pid.to_string()])

@@ -64,6 +64,7 @@
 mod baseline;
 pub mod concise;
 pub mod diff;
+pub mod fleet;
 pub mod github;
 pub mod html;
 pub mod human;

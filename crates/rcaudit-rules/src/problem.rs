@@ -268,6 +268,8 @@ problem_codes! {
         "A waiver (in rcaudit.yaml or a waiver file) is not valid: a missing reason or owner, an unknown key, a bad date.";
     Cases => "rcaudit::cases",
         "A rule's `cases:` (or a case file) is not valid: an unknown key, a missing name, a malformed expectation.";
+    Fleet => "rcaudit::fleet",
+        "A fleet file (`rcaudit fleet FILE`) is not valid: an unknown key, an account without a name or with two, a name that repeats, no credentials or two kinds of them, a server that is not HTTPS.";
     Bug => "rcaudit::bug",
         "Loading failed for a reason that is a bug in rcaudit, not in the rule files; please report it.";
 }
