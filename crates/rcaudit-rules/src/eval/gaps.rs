@@ -27,6 +27,9 @@ pub(super) struct Gaps {
     pub(super) fields: Vec<String>,
     /// Fetch failures recorded for the skipped places: the first, and how many.
     pub(super) failures: Option<(String, usize)>,
+    /// Why each per-extension list is absent where no failure says
+    /// (` (not fetched)`, or what `source.lists` records), by field.
+    pub(super) absent_because: Vec<(&'static str, String)>,
 }
 
 impl Gaps {
@@ -116,7 +119,23 @@ impl Gaps {
                 Some((first, n)) => {
                     let _ = write!(part, " ({n} could not be fetched, e.g. {first})");
                 }
-                None => part.push_str(" (not fetched)"),
+                None => {
+                    // What `source.lists` says, when it says the same of
+                    // every missing field.
+                    let mut reasons = self.fields.iter().map(|f| {
+                        let name = f.split_once('.').map_or(f.as_str(), |(_, rest)| rest);
+                        self.absent_because
+                            .iter()
+                            .find(|(field, _)| *field == name)
+                            .map_or(" (not fetched)", |(_, why)| why.as_str())
+                    });
+                    let first = reasons.next().unwrap_or(" (not fetched)");
+                    if reasons.all(|r| r == first) {
+                        part.push_str(first);
+                    } else {
+                        part.push_str(" (not fetched)");
+                    }
+                }
             }
             parts.push(part);
         }

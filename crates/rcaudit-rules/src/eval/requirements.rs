@@ -96,7 +96,7 @@ pub(super) fn unmet(requirement: &Requirement, data: &Data, rules: &RuleSet) -> 
                             "phoneNumbers" | "extensions" | "serviceInfo"
                         )
                     {
-                        reason.push_str(" (not fetched)");
+                        reason.push_str(&why_absent(data, field));
                     }
                     return Some(reason);
                 }
@@ -202,6 +202,29 @@ pub(super) fn target_data(
     }
 }
 
+/// Why a list no `errors` entry explains is absent, from what
+/// `source.lists` says of it (`list`: its key there): not requested, or
+/// else not fetched.
+pub(super) fn why_absent(data: &Data, list: &str) -> String {
+    let obtained = data
+        .root
+        .get("source")
+        .and_then(|s| s.get("lists"))
+        .and_then(|l| l.get(list))
+        .and_then(|l| l.get("obtained"))
+        .and_then(Node::as_str);
+    match obtained {
+        Some("notRequested") => {
+            " (not requested: the fetch was made for rules that do not read it, `source.lists`)"
+                .to_owned()
+        }
+        Some("accountList") => " (not requested: the account's `phoneNumbers` hold each \
+                                 extension's numbers, `source.lists`)"
+            .to_owned(),
+        _ => " (not fetched)".to_owned(),
+    }
+}
+
 /// A top-level list is absent: say so, and why, from `errors`.
 pub(super) fn list(data: &Data, node: Option<&Node>, name: &str) -> Result<(), String> {
     match node {
@@ -213,7 +236,10 @@ pub(super) fn list(data: &Data, node: Option<&Node>, name: &str) -> Result<(), S
                     "`{name}` is absent from the snapshot: {}",
                     describe_error(error)
                 ),
-                None => format!("`{name}` is absent from the snapshot (not fetched)"),
+                None => format!(
+                    "`{name}` is absent from the snapshot{}",
+                    why_absent(data, name)
+                ),
             })
         }
     }
@@ -244,6 +270,16 @@ pub(super) fn nested_absent(data: &Data, field: &str) -> String {
             failures.len(),
             describe_error(first)
         ),
-        None => format!("no extension's `{field}` is in the snapshot (not fetched)"),
+        None => {
+            let list = if field == "phoneNumbers" {
+                "extensionPhoneNumbers"
+            } else {
+                field
+            };
+            format!(
+                "no extension's `{field}` is in the snapshot{}",
+                why_absent(data, list)
+            )
+        }
     }
 }

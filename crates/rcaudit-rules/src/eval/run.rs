@@ -12,7 +12,7 @@ use rcaudit_model::{Node, pointer};
 use super::bindings::{Data, Facts, ItemVars, Place, Scope, Shared, boolean, item_scope, value};
 use super::gaps::Gaps;
 use super::outcome::{Finding, NotEvaluated, Outcome, RuleError};
-use super::requirements::{Coverage, present, target_data, unmet};
+use super::requirements::{Coverage, present, target_data, unmet, why_absent};
 use crate::expr::Expression;
 use crate::functions;
 use crate::rule::{At, Requirement, Rule, RuleSet, Target};
@@ -143,6 +143,10 @@ pub(super) fn start<'r>(rule: &'r Rule, rules: &RuleSet, data: &Data, facts: &Fa
     for reason in missing {
         run.gaps.absent_list(reason);
     }
+    run.gaps.absent_because = vec![
+        ("forwardingNumbers", why_absent(data, "forwardingNumbers")),
+        ("phoneNumbers", why_absent(data, "extensionPhoneNumbers")),
+    ];
     for (reason, list) in coverage.incomplete {
         run.gaps.incomplete_list(reason, list);
     }
