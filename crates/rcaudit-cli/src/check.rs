@@ -329,16 +329,9 @@ pub fn check(
     // Outputs that could not be written (the others were), then rule
     // errors: either leaves the run without its verdict.
     let mut failures: Vec<Failure> = unwritten.into_iter().map(Failure::Message).collect();
-    if !report.rule_errors.is_empty() && options.rule_errors == RuleErrors::Fail {
+    if let Some(why) = incomplete(&report, options.rule_errors) {
         failures.push(Failure::Line(format!(
-            "rcaudit: error: {} rule error{}: a rule failed while running, so the audit is \
-             incomplete (exit 2; --rule-errors warn reports rule errors without failing)\n",
-            report.rule_errors.len(),
-            if report.rule_errors.len() == 1 {
-                ""
-            } else {
-                "s"
-            },
+            "rcaudit: error: {why} (exit 2; --rule-errors warn reports rule errors without failing)\n"
         )));
     }
     if !failures.is_empty() {
@@ -347,6 +340,34 @@ pub fn check(
         Ok(Exit::Findings)
     } else {
         Ok(Exit::Clean)
+    }
+}
+
+/// Why a report gives no verdict under `--rule-errors`: rules that failed
+/// while running leave the audit incomplete (`None` with `warn`).
+pub fn incomplete(report: &Report, rule_errors: RuleErrors) -> Option<String> {
+    let n = report.rule_errors.len();
+    (n > 0 && rule_errors == RuleErrors::Fail).then(|| {
+        format!(
+            "{n} rule error{}: a rule failed while running, so the audit is incomplete",
+            if n == 1 { "" } else { "s" }
+        )
+    })
+}
+
+/// What to fetch for a check with these options: what its rules read
+/// when a choice of rules is made (`--select`, `--ignore`, `--rules`,
+/// `--no-builtin`), else everything.
+pub fn data_to_fetch(options: &CheckOptions, rules: &RuleSet) -> rcaudit_fetch::Data {
+    let source = &options.source;
+    let chosen = !options.select.is_empty()
+        || !options.ignore.is_empty()
+        || !source.rules.is_empty()
+        || source.no_builtin;
+    if chosen {
+        crate::fetch_data::data_for(rules)
+    } else {
+        rcaudit_fetch::Data::default()
     }
 }
 

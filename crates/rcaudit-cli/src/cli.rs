@@ -317,13 +317,15 @@ pub struct FleetArgs {
     pub shard: Option<rcaudit_report::fleet::Shard>,
 
     /// Continue an earlier run in --out-dir: an account whose snapshot is
-    /// there is checked again without fetching, an interrupted fetch
-    /// continues from its journal, and the rest are fetched.
+    /// there (of its server, with every list the rules read) is checked
+    /// again without fetching, an interrupted fetch continues from its
+    /// journal, and the rest are fetched.
     #[arg(long)]
     pub resume: bool,
 
-    /// Reports written for each account besides report.json (NAME/report.md,
-    /// report.sarif, report.xml, report.html, report.txt), comma-separated
+    /// Reports written for each account besides report.json: markdown
+    /// (NAME/report.md), sarif (.sarif), junit (.xml), html (.html), human
+    /// (.txt), concise (.concise.txt), github (.github.txt); comma-separated
     /// or repeated.
     #[arg(long, value_enum, value_name = "FORMAT", value_delimiter = ',')]
     pub report: Vec<Format>,

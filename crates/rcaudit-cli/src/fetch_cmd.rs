@@ -613,16 +613,7 @@ pub fn audit(args: &AuditArgs, global: &Global) -> Result<Exit, Failure> {
         .collect();
     let plan = check::plan(&args.options, &saved)?;
     // With a choice of rules, only what they read.
-    let source = &args.options.source;
-    let chosen = !args.options.select.is_empty()
-        || !args.options.ignore.is_empty()
-        || !source.rules.is_empty()
-        || source.no_builtin;
-    let data = if chosen {
-        crate::fetch_data::data_for(prepared.rules())
-    } else {
-        Data::default()
-    };
+    let data = check::data_to_fetch(&args.options, prepared.rules());
     let fetched = fetch(&args.connection, args.save.as_deref(), args.resume, data)?;
     let (name, text) = match &args.save {
         Some(path) => (path.display().to_string(), save(fetched, path)?),

@@ -257,7 +257,8 @@ fn resume_fetches_only_what_is_missing(
     for name in ["alpha", "gamma", "delta"] {
         assert_eq!(row(&summary, name)["fetch"]["earlierRun"], true, "{name}");
     }
-    // epsilon is fetched from alpha's server: two requests more than none.
+    // epsilon is fetched from alpha's server: more requests there, none
+    // at gamma's.
     assert_eq!(requests_served(&gamma.url()), served.1);
     assert!(requests_served(&alpha.url()) > served.0);
     assert_eq!(row(&summary, "beta")["fetch"]["earlierRun"], false);
@@ -269,6 +270,45 @@ fn resume_fetches_only_what_is_missing(
         stderr(&resumed).contains("the earlier run's snapshot"),
         "{}",
         stderr(&resumed)
+    );
+    // No report of the first run (sarif, markdown) is left beside this
+    // run's, which wrote JSON only.
+    let mut alpha_files: Vec<String> = walk(&out.join("alpha"))
+        .iter()
+        .filter_map(|p| Some(p.file_name()?.to_str()?.to_owned()))
+        .collect();
+    alpha_files.sort();
+    assert_eq!(alpha_files, ["report.json", "snapshot.json"]);
+
+    // A snapshot of another server, or one that left out a list the rules
+    // read, is fetched again, not reused.
+    let fleet = read_text(&dir.join("fleet.yaml"));
+    let moved = fleet.replacen(&gamma.url(), &alpha.url(), 1);
+    std::fs::write(dir.join("fleet.yaml"), moved).expect("fleet file");
+    let narrow = dir.join("out/delta/snapshot.json");
+    let text = read_text(&narrow).replacen(
+        "\"forwardingNumbers\": {\n        \"obtained\": \"requested\"",
+        "\"forwardingNumbers\": {\n        \"obtained\": \"notRequested\"",
+        1,
+    );
+    assert!(
+        text.contains("notRequested"),
+        "the snapshot's source.lists changed"
+    );
+    std::fs::write(&narrow, text).expect("snapshot");
+    let again = run(
+        dir,
+        &["fleet", "fleet.yaml", "--out-dir", "out", "--resume"],
+        &fixed,
+    );
+    assert!(matches!(code(&again), 0 | 1), "{}", stderr(&again));
+    let summary = read(&out.join("fleet.json"));
+    assert_eq!(row(&summary, "gamma")["fetch"]["earlierRun"], false);
+    assert_eq!(row(&summary, "delta")["fetch"]["earlierRun"], false);
+    assert_eq!(row(&summary, "alpha")["fetch"]["earlierRun"], true);
+    assert_eq!(
+        comparable_snapshot(read(&out.join("gamma/snapshot.json"))),
+        alpha.expected()
     );
 }
 
@@ -305,6 +345,11 @@ fn a_fleet_file_with_mistakes_is_refused_before_any_fetch_with_every_problem_pla
     );
     assert_eq!(code(&output), 2);
     assert!(!dir.path().join("out").exists(), "nothing is created");
+    assert!(
+        !stderr(&output).contains("secret value"),
+        "{}",
+        stderr(&output)
+    );
     insta::assert_snapshot!(stderr(&output));
 }
 
@@ -359,6 +404,19 @@ fn a_stopped_fleet_keeps_each_accounts_journal_and_resume_finishes_them() {
     while journals.iter().any(|j| lines(j) < 40) {
         assert!(started.elapsed() < Duration::from_secs(30), "no progress");
         std::thread::sleep(Duration::from_millis(20));
+    }
+    // While the run lasts, its summary says it has not finished: a run
+    // killed outright leaves no verdict behind.
+    let running = read(&dir.path().join("out/fleet.json"));
+    valid_summary(&running);
+    for name in ["one", "two"] {
+        assert_eq!(row(&running, name)["state"], "interrupted");
+        assert!(
+            row(&running, name)["problem"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("the run did not finish")),
+            "{running:#}"
+        );
     }
     send("TERM", child.id());
     let output = child.wait_with_output().expect("wait");
@@ -478,6 +536,18 @@ fn run_job(
     outputs
 }
 
+/// Runs the example workflow's merge job in `dir`: its last step's output.
+fn merge_job(
+    dir: &Path,
+    workflow: &Value,
+    secrets: &BTreeMap<&str, String>,
+    summary_file: &Path,
+) -> Output {
+    run_job(dir, &workflow["jobs"]["merge"], "", secrets, summary_file)
+        .pop()
+        .expect("the merge ran")
+}
+
 /// Copies `from` into `to` (an artifact uploaded, then downloaded).
 fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("dir");
@@ -575,12 +645,14 @@ fn the_example_workflow_audits_the_shards_in_parallel_jobs_and_merges_them() {
     let summary_file = dir.path().join("step-summary.md");
     // The matrix's jobs, each on a fresh runner (a folder of its own).
     let mut held = Vec::new();
+    let mut worst = 0;
     for shard in &shards {
         let runner = dir.path().join(format!("runner-{shard}"));
         std::fs::create_dir_all(&runner).expect("runner");
         std::fs::copy(dir.path().join("fleet.yaml"), runner.join("fleet.yaml")).expect("copy");
         let outputs = run_job(&runner, audit, shard, &secrets, &summary_file);
         let last = outputs.last().expect("a step ran");
+        worst = worst.max(code(last));
         assert!(
             matches!(code(last), 0 | 1),
             "shard {shard}: {}{}",
@@ -607,14 +679,7 @@ fn the_example_workflow_audits_the_shards_in_parallel_jobs_and_merges_them() {
     assert_eq!(held, names);
 
     let merge_dir = dir.path().join("merge");
-    let outputs = run_job(
-        &merge_dir,
-        &workflow["jobs"]["merge"],
-        "",
-        &secrets,
-        &summary_file,
-    );
-    let merged_run = outputs.last().expect("the merge ran");
+    let merged_run = &merge_job(&merge_dir, &workflow, &secrets, &summary_file);
     let merged = read(&merge_dir.join("fleet.json"));
     valid_summary(&merged);
     assert_eq!(
@@ -622,22 +687,8 @@ fn the_example_workflow_audits_the_shards_in_parallel_jobs_and_merges_them() {
         Some(names.len())
     );
     assert!(merged.get("problems").is_none(), "{merged:#}");
-    let worst = merged["accounts"]
-        .as_array()
-        .expect("rows")
-        .iter()
-        .map(|a| match a["state"].as_str() {
-            Some("passed") => 0,
-            Some("failed") => 1,
-            _ => 2,
-        })
-        .max();
-    assert_eq!(
-        code(merged_run),
-        worst.expect("rows"),
-        "{}",
-        stderr(merged_run)
-    );
+    // The merged verdict is the worst of the shard jobs' own.
+    assert_eq!(code(merged_run), worst, "{}", stderr(merged_run));
     let step_summary = read_text(&summary_file);
     assert!(
         step_summary.contains(&format!(
@@ -649,17 +700,19 @@ fn the_example_workflow_audits_the_shards_in_parallel_jobs_and_merges_them() {
 
     // A shard whose job died before its summary: the merge says so and fails.
     std::fs::remove_dir_all(merge_dir.join("shards/fleet-2")).expect("remove");
-    let outputs = run_job(
-        &merge_dir,
-        &workflow["jobs"]["merge"],
-        "",
-        &secrets,
-        &summary_file,
-    );
-    let failed = outputs.last().expect("the merge ran");
+    let failed = &merge_job(&merge_dir, &workflow, &secrets, &summary_file);
     assert_eq!(code(failed), 2);
     assert!(
         stdout(failed).contains("error: shard 2/3 of this fleet file is missing"),
+        "{}",
+        stdout(failed)
+    );
+    // Its artifact there, but empty: the same, and the folder is named.
+    std::fs::create_dir_all(merge_dir.join("shards/fleet-2")).expect("dir");
+    let failed = &merge_job(&merge_dir, &workflow, &secrets, &summary_file);
+    assert_eq!(code(failed), 2);
+    assert!(
+        stdout(failed).contains("fleet-2/ has no fleet.json"),
         "{}",
         stdout(failed)
     );

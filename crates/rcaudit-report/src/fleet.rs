@@ -228,11 +228,31 @@ pub fn fingerprint(bytes: &[u8]) -> String {
     out
 }
 
-/// Whether a name may be an account's: it names the account's folder, so
-/// letters, digits, `.`, `_` and `-`, starting with a letter or digit, at
-/// most 64 bytes.
+/// Whether a name may be an account's. It names the account's folder on
+/// every system rcaudit runs on, so: letters, digits, `.`, `_` and `-`,
+/// starting with a letter or digit and not ending with `.` (Windows drops
+/// it: `a.` would be `a`'s folder), at most 64 bytes, not a Windows device
+/// name (`con`, `nul`, `com1`, ..., with or without an extension) and not
+/// the name of a summary's file (`fleet.json`, `fleet.md`); in any case.
 pub fn valid_name(name: &str) -> bool {
-    name.len() <= 64
+    const DEVICES: &[&str] = &["con", "prn", "aux", "nul"];
+    let stem = name.split('.').next().unwrap_or_default();
+    let numbered = |prefix: &str| {
+        stem.len() == 4
+            && stem
+                .get(..3)
+                .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+            && stem.as_bytes().get(3).is_some_and(u8::is_ascii_digit)
+    };
+    let device =
+        DEVICES.iter().any(|d| stem.eq_ignore_ascii_case(d)) || numbered("com") || numbered("lpt");
+    let summary = ["fleet.json", "fleet.md"]
+        .iter()
+        .any(|file| name.eq_ignore_ascii_case(file));
+    !device
+        && !summary
+        && name.len() <= 64
+        && !name.ends_with('.')
         && name
             .bytes()
             .next()
@@ -240,6 +260,55 @@ pub fn valid_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+/// Text on one line for the terminal: neutralised, and line feeds and tabs
+/// as spaces, so that a message quoted from a server cannot draw a row of
+/// its own.
+fn one_line(text: &str) -> String {
+    neutralize(text).replace(['\n', '\t'], " ")
+}
+
+/// Whether findings of these counts fail at `fail_on` (`error`, `warning`,
+/// `info`, `never`); `None` for an unknown threshold.
+fn fails(findings: Counts, fail_on: &str) -> Option<bool> {
+    Some(match fail_on {
+        "error" => findings.error > 0,
+        "warning" => findings.error + findings.warning > 0,
+        "info" => findings.error + findings.warning + findings.info > 0,
+        "never" => false,
+        _ => return None,
+    })
+}
+
+impl Account {
+    /// What is inconsistent in a row read back: a verdict without the
+    /// check it comes from, or one its counts do not give at `fail_on`;
+    /// no verdict without a reason.
+    fn inconsistency(&self, fail_on: &str) -> Option<String> {
+        match (self.state, &self.check) {
+            (State::Passed | State::Failed, None) => Some(format!(
+                "account `{}` has a verdict but no check",
+                self.name
+            )),
+            (State::Passed | State::Failed, Some(check)) => {
+                let failed = fails(check.findings, fail_on)?;
+                (failed != (self.state == State::Failed)).then(|| {
+                    format!(
+                        "account `{}` is {} but its findings give {} at --fail-on {fail_on}",
+                        self.name,
+                        self.state.word(),
+                        if failed { "failed" } else { "passed" }
+                    )
+                })
+            }
+            (State::NoVerdict | State::Interrupted, _) if self.problem.is_none() => Some(format!(
+                "account `{}` has no verdict and no reason",
+                self.name
+            )),
+            _ => None,
+        }
+    }
 }
 
 impl Fleet {
@@ -277,21 +346,6 @@ impl Fleet {
             }));
         }
         let fleet: Fleet = serde_json::from_value(document).map_err(|e| not_one(e.to_string()))?;
-        let mut seen = BTreeSet::new();
-        for account in &fleet.accounts {
-            if !valid_name(&account.name) {
-                return Err(not_one(format!(
-                    "an account is named `{}`",
-                    neutralize(&account.name)
-                )));
-            }
-            if !seen.insert(account.name.as_str()) {
-                return Err(not_one(format!(
-                    "account `{}` is listed twice",
-                    account.name
-                )));
-            }
-        }
         if fleet.shards.is_empty()
             || fleet
                 .shards
@@ -301,6 +355,56 @@ impl Fleet {
             return Err(not_one(
                 "its `shards` are not K/N with 1 <= K <= N".to_owned(),
             ));
+        }
+        if fails(Counts::default(), &fleet.fail_on).is_none() {
+            return Err(not_one(format!(
+                "`failOn` is `{}`, not error, warning, info or never",
+                neutralize(&fleet.fail_on)
+            )));
+        }
+        let digest = fleet
+            .file
+            .sha256
+            .strip_prefix("sha256:")
+            .unwrap_or_default();
+        if digest.len() != 64
+            || !digest
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            return Err(not_one(
+                "`file.sha256` is not `sha256:` and 64 hex digits".to_owned(),
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for account in &fleet.accounts {
+            if !valid_name(&account.name) {
+                return Err(not_one(format!(
+                    "an account is named `{}`",
+                    one_line(&account.name)
+                )));
+            }
+            if let Some(why) = account.inconsistency(&fleet.fail_on) {
+                return Err(not_one(why));
+            }
+            if !fleet.shards.iter().any(|s| s.holds(&account.name)) {
+                return Err(not_one(format!(
+                    "account `{}` is not in its shards ({})",
+                    account.name,
+                    fleet
+                        .shards
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            if !seen.insert(account.name.as_str()) {
+                return Err(not_one(format!(
+                    "account `{}` is listed twice",
+                    account.name
+                )));
+            }
         }
         Ok(fleet)
     }
@@ -321,6 +425,12 @@ impl Fleet {
                     "{name} and {first_name} summarise different fleet files ({} and {}): \
                      merge the shards of one run",
                     part.file.sha256, first.file.sha256
+                ));
+            }
+            if part.file.accounts != first.file.accounts {
+                return Err(format!(
+                    "{name} says the fleet file lists {} accounts and {first_name} {}",
+                    part.file.accounts, first.file.accounts
                 ));
             }
             if part.fail_on != first.fail_on {
@@ -472,7 +582,7 @@ impl Fleet {
                 None => ("-".into(), "-".into()),
             };
             rows.push([
-                neutralize(&account.name).into_owned(),
+                one_line(&account.name),
                 account.state.word().into(),
                 error,
                 warning,
@@ -510,11 +620,11 @@ impl Fleet {
         out.push('\n');
         for account in &self.accounts {
             if let Some(problem) = &account.problem {
-                let _ = writeln!(out, "  {}: {}", account.name, neutralize(problem));
+                let _ = writeln!(out, "  {}: {}", account.name, one_line(problem));
             }
         }
         for problem in &self.problems {
-            let _ = writeln!(out, "error: {}", neutralize(problem));
+            let _ = writeln!(out, "error: {}", one_line(problem));
         }
         out
     }
@@ -692,6 +802,94 @@ mod tests {
         let mut doubled = one;
         doubled.accounts.push(doubled.accounts[0].clone());
         assert!(Fleet::parse("f.json", &doubled.to_json()).is_err_and(|e| e.contains("twice")));
+    }
+
+    #[test]
+    fn a_name_is_a_folder_name_on_every_system() {
+        for good in ["acme-eu.2", "a", "A_b-c.d", "console", "com10", "nullable"] {
+            assert!(valid_name(good), "{good}");
+        }
+        for bad in [
+            "",
+            ".x",
+            "-x",
+            "a.",
+            "a/b",
+            "a b",
+            "Fleet.JSON",
+            "fleet.md",
+            "CON",
+            "nul.txt",
+            "com1",
+            "LPT9.log",
+            "é",
+        ] {
+            assert!(!valid_name(bad), "{bad}");
+        }
+        assert!(!valid_name(&"a".repeat(65)));
+    }
+
+    #[test]
+    fn a_summary_whose_rows_contradict_themselves_is_refused() {
+        let good = fleet(
+            Shard::ALL,
+            vec![
+                account("alpha", State::Failed, 3),
+                account("beta", State::NoVerdict, 0),
+            ],
+        );
+        assert!(Fleet::parse("f.json", &good.to_json()).is_ok());
+        let refused = |change: &dyn Fn(&mut Fleet), words: &str| {
+            let mut bad = good.clone();
+            change(&mut bad);
+            let error = Fleet::parse("f.json", &bad.to_json()).expect_err(words);
+            assert!(error.contains(words), "{error}");
+        };
+        // A verdict its counts do not give, or without a check.
+        refused(
+            &|f| f.accounts[0].state = State::Passed,
+            "is passed but its findings give failed",
+        );
+        refused(
+            &|f| f.fail_on = "never".to_owned(),
+            "is failed but its findings give passed",
+        );
+        refused(
+            &|f| f.accounts[0].check = None,
+            "has a verdict but no check",
+        );
+        refused(
+            &|f| f.accounts[1].problem = None,
+            "no verdict and no reason",
+        );
+        refused(
+            &|f| f.fail_on = "sometimes".to_owned(),
+            "`failOn` is `sometimes`",
+        );
+        refused(&|f| f.file.sha256 = "sha256:00".to_owned(), "64 hex digits");
+        // An account its shard does not hold.
+        let shard = Shard { index: 1, count: 2 };
+        let elsewhere = if shard.holds("alpha") {
+            "beta"
+        } else {
+            "alpha"
+        };
+        refused(
+            &|f| f.shards = vec![shard],
+            &format!("account `{elsewhere}` is not in its shards (1/2)"),
+        );
+    }
+
+    #[test]
+    fn a_problem_quoted_from_a_server_stays_on_its_line() {
+        let mut one = fleet(Shard::ALL, vec![account("beta", State::NoVerdict, 0)]);
+        one.accounts[0].problem = Some("401\nalpha    passed  0  0  0\tx".to_owned());
+        let table = one.table();
+        assert!(
+            table.contains("  beta: 401 alpha    passed  0  0  0 x\n"),
+            "{table}"
+        );
+        assert!(!table.lines().any(|l| l.starts_with("alpha")), "{table}");
     }
 
     #[test]

@@ -69,6 +69,37 @@ fn problem(src: &SourceText, span: SourceSpan, message: impl Into<String>) -> Pr
     Problem::error(ProblemCode::Fleet, src, span, message)
 }
 
+/// The keys whose values name environment variables.
+const ENV_KEYS: &[&str] = &["tokenEnv", "clientIdEnv", "clientSecretEnv", "jwtEnv"];
+
+/// The file's text as problems show it: a value that should name an
+/// environment variable but cannot is masked, one `*` per byte (so every
+/// span still points where it did), since it may be a secret pasted in
+/// its place, and a problem's snippet shows the lines around it too.
+fn masked(text: &str, doc: &Yaml) -> String {
+    let mut hide: Vec<std::ops::Range<usize>> = Vec::new();
+    let accounts = doc
+        .get("accounts")
+        .and_then(Yaml::as_seq)
+        .unwrap_or_default();
+    for account in accounts {
+        for key in ENV_KEYS {
+            if let Some(value) = account.get(key)
+                && value.as_str().is_some_and(|v| !env_name(v))
+            {
+                hide.push(value.span.offset()..value.span.offset() + value.span.len());
+            }
+        }
+    }
+    text.char_indices()
+        .flat_map(|(at, c)| {
+            let secret = hide.iter().any(|r| r.contains(&at));
+            let shown = if secret { '*' } else { c };
+            std::iter::repeat_n(shown, if secret { c.len_utf8() } else { 1 })
+        })
+        .collect()
+}
+
 /// Whether `name` may be an environment variable's name.
 fn env_name(name: &str) -> bool {
     name.bytes()
@@ -80,13 +111,14 @@ fn env_name(name: &str) -> bool {
 /// Parses and checks a fleet file's text (`name` is how messages name it;
 /// `folder` is where a relative `tokenFile` is looked for).
 pub fn parse(name: &str, text: &str, folder: &Path) -> Result<FleetFile, LoadErrors> {
-    let src = SourceText::new(name, text);
     let fail = |problems: Vec<Problem>| LoadErrors { problems };
     let doc = yaml::parse(text).map_err(|e| {
+        let src = SourceText::new(name, text);
         fail(vec![
             problem(&src, e.span, e.headline(name)).label(e.message),
         ])
     })?;
+    let src = SourceText::new(name, masked(text, &doc));
     let whole = SourceSpan::from((0, text.len().min(1)));
     let Some(members) = doc.as_map() else {
         return Err(fail(vec![
@@ -208,13 +240,15 @@ fn credentials(
         if env_name(text) {
             Some(text.to_owned())
         } else {
+            // It may be the secret itself, pasted: it is masked in the
+            // text every problem shows ([`masked`]).
             problems.push(
                 problem(
                     src,
                     span,
-                    format!("`{key}` names an environment variable, and `{text}` cannot be one"),
+                    format!("`{key}` names an environment variable, and its value (masked) cannot be one"),
                 )
-                .help("the secret itself never goes in the fleet file: put it in a variable and name the variable here"),
+                .help("if it is the secret itself, remove it from the file (and rotate it, if the file was shared): put it in a variable and name the variable here"),
             );
             None
         }
@@ -304,7 +338,7 @@ fn account(
         Some((name, span)) if !rcaudit_report::fleet::valid_name(name) => {
             problems.push(
                 problem(src, span, format!("`{name}` cannot be an account's name"))
-                    .help("it names the account's folder: letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 64"),
+                    .help("it names the account's folder, on every system: letters, digits, `.`, `_` and `-`, starting with a letter or digit and not ending with `.`, at most 64, and neither a Windows device name (con, nul, com1, ...) nor `fleet.json` or `fleet.md`"),
             );
             None
         }
@@ -398,7 +432,11 @@ mod tests {
             );
         };
         expect(1, "unknown key `acounts`");
-        expect(4, "cannot be one");
+        expect(4, "its value (masked) cannot be one");
+        assert!(
+            !found.iter().any(|(_, m)| m.contains("not a name")),
+            "{found:#?}"
+        );
         expect(5, "`../x` cannot be an account's name");
         expect(6, "use https://");
         expect(7, "more than one kind");

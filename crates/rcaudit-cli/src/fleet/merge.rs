@@ -84,7 +84,15 @@ pub fn run(args: &FleetMergeArgs, _global: &Global) -> Result<Exit, Failure> {
             unread.into_iter().map(Failure::Message).collect(),
         ));
     }
-    let mut merged = Fleet::merge(&parts).map_err(Failure::Message)?;
+    let mut merged = match Fleet::merge(&parts) {
+        Ok(merged) => merged,
+        Err(problem) => {
+            unread.push(problem);
+            return Err(Failure::Several(
+                unread.into_iter().map(Failure::Message).collect(),
+            ));
+        }
+    };
     merged.problems.splice(0..0, unread);
     let mut failures = Vec::new();
     for (format, target) in &outputs {

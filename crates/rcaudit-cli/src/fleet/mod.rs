@@ -27,7 +27,7 @@ use rcaudit_rules::Severity;
 
 use crate::Exit;
 use crate::check::{self, Prepared};
-use crate::cli::{CheckOptions, FleetArgs, FleetCommand, Format, Global, RuleErrors};
+use crate::cli::{CheckOptions, FleetArgs, FleetCommand, Format, Global};
 use crate::failure::Failure;
 use crate::fetch_cmd::{self, Signal, printable};
 use crate::output::{self, Style};
@@ -79,6 +79,12 @@ pub fn run(args: &FleetArgs, global: &Global) -> Result<Exit, Failure> {
     // The rules before any fetch: a mistake there should not cost one.
     let (options, prepared, data) = rules(args, global)?;
 
+    // The summary's files must not be one of the run's inputs.
+    let mut inputs = check::inputs(&options);
+    inputs.push((path.as_path(), "fleet file"));
+    for name in ["fleet.json", "fleet.md"] {
+        sources::refuse_overwriting(&out_dir.join(name), &inputs)?;
+    }
     prepare_folders(out_dir, &accounts, args.resume)?;
     let base = Fleet {
         fleet_version: summary::FORMAT_VERSION,
@@ -98,6 +104,24 @@ pub fn run(args: &FleetArgs, global: &Global) -> Result<Exit, Failure> {
         if !formats.contains(format) {
             formats.push(*format);
         }
+    }
+    // Until the run ends, the summary says it did not: a run killed
+    // outright (SIGKILL, out of memory) leaves no earlier run's verdict
+    // behind for `fleet merge` to pass on.
+    let unfinished = Fleet {
+        accounts: accounts
+            .iter()
+            .map(|a| {
+                interrupted(
+                    a,
+                    "the run did not finish (it was killed, or is still running)",
+                )
+            })
+            .collect(),
+        ..base.clone()
+    };
+    if let Some(failure) = write_summary(&unfinished, out_dir).into_iter().next() {
+        return Err(failure);
     }
     let run = Run {
         out_dir,
@@ -135,11 +159,16 @@ pub fn run(args: &FleetArgs, global: &Global) -> Result<Exit, Failure> {
     if !failures.is_empty() {
         return Err(Failure::Several(failures));
     }
-    Ok(match fleet.exit() {
+    Ok(exit(&fleet))
+}
+
+/// The exit code a summary stands for.
+fn exit(fleet: &Fleet) -> Exit {
+    match fleet.exit() {
         0 => Exit::Clean,
         1 => Exit::Findings,
         _ => Exit::Failed,
-    })
+    }
 }
 
 /// The check's options, its rules loaded, and what to fetch for them
@@ -154,15 +183,7 @@ fn rules(args: &FleetArgs, global: &Global) -> Result<(CheckOptions, Prepared, D
         ..CheckOptions::default()
     };
     let prepared = check::prepare(&options, &Style::stderr(global.color))?;
-    let chosen = !args.select.is_empty()
-        || !args.ignore.is_empty()
-        || !args.source.rules.is_empty()
-        || args.source.no_builtin;
-    let data = if chosen {
-        crate::fetch_data::data_for(prepared.rules())
-    } else {
-        Data::default()
-    };
+    let data = check::data_to_fetch(&options, prepared.rules());
     Ok((options, prepared, data))
 }
 
@@ -183,6 +204,19 @@ fn write_summary(fleet: &Fleet, out_dir: &Path) -> Vec<Failure> {
     failures
 }
 
+/// The row of an account the run did not finish.
+fn interrupted(account: &Account, why: &str) -> summary::Account {
+    summary::Account {
+        name: account.name.clone(),
+        server: account.server.to_string(),
+        state: State::Interrupted,
+        fetch: None,
+        check: None,
+        files: Vec::new(),
+        problem: Some(why.to_owned()),
+    }
+}
+
 /// `--fail-on` as the summary records it.
 fn fail_on_word(fail_on: crate::cli::FailOn) -> String {
     fail_on
@@ -192,8 +226,8 @@ fn fail_on_word(fail_on: crate::cli::FailOn) -> String {
 
 /// Creates `out_dir` and each account's folder. Without `--resume`, an
 /// interrupted fetch's journal is in the way (continue it, or remove it),
-/// and an earlier run's snapshot and reports are removed, so that no file
-/// in the folder is older than the run.
+/// and an earlier run's snapshot is removed; its reports are removed in
+/// any case, so that no report in the folder is older than the run.
 fn prepare_folders(out_dir: &Path, accounts: &[Account], resume: bool) -> Result<(), Failure> {
     let fail = |path: &Path, e: &std::io::Error| {
         Failure::Message(format!("cannot create the folder {}: {e}", path.display()))
@@ -216,28 +250,33 @@ fn prepare_folders(out_dir: &Path, accounts: &[Account], resume: bool) -> Result
             in_the_way.join(", ")
         )));
     }
-    if !resume {
-        for account in accounts {
-            let folder = out_dir.join(&account.name);
-            let stale = std::iter::once(SNAPSHOT).chain(
-                <Format as clap::ValueEnum>::value_variants()
-                    .iter()
-                    .map(|f| report_file(*f)),
-            );
-            for name in stale {
-                let path = folder.join(name);
-                match std::fs::remove_file(&path) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => {
-                        return Err(Failure::Message(format!(
-                            "cannot remove {} from an earlier run: {e}",
-                            path.display()
-                        )));
-                    }
-                }
-            }
+    for account in accounts {
+        let folder = out_dir.join(&account.name);
+        remove_reports(&folder).map_err(Failure::Message)?;
+        if !resume {
+            remove(&folder.join(SNAPSHOT)).map_err(Failure::Message)?;
         }
+    }
+    Ok(())
+}
+
+/// Removes a file an earlier run wrote, if it is there.
+fn remove(path: &Path) -> Result<(), String> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(format!(
+            "cannot remove {} from an earlier run: {e}",
+            path.display()
+        )),
+    }
+}
+
+/// Removes every report an earlier run may have written in an account's
+/// folder (whatever its `--report` formats were).
+fn remove_reports(folder: &Path) -> Result<(), String> {
+    for format in <Format as clap::ValueEnum>::value_variants() {
+        remove(&folder.join(report_file(*format)))?;
     }
     Ok(())
 }
@@ -261,8 +300,14 @@ struct Obtained {
 
 /// What the fetch tasks tell the main thread.
 enum Message {
-    /// Account `index`'s snapshot, or why there is none.
-    Done(usize, Result<Obtained, String>),
+    /// Account `index`'s snapshot, or why there is none, with its place
+    /// among the `--jobs` (freed once the snapshot is checked, so that at
+    /// most `--jobs` snapshots are held, fetched or waiting).
+    Done(
+        usize,
+        Result<Obtained, String>,
+        tokio::sync::OwnedSemaphorePermit,
+    ),
     /// A signal: stop.
     Stop(Signal),
 }
@@ -298,11 +343,21 @@ impl Run<'_> {
             let options = (jobs.data, jobs.tuning.clone());
             let (gate, sender, resume) = (gate.clone(), sender.clone(), jobs.resume);
             runtime.spawn(async move {
-                let Ok(_permit) = gate.acquire().await else {
+                let Ok(permit) = gate.acquire_owned().await else {
                     return;
                 };
-                let result = obtain(&account, &snapshot, resume, options.0, options.1).await;
-                let _ = sender.send(Message::Done(index, result));
+                // Its own task, so that a panic in it is this account's
+                // failure and every account still reports back.
+                let fetch = tokio::spawn(async move {
+                    obtain(&account, &snapshot, resume, options.0, options.1).await
+                });
+                let result = fetch.await.unwrap_or_else(|_| {
+                    Err(
+                        "internal error while fetching (a bug, please report it): no verdict"
+                            .to_owned(),
+                    )
+                });
+                let _ = sender.send(Message::Done(index, result, permit));
             });
         }
         drop(sender);
@@ -318,7 +373,7 @@ impl Run<'_> {
                     stopped = Some(signal);
                     break;
                 }
-                Message::Done(index, result) => {
+                Message::Done(index, result, _permit) => {
                     let Some(account) = jobs.accounts.get(index) else {
                         continue;
                     };
@@ -340,16 +395,11 @@ impl Run<'_> {
             .into_iter()
             .zip(jobs.accounts)
             .map(|(row, account)| {
-                row.unwrap_or_else(|| summary::Account {
-                    name: account.name.clone(),
-                    server: account.server.to_string(),
-                    state: State::Interrupted,
-                    fetch: None,
-                    check: None,
-                    files: Vec::new(),
-                    problem: Some(
-                        "the run was stopped first; --resume continues its fetch".to_owned(),
-                    ),
+                row.unwrap_or_else(|| {
+                    interrupted(
+                        account,
+                        "the run was stopped first; --resume continues its fetch",
+                    )
                 })
             })
             .collect();
@@ -399,28 +449,17 @@ impl Run<'_> {
         };
         row.fetch = Some(fetch_figures(obtained.summary.as_ref()));
         row.files.push(format!("{}/{SNAPSHOT}", account.name));
-        let folder = self.out_dir.join(&account.name);
-        let name = sources::shown(&folder.join(SNAPSHOT));
-        // A panic while checking one account is a bug, and that account's
-        // failure: the others still get their verdicts.
+        // No report of an earlier run stays beside this one's snapshot.
+        if let Err(problem) = remove_reports(&self.out_dir.join(&account.name)) {
+            row.problem = Some(problem);
+            return row;
+        }
+        // A panic while checking or writing one account is a bug, and that
+        // account's failure: the others still get their verdicts.
         let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let snapshot = rcaudit_model::parse_bytes(&name, obtained.text.into_bytes())?;
-            let report = check::report_of(self.prepared, &snapshot)?;
-            let inventory = if self.formats.contains(&Format::Html) {
-                rcaudit_report::html::Inventory::new(snapshot.root())
-            } else {
-                rcaudit_report::html::Inventory::default()
-            };
-            // What the fetch could not read, counted in the snapshot
-            // itself (an earlier run's snapshot has no fetch summary).
-            let errors = snapshot
-                .root()
-                .get("errors")
-                .and_then(rcaudit_model::Node::as_array)
-                .map_or(0, <[_]>::len);
-            Ok::<_, Failure>((report, inventory, errors))
+            self.check(&account.name, obtained.text, &mut row.files)
         }));
-        let (report, inventory, errors) = match checked {
+        let (report, errors, unwritten) = match checked {
             Ok(Ok(checked)) => checked,
             Ok(Err(failure)) => {
                 failure.render(&Style::stderr(crate::cli::ColorChoice::Never));
@@ -438,7 +477,48 @@ impl Run<'_> {
         if let Some(fetch) = row.fetch.as_mut() {
             fetch.errors = errors;
         }
-        let figures = checked_figures(&report);
+        let threshold = self.prepared.fail_on().threshold();
+        row.state = if !unwritten.is_empty() {
+            row.problem = Some(format!(
+                "a report could not be written: {}",
+                unwritten.join("; ")
+            ));
+            State::NoVerdict
+        } else if let Some(why) = check::incomplete(&report, self.options.rule_errors) {
+            row.problem = Some(why);
+            State::NoVerdict
+        } else if threshold.is_some_and(|t| report.fails(t)) {
+            State::Failed
+        } else {
+            State::Passed
+        };
+        row.check = Some(checked_figures(&report));
+        row
+    }
+
+    /// Parses, validates and evaluates an account's snapshot and writes its
+    /// reports (adding each to `files`): the report, the entries of the
+    /// snapshot's `errors` (an earlier run's snapshot has no fetch summary
+    /// to count them), and the reports that could not be written.
+    fn check(
+        &self,
+        account: &str,
+        text: String,
+        files: &mut Vec<String>,
+    ) -> Result<(Report, usize, Vec<String>), Failure> {
+        let name = sources::shown(&self.out_dir.join(account).join(SNAPSHOT));
+        let snapshot = rcaudit_model::parse_bytes(&name, text.into_bytes())?;
+        let report = check::report_of(self.prepared, &snapshot)?;
+        let errors = snapshot
+            .root()
+            .get("errors")
+            .and_then(rcaudit_model::Node::as_array)
+            .map_or(0, <[_]>::len);
+        let inventory = if self.formats.contains(&Format::Html) {
+            rcaudit_report::html::Inventory::new(snapshot.root())
+        } else {
+            rcaudit_report::html::Inventory::default()
+        };
         let rendering = Rendering::new(
             &name,
             self.options,
@@ -447,28 +527,8 @@ impl Run<'_> {
             &report,
             inventory,
         );
-        let unwritten = self.write_reports(&account.name, &report, &rendering, &mut row.files);
-        let threshold = self.prepared.fail_on().threshold();
-        row.state = if !unwritten.is_empty() {
-            row.problem = Some(format!(
-                "a report could not be written: {}",
-                unwritten.join("; ")
-            ));
-            State::NoVerdict
-        } else if figures.rule_errors > 0 && self.options.rule_errors == RuleErrors::Fail {
-            row.problem = Some(format!(
-                "{} rule error{}: a rule failed while running, so the audit is incomplete",
-                figures.rule_errors,
-                if figures.rule_errors == 1 { "" } else { "s" }
-            ));
-            State::NoVerdict
-        } else if threshold.is_some_and(|t| report.fails(t)) {
-            State::Failed
-        } else {
-            State::Passed
-        };
-        row.check = Some(figures);
-        row
+        let unwritten = self.write_reports(account, &report, &rendering, files);
+        Ok((report, errors, unwritten))
     }
 }
 
@@ -536,6 +596,49 @@ fn progress_line(done: usize, total: usize, row: &summary::Account) -> String {
     printable(&format!("[{done}/{total}] {}: {what}{fetch}\n", row.name))
 }
 
+/// Whether an earlier run's snapshot stands for this run's fetch: it is of
+/// the account's server, and no list the rules read was left out
+/// (`source.lists`). Reading its head scans the document once.
+fn reusable(text: &str, account: &Account, data: Data) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        source: Option<Source>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Source {
+        server: Option<String>,
+        #[serde(default)]
+        lists: std::collections::BTreeMap<String, List>,
+    }
+    #[derive(serde::Deserialize)]
+    struct List {
+        obtained: Option<String>,
+    }
+    let Ok(Head {
+        source: Some(source),
+    }) = serde_json::from_str::<Head>(text)
+    else {
+        return false;
+    };
+    let same_server = source
+        .server
+        .as_deref()
+        .and_then(|s| rcaudit_fetch::Server::parse(s).ok())
+        .is_some_and(|s| s.to_string() == account.server.to_string());
+    let left_out = |name: &str| {
+        source.lists.get(name).and_then(|l| l.obtained.as_deref()) == Some("notRequested")
+    };
+    same_server
+        && [
+            ("serviceInfo", data.service_info),
+            ("phoneNumbers", data.phone_numbers),
+            ("extensions", data.extensions),
+            ("forwardingNumbers", data.forwarding_numbers),
+        ]
+        .iter()
+        .all(|(name, wanted)| !wanted || !left_out(name))
+}
+
 /// An account's snapshot: the earlier run's under `--resume` (when its
 /// fetch finished), else fetched (continuing its journal under
 /// `--resume`), written atomically to `snapshot`.
@@ -547,18 +650,26 @@ async fn obtain(
     tuning: rcaudit_fetch::Tuning,
 ) -> Result<Obtained, String> {
     let journal = rcaudit_fetch::journal_path(snapshot);
+    // Whether this run read the earlier snapshot (and so may replace it:
+    // `write_atomic` refuses to write over what the run has read).
+    let mut read_it = false;
     if resume && snapshot.exists() && !journal.exists() {
+        read_it = true;
         let path = snapshot.to_path_buf();
         let bytes = tokio::task::spawn_blocking(move || sources::snapshot(&path))
             .await
             .map_err(|e| format!("cannot read the earlier snapshot: {e}"))?
             .map_err(|e| e.message)?;
-        let text =
-            String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8", snapshot.display()))?;
-        return Ok(Obtained {
-            text,
-            summary: None,
-        });
+        // Reused only if it is what this run would fetch: the account's
+        // server, and every list the rules read; otherwise fetched again.
+        if let Ok(text) = String::from_utf8(bytes)
+            && reusable(&text, account, data)
+        {
+            return Ok(Obtained {
+                text,
+                summary: None,
+            });
+        }
     }
     let credentials = match &account.credentials {
         Credentials::TokenEnv(name) => fetch_cmd::token_env(name),
@@ -598,7 +709,11 @@ async fn obtain(
     let text = std::mem::take(&mut fetched.text);
     let path: PathBuf = snapshot.to_path_buf();
     let (text, written) = tokio::task::spawn_blocking(move || {
-        let written = sources::write_atomic(&path, &text);
+        let written = if read_it {
+            sources::rewrite_atomic(&path, &text)
+        } else {
+            sources::write_atomic(&path, &text)
+        };
         (text, written)
     })
     .await
