@@ -353,6 +353,44 @@ fn a_fleet_file_with_mistakes_is_refused_before_any_fetch_with_every_problem_pla
     insta::assert_snapshot!(stderr(&output));
 }
 
+#[test]
+fn a_second_run_in_the_same_folder_is_refused_while_the_first_runs() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("fleet.yaml"),
+        "accounts:\n- {name: alpha, server: 'http://127.0.0.1:9', tokenEnv: T}\n",
+    )
+    .expect("write");
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(out.join("alpha")).expect("dir");
+    std::fs::write(out.join("alpha/report.json"), "the first run's").expect("write");
+    // The first run, as far as the lock goes.
+    let lock = std::fs::File::create(out.join(".fleet.lock")).expect("lock file");
+    lock.try_lock().expect("locked");
+    let second = run(
+        dir.path(),
+        &["fleet", "fleet.yaml", "--out-dir", "out"],
+        &[],
+    );
+    assert_eq!(code(&second), 2);
+    assert!(
+        stderr(&second).contains("another `rcaudit fleet` is writing to out"),
+        "{}",
+        stderr(&second)
+    );
+    assert_eq!(read_text(&out.join("alpha/report.json")), "the first run's");
+    assert!(!out.join("fleet.json").exists());
+    // Once it ends, the folder is free (a killed run's lock goes with it).
+    drop(lock);
+    let third = run(
+        dir.path(),
+        &["fleet", "fleet.yaml", "--out-dir", "out"],
+        &[],
+    );
+    assert_eq!(code(&third), 2, "T is not set: no verdict");
+    assert!(out.join("fleet.json").exists());
+}
+
 /// Sends a signal to a process.
 #[cfg(unix)]
 fn send(signal: &str, pid: u32) {

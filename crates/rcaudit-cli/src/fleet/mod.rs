@@ -61,13 +61,7 @@ pub fn run(args: &FleetArgs, global: &Global) -> Result<Exit, Failure> {
             "fleet needs a fleet file and --out-dir DIR".to_owned(),
         ));
     };
-    let bytes = sources::read_bounded(path, "the fleet file", sources::Kind::Yaml)?;
-    let fingerprint = summary::fingerprint(&bytes);
-    let text = String::from_utf8(bytes)
-        .map_err(|_| Failure::Message(format!("the fleet file {} is not UTF-8", path.display())))?;
-    let folder = path.parent().unwrap_or(Path::new("."));
-    let fleet = file::parse(&sources::shown(path), &text, folder)
-        .map_err(|errors| Failure::problems(errors, "the fleet file"))?;
+    let (fleet, fingerprint) = read_fleet(path)?;
     let listed = fleet.accounts.len();
     let shard = args.shard.unwrap_or(Shard::ALL);
     let accounts: Vec<Account> = fleet
@@ -85,6 +79,9 @@ pub fn run(args: &FleetArgs, global: &Global) -> Result<Exit, Failure> {
     for name in ["fleet.json", "fleet.md"] {
         sources::refuse_overwriting(&out_dir.join(name), &inputs)?;
     }
+    // Held until the run ends: a second run in the same folder would
+    // delete and overwrite this one's files.
+    let _lock = lock(out_dir)?;
     prepare_folders(out_dir, &accounts, args.resume)?;
     let base = Fleet {
         fleet_version: summary::FORMAT_VERSION,
@@ -171,6 +168,18 @@ fn exit(fleet: &Fleet) -> Exit {
     }
 }
 
+/// The fleet file, checked, and its fingerprint.
+fn read_fleet(path: &Path) -> Result<(file::FleetFile, String), Failure> {
+    let bytes = sources::read_bounded(path, "the fleet file", sources::Kind::Yaml)?;
+    let fingerprint = summary::fingerprint(&bytes);
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Failure::Message(format!("the fleet file {} is not UTF-8", path.display())))?;
+    let folder = path.parent().unwrap_or(Path::new("."));
+    let fleet = file::parse(&sources::shown(path), &text, folder)
+        .map_err(|errors| Failure::problems(errors, "the fleet file"))?;
+    Ok((fleet, fingerprint))
+}
+
 /// The check's options, its rules loaded, and what to fetch for them
 /// (everything unless rules are chosen).
 fn rules(args: &FleetArgs, global: &Global) -> Result<(CheckOptions, Prepared, Data), Failure> {
@@ -222,6 +231,43 @@ fn fail_on_word(fail_on: crate::cli::FailOn) -> String {
     fail_on
         .threshold()
         .map_or_else(|| "never".to_owned(), |s| s.to_string())
+}
+
+/// The lock file a run holds in `--out-dir`.
+const LOCK: &str = ".fleet.lock";
+
+/// Creates `out_dir` and takes its lock, or says that another run holds
+/// it. The operating system releases the lock when the process ends,
+/// however it ends, so a killed run leaves none behind; a file system
+/// without locks is used without.
+fn lock(out_dir: &Path) -> Result<std::fs::File, Failure> {
+    let fail = |e: std::io::Error| {
+        Failure::Message(format!("cannot lock {}: {e}", out_dir.join(LOCK).display()))
+    };
+    std::fs::create_dir_all(out_dir).map_err(|e| {
+        Failure::Message(format!(
+            "cannot create the folder {}: {e}",
+            out_dir.display()
+        ))
+    })?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(out_dir.join(LOCK))
+        .map_err(fail)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Failure::Message(format!(
+            "another `rcaudit fleet` is writing to {}: wait for it to end, or give this run \
+             another --out-dir",
+            out_dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
+            Ok(file)
+        }
+        Err(std::fs::TryLockError::Error(e)) => Err(fail(e)),
+    }
 }
 
 /// Creates `out_dir` and each account's folder. Without `--resume`, an
