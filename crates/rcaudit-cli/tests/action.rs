@@ -17,10 +17,9 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 mod common;
-use common::repo;
+use common::{repo, runner_step};
 
 /// `action.yml`, as JSON.
 fn action() -> serde_json::Value {
@@ -87,32 +86,13 @@ fn run(
     inputs: &BTreeMap<&str, &str>,
     outputs: &BTreeMap<String, String>,
 ) -> Ran {
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).expect("bin");
-    let link = bin.join("rcaudit");
-    if !link.exists() {
-        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_rcaudit"), &link).expect("symlink");
-    }
     let output_file = dir.join("github-output");
     let summary_file = dir.join("step-summary.md");
     std::fs::write(&output_file, "").expect("GITHUB_OUTPUT");
-    let mut command = Command::new("bash");
-    // As the runner runs a `shell: bash` step.
+    let mut command = runner_step(dir, step["run"].as_str().expect("a run script"));
     command
-        .args(["--noprofile", "--norc", "-eo", "pipefail", "-c"])
-        .arg(step["run"].as_str().expect("a run script"))
-        .current_dir(dir)
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                bin.display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        )
         .env("GITHUB_OUTPUT", &output_file)
-        .env("GITHUB_STEP_SUMMARY", &summary_file)
-        .env("NO_COLOR", "1");
+        .env("GITHUB_STEP_SUMMARY", &summary_file);
     for (name, value) in step["env"].as_object().into_iter().flatten() {
         command.env(
             name,

@@ -19,6 +19,8 @@ use rcaudit_sandbox::{Config, FaultConfig};
 use serde_json::Value;
 
 mod common;
+#[cfg(unix)]
+use common::runner_step;
 use common::{code, repo, stderr, stdout};
 #[path = "common/sandbox.rs"]
 mod sandbox;
@@ -531,12 +533,6 @@ fn run_job(
     secrets: &BTreeMap<&str, String>,
     summary_file: &Path,
 ) -> Vec<Output> {
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).expect("bin");
-    let link = bin.join("rcaudit");
-    if !link.exists() {
-        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_rcaudit"), &link).expect("symlink");
-    }
     let mut outputs = Vec::new();
     for step in job["steps"].as_array().expect("steps") {
         let Some(script) = step["run"].as_str() else {
@@ -545,21 +541,14 @@ fn run_job(
         if step["name"] == "Install rcaudit" {
             continue;
         }
-        let mut command = Command::new("bash");
-        command
-            .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
-            .current_dir(dir)
-            .env_clear()
-            .env(
-                "PATH",
-                format!(
-                    "{}:{}",
-                    bin.display(),
-                    std::env::var("PATH").unwrap_or_default()
-                ),
-            )
-            .env("GITHUB_STEP_SUMMARY", summary_file)
-            .env("NO_COLOR", "1");
+        let mut command = runner_step(dir, script);
+        // Secrets only as the step gives them.
+        for (name, _) in std::env::vars() {
+            if name.ends_with("_TOKEN") || name.starts_with("RINGCENTRAL_") {
+                command.env_remove(name);
+            }
+        }
+        command.env("GITHUB_STEP_SUMMARY", summary_file);
         for (name, value) in step["env"].as_object().into_iter().flatten() {
             command.env(
                 name,

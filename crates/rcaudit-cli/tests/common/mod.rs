@@ -86,3 +86,35 @@ pub fn rcaudit_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
 pub fn code(output: &Output) -> i32 {
     output.status.code().expect("the process exited")
 }
+
+/// A `shell: bash` step's script, as a GitHub runner runs it, in `dir`:
+/// this build of rcaudit first on the `PATH` (in place of the release an
+/// install step downloads) and no colour. The caller adds the step's
+/// environment.
+#[cfg(unix)]
+#[expect(
+    clippy::expect_used,
+    reason = "a test helper fails the test by panicking"
+)]
+pub fn runner_step(dir: &Path, script: &str) -> Command {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    let link = bin.join("rcaudit");
+    if !link.exists() {
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_rcaudit"), &link).expect("symlink");
+    }
+    let mut command = Command::new("bash");
+    command
+        .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", script])
+        .current_dir(dir)
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("NO_COLOR", "1");
+    command
+}
