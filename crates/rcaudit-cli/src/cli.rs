@@ -302,8 +302,15 @@ pub struct FleetArgs {
 
     /// The folder each account's snapshot and reports, and the summary
     /// (fleet.json, fleet.md), are written to (created if missing).
-    #[arg(long, value_name = "DIR", required = true)]
+    #[arg(long, value_name = "DIR", required_unless_present = "plan")]
     pub out_dir: Option<PathBuf>,
+
+    /// Print each account's plan (`fetch --plan`: requests per usage-plan
+    /// group and the least time the rate limits allow, three requests an
+    /// account) and the least time of the whole run with --jobs; fetch
+    /// nothing. Exits 2 when an account cannot be planned.
+    #[arg(long, conflicts_with_all = ["out_dir", "resume", "report"])]
+    pub plan: bool,
 
     /// Accounts fetched at once (each account's rate limits are its own).
     #[arg(long, short = 'j', value_name = "N", default_value_t = 4,

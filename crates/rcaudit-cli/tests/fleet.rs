@@ -356,6 +356,70 @@ fn a_fleet_file_with_mistakes_is_refused_before_any_fetch_with_every_problem_pla
 }
 
 #[test]
+fn a_plan_says_what_each_account_costs_and_what_the_run_will_take() {
+    let alpha = Sandbox::start(generated(40, 50));
+    let mut strict = generated(25, 50);
+    strict.require_token = Some("beta-secret".to_owned());
+    let beta = Sandbox::start(strict);
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("fleet.yaml"),
+        format!(
+            "accounts:\n- {{name: alpha, server: '{}', tokenEnv: T}}\n- {{name: beta, server: '{}', tokenEnv: T}}\n",
+            alpha.url(),
+            beta.url()
+        ),
+    )
+    .expect("write");
+    let env = [("T", "token")];
+    let plan = run(
+        dir.path(),
+        &["fleet", "fleet.yaml", "--plan", "-j", "2"],
+        &env,
+    );
+    // beta refuses the token: no plan for it, exit 2; nothing is written.
+    assert_eq!(code(&plan), 2, "{}", stderr(&plan));
+    let table = stdout(&plan);
+    let alpha_row: Vec<&str> = table
+        .lines()
+        .find(|l| l.starts_with("alpha"))
+        .expect("alpha's row")
+        .split_whitespace()
+        .collect();
+    assert_eq!(alpha_row[1], "40", "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("beta ") && l.ends_with('-')),
+        "{table}"
+    );
+    assert!(table.contains("1 of 2 accounts planned"), "{table}");
+    assert!(table.contains("  beta: "), "{table}");
+    assert!(table.contains("401"), "{table}");
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 1);
+    // The plan's requests are those the fetch makes.
+    let out = run(
+        dir.path(),
+        &[
+            "fleet",
+            "fleet.yaml",
+            "--out-dir",
+            "out",
+            "--fail-on",
+            "never",
+        ],
+        &env,
+    );
+    assert_eq!(code(&out), 2, "beta has no verdict");
+    let summary = read(&dir.path().join("out/fleet.json"));
+    assert_eq!(
+        row(&summary, "alpha")["fetch"]["requests"].to_string(),
+        alpha_row[3],
+        "{table}"
+    );
+}
+
+#[test]
 fn a_second_run_in_the_same_folder_is_refused_while_the_first_runs() {
     let dir = tempfile::tempdir().expect("dir");
     std::fs::write(

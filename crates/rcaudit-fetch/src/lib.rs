@@ -89,7 +89,7 @@ pub use data::{
 };
 pub use journal::JournalError;
 pub use limits::{Group, GroupStats};
-pub use plan::{Plan, WINDOW, plan};
+pub use plan::{Plan, WINDOW, duration, plan};
 pub use preflight::{NEEDED, Preflight, WRITE_PERMISSIONS, WRITE_SCOPES, preflight, writes};
 pub use progress::{Progress, Silent};
 pub use run::{FetchError, Fetched, JournalMode, Options, Summary, fetch, journal_path};

@@ -146,8 +146,9 @@ impl Plan {
     }
 }
 
-/// `1 h 2 min 3 s`.
-fn duration(d: Duration) -> String {
+/// `1 h 2 min 3 s`: how `fetch --plan` and `fleet --plan` write a least
+/// time.
+pub fn duration(d: Duration) -> String {
     let s = d.as_secs();
     match (s / 3600, s % 3600 / 60, s % 60) {
         (0, 0, s) => format!("{s} s"),

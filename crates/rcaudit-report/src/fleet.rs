@@ -265,7 +265,7 @@ pub fn valid_name(name: &str) -> bool {
 /// Text on one line for the terminal: neutralised, and line feeds and tabs
 /// as spaces, so that a message quoted from a server cannot draw a row of
 /// its own.
-fn one_line(text: &str) -> String {
+pub fn one_line(text: &str) -> String {
     neutralize(text).replace(['\n', '\t'], " ")
 }
 
@@ -556,7 +556,7 @@ impl Fleet {
     /// The table a terminal shows: a row per account, the tally, then
     /// each account's problem and the summary's own.
     pub fn table(&self) -> String {
-        let mut rows: Vec<[String; 8]> = vec![[
+        let mut rows: Vec<Vec<String>> = vec![vec![
             "account".into(),
             "result".into(),
             "error".into(),
@@ -581,7 +581,7 @@ impl Fleet {
                 Some(f) => (format!("{:.1} s", f.seconds), f.requests.to_string()),
                 None => ("-".into(), "-".into()),
             };
-            rows.push([
+            rows.push(vec![
                 one_line(&account.name),
                 account.state.word().into(),
                 error,
@@ -592,29 +592,7 @@ impl Fleet {
                 requests,
             ]);
         }
-        let mut widths = [0usize; 8];
-        for row in &rows {
-            for (width, cell) in widths.iter_mut().zip(row) {
-                *width = (*width).max(cell.chars().count());
-            }
-        }
-        let mut out = String::new();
-        for row in &rows {
-            let mut line = String::new();
-            for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
-                if i > 0 {
-                    line.push_str("  ");
-                }
-                // Names and words to the left, figures to the right.
-                if i < 2 {
-                    let _ = write!(line, "{cell:<width$}");
-                } else {
-                    let _ = write!(line, "{cell:>width$}");
-                }
-            }
-            out.push_str(line.trim_end());
-            out.push('\n');
-        }
+        let mut out = aligned(&rows, 2);
         out.push('\n');
         out.push_str(&self.tally());
         out.push('\n');
@@ -693,6 +671,40 @@ impl Fleet {
         );
         out
     }
+}
+
+/// Rows as a table for the terminal: columns two spaces apart, the first
+/// `left` columns (names, words) aligned left and the rest (figures)
+/// right, trailing spaces trimmed. Cells are shown as given: neutralise
+/// what comes from outside first ([`one_line`] does).
+pub fn aligned(rows: &[Vec<String>], left: usize) -> String {
+    let mut widths: Vec<usize> = Vec::new();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            let width = cell.chars().count();
+            match widths.get_mut(i) {
+                Some(w) => *w = (*w).max(width),
+                None => widths.push(width),
+            }
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (i, (cell, width)) in row.iter().zip(&widths).enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            if i < left {
+                let _ = write!(line, "{cell:<width$}");
+            } else {
+                let _ = write!(line, "{cell:>width$}");
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
 }
 
 /// Rules not evaluated, with those evaluated in part after a `+`.

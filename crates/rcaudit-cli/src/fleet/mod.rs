@@ -14,6 +14,7 @@
 
 pub mod file;
 mod merge;
+mod plan;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -56,26 +57,59 @@ pub fn run(args: &FleetArgs, global: &Global) -> Result<Exit, Failure> {
     if let Some(FleetCommand::Merge(merge)) = &args.command {
         return merge::run(merge, global);
     }
-    let (Some(path), Some(out_dir)) = (&args.file, &args.out_dir) else {
-        return Err(Failure::Message(
-            "fleet needs a fleet file and --out-dir DIR".to_owned(),
-        ));
+    let Some(path) = &args.file else {
+        return Err(Failure::Message("fleet needs a fleet file".to_owned()));
     };
-    let (fleet, fingerprint) = read_fleet(path)?;
-    let listed = fleet.accounts.len();
     let shard = args.shard.unwrap_or(Shard::ALL);
-    let accounts: Vec<Account> = fleet
-        .accounts
-        .into_iter()
-        .filter(|a| shard.holds(&a.name))
-        .collect();
+    let listed = read_fleet(path, shard)?;
+    if args.plan {
+        let (_, _, data) = rules(args, global)?;
+        return plan::run(
+            &listed.accounts,
+            data,
+            &fetch_cmd::tuning(&args.limits),
+            args.jobs as usize,
+        );
+    }
+    let Some(out_dir) = &args.out_dir else {
+        return Err(Failure::Message("fleet needs --out-dir DIR".to_owned()));
+    };
+    audit(args, global, path, out_dir, listed)
+}
+
+/// The accounts of a fleet file a run audits.
+struct Listed {
+    /// The accounts of the run's shard, in the file's order.
+    accounts: Vec<Account>,
+    /// How many accounts the file lists.
+    total: usize,
+    /// The file's fingerprint ([`summary::fingerprint`]).
+    fingerprint: String,
+    /// The run's shard.
+    shard: Shard,
+}
+
+/// Fetches, checks and reports every account of `listed`.
+fn audit(
+    args: &FleetArgs,
+    global: &Global,
+    path: &Path,
+    out_dir: &Path,
+    listed: Listed,
+) -> Result<Exit, Failure> {
+    let Listed {
+        accounts,
+        total: listed,
+        fingerprint,
+        shard,
+    } = listed;
 
     // The rules before any fetch: a mistake there should not cost one.
     let (options, prepared, data) = rules(args, global)?;
 
     // The summary's files must not be one of the run's inputs.
     let mut inputs = check::inputs(&options);
-    inputs.push((path.as_path(), "fleet file"));
+    inputs.push((path, "fleet file"));
     for name in ["fleet.json", "fleet.md"] {
         sources::refuse_overwriting(&out_dir.join(name), &inputs)?;
     }
@@ -168,8 +202,8 @@ fn exit(fleet: &Fleet) -> Exit {
     }
 }
 
-/// The fleet file, checked, and its fingerprint.
-fn read_fleet(path: &Path) -> Result<(file::FleetFile, String), Failure> {
+/// The fleet file, checked, and the accounts of `shard`.
+fn read_fleet(path: &Path, shard: Shard) -> Result<Listed, Failure> {
     let bytes = sources::read_bounded(path, "the fleet file", sources::Kind::Yaml)?;
     let fingerprint = summary::fingerprint(&bytes);
     let text = String::from_utf8(bytes)
@@ -177,7 +211,18 @@ fn read_fleet(path: &Path) -> Result<(file::FleetFile, String), Failure> {
     let folder = path.parent().unwrap_or(Path::new("."));
     let fleet = file::parse(&sources::shown(path), &text, folder)
         .map_err(|errors| Failure::problems(errors, "the fleet file"))?;
-    Ok((fleet, fingerprint))
+    let total = fleet.accounts.len();
+    let accounts = fleet
+        .accounts
+        .into_iter()
+        .filter(|a| shard.holds(&a.name))
+        .collect();
+    Ok(Listed {
+        accounts,
+        total,
+        fingerprint,
+        shard,
+    })
 }
 
 /// The check's options, its rules loaded, and what to fetch for them
@@ -642,6 +687,20 @@ fn progress_line(done: usize, total: usize, row: &summary::Account) -> String {
     printable(&format!("[{done}/{total}] {}: {what}{fetch}\n", row.name))
 }
 
+/// An account's credentials, from the variables or the file it names.
+fn credentials(account: &Account) -> Result<rcaudit_fetch::Credentials, String> {
+    match &account.credentials {
+        Credentials::TokenEnv(name) => fetch_cmd::token_env(name),
+        Credentials::TokenFile(path) => fetch_cmd::token_file(path),
+        Credentials::Jwt {
+            client_id,
+            client_secret,
+            jwt,
+        } => fetch_cmd::jwt_env(client_id, client_secret, jwt),
+    }
+    .map_err(|e| format!("no credentials: {e}"))
+}
+
 /// Whether an earlier run's snapshot stands for this run's fetch: it is of
 /// the account's server, and no list the rules read was left out
 /// (`source.lists`). Reading its head scans the document once.
@@ -717,16 +776,7 @@ async fn obtain(
             });
         }
     }
-    let credentials = match &account.credentials {
-        Credentials::TokenEnv(name) => fetch_cmd::token_env(name),
-        Credentials::TokenFile(path) => fetch_cmd::token_file(path),
-        Credentials::Jwt {
-            client_id,
-            client_secret,
-            jwt,
-        } => fetch_cmd::jwt_env(client_id, client_secret, jwt),
-    }
-    .map_err(|e| format!("no credentials: {e}"))?;
+    let credentials = credentials(account)?;
     let options = Options {
         server: account.server.clone(),
         credentials,
