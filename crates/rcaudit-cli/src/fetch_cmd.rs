@@ -339,6 +339,14 @@ fn options(
     })
 }
 
+/// The runtime every network command runs on (all threads, timers, I/O).
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| failed(&format!("cannot start the runtime: {e}")))
+}
+
 /// The fetch's tuning from the command line.
 pub fn tuning(limits: &Limits) -> Tuning {
     Tuning {
@@ -364,10 +372,7 @@ fn fetch(
 ) -> Result<Fetched, Failure> {
     let fail = |message: String| failed(&message);
     let options = options(connection, save, resume, data)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| fail(format!("cannot start the runtime: {e}")))?;
+    let runtime = runtime()?;
     let (progress, bar) = progress(connection);
     let result = runtime.block_on(async {
         tokio::select! {
@@ -567,10 +572,7 @@ fn data(args: &FetchArgs, global: &Global) -> Result<Data, Failure> {
 /// exit 1 when anything is missing or more than an audit needs.
 fn preflight(connection: &Connection) -> Result<Exit, Failure> {
     let options = options(connection, None, false, Data::default())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| failed(&format!("cannot start the runtime: {e}")))?;
+    let runtime = runtime()?;
     let found = runtime
         .block_on(rcaudit_fetch::preflight(options, Arc::new(Silent)))
         .map_err(|e| failed(&e.to_string()))?;
@@ -585,10 +587,7 @@ fn preflight(connection: &Connection) -> Result<Exit, Failure> {
 /// `fetch --plan`: the requests per group and the least time, on stdout.
 fn plan(connection: &Connection, data: Data) -> Result<Exit, Failure> {
     let options = options(connection, None, false, data)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| failed(&format!("cannot start the runtime: {e}")))?;
+    let runtime = runtime()?;
     let plan = runtime
         .block_on(rcaudit_fetch::plan(options, Arc::new(Silent)))
         .map_err(|e| failed(&e.to_string()))?;

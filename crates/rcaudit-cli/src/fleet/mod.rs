@@ -160,7 +160,6 @@ fn audit(
         options: &options,
         formats: &formats,
         quiet: args.limits.quiet,
-        total: accounts.len(),
     };
     let jobs = Jobs {
         accounts: &accounts,
@@ -383,7 +382,7 @@ struct Jobs<'a> {
 }
 
 /// An account's snapshot, fetched now or by an earlier run.
-struct Obtained {
+struct AccountSnapshot {
     text: String,
     /// `None`: an earlier run's snapshot, reused.
     summary: Option<Summary>,
@@ -396,7 +395,7 @@ enum Message {
     /// most `--jobs` snapshots are held, fetched or waiting).
     Done(
         usize,
-        Result<Obtained, String>,
+        Result<AccountSnapshot, String>,
         tokio::sync::OwnedSemaphorePermit,
     ),
     /// A signal: stop.
@@ -410,17 +409,13 @@ struct Run<'a> {
     options: &'a CheckOptions,
     formats: &'a [Format],
     quiet: bool,
-    total: usize,
 }
 
 impl Run<'_> {
     /// Fetches every account and checks each as its snapshot arrives.
     /// Returns the rows (by name) and the signal that stopped the run.
     fn all(&self, jobs: &Jobs<'_>) -> Result<(Vec<summary::Account>, Option<Signal>), Failure> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Failure::Message(format!("cannot start the runtime: {e}")))?;
+        let runtime = fetch_cmd::runtime()?;
         let (sender, receiver) = mpsc::channel();
         let signals = sender.clone();
         runtime.spawn(async move {
@@ -471,7 +466,7 @@ impl Run<'_> {
                     done += 1;
                     let row = self.finish(account, result);
                     if !self.quiet {
-                        output::eprint(&progress_line(done, self.total, &row));
+                        output::eprint(&progress_line(done, jobs.accounts.len(), &row));
                     }
                     if let Some(slot) = rows.get_mut(index) {
                         *slot = Some(row);
@@ -521,7 +516,11 @@ impl Run<'_> {
     }
 
     /// Checks an account's snapshot and writes its reports: its row.
-    fn finish(&self, account: &Account, result: Result<Obtained, String>) -> summary::Account {
+    fn finish(
+        &self,
+        account: &Account,
+        result: Result<AccountSnapshot, String>,
+    ) -> summary::Account {
         let mut row = summary::Account {
             name: account.name.clone(),
             server: account.server.to_string(),
@@ -753,7 +752,7 @@ async fn obtain(
     resume: bool,
     data: Data,
     tuning: rcaudit_fetch::Tuning,
-) -> Result<Obtained, String> {
+) -> Result<AccountSnapshot, String> {
     let journal = rcaudit_fetch::journal_path(snapshot);
     // Whether this run read the earlier snapshot (and so may replace it:
     // `write_atomic` refuses to write over what the run has read).
@@ -770,7 +769,7 @@ async fn obtain(
         if let Ok(text) = String::from_utf8(bytes)
             && reusable(&text, account, data)
         {
-            return Ok(Obtained {
+            return Ok(AccountSnapshot {
                 text,
                 summary: None,
             });
@@ -825,7 +824,7 @@ async fn obtain(
     fetched
         .finish()
         .map_err(|e| format!("the snapshot is written, but: {e}"))?;
-    Ok(Obtained {
+    Ok(AccountSnapshot {
         text,
         summary: Some(summary),
     })

@@ -26,10 +26,7 @@ pub(super) fn run(
     tuning: &Tuning,
     jobs: usize,
 ) -> Result<Exit, Failure> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::Message(format!("cannot start the runtime: {e}")))?;
+    let runtime = fetch_cmd::runtime()?;
     let plans = runtime.block_on(async {
         let gate = Arc::new(tokio::sync::Semaphore::new(jobs.max(1)));
         let mut set = tokio::task::JoinSet::new();
