@@ -234,7 +234,12 @@ rules:
 /// numbers, ids and labels, `User` and `DigitalUser` types, and forwarding
 /// numbers that are not E.164.
 fn many_blocks() -> rcaudit_model::Node {
-    let extensions: Vec<serde_json::Value> = (0..300)
+    extensions(300)
+}
+
+/// A snapshot of `count` extensions, as [`many_blocks`].
+fn extensions(count: usize) -> rcaudit_model::Node {
+    let extensions: Vec<serde_json::Value> = (0..count)
         .map(|i| {
             let forwarding: Vec<serde_json::Value> = (0..(i % 4))
                 .map(|f| {
@@ -319,6 +324,37 @@ fn fused_rules_give_what_each_gives_alone() {
         assert_eq!(outcome.rule_errors, in_pack.rule_errors, "{}", rule.id);
         assert_eq!(outcome.not_evaluated, in_pack.not_evaluated, "{}", rule.id);
     }
+}
+
+/// A thread that runs out of units takes half the rules of one still
+/// walking, from where it is: every rule still sees each of its items once,
+/// in order, and the outcome is the one thread's.
+#[test]
+fn a_waiting_thread_takes_rules_from_a_walking_unit() {
+    // One unit (four rules over the same two targets), so the other
+    // threads wait from the start.
+    let rules = rule_set(
+        "rules:\n\
+         - {id: T-A, severity: error, title: t, target: [extensions, forwardingNumbers], assert: 'false', message: a}\n\
+         - {id: T-B, severity: error, title: t, target: [extensions, forwardingNumbers], assert: 'index % 3 != 0', message: b}\n\
+         - {id: T-C, severity: error, title: t, target: [extensions, forwardingNumbers], assert: 'index % 5 != 1', message: c}\n\
+         - {id: T-D, severity: warning, title: t, target: [extensions, forwardingNumbers], assert: 'false', message: d}\n",
+    );
+    let root = extensions(3000);
+    let alone = evaluate_with(&rules, &root, 1);
+    let before = super::schedule::SHARED.load(std::sync::atomic::Ordering::Relaxed);
+    for threads in [2, 4] {
+        let outcome = evaluate_with(&rules, &root, threads);
+        assert_eq!(outcome.findings, alone.findings, "threads: {threads}");
+        assert_eq!(outcome.rule_errors, alone.rule_errors, "threads: {threads}");
+        assert_eq!(outcome.rules_run, 4, "threads: {threads}");
+    }
+    let forwarding: usize = (0..3000).map(|i| i % 4).sum();
+    assert_eq!(only(&alone, "T-A").findings.len(), 3000 + forwarding);
+    assert!(
+        super::schedule::SHARED.load(std::sync::atomic::Ordering::Relaxed) > before,
+        "no unit was shared"
+    );
 }
 
 /// What `outcome` says about the rule `id`.
