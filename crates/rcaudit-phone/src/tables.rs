@@ -202,16 +202,22 @@ fn with_regions<T>(code: u16, f: impl FnOnce(&[Region]) -> T) -> T {
 /// leading digits start the number, else the first where it is valid.
 pub(crate) fn classify(code: u16, national: &str) -> (Option<&'static str>, NumberType) {
     with_regions(code, |regions| {
-        let region = match regions {
-            [only] => Some(only),
-            _ => regions.iter().find(|region| match &region.leading {
-                Some(leading) => leading.is_match(national),
-                None => region.number_type(national) != NumberType::Unknown,
+        // A region without leading digits is found by typing the number,
+        // and that type is the answer: it is not worked out twice (most
+        // +1 numbers are the United States', which has none).
+        let found = match regions {
+            [only] => Some((only, only.number_type(national))),
+            _ => regions.iter().find_map(|region| match &region.leading {
+                Some(leading) => leading
+                    .is_match(national)
+                    .then(|| (region, region.number_type(national))),
+                None => {
+                    let kind = region.number_type(national);
+                    (kind != NumberType::Unknown).then_some((region, kind))
+                }
             }),
         };
-        region.map_or((None, NumberType::Unknown), |r| {
-            (Some(r.id), r.number_type(national))
-        })
+        found.map_or((None, NumberType::Unknown), |(r, kind)| (Some(r.id), kind))
     })
 }
 
