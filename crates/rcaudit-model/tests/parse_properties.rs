@@ -319,3 +319,52 @@ fn nesting_limit_agrees_with_serde_json() {
         }
     }
 }
+
+/// A large pretty-printed document, which is parsed on two threads: the
+/// same verdict and tree as `serde_json`'s, around the nesting limit too (a
+/// value the second thread parses starts two levels down).
+#[test]
+fn large_documents_agree_with_serde_json() {
+    let record = |i: usize| {
+        serde_json::json!({
+            "uri": format!("https://platform.ringcentral.com/restapi/v1.0/account/7/extension/{i}"),
+            "id": i,
+            "contact": {"firstName": "Ann", "lastName": format!("Lee \"{i}\"")},
+            "forwardingNumbers": [{"id": i, "phoneNumber": "+16505550100"}],
+        })
+    };
+    let records: Vec<Value> = (0..40_000).map(record).collect();
+    for depth in [0, 120, 125, 126, 127, 128] {
+        let mut deep = Value::from(0);
+        for _ in 0..depth {
+            deep = Value::Array(vec![deep]);
+        }
+        let mut tail = records.clone();
+        if let Some(last) = tail.last_mut() {
+            last["deep"] = deep;
+        }
+        let text = serde_json::to_string_pretty(&serde_json::json!({
+            "snapshotVersion": 1,
+            "extensions": tail,
+            "errors": [],
+        }))
+        .expect("json");
+        assert!(text.len() > 8 << 20, "{} bytes", text.len());
+        let ours = parse(&text);
+        let theirs = serde_json::from_str::<Value>(&text);
+        assert_eq!(ours.is_ok(), theirs.is_ok(), "depth {depth}");
+        if let (Ok(node), Ok(value)) = (ours, theirs) {
+            assert_eq!(to_json(&node), value, "depth {depth}");
+        }
+    }
+}
+
+/// Parsing leaves the schema check to the caller, who runs it alongside
+/// the rules (`Snapshot::validate`); `load` does both.
+#[test]
+fn parsing_does_not_check_the_schema() {
+    let text = r#"{"snapshotVersion": 1, "extensions": "not a list"}"#;
+    let snapshot = rcaudit_model::parse_str("s.json", text).expect("parses");
+    assert!(snapshot.validate().is_err());
+    assert!(rcaudit_model::load_str("s.json", text).is_err());
+}
