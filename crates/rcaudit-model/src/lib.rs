@@ -38,6 +38,7 @@
 #![warn(missing_docs)]
 
 pub mod cel;
+mod halves;
 pub mod locate;
 pub mod ordered;
 pub mod pointer;

@@ -338,6 +338,15 @@ pub const DUPLICATE_KEY: &str = "duplicate object key: ";
 /// an error (from `serde_json`), so no input can exhaust the stack; so is a
 /// name that repeats in one object ([`DUPLICATE_KEY`]).
 pub fn parse(text: &str) -> Result<Node, serde_json::Error> {
+    if let Some(node) = crate::halves::parse(text, crate::halves::LARGE) {
+        return Ok(node);
+    }
+    serial(text)
+}
+
+/// [`parse`] on this thread alone: the reference the two-thread parse must
+/// equal, and what gives every error message.
+pub(crate) fn serial(text: &str) -> Result<Node, serde_json::Error> {
     let mut cx = Parsing::default();
     let mut de = serde_json::Deserializer::from_str(text);
     let node = NodeSeed { cx: &mut cx }.deserialize(&mut de)?;
@@ -348,12 +357,44 @@ pub fn parse(text: &str) -> Result<Node, serde_json::Error> {
 /// What one parse shares: the key interner, and the stacks that elements
 /// and members are collected on before each container is allocated once,
 /// at its exact size (a vector per container would grow, copy and be freed).
-#[derive(Default)]
-struct Parsing {
+pub(crate) struct Parsing {
     keys: Keys,
     nodes: Vec<Node>,
     members: Vec<(Key, Node)>,
     strings: Strings,
+    /// How deep the containers being parsed are nested, and how deep they
+    /// may be (`serde_json`'s own limit applies too).
+    depth: usize,
+    deepest: usize,
+}
+
+impl Default for Parsing {
+    fn default() -> Parsing {
+        Parsing::nested_at_most(usize::MAX)
+    }
+}
+
+impl Parsing {
+    /// A parse in which containers nested deeper than `deepest` are an
+    /// error.
+    pub(crate) fn nested_at_most(deepest: usize) -> Parsing {
+        Parsing {
+            keys: Keys::default(),
+            nodes: Vec::new(),
+            members: Vec::new(),
+            strings: Strings::default(),
+            depth: 0,
+            deepest,
+        }
+    }
+
+    fn enter<E: de::Error>(&mut self) -> Result<(), E> {
+        self.depth += 1;
+        if self.depth > self.deepest {
+            return Err(E::custom("nested too deeply for this parse"));
+        }
+        Ok(())
+    }
 }
 
 /// The short strings a snapshot repeats (`"Enabled"`, `"User"`,
@@ -482,8 +523,8 @@ impl Keys {
     }
 }
 
-struct NodeSeed<'a> {
-    cx: &'a mut Parsing,
+pub(crate) struct NodeSeed<'a> {
+    pub(crate) cx: &'a mut Parsing,
 }
 
 impl<'de> DeserializeSeed<'de> for NodeSeed<'_> {
@@ -533,14 +574,17 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        self.cx.enter()?;
         let start = self.cx.nodes.len();
         while let Some(item) = seq.next_element_seed(NodeSeed { cx: &mut *self.cx })? {
             self.cx.nodes.push(item);
         }
+        self.cx.depth -= 1;
         Ok(Node::Array(self.cx.nodes.drain(start..).collect()))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        self.cx.enter()?;
         let start = self.cx.members.len();
         // Keys are interned, so a repeated name is the same pointer; a
         // 64-bit filter of those pointers makes the check nearly free.
@@ -567,6 +611,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
             let value = map.next_value_seed(NodeSeed { cx: &mut *self.cx })?;
             self.cx.members.push((key, value));
         }
+        self.cx.depth -= 1;
         Ok(Node::Object(Object(
             self.cx.members.drain(start..).collect(),
         )))
@@ -575,6 +620,19 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
 
 struct KeySeed<'a> {
     keys: &'a mut Keys,
+}
+
+impl Parsing {
+    /// An object key, interned.
+    pub(crate) fn key<'de, D: de::Deserializer<'de>>(
+        &mut self,
+        deserializer: D,
+    ) -> Result<Key, D::Error> {
+        KeySeed {
+            keys: &mut self.keys,
+        }
+        .deserialize(deserializer)
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for KeySeed<'_> {

@@ -1,0 +1,388 @@
+//! Parsing a large snapshot on two threads.
+//!
+//! A snapshot is one object whose few members hold long arrays of records.
+//! While this thread parses the document from its start, a second thread
+//! parses the second half of the longest array: it starts at an element
+//! boundary it guesses from the indentation, and this thread uses its work
+//! only if its own parse lands on exactly that boundary. The guess is
+//! cheap and exact for pretty-printed JSON (`rcaudit fetch`'s output, jq's,
+//! Python's): a raw line feed cannot be inside a string, so a line holding
+//! only the indentation of the root's members twice and `{`, after a `,`,
+//! starts an element of an array that is a member of the root.
+//!
+//! **The serial parse stays the reference.** Both threads parse each value
+//! with the same `serde_json` deserializer and the same visitor as
+//! [`crate::value::serial`], one element or member at a time, and the
+//! grammar between them (`{`, `"name"`, `:`, `,`, `[`, `]`, `}`,
+//! whitespace) is checked here. Anything unexpected (a syntax error, a
+//! repeated name, nesting deeper than [`DEEPEST`], a compact file) gives
+//! `None`, and the caller parses the document again on one thread, which
+//! then gives the result or the error, message and all. A test compares
+//! the trees of both parses, member order and all.
+
+use std::cell::RefCell;
+
+use serde::de::{self, Deserialize, DeserializeSeed as _, Deserializer};
+
+use crate::value::{Key, Node, NodeSeed, Object, Parsing};
+
+/// Documents smaller than this are parsed on one thread: starting a thread
+/// costs more than it saves.
+pub(crate) const LARGE: usize = 8 << 20;
+
+/// How deeply a value parsed on its own may nest. A value parsed on its own
+/// starts at depth 0, where in the document it is nested one or two levels
+/// deeper, so `serde_json`'s limit (128) would let through what the serial
+/// parse refuses; anything deeper than this goes to the serial parse.
+const DEEPEST: usize = 100;
+
+thread_local! {
+    /// This thread's parse, for the values `serde_json` parses one by one
+    /// ([`One`], [`Name`]): a stream deserializer takes no seed.
+    static PARSING: RefCell<Option<Parsing>> = const { RefCell::new(None) };
+}
+
+/// Sets up this thread's [`PARSING`], and clears it when dropped.
+struct Session;
+
+impl Session {
+    fn start() -> Session {
+        PARSING.set(Some(Parsing::nested_at_most(DEEPEST)));
+        Session
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        PARSING.set(None);
+    }
+}
+
+fn with_parsing<'de, D: Deserializer<'de>, T>(
+    deserializer: D,
+    f: impl FnOnce(&mut Parsing, D) -> Result<T, D::Error>,
+) -> Result<T, D::Error> {
+    PARSING.with_borrow_mut(|parsing| match parsing {
+        Some(parsing) => f(parsing, deserializer),
+        None => Err(de::Error::custom("no parse is under way on this thread")),
+    })
+}
+
+/// A value, parsed with this thread's [`Parsing`].
+struct One(Node);
+
+impl<'de> Deserialize<'de> for One {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<One, D::Error> {
+        with_parsing(deserializer, |cx, d| {
+            NodeSeed { cx }.deserialize(d).map(One)
+        })
+    }
+}
+
+/// An object member's name, interned by this thread's [`Parsing`].
+struct Name(Key);
+
+impl<'de> Deserialize<'de> for Name {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Name, D::Error> {
+        with_parsing(deserializer, |cx, d| cx.key(d).map(Name))
+    }
+}
+
+/// The value of type `T` that starts at `at` (after any whitespace), and
+/// where it ends.
+fn one<'t, T: Deserialize<'t>>(text: &'t str, at: usize) -> Option<(T, usize)> {
+    let mut stream = serde_json::Deserializer::from_str(text.get(at..)?).into_iter::<T>();
+    let value = stream.next()?.ok()?;
+    Some((value, at + stream.byte_offset()))
+}
+
+/// The first byte at or after `at` that is not JSON whitespace.
+fn skip_space(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(at) {
+        at += 1;
+    }
+    at
+}
+
+/// Parses `text` on two threads, if it is at least `large` bytes and
+/// pretty-printed; `None` otherwise, or if anything is not as expected
+/// (see the module's documentation).
+pub(crate) fn parse(text: &str, large: usize) -> Option<Node> {
+    halves(text, large).map(|(node, _)| node)
+}
+
+/// [`parse`], and whether the second thread's elements were used.
+fn halves(text: &str, large: usize) -> Option<(Node, bool)> {
+    if text.len() < large {
+        return None;
+    }
+    let split = boundary(text)?;
+    std::thread::scope(|scope| {
+        let tail = std::thread::Builder::new()
+            .name("rcaudit-parse".to_owned())
+            .spawn_scoped(scope, move || {
+                let _session = Session::start();
+                elements(text, split)
+            })
+            .ok()?;
+        let _session = Session::start();
+        let mut root = Root {
+            text,
+            split,
+            tail: Some(tail),
+        };
+        let node = root.parse()?;
+        Some((node, root.tail.is_none()))
+    })
+}
+
+/// Where the second thread starts: an element boundary of a root member's
+/// array, at or after the middle of the text, guessed from the indentation.
+fn boundary(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let open = skip_space(bytes, 0);
+    if bytes.get(open) != Some(&b'{') {
+        return None;
+    }
+    // `{`, a line feed, the indentation of the root's members, `"`.
+    let rest = bytes.get(open + 1..)?;
+    let line = rest
+        .strip_prefix(b"\r\n")
+        .or_else(|| rest.strip_prefix(b"\n"))?;
+    let unit = line.first().filter(|&&c| c == b' ' || c == b'\t')?;
+    let width = line.iter().take_while(|&c| c == unit).count();
+    if line.get(width) != Some(&b'"') {
+        return None;
+    }
+    let mut needle = vec![b'\n'];
+    needle.extend(std::iter::repeat_n(*unit, 2 * width));
+    needle.push(b'{');
+    let middle = text.len() / 2;
+    let found = middle + memchr::memmem::find(bytes.get(middle..)?, &needle)?;
+    // The line before ends with `,` (and perhaps `\r`).
+    let before = bytes.get(..found)?;
+    let comma = before
+        .iter()
+        .rposition(|c| !matches!(c, b' ' | b'\t' | b'\r'))?;
+    (before.get(comma) == Some(&b',')).then_some(found + needle.len() - 1)
+}
+
+/// The elements of an array from `at` (an element's start) to its `]`, and
+/// where the array ends.
+fn elements(text: &str, mut at: usize) -> Option<(Vec<Node>, usize)> {
+    let bytes = text.as_bytes();
+    let mut items = Vec::new();
+    loop {
+        let (One(node), end) = one(text, at)?;
+        items.push(node);
+        at = skip_space(bytes, end);
+        match bytes.get(at)? {
+            b',' => at = skip_space(bytes, at + 1),
+            b']' => return Some((items, at + 1)),
+            _ => return None,
+        }
+    }
+}
+
+type Tail<'s> = std::thread::ScopedJoinHandle<'s, Option<(Vec<Node>, usize)>>;
+
+/// This thread's part: the root object, member by member, and the arrays
+/// among them element by element, so it knows when it reaches the second
+/// thread's start.
+struct Root<'t, 's> {
+    text: &'t str,
+    split: usize,
+    tail: Option<Tail<'s>>,
+}
+
+impl Root<'_, '_> {
+    fn parse(&mut self) -> Option<Node> {
+        let bytes = self.text.as_bytes();
+        let mut at = skip_space(bytes, 0);
+        if bytes.get(at) != Some(&b'{') {
+            return None;
+        }
+        at = skip_space(bytes, at + 1);
+        let mut members: Vec<(Key, Node)> = Vec::new();
+        if bytes.get(at) == Some(&b'}') {
+            at += 1;
+        } else {
+            loop {
+                if bytes.get(at) != Some(&b'"') {
+                    return None;
+                }
+                let (Name(key), end) = one(self.text, at)?;
+                at = skip_space(bytes, end);
+                if bytes.get(at) != Some(&b':') {
+                    return None;
+                }
+                at = skip_space(bytes, at + 1);
+                let (value, end) = if bytes.get(at) == Some(&b'[') {
+                    self.array(at)?
+                } else {
+                    let (One(value), end) = one(self.text, at)?;
+                    (value, end)
+                };
+                if members.iter().any(|(k, _)| k.inner() == key.inner()) {
+                    return None;
+                }
+                members.push((key, value));
+                at = skip_space(bytes, end);
+                match bytes.get(at)? {
+                    b',' => at = skip_space(bytes, at + 1),
+                    b'}' => {
+                        at += 1;
+                        break;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+        (skip_space(bytes, at) == bytes.len()).then(|| Node::Object(Object::new(members)))
+    }
+
+    /// The array that starts at `at` (its `[`), and where it ends; from the
+    /// second thread's start, its elements are the second thread's.
+    fn array(&mut self, at: usize) -> Option<(Node, usize)> {
+        let bytes = self.text.as_bytes();
+        let mut at = skip_space(bytes, at + 1);
+        let mut items = Vec::new();
+        if bytes.get(at) == Some(&b']') {
+            return Some((Node::Array(items.into()), at + 1));
+        }
+        loop {
+            if at == self.split
+                && let Some(tail) = self.tail.take()
+            {
+                let (rest, end) = tail.join().ok()??;
+                items.extend(rest);
+                return Some((Node::Array(items.into()), end));
+            }
+            let (One(node), end) = one(self.text, at)?;
+            items.push(node);
+            at = skip_space(bytes, end);
+            match bytes.get(at)? {
+                b',' => at = skip_space(bytes, at + 1),
+                b']' => return Some((Node::Array(items.into()), at + 1)),
+                _ => return None,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The same tree: same variants, same numbers, members in the same
+    /// order (`Node`'s `==` is JSON equality, which ignores member order).
+    fn same(a: &Node, b: &Node) -> bool {
+        match (a, b) {
+            (Node::Array(x), Node::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y.iter()).all(|(x, y)| same(x, y))
+            }
+            (Node::Object(x), Node::Object(y)) => {
+                x.len() == y.len()
+                    && x.iter()
+                        .zip(y.iter())
+                        .all(|((k, v), (l, w))| k == l && same(v, w))
+            }
+            (Node::Int(x), Node::Int(y)) => x.inner() == y.inner(),
+            (Node::UInt(x), Node::UInt(y)) => x.inner() == y.inner(),
+            (Node::Double(x), Node::Double(y)) => x.inner().to_bits() == y.inner().to_bits(),
+            (Node::Null, Node::Null) => true,
+            (Node::Bool(x), Node::Bool(y)) => x.inner() == y.inner(),
+            (Node::String(x), Node::String(y)) => x.inner() == y.inner(),
+            _ => false,
+        }
+    }
+
+    fn records(count: usize) -> serde_json::Value {
+        let records: Vec<serde_json::Value> = (0..count)
+            .map(|i| {
+                serde_json::json!({
+                    "id": i,
+                    "uri": format!("https://x/{i}"),
+                    "name": format!("é \"{i}\"\n,\n    {{"),
+                    "n": [1.5, -2, 18_446_744_073_709_551_615_u64, null, true],
+                    "nested": [{"a": {"b": [i % 3]}}, {}],
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "snapshotVersion": 1,
+            "phoneNumbers": records.get(..count / 4).unwrap_or_default(),
+            "extensions": records,
+            "errors": [],
+            "empty": {},
+        })
+    }
+
+    /// Pretty-printed documents: the two-thread parse is used and gives
+    /// the serial parse's tree.
+    #[test]
+    fn two_threads_give_the_serial_tree() {
+        for count in [2, 3, 50, 333] {
+            let value = records(count);
+            for text in [
+                serde_json::to_string_pretty(&value).expect("json"),
+                serde_json::to_string_pretty(&value)
+                    .expect("json")
+                    .replace('\n', "\r\n"),
+                {
+                    let mut out = Vec::new();
+                    let style = serde_json::ser::PrettyFormatter::with_indent(b"\t");
+                    let mut ser = serde_json::Serializer::with_formatter(&mut out, style);
+                    serde::Serialize::serialize(&value, &mut ser).expect("json");
+                    String::from_utf8(out).expect("utf-8")
+                },
+            ] {
+                let serial = crate::value::serial(&text).expect("valid");
+                assert!(boundary(&text).is_some(), "{count}: no boundary");
+                let (halves, used) = halves(&text, 0).expect("parsed on two threads");
+                assert!(used, "{count}: the second thread's part was not used");
+                assert!(same(&serial, &halves), "{count}");
+            }
+        }
+    }
+
+    /// Whatever is not a pretty-printed, valid, shallow document is left to
+    /// the serial parse, which gives the error or the tree.
+    #[test]
+    fn anything_unexpected_is_left_to_the_serial_parse() {
+        let pretty = serde_json::to_string_pretty(&records(40)).expect("json");
+        let compact = serde_json::to_string(&records(40)).expect("json");
+        let mid = pretty.len() * 3 / 4;
+        let broken = [
+            compact.clone(),
+            format!("{pretty} x"),
+            format!(
+                "{}]{}",
+                pretty.get(..mid).expect("cut"),
+                pretty.get(mid..).expect("cut")
+            ),
+            pretty.replacen("\"errors\": []", "\"errors\": [], \"extensions\": 1", 1),
+            pretty.replacen("\"snapshotVersion\": 1", "\"snapshotVersion\": 1,", 1),
+            pretty.replacen(
+                "\"empty\": {}",
+                &format!("\"empty\": {}{}", "[".repeat(110), "]".repeat(110)),
+                1,
+            ),
+            "[1, 2]".to_owned(),
+            String::new(),
+        ];
+        for text in &broken {
+            assert!(
+                parse(text, 0).is_none(),
+                "{}",
+                text.get(..80).unwrap_or(text)
+            );
+        }
+        // The deep document is valid: the serial parse reads it.
+        let deep = broken.get(5).expect("deep");
+        assert!(crate::value::serial(deep).is_ok());
+        assert!(crate::value::parse(deep).is_ok());
+        // Small documents are not split at all.
+        assert!(parse(&pretty, pretty.len() + 1).is_none());
+    }
+}
