@@ -326,7 +326,11 @@ impl Place {
     }
 }
 
-pub(super) fn compute_facts(rules: &RuleSet, data: &Data) -> Facts {
+/// Computes the facts the enabled rules read, on up to `threads` threads:
+/// facts are ordered by dependency, so those of one *level* (one more than
+/// the deepest fact they read) are independent of each other and computed
+/// side by side, each level seeing every fact of the levels before it.
+pub(super) fn compute_facts(rules: &RuleSet, data: &Data, threads: usize) -> Facts {
     let mut needed = vec![false; rules.facts.len()];
     for rule in rules.rules.iter().filter(|r| r.enabled) {
         for &i in &rule.facts {
@@ -335,48 +339,115 @@ pub(super) fn compute_facts(rules: &RuleSet, data: &Data) -> Facts {
             }
         }
     }
-    let mut facts = Facts::default();
-    for (i, fact) in rules.facts.iter().enumerate() {
-        facts.names.push(fact.name.clone());
-        let available = needed.get(i).copied().unwrap_or(false)
-            && fact
-                .requires
-                .iter()
-                .all(|r| unmet(r, data, rules).is_none())
-            && fact
-                .depends
-                .iter()
-                .all(|&d| facts.values.get(d).is_some_and(Option::is_some));
-        if !available {
-            facts.values.push(None);
-            facts.errors.push(None);
-            continue;
-        }
-        let ctx = data.context(rules, &facts);
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            functions::Budget::start(rules.limits.steps);
-            resolve(&fact.expr, &ctx).map(|value| Arc::<dyn Val>::from(value.into_owned()))
-        }))
-        .unwrap_or_else(|payload| {
-            Err(format!(
-                "evaluating the fact failed unexpectedly ({}); this is a bug in rcaudit",
-                panic_message(&*payload)
-            ))
-        });
-        match result {
-            Ok(value) => {
-                facts.values.push(Some(value));
-                facts.errors.push(None);
-            }
-            Err(error) => {
+    let mut levels: Vec<usize> = Vec::with_capacity(rules.facts.len());
+    for fact in &rules.facts {
+        let level = fact
+            .depends
+            .iter()
+            .filter_map(|&d| levels.get(d).map(|l| l + 1))
+            .max()
+            .unwrap_or(0);
+        levels.push(level);
+    }
+    let mut facts = Facts {
+        names: rules.facts.iter().map(|f| f.name.clone()).collect(),
+        values: vec![None; rules.facts.len()],
+        errors: vec![None; rules.facts.len()],
+    };
+    for level in 0..=levels.iter().copied().max().unwrap_or(0) {
+        let todo: Vec<usize> = (0..rules.facts.len())
+            .filter(|&i| levels.get(i) == Some(&level) && needed.get(i) == Some(&true))
+            .filter(|&i| {
+                rules.facts.get(i).is_some_and(|fact| {
+                    fact.requires
+                        .iter()
+                        .all(|r| unmet(r, data, rules).is_none())
+                        && fact
+                            .depends
+                            .iter()
+                            .all(|&d| facts.values.get(d).is_some_and(Option::is_some))
+                })
+            })
+            .collect();
+        let computed = side_by_side(&todo, threads, |i| compute_fact(rules, data, &facts, i));
+        for (i, result) in computed {
+            match result {
+                Ok(value) => {
+                    if let Some(slot) = facts.values.get_mut(i) {
+                        *slot = Some(value);
+                    }
+                }
                 // Reported against each rule that reads the fact, when the
                 // rule would run (see `evaluate_rule`).
-                facts.values.push(None);
-                facts.errors.push(Some(error));
+                Err(error) => {
+                    if let Some(slot) = facts.errors.get_mut(i) {
+                        *slot = Some(error);
+                    }
+                }
             }
         }
     }
     facts
+}
+
+/// `f` of each of `items`, on up to `threads` threads with the evaluation
+/// stack ([`super::EVAL_STACK_BYTES`]); on this thread alone when a thread
+/// cannot start.
+fn side_by_side<T: Send>(
+    items: &[usize],
+    threads: usize,
+    f: impl Fn(usize) -> T + Sync,
+) -> Vec<(usize, T)> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        while let Some(&i) = items.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+            done.push((i, f(i)));
+        }
+        done
+    };
+    let helpers = threads.min(items.len()).saturating_sub(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..helpers)
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    .name("rcaudit-facts".to_owned())
+                    .stack_size(super::EVAL_STACK_BYTES)
+                    .spawn_scoped(scope, work)
+                    .ok()
+            })
+            .collect();
+        let mut done = work();
+        for handle in handles {
+            // `f` catches panics; a helper that died anyway leaves its
+            // fact without a value, which the rules reading it report.
+            done.extend(handle.join().unwrap_or_default());
+        }
+        done
+    })
+}
+
+/// One fact's value, or why it has none.
+fn compute_fact(
+    rules: &RuleSet,
+    data: &Data,
+    facts: &Facts,
+    i: usize,
+) -> Result<Arc<dyn Val>, String> {
+    let Some(fact) = rules.facts.get(i) else {
+        return Err("no such fact; this is a bug in rcaudit".to_owned());
+    };
+    let ctx = data.context(rules, facts);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        functions::Budget::start(rules.limits.steps);
+        resolve(&fact.expr, &ctx).map(|value| Arc::<dyn Val>::from(value.into_owned()))
+    }))
+    .unwrap_or_else(|payload| {
+        Err(format!(
+            "evaluating the fact failed unexpectedly ({}); this is a bug in rcaudit",
+            panic_message(&*payload)
+        ))
+    })
 }
 
 pub(super) fn boolean<'a>(expr: &'a Expression, scope: &'a Scope<'a>) -> Result<bool, String> {

@@ -93,7 +93,7 @@ pub(super) fn evaluate_on(rules: &RuleSet, root: &Node, threads: usize) -> Outco
     let data = Data::new(root);
     let mut outcome = Outcome::default();
     let started = std::time::Instant::now();
-    let facts = compute_facts(rules, &data);
+    let facts = compute_facts(rules, &data, threads);
     outcome
         .timings
         .push(("facts".to_owned(), started.elapsed()));
