@@ -310,13 +310,18 @@ fn nesting_limit_agrees_with_serde_json() {
     for depth in (1..=140).chain([1_000, 100_000]) {
         for (open, close) in [("[", "]"), ("{\"a\":", "}")] {
             let text = format!("{}0{}", open.repeat(depth), close.repeat(depth));
-            let ours = parse(&text);
-            let theirs = serde_json::from_str::<Value>(&text);
-            assert_eq!(ours.is_ok(), theirs.is_ok(), "depth {depth} of {open}");
-            if let (Ok(node), Ok(value)) = (ours, theirs) {
-                assert_eq!(to_json(&node), value, "depth {depth}");
-            }
+            same_as_serde_json(&text, &format!("depth {depth} of {open}"));
         }
+    }
+}
+
+/// Our parse and `serde_json`'s accept the same text, into the same value.
+fn same_as_serde_json(text: &str, what: &str) {
+    let ours = parse(text);
+    let theirs = serde_json::from_str::<Value>(text);
+    assert_eq!(ours.is_ok(), theirs.is_ok(), "{what}");
+    if let (Ok(node), Ok(value)) = (ours, theirs) {
+        assert_eq!(to_json(&node), value, "{what}");
     }
 }
 
@@ -350,12 +355,7 @@ fn large_documents_agree_with_serde_json() {
         }))
         .expect("json");
         assert!(text.len() > 8 << 20, "{} bytes", text.len());
-        let ours = parse(&text);
-        let theirs = serde_json::from_str::<Value>(&text);
-        assert_eq!(ours.is_ok(), theirs.is_ok(), "depth {depth}");
-        if let (Ok(node), Ok(value)) = (ours, theirs) {
-            assert_eq!(to_json(&node), value, "depth {depth}");
-        }
+        same_as_serde_json(&text, &format!("depth {depth}"));
     }
 }
 
