@@ -104,6 +104,20 @@ fn five_accounts(dir: &Path) -> [Sandbox; 3] {
     [alpha, beta, gamma]
 }
 
+/// Writes `fleet.yaml` in `dir`: each account on its sandbox, with the
+/// token in `T`.
+fn write_fleet(dir: &Path, accounts: &[(&str, &Sandbox)]) {
+    let text: String = std::iter::once("accounts:\n".to_owned())
+        .chain(accounts.iter().map(|(name, sandbox)| {
+            format!(
+                "- {{name: {name}, server: '{}', tokenEnv: T}}\n",
+                sandbox.url()
+            )
+        }))
+        .collect();
+    std::fs::write(dir.join("fleet.yaml"), text).expect("write");
+}
+
 #[test]
 fn each_account_is_audited_and_one_failing_does_not_stop_the_others() {
     let dir = tempfile::tempdir().expect("dir");
@@ -362,15 +376,7 @@ fn a_plan_says_what_each_account_costs_and_what_the_run_will_take() {
     strict.require_token = Some("beta-secret".to_owned());
     let beta = Sandbox::start(strict);
     let dir = tempfile::tempdir().expect("dir");
-    std::fs::write(
-        dir.path().join("fleet.yaml"),
-        format!(
-            "accounts:\n- {{name: alpha, server: '{}', tokenEnv: T}}\n- {{name: beta, server: '{}', tokenEnv: T}}\n",
-            alpha.url(),
-            beta.url()
-        ),
-    )
-    .expect("write");
+    write_fleet(dir.path(), &[("alpha", &alpha), ("beta", &beta)]);
     let env = [("T", "token")];
     let plan = run(
         dir.path(),
@@ -480,15 +486,7 @@ fn a_stopped_fleet_keeps_each_accounts_journal_and_resume_finishes_them() {
         ..generated(300, 250)
     });
     let dir = tempfile::tempdir().expect("dir");
-    std::fs::write(
-        dir.path().join("fleet.yaml"),
-        format!(
-            "accounts:\n- {{name: one, server: '{}', tokenEnv: T}}\n- {{name: two, server: '{}', tokenEnv: T}}\n",
-            one.url(),
-            two.url()
-        ),
-    )
-    .expect("write");
+    write_fleet(dir.path(), &[("one", &one), ("two", &two)]);
     let env = [("T", "token")];
     let child = command(
         dir.path(),

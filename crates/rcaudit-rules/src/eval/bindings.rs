@@ -410,9 +410,7 @@ fn side_by_side<T: Send>(
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..helpers)
             .filter_map(|_| {
-                std::thread::Builder::new()
-                    .name("rcaudit-facts".to_owned())
-                    .stack_size(super::EVAL_STACK_BYTES)
+                super::schedule::eval_thread("rcaudit-facts")
                     .spawn_scoped(scope, work)
                     .ok()
             })

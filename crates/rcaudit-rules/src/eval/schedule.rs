@@ -49,15 +49,19 @@ pub fn evaluate_with(rules: &RuleSet, root: &Node, threads: usize) -> Outcome {
     })
 }
 
+/// A thread for evaluation: named, with [`EVAL_STACK_BYTES`] of stack.
+pub(super) fn eval_thread(name: &str) -> std::thread::Builder {
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .stack_size(EVAL_STACK_BYTES)
+}
+
 /// Runs `f` on a scoped thread with [`EVAL_STACK_BYTES`] of stack (on this
 /// thread when no thread can be started); `None` if it panicked.
 pub(crate) fn on_eval_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
     let mut f = Some(f);
     let outcome = std::thread::scope(|scope| {
-        let handle = std::thread::Builder::new()
-            .name("rcaudit-eval".to_owned())
-            .stack_size(EVAL_STACK_BYTES)
-            .spawn_scoped(scope, || f.take().map(|f| f()));
+        let handle = eval_thread("rcaudit-eval").spawn_scoped(scope, || f.take().map(|f| f()));
         handle.ok().map(|h| h.join().ok().flatten())
     });
     match outcome {
@@ -101,8 +105,10 @@ pub(super) fn evaluate_on(rules: &RuleSet, root: &Node, threads: usize) -> Outco
     let (mut parts, mut units) = units(&enabled, rules, &data, &facts);
     units.sort_by_key(|u| std::cmp::Reverse(work(u, &data)));
     let threads = threads.max(1);
-    let queue = Queue::new(units, threads);
+    let queue = Queue::new(units);
     let run = || {
+        // However this thread ends, the others stop waiting for it.
+        let _taker = queue.taker();
         let ctx = data.context(rules, &facts);
         let globals = data.globals(rules, &facts);
         let globals = globals.table();
@@ -117,17 +123,11 @@ pub(super) fn evaluate_on(rules: &RuleSet, root: &Node, threads: usize) -> Outco
     } else {
         std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads)
-                .map(|_| {
-                    std::thread::Builder::new()
-                        .name("rcaudit-eval".to_owned())
-                        .stack_size(EVAL_STACK_BYTES)
-                        .spawn_scoped(scope, run)
-                })
+                .map(|_| eval_thread("rcaudit-eval").spawn_scoped(scope, run))
                 .collect();
             let started = handles.iter().filter(|h| h.is_ok()).count();
             // A thread that could not start leaves its share to the others
             // (and to this thread, below).
-            queue.expect(started.max(1));
             let mut parts = Vec::new();
             for handle in handles.into_iter().flatten() {
                 parts.extend(handle.join().unwrap_or_default());
@@ -224,6 +224,22 @@ fn units<'r>(
 #[cfg(test)]
 pub(super) static SHARED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
+/// See [`Queue::taker`].
+struct Taker<'q, 'r> {
+    queue: &'q Queue<'r>,
+}
+
+impl Drop for Taker<'_, '_> {
+    fn drop(&mut self) {
+        let mut state = self.queue.lock();
+        state.threads = state.threads.saturating_sub(1);
+        if state.idle >= state.threads {
+            state.done = true;
+            self.queue.wake.notify_all();
+        }
+    }
+}
+
 /// A unit's work, for ordering: its items times its rules.
 fn work(unit: &Unit<'_>, data: &Data) -> usize {
     unit.targets
@@ -246,18 +262,18 @@ struct Queue<'r> {
 
 struct Waiting<'r> {
     units: std::collections::VecDeque<Unit<'r>>,
-    /// Threads taking units, and how many of them wait.
+    /// Threads taking units ([`Queue::taker`]), and how many of them wait.
     threads: usize,
     idle: usize,
     done: bool,
 }
 
 impl<'r> Queue<'r> {
-    fn new(units: Vec<Unit<'r>>, threads: usize) -> Queue<'r> {
+    fn new(units: Vec<Unit<'r>>) -> Queue<'r> {
         Queue {
             state: std::sync::Mutex::new(Waiting {
                 units: units.into(),
-                threads,
+                threads: 0,
                 idle: 0,
                 done: false,
             }),
@@ -272,15 +288,14 @@ impl<'r> Queue<'r> {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// How many threads take units: fewer than planned when some could not
-    /// start, so the others do not wait for them.
-    fn expect(&self, threads: usize) {
-        let mut state = self.lock();
-        state.threads = threads;
-        if state.idle >= threads {
-            state.done = true;
-            self.wake.notify_all();
-        }
+    /// Counts the calling thread among those that take units, until the
+    /// guard is dropped. Only threads that started count, and a thread
+    /// that ends, even by a panic outside a rule's `catch_unwind`, is no
+    /// longer waited for (the others would wait for it forever; its rules'
+    /// missing results are errors).
+    fn taker(&self) -> Taker<'_, 'r> {
+        self.lock().threads += 1;
+        Taker { queue: self }
     }
 
     /// The next unit to walk; `None` once every thread waits and no unit is
@@ -465,4 +480,44 @@ fn touch(node: &Node) -> usize {
             name.len() ^ first
         })
         .fold(0, usize::wrapping_add)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::Queue;
+
+    /// A thread waiting for units is not left waiting for a thread that
+    /// ended, whether it returned or panicked outside every rule's
+    /// `catch_unwind`.
+    #[test]
+    fn a_waiting_thread_does_not_wait_for_one_that_ended() {
+        for panics in [false, true] {
+            let queue: Arc<Queue<'static>> = Arc::new(Queue::new(Vec::new()));
+            let (registered, ready) = std::sync::mpsc::channel();
+            let walker = {
+                let queue = Arc::clone(&queue);
+                std::thread::spawn(move || {
+                    let _taker = queue.taker();
+                    registered.send(()).expect("send");
+                    // As if walking a unit, then gone without asking for
+                    // the next one.
+                    std::thread::sleep(Duration::from_millis(50));
+                    assert!(!panics, "a bug outside the rules");
+                })
+            };
+            ready.recv().expect("registered");
+            let (done, result) = std::sync::mpsc::channel();
+            let waiter = Arc::clone(&queue);
+            std::thread::spawn(move || {
+                let _taker = waiter.taker();
+                done.send(waiter.next().is_none()).expect("send");
+            });
+            let finished = result.recv_timeout(Duration::from_secs(30));
+            assert_eq!(finished, Ok(true), "panics: {panics}");
+            assert_eq!(walker.join().is_err(), panics);
+        }
+    }
 }
