@@ -24,6 +24,7 @@ use std::cell::RefCell;
 
 use serde::de::{self, Deserialize, DeserializeSeed as _, Deserializer};
 
+use crate::locate::{Index, Member};
 use crate::value::{Key, Node, NodeSeed, Object, Parsing};
 
 /// Documents smaller than this are parsed on one thread: starting a thread
@@ -106,13 +107,15 @@ fn skip_space(bytes: &[u8], mut at: usize) -> usize {
 
 /// Parses `text` on two threads, if it is at least `large` bytes and
 /// pretty-printed; `None` otherwise, or if anything is not as expected
-/// (see the module's documentation).
-pub(crate) fn parse(text: &str, large: usize) -> Option<Node> {
-    halves(text, large).map(|(node, _)| node)
+/// (see the module's documentation). The parse passes every root member
+/// and element boundary, so it gives the text's element [`Index`] too,
+/// which locating findings would otherwise build in a scan of its own.
+pub(crate) fn parse(text: &str, large: usize) -> Option<(Node, Index)> {
+    halves(text, large).map(|(node, index, _)| (node, index))
 }
 
 /// [`parse`], and whether the second thread's elements were used.
-fn halves(text: &str, large: usize) -> Option<(Node, bool)> {
+fn halves(text: &str, large: usize) -> Option<(Node, Index, bool)> {
     if text.len() < large {
         return None;
     }
@@ -131,8 +134,8 @@ fn halves(text: &str, large: usize) -> Option<(Node, bool)> {
             split,
             tail: Some(tail),
         };
-        let node = root.parse()?;
-        Some((node, root.tail.is_none()))
+        let (node, index) = root.parse()?;
+        Some((node, index, root.tail.is_none()))
     })
 }
 
@@ -167,24 +170,26 @@ fn boundary(text: &str) -> Option<usize> {
     (before.get(comma) == Some(&b',')).then_some(found + needle.len() - 1)
 }
 
-/// The elements of an array from `at` (an element's start) to its `]`, and
-/// where the array ends.
-fn elements(text: &str, mut at: usize) -> Option<(Vec<Node>, usize)> {
+/// The elements of an array from `at` (an element's start) to its `]`,
+/// where each starts, and where the array ends.
+fn elements(text: &str, mut at: usize) -> Option<(Vec<Node>, Vec<usize>, usize)> {
     let bytes = text.as_bytes();
     let mut items = Vec::new();
+    let mut starts = Vec::new();
     loop {
+        starts.push(at);
         let (One(node), end) = one(text, at)?;
         items.push(node);
         at = skip_space(bytes, end);
         match bytes.get(at)? {
             b',' => at = skip_space(bytes, at + 1),
-            b']' => return Some((items, at + 1)),
+            b']' => return Some((items, starts, at + 1)),
             _ => return None,
         }
     }
 }
 
-type Tail<'s> = std::thread::ScopedJoinHandle<'s, Option<(Vec<Node>, usize)>>;
+type Tail<'s> = std::thread::ScopedJoinHandle<'s, Option<(Vec<Node>, Vec<usize>, usize)>>;
 
 /// This thread's part: the root object, member by member, and the arrays
 /// among them element by element, so it knows when it reaches the second
@@ -196,7 +201,7 @@ struct Root<'t, 's> {
 }
 
 impl Root<'_, '_> {
-    fn parse(&mut self) -> Option<Node> {
+    fn parse(&mut self) -> Option<(Node, Index)> {
         let bytes = self.text.as_bytes();
         let mut at = skip_space(bytes, 0);
         if bytes.get(at) != Some(&b'{') {
@@ -204,6 +209,7 @@ impl Root<'_, '_> {
         }
         at = skip_space(bytes, at + 1);
         let mut members: Vec<(Key, Node)> = Vec::new();
+        let mut index: Vec<Member> = Vec::new();
         if bytes.get(at) == Some(&b'}') {
             at += 1;
         } else {
@@ -217,15 +223,22 @@ impl Root<'_, '_> {
                     return None;
                 }
                 at = skip_space(bytes, at + 1);
-                let (value, end) = if bytes.get(at) == Some(&b'[') {
-                    self.array(at)?
+                let (value, starts, end) = if bytes.get(at) == Some(&b'[') {
+                    let (value, starts, end) = self.array(at)?;
+                    (value, Some(starts), end)
                 } else {
                     let (One(value), end) = one(self.text, at)?;
-                    (value, end)
+                    (value, None, end)
                 };
                 if members.iter().any(|(k, _)| k.inner() == key.inner()) {
                     return None;
                 }
+                index.push(Member {
+                    name: key.inner().to_string(),
+                    start: at,
+                    end,
+                    elements: starts,
+                });
                 members.push((key, value));
                 at = skip_space(bytes, end);
                 match bytes.get(at)? {
@@ -238,32 +251,37 @@ impl Root<'_, '_> {
                 }
             }
         }
-        (skip_space(bytes, at) == bytes.len()).then(|| Node::Object(Object::new(members)))
+        (skip_space(bytes, at) == bytes.len())
+            .then(|| (Node::Object(Object::new(members)), Index::new(index)))
     }
 
-    /// The array that starts at `at` (its `[`), and where it ends; from the
-    /// second thread's start, its elements are the second thread's.
-    fn array(&mut self, at: usize) -> Option<(Node, usize)> {
+    /// The array that starts at `at` (its `[`), where its elements start,
+    /// and where it ends; from the second thread's start, its elements are
+    /// the second thread's.
+    fn array(&mut self, at: usize) -> Option<(Node, Vec<usize>, usize)> {
         let bytes = self.text.as_bytes();
         let mut at = skip_space(bytes, at + 1);
         let mut items = Vec::new();
+        let mut starts = Vec::new();
         if bytes.get(at) == Some(&b']') {
-            return Some((Node::Array(items.into()), at + 1));
+            return Some((Node::Array(items.into()), starts, at + 1));
         }
         loop {
             if at == self.split
                 && let Some(tail) = self.tail.take()
             {
-                let (rest, end) = tail.join().ok()??;
+                let (rest, more, end) = tail.join().ok()??;
                 items.extend(rest);
-                return Some((Node::Array(items.into()), end));
+                starts.extend(more);
+                return Some((Node::Array(items.into()), starts, end));
             }
+            starts.push(at);
             let (One(node), end) = one(self.text, at)?;
             items.push(node);
             at = skip_space(bytes, end);
             match bytes.get(at)? {
                 b',' => at = skip_space(bytes, at + 1),
-                b']' => return Some((Node::Array(items.into()), at + 1)),
+                b']' => return Some((Node::Array(items.into()), starts, at + 1)),
                 _ => return None,
             }
         }
@@ -319,7 +337,8 @@ mod tests {
     }
 
     /// Pretty-printed documents: the two-thread parse is used and gives
-    /// the serial parse's tree.
+    /// the serial parse's tree, and the element index a scan of the text
+    /// builds.
     #[test]
     fn two_threads_give_the_serial_tree() {
         for count in [2, 3, 50, 333] {
@@ -339,9 +358,10 @@ mod tests {
             ] {
                 let serial = crate::value::serial(&text).expect("valid");
                 assert!(boundary(&text).is_some(), "{count}: no boundary");
-                let (halves, used) = halves(&text, 0).expect("parsed on two threads");
+                let (halves, index, used) = halves(&text, 0).expect("parsed on two threads");
                 assert!(used, "{count}: the second thread's part was not used");
                 assert!(same(&serial, &halves), "{count}");
+                assert_eq!(index, Index::build(&text), "{count}");
             }
         }
     }

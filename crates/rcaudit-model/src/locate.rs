@@ -77,14 +77,33 @@ fn insert(node: &mut Trie, tokens: &[std::borrow::Cow<'_, str>], i: usize) {
 /// of a top-level array starts: enough to start resolving any pointer close
 /// to its value instead of at the start of the text. Built in one scan
 /// (which can run while the rules evaluate).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct Index {
-    /// `(name, value start, value end, element starts if an array)`; the
-    /// last of a repeated name wins, as in parsing.
-    members: Vec<(String, usize, usize, Option<Vec<usize>>)>,
+    /// The root's members in document order; the last of a repeated name
+    /// wins.
+    members: Vec<Member>,
+}
+
+/// Where one member of the root is.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Member {
+    /// Its name, unescaped.
+    pub(crate) name: String,
+    /// Where its value starts.
+    pub(crate) start: usize,
+    /// Where its value ends (one past its last byte).
+    pub(crate) end: usize,
+    /// Where each element starts, if the value is an array.
+    pub(crate) elements: Option<Vec<usize>>,
 }
 
 impl Index {
+    /// The index of a root with these members (as a parse that passed them
+    /// found them).
+    pub(crate) fn new(members: Vec<Member>) -> Index {
+        Index { members }
+    }
+
     /// Scans `text` (a JSON object; anything else gives an empty index).
     pub fn build(text: &str) -> Index {
         let mut scanner = Scanner {
@@ -127,13 +146,18 @@ impl Index {
                 scanner.skip_value();
                 None
             };
-            members.push((key, start, scanner.pos, elements));
+            members.push(Member {
+                name: key,
+                start,
+                end: scanner.pos,
+                elements,
+            });
         }
         Index { members }
     }
 
-    fn member(&self, name: &str) -> Option<&(String, usize, usize, Option<Vec<usize>>)> {
-        self.members.iter().rev().find(|(key, ..)| key == name)
+    fn member(&self, name: &str) -> Option<&Member> {
+        self.members.iter().rev().find(|member| member.name == name)
     }
 }
 
@@ -156,7 +180,13 @@ pub fn locate_indexed<S: AsRef<str>>(
             rest.push(i);
             continue;
         };
-        let Some((_, begin, end, elements)) = index.member(first) else {
+        let Some(Member {
+            start: begin,
+            end,
+            elements,
+            ..
+        }) = index.member(first)
+        else {
             rest.push(i);
             continue;
         };

@@ -284,8 +284,13 @@ pub fn parse_bytes(name: &str, bytes: Vec<u8>) -> Result<Snapshot, LoadError> {
 /// Parses a snapshot from text and checks its version; see [`parse_bytes`].
 pub fn parse_str(name: &str, text: impl Into<String>) -> Result<Snapshot, LoadError> {
     let source = SourceText::new(name, text);
-    let root = match value::parse(source.text()) {
-        Ok(root) => root,
+    let root = match value::parse_indexed(source.text()) {
+        Ok((root, index)) => {
+            if let Some(index) = index {
+                source.set_elements(index);
+            }
+            root
+        }
         Err(error) => return Err(syntax_error(name, &source, &error)),
     };
     let kind = root.kind();

@@ -103,6 +103,12 @@ impl SourceText {
             .get_or_init(|| crate::locate::Index::build(&self.inner.text));
     }
 
+    /// Gives the element index a parse built on the way (it must be this
+    /// text's, as [`crate::locate::Index::build`] would build it).
+    pub(crate) fn set_elements(&self, index: crate::locate::Index) {
+        let _ = self.inner.elements.set(index);
+    }
+
     /// The spans of JSON pointers in this text (see [`crate::locate()`]); uses
     /// the element index when it has been built.
     pub fn locate<S: AsRef<str>>(&self, pointers: &[S]) -> Vec<Option<crate::locate::Span>> {

@@ -338,10 +338,18 @@ pub const DUPLICATE_KEY: &str = "duplicate object key: ";
 /// an error (from `serde_json`), so no input can exhaust the stack; so is a
 /// name that repeats in one object ([`DUPLICATE_KEY`]).
 pub fn parse(text: &str) -> Result<Node, serde_json::Error> {
-    if let Some(node) = crate::halves::parse(text, crate::halves::LARGE) {
-        return Ok(node);
+    parse_indexed(text).map(|(node, _)| node)
+}
+
+/// [`parse`], and the text's element index when the parse built it on the
+/// way (a large pretty-printed document).
+pub(crate) fn parse_indexed(
+    text: &str,
+) -> Result<(Node, Option<crate::locate::Index>), serde_json::Error> {
+    if let Some((node, index)) = crate::halves::parse(text, crate::halves::LARGE) {
+        return Ok((node, Some(index)));
     }
-    serial(text)
+    serial(text).map(|node| (node, None))
 }
 
 /// [`parse`] on this thread alone: the reference the two-thread parse must
