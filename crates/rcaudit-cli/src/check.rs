@@ -287,7 +287,9 @@ pub fn check(
     } = prepared;
     let mut phases: Vec<(&str, Duration)> = vec![("read", started.elapsed())];
     let mark = Instant::now();
-    let snapshot = rcaudit_model::parse_bytes(name, bytes)?;
+    // One snapshot, kept to the end of the process: its tree may borrow
+    // from its text.
+    let snapshot = rcaudit_model::parse_bytes_for_the_process(name, bytes)?;
     phases.push(("parse", mark.elapsed()));
     let mark = Instant::now();
     let (outcome, validation_time) = evaluate(&snapshot, &rules)?;

@@ -47,8 +47,8 @@ thread_local! {
 struct Session;
 
 impl Session {
-    fn start() -> Session {
-        PARSING.set(Some(Parsing::nested_at_most(DEEPEST)));
+    fn start(lend: Option<&'static str>) -> Session {
+        PARSING.set(Some(Parsing::nested_at_most(DEEPEST).lending(lend)));
         Session
     }
 }
@@ -110,12 +110,14 @@ fn skip_space(bytes: &[u8], mut at: usize) -> usize {
 /// (see the module's documentation). The parse passes every root member
 /// and element boundary, so it gives the text's element [`Index`] too,
 /// which locating findings would otherwise build in a scan of its own.
-pub(crate) fn parse(text: &str, large: usize) -> Option<(Node, Index)> {
-    halves(text, large).map(|(node, index, _)| (node, index))
+/// With `lend`, strings are borrowed from the text (see
+/// [`crate::value::parse_indexed`]).
+pub(crate) fn parse(text: &str, large: usize, lend: Option<&'static str>) -> Option<(Node, Index)> {
+    halves(text, large, lend).map(|(node, index, _)| (node, index))
 }
 
 /// [`parse`], and whether the second thread's elements were used.
-fn halves(text: &str, large: usize) -> Option<(Node, Index, bool)> {
+fn halves(text: &str, large: usize, lend: Option<&'static str>) -> Option<(Node, Index, bool)> {
     if text.len() < large {
         return None;
     }
@@ -124,11 +126,11 @@ fn halves(text: &str, large: usize) -> Option<(Node, Index, bool)> {
         let tail = std::thread::Builder::new()
             .name("rcaudit-parse".to_owned())
             .spawn_scoped(scope, move || {
-                let _session = Session::start();
+                let _session = Session::start(lend);
                 elements(text, split)
             })
             .ok()?;
-        let _session = Session::start();
+        let _session = Session::start(lend);
         let mut root = Root {
             text,
             split,
@@ -356,12 +358,15 @@ mod tests {
                     String::from_utf8(out).expect("utf-8")
                 },
             ] {
-                let serial = crate::value::serial(&text).expect("valid");
+                let serial = crate::value::serial(&text, None).expect("valid");
                 assert!(boundary(&text).is_some(), "{count}: no boundary");
-                let (halves, index, used) = halves(&text, 0).expect("parsed on two threads");
+                let (two, index, used) = halves(&text, 0, None).expect("parsed on two threads");
                 assert!(used, "{count}: the second thread's part was not used");
-                assert!(same(&serial, &halves), "{count}");
+                assert!(same(&serial, &two), "{count}");
                 assert_eq!(index, Index::build(&text), "{count}");
+                let lent: &'static str = text.leak();
+                let (borrowed, _, _) = halves(lent, 0, Some(lent)).expect("parsed");
+                assert!(same(&serial, &borrowed), "{count}, lending");
             }
         }
     }
@@ -393,16 +398,16 @@ mod tests {
         ];
         for text in &broken {
             assert!(
-                parse(text, 0).is_none(),
+                parse(text, 0, None).is_none(),
                 "{}",
                 text.get(..80).unwrap_or(text)
             );
         }
         // The deep document is valid: the serial parse reads it.
         let deep = broken.get(5).expect("deep");
-        assert!(crate::value::serial(deep).is_ok());
+        assert!(crate::value::serial(deep, None).is_ok());
         assert!(crate::value::parse(deep).is_ok());
         // Small documents are not split at all.
-        assert!(parse(&pretty, pretty.len() + 1).is_none());
+        assert!(parse(&pretty, pretty.len() + 1, None).is_none());
     }
 }

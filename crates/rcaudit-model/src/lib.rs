@@ -50,7 +50,8 @@ pub mod value;
 
 pub use locate::{Span, locate};
 pub use snapshot::{
-    LoadError, SNAPSHOT_VERSION, SchemaProblem, Snapshot, load, load_str, parse_bytes, parse_str,
+    LoadError, SNAPSHOT_VERSION, SchemaProblem, Snapshot, load, load_str, parse_bytes,
+    parse_bytes_for_the_process, parse_str,
 };
 pub use source::{LineCol, SourceText};
 pub use value::{Kind, Node, Object, parse};

@@ -5,6 +5,7 @@
 //! counts lines once, in blocks, on first use, and then finds any line in a
 //! few microseconds.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
@@ -28,7 +29,9 @@ pub struct SourceText {
 
 struct Inner {
     name: String,
-    text: String,
+    /// Borrowed when the text lives as long as the process
+    /// ([`SourceText::for_the_process`]).
+    text: Cow<'static, str>,
     /// Lines that start before each `BLOCK` boundary, built on first use.
     checkpoints: OnceLock<Vec<u32>>,
     /// Where top-level members and array elements start, built on demand.
@@ -51,10 +54,22 @@ impl SourceText {
     /// The text of a source named `name` (its path, as diagnostics show it).
     /// The line index is built on first use.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> SourceText {
+        SourceText::of(name.into(), Cow::Owned(text.into()))
+    }
+
+    /// A text that is never freed, so that what is parsed from it can
+    /// borrow from it for as long as the process runs: for a process that
+    /// reads one large snapshot and ends (the text would live that long
+    /// anyway). Each call leaks its text.
+    pub(crate) fn for_the_process(name: impl Into<String>, text: String) -> SourceText {
+        SourceText::of(name.into(), Cow::Borrowed(text.leak()))
+    }
+
+    fn of(name: String, text: Cow<'static, str>) -> SourceText {
         SourceText {
             inner: Arc::new(Inner {
-                name: name.into(),
-                text: text.into(),
+                name,
+                text,
                 checkpoints: OnceLock::new(),
                 elements: OnceLock::new(),
                 shown: OnceLock::new(),
@@ -86,6 +101,14 @@ impl SourceText {
     /// The whole text.
     pub fn text(&self) -> &str {
         &self.inner.text
+    }
+
+    /// The whole text, if it lives as long as the process.
+    pub(crate) fn static_text(&self) -> Option<&'static str> {
+        match self.inner.text {
+            Cow::Borrowed(text) => Some(text),
+            Cow::Owned(_) => None,
+        }
     }
 
     /// Builds the line index now (it is otherwise built on first use), e.g.

@@ -338,24 +338,27 @@ pub const DUPLICATE_KEY: &str = "duplicate object key: ";
 /// an error (from `serde_json`), so no input can exhaust the stack; so is a
 /// name that repeats in one object ([`DUPLICATE_KEY`]).
 pub fn parse(text: &str) -> Result<Node, serde_json::Error> {
-    parse_indexed(text).map(|(node, _)| node)
+    parse_indexed(text, None).map(|(node, _)| node)
 }
 
 /// [`parse`], and the text's element index when the parse built it on the
-/// way (a large pretty-printed document).
+/// way (a large pretty-printed document). With `lend`, the text itself as
+/// it lives for the whole process, strings written without escapes are
+/// borrowed from it instead of copied.
 pub(crate) fn parse_indexed(
     text: &str,
+    lend: Option<&'static str>,
 ) -> Result<(Node, Option<crate::locate::Index>), serde_json::Error> {
-    if let Some((node, index)) = crate::halves::parse(text, crate::halves::LARGE) {
+    if let Some((node, index)) = crate::halves::parse(text, crate::halves::LARGE, lend) {
         return Ok((node, Some(index)));
     }
-    serial(text).map(|node| (node, None))
+    serial(text, lend).map(|node| (node, None))
 }
 
 /// [`parse`] on this thread alone: the reference the two-thread parse must
 /// equal, and what gives every error message.
-pub(crate) fn serial(text: &str) -> Result<Node, serde_json::Error> {
-    let mut cx = Parsing::default();
+pub(crate) fn serial(text: &str, lend: Option<&'static str>) -> Result<Node, serde_json::Error> {
+    let mut cx = Parsing::default().lending(lend);
     let mut de = serde_json::Deserializer::from_str(text);
     let node = NodeSeed { cx: &mut cx }.deserialize(&mut de)?;
     de.end()?;
@@ -370,6 +373,9 @@ pub(crate) struct Parsing {
     nodes: Vec<Node>,
     members: Vec<(Key, Node)>,
     strings: Strings,
+    /// The text being parsed, when it lives as long as the process: strings
+    /// in it are borrowed, not copied.
+    lend: Option<&'static str>,
     /// How deep the containers being parsed are nested, and how deep they
     /// may be (`serde_json`'s own limit applies too).
     depth: usize,
@@ -391,9 +397,25 @@ impl Parsing {
             nodes: Vec::new(),
             members: Vec::new(),
             strings: Strings::default(),
+            lend: None,
             depth: 0,
             deepest,
         }
+    }
+
+    /// This parse borrows its strings from `text` (see [`Parsing::lend`])
+    /// when they lie in it.
+    pub(crate) fn lending(self, text: Option<&'static str>) -> Parsing {
+        Parsing { lend: text, ..self }
+    }
+
+    /// `part` as a slice of the text that lives as long as the process, if
+    /// it is one (found by its address: `serde_json` hands out slices of
+    /// the text it reads for strings without escapes).
+    fn lend(&self, part: &str) -> Option<&'static str> {
+        let text = self.lend?;
+        let from = part.as_ptr().addr().checked_sub(text.as_ptr().addr())?;
+        text.get(from..from.checked_add(part.len())?)
     }
 
     fn enter<E: de::Error>(&mut self) -> Result<(), E> {
@@ -571,6 +593,13 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
 
     fn visit_f64<E>(self, v: f64) -> Result<Node, E> {
         Ok(Node::Double(CelDouble::from(v)))
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Node, E> {
+        Ok(match self.cx.lend(v) {
+            Some(lent) => Node::String(CelString::from(lent)),
+            None => self.cx.strings.node(v),
+        })
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Node, E> {

@@ -11,7 +11,7 @@
 use std::fmt::Write as _;
 
 use proptest::prelude::*;
-use rcaudit_model::value::{from_json, parse, to_json};
+use rcaudit_model::value::{Node, from_json, parse, to_json};
 use serde_json::Value;
 
 /// A JSON document as a tree of the texts that make it up.
@@ -220,6 +220,13 @@ fn agree(text: &str) -> Result<(), TestCaseError> {
     match (ours, theirs) {
         (Ok(node), Ok(value)) => {
             prop_assert_eq!(&to_json(&node), &value, "text: {:?}", text);
+            if node.as_object().is_some() && node.get("snapshotVersion").is_none() {
+                // The same, with strings borrowed from the text.
+                let lent = rcaudit_model::parse_bytes_for_the_process("p.json", text.into())
+                    .map(|snapshot| to_json(snapshot.root()))
+                    .ok();
+                prop_assert_eq!(lent.as_ref(), Some(&value), "lending: {:?}", text);
+            }
             prop_assert!(node == from_json(&value), "Node equality: {:?}", text);
             let mut all = Vec::new();
             pointers(&value, &mut String::new(), &mut all);
@@ -356,6 +363,47 @@ fn large_documents_agree_with_serde_json() {
         .expect("json");
         assert!(text.len() > 8 << 20, "{} bytes", text.len());
         same_as_serde_json(&text, &format!("depth {depth}"));
+    }
+}
+
+/// A snapshot parsed for the process borrows every string written without
+/// escapes from its text (on both threads of a large document's parse),
+/// and copies the others; the tree is the one `serde_json` reads.
+#[test]
+fn strings_are_borrowed_from_a_text_kept_for_the_process() {
+    let records: Vec<Value> = (0..80_000)
+        .map(|i| {
+            serde_json::json!({
+                "uri": format!("https://platform.ringcentral.com/restapi/v1.0/account/7/extension/{i}"),
+                "name": format!("Lee \"{i}\""),
+            })
+        })
+        .collect();
+    let text =
+        serde_json::to_string_pretty(&serde_json::json!({"extensions": records})).expect("json");
+    assert!(text.len() > 8 << 20, "{} bytes", text.len());
+    let value: Value = serde_json::from_str(&text).expect("json");
+    let snapshot =
+        rcaudit_model::parse_bytes_for_the_process("big.json", text.into_bytes()).expect("parses");
+    assert_eq!(to_json(snapshot.root()), value);
+    let whole = snapshot.source().text().as_bytes().as_ptr_range();
+    let Some(Node::Array(extensions)) = snapshot.root().get("extensions") else {
+        panic!("no extensions");
+    };
+    for (i, record) in extensions.iter().enumerate() {
+        let Some(Node::String(uri)) = record.get("uri") else {
+            panic!("no uri");
+        };
+        let lent = uri.as_borrowed().map(str::as_ptr);
+        assert!(lent.is_some_and(|at| whole.contains(&at)), "uri of {i}");
+        let Some(Node::String(name)) = record.get("name") else {
+            panic!("no name");
+        };
+        let copied = name.as_borrowed().map(str::as_ptr);
+        assert!(
+            !copied.is_some_and(|at| whole.contains(&at)),
+            "name of {i} has escapes"
+        );
     }
 }
 
