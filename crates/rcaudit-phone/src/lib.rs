@@ -124,16 +124,56 @@ const MAX_DIGITS: usize = 20;
 /// Anything else (a letter, a second `+`, an extension), no digit or too
 /// many: `None`.
 pub fn digits(text: &str) -> Option<String> {
-    let body = text.strip_prefix('+').unwrap_or(text);
-    let mut out = String::with_capacity(body.len());
-    for c in body.chars() {
-        match c {
-            '0'..='9' => out.push(c),
-            ' ' | '-' | '.' | '/' | '(' | ')' => {}
-            _ => return None,
+    Digits::of(text).map(|d| d.as_str().to_owned())
+}
+
+/// [`digits`], on the stack.
+struct Digits {
+    bytes: [u8; MAX_DIGITS],
+    len: usize,
+}
+
+impl Digits {
+    fn of(text: &str) -> Option<Digits> {
+        let body = text.strip_prefix('+').unwrap_or(text);
+        let mut digits = Digits {
+            bytes: [0; MAX_DIGITS],
+            len: 0,
+        };
+        for b in body.bytes() {
+            match b {
+                b'0'..=b'9' => {
+                    *digits.bytes.get_mut(digits.len)? = b;
+                    digits.len += 1;
+                }
+                b' ' | b'-' | b'.' | b'/' | b'(' | b')' => {}
+                _ => return None,
+            }
         }
+        (digits.len > 0).then_some(digits)
     }
-    (!out.is_empty() && out.len() <= MAX_DIGITS).then_some(out)
+
+    fn as_str(&self) -> &str {
+        // Only ASCII digits are stored.
+        std::str::from_utf8(self.bytes.get(..self.len).unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+/// A number's region and type: what [`classify`] says of it, without its
+/// digits (and without allocating).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Class {
+    /// As [`Number::region`].
+    pub region: Option<&'static str>,
+    /// As [`Number::kind`].
+    pub kind: NumberType,
+}
+
+impl Class {
+    /// As [`Number::is_valid`].
+    pub fn is_valid(self) -> bool {
+        self.region.is_some() && self.kind != NumberType::Unknown
+    }
 }
 
 /// What the metadata says of `text`, read as an international number (with
@@ -141,11 +181,30 @@ pub fn digits(text: &str) -> Option<String> {
 /// [`digits`], or no assigned country calling code starts it, or nothing is
 /// left after the code.
 pub fn classify(text: &str) -> Option<Number> {
-    let digits = digits(text)?;
-    let (code, national) = split_code(&digits)?;
+    let digits = Digits::of(text)?;
+    let (code, national) = split_code(digits.as_str())?;
+    let (class, stripped) = classify_parts(code, national, digits.as_str());
+    Some(Number {
+        code,
+        national: stripped.unwrap_or_else(|| national.to_owned()),
+        region: class.region,
+        kind: class.kind,
+    })
+}
+
+/// [`classify`]'s region and type alone.
+pub fn class(text: &str) -> Option<Class> {
+    let digits = Digits::of(text)?;
+    let (code, national) = split_code(digits.as_str())?;
+    Some(classify_parts(code, national, digits.as_str()).0)
+}
+
+/// The class of a national number, and the national number the parser
+/// found instead when that one is valid.
+fn classify_parts(code: u16, national: &str, digits: &str) -> (Class, Option<String>) {
     let fast = classify_national(code, national);
     if fast.is_valid() || !tables::may_have_prefix(code, national) {
-        return Some(fast);
+        return (fast, None);
     }
     // The parser knows what the tables do not: a national prefix written
     // after the code. Its national number, if different, is classified by
@@ -155,13 +214,17 @@ pub fn classify(text: &str) -> Option<Number> {
         .filter(|p| p.code().value() == code)
         .map(|p| p.national().to_string())
         .filter(|n| n != national && !n.is_empty());
-    Some(match stripped {
+    match stripped {
         Some(n) => {
             let again = classify_national(code, &n);
-            if again.is_valid() { again } else { fast }
+            if again.is_valid() {
+                (again, Some(n))
+            } else {
+                (fast, None)
+            }
         }
-        None => fast,
-    })
+        None => (fast, None),
+    }
 }
 
 /// The country calling code that starts `digits` (codes are prefix-free:
@@ -175,14 +238,9 @@ fn split_code(digits: &str) -> Option<(u16, &str)> {
     })
 }
 
-fn classify_national(code: u16, national: &str) -> Number {
+fn classify_national(code: u16, national: &str) -> Class {
     let (region, kind) = tables::classify(code, national);
-    Number {
-        code,
-        national: national.to_owned(),
-        region,
-        kind,
-    }
+    Class { region, kind }
 }
 
 /// The metadata's example number of a type in a region, as international
@@ -210,11 +268,5 @@ pub fn example(region: &str, kind: NumberType) -> Option<String> {
 
 /// Every region the metadata describes (CLDR codes and `001`), sorted.
 pub fn regions() -> Vec<&'static str> {
-    let mut ids: Vec<&'static str> = phonenumber::metadata::DATABASE
-        .iter()
-        .map(phonenumber::Metadata::id)
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    ids
+    tables::REGIONS.to_vec()
 }

@@ -1,199 +1,317 @@
 //! The metadata as tables: for each country calling code, its regions in
-//! libphonenumber's order, each with its patterns compiled once (on the
-//! first number with that code) and anchored at both ends, as
+//! libphonenumber's order, each with its patterns anchored at both ends, as
 //! libphonenumber matches them.
+//!
+//! Compiling is most of the cost of a short run (the NANP's 25 regions hold
+//! hundreds of patterns, the United States' fixed-line one alone lists
+//! every area code), so the tables are built once for all threads, and
+//! lazily: a code's table on the first number with that code, a region's
+//! number patterns on the first number typed in that region (a `+1` number
+//! compiles the United States' and at most the region its leading digits
+//! pick, not all 25). A region's patterns are one multi-pattern regex: one
+//! search tells which of them match, where libphonenumber tries them one
+//! after the other.
 
-use std::cell::OnceCell;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
-use phonenumber::Type;
-use phonenumber::metadata::{DATABASE, Descriptor, Metadata};
-use regex::{Regex, RegexBuilder};
+use regex_automata::meta::Regex;
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input, MatchKind, PatternSet};
 
 use crate::NumberType;
 
-/// Country calling codes run from 1 to 999.
-const CODES: usize = 1000;
+// `CODES` and `REGIONS`, written by build.rs.
+include!(concat!(env!("OUT_DIR"), "/metadata.rs"));
 
-/// The types libphonenumber tries, in its order (`getNumberTypeHelper`):
-/// the first that matches wins; fixed line and mobile come last.
-const ORDER: [(Type, NumberType); 8] = [
-    (Type::PremiumRate, NumberType::PremiumRate),
-    (Type::TollFree, NumberType::TollFree),
-    (Type::SharedCost, NumberType::SharedCost),
-    (Type::Voip, NumberType::Voip),
-    (Type::PersonalNumber, NumberType::PersonalNumber),
-    (Type::Pager, NumberType::Pager),
-    (Type::Uan, NumberType::Uan),
-    (Type::Voicemail, NumberType::Voicemail),
-];
+/// A region's metadata (or a non-geographic entity's, `001`).
+pub(crate) struct RegionData {
+    /// The CLDR region.
+    pub(crate) id: &'static str,
+    /// Leading digits that pick this region among those of its code.
+    leading: Option<&'static str>,
+    /// The national prefix, or what libphonenumber strips as one when
+    /// parsing, as a pattern.
+    prefix: Option<&'static str>,
+    general: DescData,
+    /// The types libphonenumber tries first, in its order
+    /// (`getNumberTypeHelper`): the first that matches wins.
+    special: &'static [(NumberType, DescData)],
+    fixed_line: Option<DescData>,
+    mobile: Option<DescData>,
+}
 
-/// The metadata writes its patterns over several indented lines.
-fn compile(pattern: &str) -> Option<Regex> {
-    RegexBuilder::new(pattern)
-        .ignore_whitespace(true)
-        .build()
-        .ok()
+/// A number description of the metadata.
+#[derive(Clone, Copy)]
+struct DescData {
+    /// As written: over several lines, with whitespace to ignore.
+    pattern: &'static str,
+    /// Bit `n` set: `n` digits is a possible length; 0: any length.
+    lengths: u32,
+}
+
+/// Patterns matched together: the metadata writes them over several
+/// indented lines; every one that matches is reported. A pattern that does
+/// not compile (none does today) is left out, as if its description were
+/// absent: the others still compile. `None` when no pattern is left.
+struct Set {
+    regex: Regex,
+    /// For each pattern given, its index in `regex`, if it compiled.
+    ids: Vec<Option<usize>>,
+}
+
+impl Set {
+    fn new(patterns: &[String]) -> Option<Set> {
+        let build = |patterns: &[&String]| {
+            Regex::builder()
+                .syntax(syntax::Config::new().ignore_whitespace(true).unicode(false))
+                .configure(Regex::config().match_kind(MatchKind::All))
+                .build_many(patterns)
+                .ok()
+        };
+        let all: Vec<&String> = patterns.iter().collect();
+        if let Some(regex) = build(&all) {
+            return Some(Set {
+                regex,
+                ids: (0..patterns.len()).map(Some).collect(),
+            });
+        }
+        let mut ids = Vec::with_capacity(patterns.len());
+        let mut good = Vec::new();
+        for pattern in patterns {
+            if build(&[pattern]).is_some() {
+                ids.push(Some(good.len()));
+                good.push(pattern);
+            } else {
+                ids.push(None);
+            }
+        }
+        let regex = build(&good)?;
+        Some(Set { regex, ids })
+    }
+
+    /// Which patterns match `text` from its start (to its end, for patterns
+    /// anchored there).
+    fn matches(&self, text: &str) -> Matched<'_> {
+        let mut found = PatternSet::new(self.regex.pattern_len());
+        self.regex
+            .which_overlapping_matches(&Input::new(text).anchored(Anchored::Yes), &mut found);
+        Matched { set: self, found }
+    }
+}
+
+/// The patterns of a [`Set`] that matched.
+struct Matched<'s> {
+    set: &'s Set,
+    found: PatternSet,
+}
+
+impl Matched<'_> {
+    /// Whether the `i`th pattern given to [`Set::new`] matched.
+    fn has(&self, i: usize) -> bool {
+        self.set
+            .ids
+            .get(i)
+            .copied()
+            .flatten()
+            .and_then(|id| regex_automata::PatternID::new(id).ok())
+            .is_some_and(|id| self.found.contains(id))
+    }
 }
 
 /// One number description: the national significant numbers it matches.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 struct Desc {
     /// Bit `n` set: `n` digits is a possible length; 0: any length.
     lengths: u32,
-    pattern: Regex,
-    /// The pattern as written, to tell identical patterns apart.
-    source: String,
+    /// Its pattern, by its place among the region's patterns.
+    pattern: usize,
 }
 
 impl Desc {
-    fn new(descriptor: &Descriptor) -> Option<Desc> {
-        let source = descriptor.national_number().as_str().to_owned();
-        let pattern = compile(&format!("^(?:{source})$"))?;
-        let lengths = descriptor
-            .possible_length()
-            .iter()
-            .filter(|&&n| n < 32)
-            .fold(0u32, |bits, &n| bits | (1 << n));
-        Some(Desc {
-            lengths,
-            pattern,
-            source,
-        })
-    }
-
     /// `isNumberMatchingDesc`: a possible length, and the whole number
     /// matches.
-    fn matches(&self, national: &str) -> bool {
+    fn matches(self, national: &str, matched: &Matched<'_>) -> bool {
         let fits = u32::try_from(national.len())
             .ok()
             .and_then(|n| 1u32.checked_shl(n))
             .is_some_and(|bit| self.lengths & bit != 0);
-        (self.lengths == 0 || fits) && self.pattern.is_match(national)
+        (self.lengths == 0 || fits) && matched.has(self.pattern)
     }
 }
 
-/// One region (or non-geographic entity, `001`) of a country calling code.
-#[derive(Debug)]
-pub(crate) struct Region {
-    /// The metadata's own string, which lives as long as the program.
-    id: &'static str,
-    /// Leading digits that pick this region among those of its code,
-    /// matched at the start of the number.
-    leading: Option<Regex>,
-    /// The national prefix (or what libphonenumber strips as one when
-    /// parsing), matched at the start of the number.
-    prefix: Option<Regex>,
+/// A region's number descriptions, compiled as one [`Set`].
+struct Types {
+    set: Option<Set>,
     general: Option<Desc>,
     special: Vec<(NumberType, Desc)>,
     fixed_line: Option<Desc>,
     mobile: Option<Desc>,
+    /// Fixed-line and mobile numbers share one pattern (the NANP).
+    same: bool,
 }
 
-impl Region {
-    fn new(meta: &'static Metadata) -> Region {
-        let descriptors = meta.descriptors();
-        let desc = |kind: Type| descriptors.get(kind).and_then(Desc::new);
-        Region {
-            id: meta.id(),
-            leading: meta
-                .leading_digits()
-                .and_then(|l| compile(&format!("^(?:{})", l.as_str()))),
-            prefix: meta
-                .national_prefix_for_parsing()
-                .map(|p| p.as_str().to_owned())
-                .or_else(|| meta.national_prefix().map(regex::escape))
-                .and_then(|p| compile(&format!("^(?:{p})"))),
-            general: Desc::new(descriptors.general()),
-            special: ORDER
+impl Types {
+    fn new(data: &RegionData) -> Types {
+        // Identical patterns are compiled once: the United States'
+        // fixed-line and mobile patterns are the same long list.
+        let mut patterns: Vec<String> = Vec::new();
+        let mut desc = |data: &DescData| {
+            let source = format!("^(?:{})$", data.pattern);
+            let pattern = patterns
                 .iter()
-                .filter_map(|&(kind, ours)| desc(kind).map(|d| (ours, d)))
-                .collect(),
-            fixed_line: desc(Type::FixedLine),
-            mobile: desc(Type::Mobile),
+                .position(|p| *p == source)
+                .unwrap_or_else(|| {
+                    patterns.push(source);
+                    patterns.len() - 1
+                });
+            Desc {
+                lengths: data.lengths,
+                pattern,
+            }
+        };
+        let general = Some(desc(&data.general));
+        let special = data
+            .special
+            .iter()
+            .map(|(kind, d)| (*kind, desc(d)))
+            .collect();
+        let fixed_line = data.fixed_line.as_ref().map(&mut desc);
+        let mobile = data.mobile.as_ref().map(&mut desc);
+        let same = matches!((fixed_line, mobile), (Some(f), Some(m)) if f.pattern == m.pattern);
+        Types {
+            set: Set::new(&patterns),
+            general,
+            special,
+            fixed_line,
+            mobile,
+            same,
         }
     }
 
     /// `getNumberTypeHelper`: the type of a national significant number in
     /// this region, `Unknown` when it is not a valid number here.
     fn number_type(&self, national: &str) -> NumberType {
-        if !self.general.as_ref().is_some_and(|g| g.matches(national)) {
+        let Some(set) = &self.set else {
+            return NumberType::Unknown;
+        };
+        let matched = set.matches(national);
+        let fits = |desc: Option<Desc>| desc.is_some_and(|d| d.matches(national, &matched));
+        if !fits(self.general) {
             return NumberType::Unknown;
         }
-        if let Some((kind, _)) = self.special.iter().find(|(_, d)| d.matches(national)) {
+        if let Some((kind, _)) = self.special.iter().find(|(_, d)| fits(Some(*d))) {
             return *kind;
         }
-        let same = match (&self.fixed_line, &self.mobile) {
-            (Some(f), Some(m)) => f.source == m.source,
-            _ => false,
-        };
-        let mobile = || self.mobile.as_ref().is_some_and(|m| m.matches(national));
-        if self
-            .fixed_line
-            .as_ref()
-            .is_some_and(|f| f.matches(national))
-        {
-            if same || mobile() {
+        if fits(self.fixed_line) {
+            if self.same || fits(self.mobile) {
                 return NumberType::FixedLineOrMobile;
             }
             return NumberType::FixedLine;
         }
-        if !same && mobile() {
+        if !self.same && fits(self.mobile) {
             return NumberType::Mobile;
         }
         NumberType::Unknown
     }
 }
 
-/// Whether each country calling code is assigned, known without compiling
-/// anything.
-static KNOWN: LazyLock<Vec<bool>> = LazyLock::new(|| {
-    (0..CODES)
-        .map(|code| {
-            u16::try_from(code)
-                .ok()
-                .and_then(|code| DATABASE.region(&code))
-                .is_some_and(|regions| !regions.is_empty())
-        })
-        .collect()
-});
+/// One region (or non-geographic entity, `001`) of a country calling code.
+struct Region {
+    data: &'static RegionData,
+    /// Compiled on the first number typed here.
+    types: OnceLock<Types>,
+}
 
-thread_local! {
-    /// The regions of every country calling code, compiled on first use,
-    /// per thread: a `Regex` shared between threads hands its search
-    /// caches out of a pool, and the threads that do not own it pay for a
-    /// lock on every match.
-    static TABLES: Vec<OnceCell<Vec<Region>>> = (0..CODES).map(|_| OnceCell::new()).collect();
+impl Region {
+    fn number_type(&self, national: &str) -> NumberType {
+        self.types
+            .get_or_init(|| Types::new(self.data))
+            .number_type(national)
+    }
+}
+
+/// A country calling code's regions, in libphonenumber's order (the main
+/// country first).
+struct Code {
+    regions: Vec<Region>,
+    /// Each region's leading digits (which pick it among the code's
+    /// regions), by region: the pattern's place in `leading`, matched at
+    /// the start of the number.
+    leading: Vec<Option<usize>>,
+    leading_set: Option<Set>,
+    /// The regions' national prefixes (or what libphonenumber strips as one
+    /// when parsing), matched at the start of the number; compiled on the
+    /// first number that needs them.
+    prefixes: OnceLock<Option<Set>>,
+}
+
+impl Code {
+    fn new(regions: &'static [RegionData]) -> Code {
+        let regions: Vec<Region> = regions
+            .iter()
+            .map(|data| Region {
+                data,
+                types: OnceLock::new(),
+            })
+            .collect();
+        // A single region is the answer whatever the number: its leading
+        // digits are never read.
+        let mut patterns = Vec::new();
+        let leading = regions
+            .iter()
+            .map(|region| {
+                let l = region.data.leading.filter(|_| regions.len() > 1)?;
+                patterns.push(format!("^(?:{l})"));
+                Some(patterns.len() - 1)
+            })
+            .collect();
+        let leading_set = if patterns.is_empty() {
+            None
+        } else {
+            Set::new(&patterns)
+        };
+        Code {
+            regions,
+            leading,
+            leading_set,
+            prefixes: OnceLock::new(),
+        }
+    }
+
+    fn prefixes(&self) -> Option<&Set> {
+        self.prefixes
+            .get_or_init(|| {
+                let patterns: Vec<String> = self
+                    .regions
+                    .iter()
+                    .filter_map(|region| region.data.prefix)
+                    .map(|p| format!("^(?:{p})"))
+                    .collect();
+                Set::new(&patterns)
+            })
+            .as_ref()
+    }
+}
+
+/// Every code's table, by the code's place in [`CODES`], built on the
+/// first number with that code.
+static TABLES: LazyLock<Vec<OnceLock<Code>>> =
+    LazyLock::new(|| CODES.iter().map(|_| OnceLock::new()).collect());
+
+/// The code's place in [`CODES`] (sorted by code).
+fn place(code: u16) -> Option<usize> {
+    CODES.binary_search_by_key(&code, |(c, _)| *c).ok()
 }
 
 /// Whether `code` is an assigned country calling code.
 pub(crate) fn is_code(code: u16) -> bool {
-    KNOWN.get(usize::from(code)).copied().unwrap_or(false)
+    place(code).is_some()
 }
 
-/// Runs `f` on the regions of a country calling code, in libphonenumber's
-/// order (the main country first).
-fn with_regions<T>(code: u16, f: impl FnOnce(&[Region]) -> T) -> T {
-    TABLES.with(|tables| {
-        let Some(slot) = tables.get(usize::from(code)) else {
-            return f(&[]);
-        };
-        f(slot.get_or_init(|| {
-            let ids = DATABASE.region(&code).unwrap_or_default();
-            ids.iter()
-                .filter_map(|id| {
-                    if *id == "001" {
-                        DATABASE
-                            .by_code(&code)
-                            .and_then(|metas| metas.into_iter().find(|m| m.id() == "001"))
-                    } else {
-                        DATABASE.by_id(*id)
-                    }
-                })
-                .map(Region::new)
-                .collect()
-        }))
-    })
+fn table(code: u16) -> Option<&'static Code> {
+    let at = place(code)?;
+    let (_, regions) = CODES.get(at)?;
+    Some(TABLES.get(at)?.get_or_init(|| Code::new(regions)))
 }
 
 /// The region (`getRegionCodeForNumberFromRegionList`) and type
@@ -201,23 +319,34 @@ fn with_regions<T>(code: u16, f: impl FnOnce(&[Region]) -> T) -> T {
 /// is the answer whatever the number; among several, the first whose
 /// leading digits start the number, else the first where it is valid.
 pub(crate) fn classify(code: u16, national: &str) -> (Option<&'static str>, NumberType) {
-    with_regions(code, |regions| {
-        // A region without leading digits is found by typing the number,
-        // and that type is the answer: it is not worked out twice (most
-        // +1 numbers are the United States', which has none).
-        let found = match regions {
-            [only] => Some((only, only.number_type(national))),
-            _ => regions.iter().find_map(|region| match &region.leading {
-                Some(leading) => leading
-                    .is_match(national)
-                    .then(|| (region, region.number_type(national))),
-                None => {
-                    let kind = region.number_type(national);
-                    (kind != NumberType::Unknown).then_some((region, kind))
-                }
-            }),
-        };
-        found.map_or((None, NumberType::Unknown), |(r, kind)| (Some(r.id), kind))
+    let Some(table) = table(code) else {
+        return (None, NumberType::Unknown);
+    };
+    let found = match table.regions.as_slice() {
+        [only] => Some((only, only.number_type(national))),
+        regions => {
+            let leading = table.leading_set.as_ref().map(|set| set.matches(national));
+            regions
+                .iter()
+                .zip(&table.leading)
+                .find_map(|(region, pattern)| match pattern {
+                    // A region without leading digits is found by typing
+                    // the number, and that type is the answer: it is not
+                    // worked out twice (most +1 numbers are the United
+                    // States', which has none).
+                    None => {
+                        let kind = region.number_type(national);
+                        (kind != NumberType::Unknown).then_some((region, kind))
+                    }
+                    Some(i) => leading
+                        .as_ref()
+                        .is_some_and(|m| m.has(*i))
+                        .then(|| (region, region.number_type(national))),
+                })
+        }
+    };
+    found.map_or((None, NumberType::Unknown), |(r, kind)| {
+        (Some(r.data.id), kind)
     })
 }
 
@@ -225,9 +354,8 @@ pub(crate) fn classify(code: u16, national: &str) -> (Option<&'static str>, Numb
 /// code's regions (`+44 0...`): only then can the parser find another
 /// national number in it.
 pub(crate) fn may_have_prefix(code: u16, national: &str) -> bool {
-    with_regions(code, |regions| {
-        regions
-            .iter()
-            .any(|region| region.prefix.as_ref().is_some_and(|p| p.is_match(national)))
+    table(code).and_then(Code::prefixes).is_some_and(|set| {
+        let matched = set.matches(national);
+        (0..set.ids.len()).any(|i| matched.has(i))
     })
 }

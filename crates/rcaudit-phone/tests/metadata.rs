@@ -5,7 +5,7 @@
 //! crate's own answers, with every difference named and explained.
 
 use proptest::prelude::*;
-use rcaudit_phone::{NumberType, classify, example, regions};
+use rcaudit_phone::{Class, NumberType, class, classify, example, regions};
 
 /// The types a region's example of `kind` may be classified as: fixed
 /// line and mobile examples may share their ranges.
@@ -210,5 +210,12 @@ proptest! {
             }
             prop_assert!(found.national.bytes().all(|b| b.is_ascii_digit()));
         }
+    }
+
+    /// `class` says what `classify` says, without the digits.
+    #[test]
+    fn class_is_classify_without_the_digits(text in "\\+?[1-9][0-9]{0,16}|\\+?[0-9 ().-]{0,24}") {
+        let expected = classify(&text).map(|n| Class { region: n.region, kind: n.kind });
+        prop_assert_eq!(class(&text), expected);
     }
 }

@@ -254,7 +254,7 @@ pub fn kept_digits(digits: &str) -> usize {
 type PlanClass = Option<(Option<&'static str>, rcaudit_phone::NumberType)>;
 
 fn plan_class(digits: &str) -> PlanClass {
-    rcaudit_phone::classify(digits).map(|n| (n.region, n.kind))
+    rcaudit_phone::class(digits).map(|c| (c.region, c.kind))
 }
 
 /// The classes a pseudonym keeps: the number's, read as international

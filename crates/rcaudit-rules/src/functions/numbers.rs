@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use cel::common::types::{CelNull, CelString};
 use cel::common::value::CowVal;
-use rcaudit_phone::NumberType;
+use rcaudit_phone::{Class, NumberType};
 use rustc_hash::{FxHashMap, FxHasher};
 
 use super::values::{Args, Out, boolean, is_null, string, take, text, type_error};
@@ -59,20 +59,6 @@ pub(super) fn is_toll_free<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
     Ok(boolean(text(value.as_ref()).is_some_and(toll_free)))
 }
 
-/// What the metadata-backed functions read of a number.
-#[derive(Debug, Clone, Copy)]
-struct Class {
-    region: Option<&'static str>,
-    kind: NumberType,
-}
-
-impl Class {
-    /// As `rcaudit_phone::Number::is_valid`.
-    fn valid(self) -> bool {
-        self.region.is_some() && self.kind != NumberType::Unknown
-    }
-}
-
 /// The numbers this thread classified last, in a direct-mapped cache:
 /// rules that walk the same list run together, a block of items at a time
 /// (the engine's fused units), so a forwarding number's type and its
@@ -99,21 +85,14 @@ thread_local! {
     static MEMO: RefCell<Vec<Slot>> = RefCell::new(vec![EMPTY; SLOTS]);
 }
 
-fn classify(number: &str) -> Option<Class> {
-    rcaudit_phone::classify(number).map(|n| Class {
-        region: n.region,
-        kind: n.kind,
-    })
-}
-
 /// The class of a number, `None` when it does not parse.
 fn class(number: &str) -> Option<Class> {
     let bytes = number.as_bytes();
     let Ok(len) = u8::try_from(bytes.len()) else {
-        return classify(number);
+        return rcaudit_phone::class(number);
     };
     if bytes.len() > KEY {
-        return classify(number);
+        return rcaudit_phone::class(number);
     }
     let mut hasher = FxHasher::default();
     hasher.write(bytes);
@@ -121,12 +100,12 @@ fn class(number: &str) -> Option<Class> {
     let at = usize::try_from(hasher.finish() >> 52).unwrap_or(0) % SLOTS;
     MEMO.with_borrow_mut(|memo| {
         let Some(slot) = memo.get_mut(at) else {
-            return classify(number);
+            return rcaudit_phone::class(number);
         };
         if slot.len == len && slot.key.get(..bytes.len()) == Some(bytes) {
             return slot.class;
         }
-        let found = classify(number);
+        let found = rcaudit_phone::class(number);
         let mut key = [0; KEY];
         if let Some(dst) = key.get_mut(..bytes.len()) {
             dst.copy_from_slice(bytes);
@@ -195,7 +174,7 @@ pub(super) fn to_e164<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
 pub(super) fn is_valid_number<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
     let [value] = take(args)?;
     let number = number_arg(&value);
-    Ok(boolean(number.and_then(class).is_some_and(Class::valid)))
+    Ok(boolean(number.and_then(class).is_some_and(Class::is_valid)))
 }
 
 pub(super) fn phone_region<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
