@@ -85,6 +85,9 @@ impl Set {
                 ids.push(None);
             }
         }
+        if good.is_empty() {
+            return None;
+        }
         let regex = build(&good)?;
         Some(Set { regex, ids })
     }
@@ -358,4 +361,50 @@ pub(crate) fn may_have_prefix(code: u16, national: &str) -> bool {
         let matched = set.matches(national);
         (0..set.ids.len()).any(|i| matched.has(i))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Set;
+
+    /// A pattern that does not compile is left out, as if absent; the
+    /// others of its set still match, each under its own place.
+    #[test]
+    fn a_pattern_that_does_not_compile_leaves_the_others() {
+        let patterns = ["^(?:1\\d)$", "^(?:(2$", "^(?:3\\d)$"].map(str::to_owned);
+        let set = Set::new(&patterns).expect("two patterns compile");
+        assert_eq!(set.ids, [Some(0), None, Some(1)]);
+        let matched = set.matches("31");
+        assert_eq!([0, 1, 2].map(|i| matched.has(i)), [false, false, true]);
+        let matched = set.matches("12");
+        assert_eq!([0, 1, 2].map(|i| matched.has(i)), [true, false, false]);
+        assert!(Set::new(&["(".to_owned()]).is_none());
+    }
+
+    /// Every table of the metadata compiles, and each region's number
+    /// patterns compile whole (no pattern is left out).
+    #[test]
+    fn every_pattern_of_the_metadata_compiles() {
+        for (code, regions) in super::CODES {
+            let table = super::Code::new(regions);
+            for region in &table.regions {
+                let types = super::Types::new(region.data);
+                let set = types.set.as_ref().expect("a region's patterns compile");
+                assert!(
+                    set.ids.iter().all(Option::is_some),
+                    "+{code} {}: a pattern does not compile",
+                    region.data.id
+                );
+            }
+            if let Some(set) = &table.leading_set {
+                assert!(
+                    set.ids.iter().all(Option::is_some),
+                    "+{code}: leading digits"
+                );
+            }
+            if let Some(set) = table.prefixes() {
+                assert!(set.ids.iter().all(Option::is_some), "+{code}: prefixes");
+            }
+        }
+    }
 }
