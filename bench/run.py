@@ -6,7 +6,8 @@
 For each size (number of extensions) it generates a snapshot with
 bench/gen_snapshot.py (seed 42, kept between runs), checks that rcaudit finds
 exactly the generator's expected counts for the four headline rules, then
-times, interleaved run by run so drift hits every command alike:
+times, interleaved run by run (each run in a rotated order) so drift hits
+every command alike:
 
   floor ignored FILE                   serde_json, validate only (IgnoredAny): the baseline
   floor value FILE                     serde_json -> Value, a full tree (for context)
@@ -128,9 +129,15 @@ def main():
             ]
             commands["BASELINE check, full pack"] = [baseline, "check", str(path), "--format", "json"]
         samples = {name: [] for name in commands}
+        names = list(commands)
         for run in range(WARMUP + RUNS):
-            for name, command in commands.items():
-                result = measure(command)
+            # Each run starts one command further along, so that no command
+            # always follows the same one (a command after the 1 GB
+            # `floor value` runs on a different machine state than one
+            # after a small run).
+            shift = run % len(names)
+            for name in names[shift:] + names[:shift]:
+                result = measure(commands[name])
                 if run >= WARMUP:
                     samples[name].append(result)
         floor_wall = statistics.median(s[0] for s in samples["floor ignored (serde_json, validate only)"])
