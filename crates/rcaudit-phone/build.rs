@@ -50,17 +50,6 @@ fn option(value: Option<String>) -> String {
     value.map_or_else(|| "None".to_owned(), |v| format!("Some({v})"))
 }
 
-/// A literal as a pattern that matches it.
-fn escape(text: &str) -> String {
-    text.chars().fold(String::new(), |mut out, c| {
-        if c.is_ascii_punctuation() {
-            out.push('\\');
-        }
-        out.push(c);
-        out
-    })
-}
-
 fn region(meta: &Metadata) -> String {
     let descriptors = meta.descriptors();
     let special: Vec<String> = ORDER
@@ -74,7 +63,7 @@ fn region(meta: &Metadata) -> String {
     let prefix = meta
         .national_prefix_for_parsing()
         .map(|p| p.as_str().to_owned())
-        .or_else(|| meta.national_prefix().map(escape));
+        .or_else(|| meta.national_prefix().map(regex_syntax::escape));
     format!(
         "RegionData {{ id: {:?}, leading: {}, prefix: {}, general: {}, special: &[{}], \
          fixed_line: {}, mobile: {} }}",

@@ -106,7 +106,11 @@ impl Number {
     /// Whether the number can exist: it has a region and is of a type
     /// there (`isValidNumber`).
     pub fn is_valid(&self) -> bool {
-        self.region.is_some() && self.kind != NumberType::Unknown
+        Class {
+            region: self.region,
+            kind: self.kind,
+        }
+        .is_valid()
     }
 
     /// The number in E.164: `+`, the code, the national number.

@@ -145,7 +145,7 @@ impl Desc {
 /// A region's number descriptions, compiled as one [`Set`].
 struct Types {
     set: Option<Set>,
-    general: Option<Desc>,
+    general: Desc,
     special: Vec<(NumberType, Desc)>,
     fixed_line: Option<Desc>,
     mobile: Option<Desc>,
@@ -172,7 +172,7 @@ impl Types {
                 pattern,
             }
         };
-        let general = Some(desc(&data.general));
+        let general = desc(&data.general);
         let special = data
             .special
             .iter()
@@ -199,7 +199,7 @@ impl Types {
         };
         let matched = set.matches(national);
         let fits = |desc: Option<Desc>| desc.is_some_and(|d| d.matches(national, &matched));
-        if !fits(self.general) {
+        if !self.general.matches(national, &matched) {
             return NumberType::Unknown;
         }
         if let Some((kind, _)) = self.special.iter().find(|(_, d)| fits(Some(*d))) {
@@ -238,8 +238,8 @@ impl Region {
 struct Code {
     regions: Vec<Region>,
     /// Each region's leading digits (which pick it among the code's
-    /// regions), by region: the pattern's place in `leading`, matched at
-    /// the start of the number.
+    /// regions), by region: the pattern's place in `leading_set`, matched
+    /// at the start of the number.
     leading: Vec<Option<usize>>,
     leading_set: Option<Set>,
     /// The regions' national prefixes (or what libphonenumber strips as one
@@ -357,10 +357,9 @@ pub(crate) fn classify(code: u16, national: &str) -> (Option<&'static str>, Numb
 /// code's regions (`+44 0...`): only then can the parser find another
 /// national number in it.
 pub(crate) fn may_have_prefix(code: u16, national: &str) -> bool {
-    table(code).and_then(Code::prefixes).is_some_and(|set| {
-        let matched = set.matches(national);
-        (0..set.ids.len()).any(|i| matched.has(i))
-    })
+    table(code)
+        .and_then(Code::prefixes)
+        .is_some_and(|set| !set.matches(national).found.is_empty())
 }
 
 #[cfg(test)]
