@@ -62,7 +62,7 @@ pub fn select(mut rules: RuleSet, only: &[String], ignore: &[String]) -> Result<
     Ok(rules)
 }
 
-/// `--timings`: phases, then the slowest rules.
+/// `--timings`: phases, then the slowest rules and facts (`facts.NAME`).
 fn timing_table(
     phases: &[(&str, Duration)],
     rules: &[(String, Duration)],
@@ -79,7 +79,7 @@ fn timing_table(
     slowest.sort_by_key(|(_, time)| std::cmp::Reverse(*time));
     let _ = writeln!(
         out,
-        "rules, slowest first (ms; \"cel:\" marks parts interpreted, not compiled)"
+        "rules and facts, slowest first (ms; \"cel:\" marks parts interpreted, not compiled)"
     );
     for (id, time) in slowest {
         let interpreted = set

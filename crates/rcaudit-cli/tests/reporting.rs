@@ -1700,4 +1700,9 @@ fn timings_name_the_phases_and_mark_rules_cel_interprets() {
         "{err}"
     );
     assert!(line("RC-EX-001").ends_with("RC-EX-001"), "{err}");
+    // Each fact the rules read has its own line.
+    assert!(
+        line("facts.mainNumbers").ends_with("facts.mainNumbers"),
+        "{err}"
+    );
 }

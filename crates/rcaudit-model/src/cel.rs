@@ -452,18 +452,43 @@ impl Iterable for Node {
         Self: 'v,
     {
         match self {
-            Node::Array(items) => Box::new(NodeIter(items.iter())),
+            Node::Array(items) => Box::new(NodeIter { items, at: 0 }),
             Node::Object(object) => Box::new(KeyIter(object.entries().iter())),
-            _ => Box::new(NodeIter([].iter())),
+            _ => Box::new(NodeIter { items: &[], at: 0 }),
         }
     }
 }
 
-struct NodeIter<'b>(std::slice::Iter<'b, Node>);
+/// The elements of an array; a long one is warmed a block at a time
+/// ([`crate::value::warm`]) before its elements are handed out, so a
+/// function or comprehension walking 100,000 records does not wait on
+/// each record's first cache miss in turn.
+struct NodeIter<'b> {
+    items: &'b [Node],
+    at: usize,
+}
+
+impl NodeIter<'_> {
+    /// Elements warmed at a time.
+    const BLOCK: usize = 64;
+    /// Shorter arrays are not warmed (their elements are few, and often
+    /// in the cache already).
+    const LONG: usize = 16;
+}
 
 impl<'b, 'v> traits::Iterator<'b, 'v> for NodeIter<'b> {
     fn next(&mut self) -> Option<&'b (dyn Val + 'v)> {
-        self.0.next().map(|node| node as &dyn Val)
+        if self.at.is_multiple_of(Self::BLOCK)
+            && self.items.len() >= Self::LONG
+            && let Some(block) = self
+                .items
+                .get(self.at..self.items.len().min(self.at + Self::BLOCK))
+        {
+            crate::value::warm(block);
+        }
+        let node = self.items.get(self.at)?;
+        self.at += 1;
+        Some(node as &dyn Val)
     }
 }
 

@@ -116,6 +116,19 @@ impl Data {
             .as_bool()
     }
 
+    /// The `errors` entry recorded for the field `path` of the item at
+    /// `place` (its pointer is built only when the snapshot records errors).
+    pub(super) fn failure_at(&self, place: Place, path: &[impl AsRef<str>]) -> Option<&Node> {
+        if self.errors.is_empty() {
+            return None;
+        }
+        let mut at = place.pointer();
+        for name in path {
+            pointer::push(&mut at, name.as_ref());
+        }
+        self.errors_entry(&at)
+    }
+
     pub(super) fn errors_entry(&self, pointer: &str) -> Option<&Node> {
         self.errors.get(pointer)
     }
@@ -144,6 +157,8 @@ pub(super) struct Facts {
     /// Why a fact that was computed failed, by index; reported against the
     /// rules that read it and would otherwise run (a rule gets one verdict).
     pub(super) errors: Vec<Option<String>>,
+    /// How long each fact that was computed took (`--timings`).
+    pub(super) times: Vec<(String, std::time::Duration)>,
 }
 
 impl Val for Facts {
@@ -249,17 +264,44 @@ impl Shared<'_> {
     }
 }
 
-/// One item's variables, for cel and for plans.
+/// One item's variables, for plans and, made when first needed (a part
+/// without a plan, or one whose plan gave up), for cel.
 pub(super) struct Scope<'a> {
-    pub(super) cel: Context<'a, 'a>,
+    parent: &'a Context<'a, 'a>,
+    vars: &'a ItemVars<'a>,
+    cel: std::cell::OnceCell<Context<'a, 'a>>,
     pub(super) frame: Frame<'a>,
+}
+
+impl<'a> Scope<'a> {
+    /// The scope of the item `vars` describes, among the items `shared`
+    /// describes.
+    pub(super) fn new(shared: &'a Shared<'a>, vars: &'a ItemVars<'a>) -> Scope<'a> {
+        Scope {
+            parent: &shared.ctx,
+            vars,
+            cel: std::cell::OnceCell::new(),
+            frame: shared.frame(vars.item, &vars.index, vars.extension),
+        }
+    }
+
+    /// cel's scope for the item: the target's, with the item's variables
+    /// served from the stack (no allocation, which matters at millions of
+    /// items).
+    pub(super) fn cel(&self) -> &Context<'a, 'a> {
+        self.cel.get_or_init(|| {
+            let mut cel = self.parent.new_inner_scope();
+            cel.set_variable_resolver(self.vars);
+            cel
+        })
+    }
 }
 
 /// Evaluates `expr` for an item: its plan when it has one and the plan
 /// gives a value, else cel (see `plan`).
-pub(super) fn value<'a>(
+pub(super) fn value<'a, 's: 'a>(
     expr: &'a Expression,
-    scope: &'a Scope<'a>,
+    scope: &'a Scope<'s>,
 ) -> Result<CowVal<'a, 'a>, String> {
     // An item whose budget ran out fails every later expression in cel
     // (see `resolve`); a plan takes no steps, so it defers to that.
@@ -269,7 +311,7 @@ pub(super) fn value<'a>(
     {
         return Ok(value);
     }
-    resolve(expr, &scope.cel)
+    resolve(expr, scope.cel())
 }
 
 /// The per-item variables, served to CEL without allocating.
@@ -290,14 +332,8 @@ impl cel::context::VariableResolver for ItemVars<'_> {
     }
 }
 
-/// A child scope whose values may borrow for `'a` (the parent's are
-/// `'static`, which outlives it).
-pub(super) fn item_scope<'a>(parent: &'a Context<'_, 'a>) -> Context<'a, 'a> {
-    parent.new_inner_scope()
-}
-
 /// Where an item is, cheap to copy; its pointer is built only when needed.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum Place {
     Root,
     Account,
@@ -353,6 +389,7 @@ pub(super) fn compute_facts(rules: &RuleSet, data: &Data, threads: usize) -> Fac
         names: rules.facts.iter().map(|f| f.name.clone()).collect(),
         values: vec![None; rules.facts.len()],
         errors: vec![None; rules.facts.len()],
+        times: Vec::new(),
     };
     for level in 0..=levels.iter().copied().max().unwrap_or(0) {
         let todo: Vec<usize> = (0..rules.facts.len())
@@ -369,8 +406,14 @@ pub(super) fn compute_facts(rules: &RuleSet, data: &Data, threads: usize) -> Fac
                 })
             })
             .collect();
-        let computed = side_by_side(&todo, threads, |i| compute_fact(rules, data, &facts, i));
-        for (i, result) in computed {
+        let computed = side_by_side(&todo, threads, |i| {
+            let started = std::time::Instant::now();
+            (compute_fact(rules, data, &facts, i), started.elapsed())
+        });
+        for (i, (result, time)) in computed {
+            if let Some(name) = facts.names.get(i) {
+                facts.times.push((format!("facts.{name}"), time));
+            }
             match result {
                 Ok(value) => {
                     if let Some(slot) = facts.values.get_mut(i) {
@@ -448,7 +491,10 @@ fn compute_fact(
     })
 }
 
-pub(super) fn boolean<'a>(expr: &'a Expression, scope: &'a Scope<'a>) -> Result<bool, String> {
+pub(super) fn boolean<'a, 's: 'a>(
+    expr: &'a Expression,
+    scope: &'a Scope<'s>,
+) -> Result<bool, String> {
     match value(expr, scope) {
         Ok(value) => value
             .downcast_ref::<CelBool>()

@@ -2,10 +2,12 @@
 //! items and extensions skipped for a missing field), said in one
 //! not-evaluated entry.
 
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use rcaudit_model::Node;
+use rustc_hash::FxHashSet;
+
+use super::bindings::Place;
 
 use super::outcome::NotEvaluated;
 use super::requirements::describe_error;
@@ -21,8 +23,8 @@ pub(super) struct Gaps {
     /// Lists present but not read in full, that a rule's `coveredBy` would
     /// have relied on: why, and which list.
     pub(super) incomplete: Vec<(String, Target)>,
-    /// Items skipped, by noun, each item once (extensions by index).
-    pub(super) skipped: Vec<(&'static str, BTreeSet<String>)>,
+    /// Items skipped, by noun, each item once.
+    pub(super) skipped: Vec<(&'static str, FxHashSet<Place>)>,
     /// The missing fields, as requirements (`extension.forwardingNumbers`).
     pub(super) fields: Vec<String>,
     /// Fetch failures recorded for the skipped places: the first, and how many.
@@ -43,22 +45,29 @@ impl Gaps {
         self.incomplete.push((reason, list));
     }
 
-    /// Records that an item (`place`, e.g. an extension's pointer) was not
-    /// checked because `field` is missing there.
+    /// Records that an item (`place`: an extension, for an extension's
+    /// field) was not checked because its field `path` is missing (`what`
+    /// names the variable: `item`, `extension`). Called for every item
+    /// skipped, for every rule: nothing is allocated but the first time.
     pub(super) fn skip(
         &mut self,
         noun: &'static str,
-        place: String,
-        field: String,
+        place: Place,
+        (what, path): (&str, &[impl AsRef<str>]),
         failure: Option<&Node>,
     ) {
         match self.skipped.iter_mut().find(|(n, _)| *n == noun) {
             Some((_, places)) => {
                 places.insert(place);
             }
-            None => self.skipped.push((noun, BTreeSet::from([place]))),
+            None => self.skipped.push((noun, std::iter::once(place).collect())),
         }
-        if !self.fields.contains(&field) {
+        if !self.fields.iter().any(|f| names(f, what, path)) {
+            let mut field = what.to_owned();
+            for name in path {
+                field.push('.');
+                field.push_str(name.as_ref());
+            }
             self.fields.push(field);
         }
         if let Some(error) = failure {
@@ -156,5 +165,70 @@ impl Gaps {
             requirement: requirement.join(", "),
             skipped: Some(count + self.lists.len() + self.incomplete.len()),
         })
+    }
+}
+
+/// Whether `field` is `what` and the names of `path`, joined by dots.
+fn names(field: &str, what: &str, path: &[impl AsRef<str>]) -> bool {
+    let Some(mut rest) = field.strip_prefix(what) else {
+        return false;
+    };
+    for name in path {
+        let Some(next) = rest
+            .strip_prefix('.')
+            .and_then(|r| r.strip_prefix(name.as_ref()))
+        else {
+            return false;
+        };
+        rest = next;
+    }
+    rest.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_is_named_by_its_variable_and_path() {
+        assert!(names("item.a.b", "item", &["a", "b"]));
+        assert!(names(
+            "extension.forwardingNumbers",
+            "extension",
+            &["forwardingNumbers"]
+        ));
+        assert!(!names("item.a.b", "item", &["a"]));
+        assert!(!names("item.a", "item", &["a", "b"]));
+        assert!(!names("item.ab", "item", &["a"]));
+        assert!(!names("extension.a", "item", &["a"]));
+        assert!(!names("itema", "item", &["a"]));
+    }
+
+    #[test]
+    fn each_item_skipped_counts_once_and_each_field_is_named_once() {
+        let mut gaps = Gaps::default();
+        for _ in 0..2 {
+            gaps.skip(
+                "extension",
+                Place::Top("extensions", 3),
+                ("extension", &["forwardingNumbers"]),
+                None,
+            );
+            gaps.skip(
+                "extension",
+                Place::Top("extensions", 4),
+                ("extension", &["forwardingNumbers"]),
+                None,
+            );
+            gaps.skip(
+                "forwarding number",
+                Place::Nested(1, "forwardingNumbers", 0),
+                ("item", &["label"]),
+                None,
+            );
+        }
+        let counts: Vec<(&str, usize)> = gaps.skipped.iter().map(|(n, p)| (*n, p.len())).collect();
+        assert_eq!(counts, [("extension", 2), ("forwarding number", 1)]);
+        assert_eq!(gaps.fields, ["extension.forwardingNumbers", "item.label"]);
     }
 }

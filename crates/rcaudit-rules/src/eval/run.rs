@@ -9,7 +9,7 @@ use cel::Context;
 use cel::common::types::{CelInt, CelString};
 use rcaudit_model::{Node, pointer};
 
-use super::bindings::{Data, Facts, ItemVars, Place, Scope, Shared, boolean, item_scope, value};
+use super::bindings::{Data, Facts, ItemVars, Place, Scope, Shared, boolean, value};
 use super::gaps::Gaps;
 use super::outcome::{Finding, NotEvaluated, Outcome, RuleError};
 use super::requirements::{Coverage, present, target_data, unmet, why_absent};
@@ -308,12 +308,12 @@ impl Run<'_> {
                     if covered && the_list(path) {
                         continue 'ext;
                     }
-                    let pointer = format!("/extensions/{e}/{}", path.join("/"));
+                    let at = Place::Top("extensions", e);
                     self.gaps.skip(
                         "extension",
-                        format!("/extensions/{e}"),
-                        format!("extension.{}", path.join(".")),
-                        data.errors_entry(&pointer),
+                        at,
+                        ("extension", path),
+                        data.failure_at(at, path),
                     );
                     continue 'ext;
                 }
@@ -323,12 +323,13 @@ impl Run<'_> {
                     continue;
                 }
                 // Items the rule cannot see (absent means unknown, not none).
-                let pointer = format!("/extensions/{e}/{field}");
+                let at = Place::Top("extensions", e);
+                let path = [field];
                 self.gaps.skip(
                     "extension",
-                    format!("/extensions/{e}"),
-                    format!("extension.{field}"),
-                    data.errors_entry(&pointer),
+                    at,
+                    ("extension", &path),
+                    data.failure_at(at, &path),
                 );
                 continue;
             };
@@ -387,29 +388,21 @@ impl Run<'_> {
             if let Requirement::ItemPresent(path) = requirement
                 && !present(item, path)
             {
-                let pointer = format!("{}/{}", place.pointer(), path.join("/"));
                 self.gaps.skip(
                     noun(place),
-                    place.pointer(),
-                    format!("item.{}", path.join(".")),
-                    data.errors_entry(&pointer),
+                    place,
+                    ("item", path),
+                    data.failure_at(place, path),
                 );
                 return;
             }
         }
-        // The item's variables come from a resolver on the stack: binding
-        // them costs no allocation, which matters at millions of items.
         let vars = ItemVars {
             item,
             index: CelInt::from(i64::try_from(index).unwrap_or(i64::MAX)),
             extension,
         };
-        let mut cel = item_scope(&ctx.ctx);
-        cel.set_variable_resolver(&vars);
-        let scope = Scope {
-            cel,
-            frame: ctx.frame(item, &vars.index, extension),
-        };
+        let scope = Scope::new(ctx, &vars);
         if let Some(when) = &self.rule.when {
             match boolean(when, &scope) {
                 Ok(true) => {}
@@ -557,7 +550,7 @@ pub(super) fn default_key(item: &Node, place: Place, scope: &Scope<'_>) -> Strin
             .map(|n| functions::normalize_number(n).to_owned())
     };
     let extension = || {
-        scope.cel.get_variable("extension").and_then(|v| {
+        scope.cel().get_variable("extension").and_then(|v| {
             rcaudit_model::cel::as_node(v.as_ref())
                 .and_then(|n| n.get("id"))
                 .and_then(Node::id_string)

@@ -101,6 +101,7 @@ pub(super) fn evaluate_on(rules: &RuleSet, root: &Node, threads: usize) -> Outco
     outcome
         .timings
         .push(("facts".to_owned(), started.elapsed()));
+    outcome.timings.extend(facts.times.iter().cloned());
     let enabled: Vec<&Rule> = rules.rules.iter().filter(|r| r.enabled).collect();
     let (mut parts, mut units) = units(&enabled, rules, &data, &facts);
     units.sort_by_key(|u| std::cmp::Reverse(work(u, &data)));
@@ -431,13 +432,9 @@ impl<'r> Unit<'r> {
     }
 }
 
-/// Reads a little of every item of a block before the rules do: the first
-/// byte of each member's name and of each string value. A large tree is
-/// spread over hundreds of megabytes, so each item's first read is a cache
-/// miss; made here, one item after the other with nothing waiting on the
-/// result, the processor overlaps them, where a rule, which must have each
-/// value before it goes on, takes them one at a time. (Measured: 5-8% less
-/// CPU for the built-in pack at 100,000 extensions; BENCHMARKS.md.)
+/// Warms a block of `target`'s items before the rules check it
+/// ([`rcaudit_model::value::warm`]: 5-8% less CPU for the built-in pack
+/// at 100,000 extensions, BENCHMARKS.md).
 fn pretouch(target: Target, data: &Data, range: std::ops::Range<usize>) {
     let (list, nested) = match target {
         Target::Extensions => (data.extensions.as_ref(), None),
@@ -449,37 +446,16 @@ fn pretouch(target: Target, data: &Data, range: std::ops::Range<usize>) {
     let Some(items) = list.and_then(Node::as_array).and_then(|a| a.get(range)) else {
         return;
     };
-    let mut sum = 0usize;
-    for item in items {
-        match nested {
-            None => sum = sum.wrapping_add(touch(item)),
-            Some(field) => {
-                for inner in item.get(field).and_then(Node::as_array).unwrap_or_default() {
-                    sum = sum.wrapping_add(touch(inner));
-                }
+    match nested {
+        None => rcaudit_model::value::warm(items),
+        Some(field) => {
+            for item in items {
+                rcaudit_model::value::warm(
+                    item.get(field).and_then(Node::as_array).unwrap_or_default(),
+                );
             }
         }
     }
-    std::hint::black_box(sum);
-}
-
-/// A value read from an object's members and their strings (see
-/// [`pretouch`]).
-fn touch(node: &Node) -> usize {
-    let Some(object) = node.as_object() else {
-        return 0;
-    };
-    object
-        .iter()
-        .map(|(name, value)| {
-            let first = match value {
-                Node::String(s) => usize::from(s.as_bytes().first().copied().unwrap_or(0)),
-                Node::Object(o) => o.len(),
-                _ => 0,
-            };
-            name.len() ^ first
-        })
-        .fold(0, usize::wrapping_add)
 }
 
 #[cfg(test)]
