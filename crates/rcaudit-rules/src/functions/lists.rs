@@ -56,19 +56,16 @@ pub(super) fn duplicates<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
         .as_iterable()
         .filter(|_| list.get_type().kind() == types::Kind::List)
         .ok_or_else(|| type_error("duplicates", list, "a list"))?;
-    let mut first: FxHashMap<Key<'_>, i64> = FxHashMap::default();
+    let mut first: FxHashMap<Key<'_>, i64> = sized(list);
     let mut copies: HashMap<CelMapKey<'v>, Box<dyn Val + 'v>> = HashMap::new();
     let mut items = iterable.iter();
     let mut index: i64 = 0;
     while let Some(item) = items.next() {
         if let Some(key) = scalar_key(item) {
-            match first.get(&key) {
-                Some(&at) => {
-                    copies.insert(CelMapKey::from(index), Box::new(CelInt::from(at)));
-                }
-                None => {
-                    first.insert(key, index);
-                }
+            // One probe of the map per record, not a lookup then an insert.
+            let at = *first.entry(key).or_insert(index);
+            if at != index {
+                copies.insert(CelMapKey::from(index), Box::new(CelInt::from(at)));
             }
         }
         index += 1;
@@ -97,6 +94,16 @@ fn as_mode(function: &str, val: &dyn Val) -> Result<As, ExecutionError> {
             "\"number\", \"id\" or \"region\"",
         )),
     }
+}
+
+/// A map for the keys of `list`'s elements, made at its size: growing it
+/// one doubling at a time would hash every key again at each (and a key's
+/// text is a cache miss away, in the snapshot tree).
+fn sized<K, V>(list: &dyn Val) -> FxHashMap<K, V> {
+    let len = list.as_sizer().map_or(0, |sizer| {
+        usize::try_from(*sizer.size().inner()).unwrap_or(0)
+    });
+    FxHashMap::with_capacity_and_hasher(len, rustc_hash::FxBuildHasher)
 }
 
 /// The records of a list argument.
@@ -142,18 +149,15 @@ fn key_in(value: &dyn Val, how: As) -> Option<Key<'_>> {
 
 fn copies<'b, 'v>(list: &dyn Val, field: &str, how: As) -> Out<'b, 'v> {
     let mut items = records("duplicates", list)?;
-    let mut first: FxHashMap<Key<'_>, i64> = FxHashMap::default();
+    let mut first: FxHashMap<Key<'_>, i64> = sized(list);
     let mut copies: HashMap<CelMapKey<'v>, Box<dyn Val + 'v>> = HashMap::new();
     let mut index: i64 = 0;
     while let Some(record) = items.next() {
         if let Some(key) = field_of(record, field).and_then(|v| key_of(&v, how)) {
-            match first.get(&key) {
-                Some(&at) => {
-                    copies.insert(CelMapKey::from(index), Box::new(CelInt::from(at)));
-                }
-                None => {
-                    first.insert(key, index);
-                }
+            // One probe of the map per record, not a lookup then an insert.
+            let at = *first.entry(key).or_insert(index);
+            if at != index {
+                copies.insert(CelMapKey::from(index), Box::new(CelInt::from(at)));
             }
         }
         index += 1;
@@ -182,7 +186,7 @@ pub(super) fn duplicates_as<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
 
 fn count<'b, 'v>(list: &dyn Val, field: &str, how: As) -> Out<'b, 'v> {
     let mut items = records("counts", list)?;
-    let mut counts: FxHashMap<Cow<'_, str>, i64> = FxHashMap::default();
+    let mut counts: FxHashMap<Cow<'_, str>, i64> = sized(list);
     while let Some(record) = items.next() {
         if let Some((_, key)) = field_of(record, field).and_then(|v| key_of(&v, how)) {
             *counts.entry(key).or_insert(0) += 1;

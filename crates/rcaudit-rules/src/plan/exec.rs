@@ -62,17 +62,29 @@ fn var<'a>(var: Var, frame: &Frame<'a>) -> Out<'a> {
     }))
 }
 
+/// A step's operand: a variable or a literal read in place, anything else
+/// evaluated (most operands are one of the two, and a call per operand
+/// is a good part of a small expression's time).
+#[inline]
+fn operand<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
+    match op {
+        Op::Var(v) => var(*v, frame),
+        Op::Lit(literal) => Ok(literal.to_val()),
+        _ => eval(op, frame),
+    }
+}
+
 fn eval<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
     match op {
         Op::Lit(literal) => Ok(literal.to_val()),
         Op::List(list) => Ok(CowVal::Borrowed(&**list)),
         Op::Var(v) => var(*v, frame),
         Op::Not(a) => {
-            let value = eval(a, frame)?;
+            let value = operand(a, frame)?;
             as_bool(&value).map(|b| boolean(!b)).ok_or(GiveUp)
         }
         Op::Negate(a) => {
-            let value = eval(a, frame)?;
+            let value = operand(a, frame)?;
             value
                 .as_negator()
                 .ok_or(GiveUp)?
@@ -84,42 +96,42 @@ fn eval<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
             let [a, b] = &**ab;
             // `false && x` is false without `x`; cel absorbs an error on
             // the left when the right is false, which the fallback does.
-            let left = as_bool(&eval(a, frame)?).ok_or(GiveUp)?;
+            let left = as_bool(&operand(a, frame)?).ok_or(GiveUp)?;
             if !left {
                 return Ok(boolean(false));
             }
-            let right = as_bool(&eval(b, frame)?).ok_or(GiveUp)?;
+            let right = as_bool(&operand(b, frame)?).ok_or(GiveUp)?;
             Ok(boolean(right))
         }
         Op::Or(ab) => {
             let [a, b] = &**ab;
-            let left = as_bool(&eval(a, frame)?).ok_or(GiveUp)?;
+            let left = as_bool(&operand(a, frame)?).ok_or(GiveUp)?;
             if left {
                 return Ok(boolean(true));
             }
-            let right = as_bool(&eval(b, frame)?).ok_or(GiveUp)?;
+            let right = as_bool(&operand(b, frame)?).ok_or(GiveUp)?;
             Ok(boolean(right))
         }
         Op::Cond(cab) => {
             let [c, a, b] = &**cab;
-            if as_bool(&eval(c, frame)?).ok_or(GiveUp)? {
-                eval(a, frame)
+            if as_bool(&operand(c, frame)?).ok_or(GiveUp)? {
+                operand(a, frame)
             } else {
-                eval(b, frame)
+                operand(b, frame)
             }
         }
         Op::Eq(ab) => {
             let [a, b] = &**ab;
-            Ok(boolean(eval(a, frame)? == eval(b, frame)?))
+            Ok(boolean(operand(a, frame)? == operand(b, frame)?))
         }
         Op::Ne(ab) => {
             let [a, b] = &**ab;
-            Ok(boolean(eval(a, frame)? != eval(b, frame)?))
+            Ok(boolean(operand(a, frame)? != operand(b, frame)?))
         }
         Op::Compare(..) | Op::Arith(..) => arithmetic(op, frame),
         Op::In(ab) => {
             let [a, b] = &**ab;
-            let (needle, haystack) = (eval(a, frame)?, eval(b, frame)?);
+            let (needle, haystack) = (operand(a, frame)?, operand(b, frame)?);
             haystack
                 .as_container()
                 .ok_or(GiveUp)?
@@ -129,8 +141,8 @@ fn eval<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
         }
         Op::Index(ab) => {
             let [a, b] = &**ab;
-            let value = eval(a, frame)?;
-            let index = eval(b, frame)?;
+            let value = operand(a, frame)?;
+            let index = operand(b, frame)?;
             let index = index.as_ref();
             index_into(value, index)
         }
@@ -138,14 +150,14 @@ fn eval<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
         Op::Static(function, args) => {
             let args = args
                 .iter()
-                .map(|a| eval(a, frame))
+                .map(|a| operand(a, frame))
                 .collect::<Result<Vec<_>, _>>()?;
             function(args).map_err(|_| GiveUp)
         }
         Op::Dynamic(name, args) => {
             let args = args
                 .iter()
-                .map(|a| eval(a, frame))
+                .map(|a| operand(a, frame))
                 .collect::<Result<Vec<_>, _>>()?;
             let function = frame.env.find_overload(name, &args).ok_or(GiveUp)?;
             function(args).map_err(|_| GiveUp)
@@ -153,11 +165,29 @@ fn eval<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
     }
 }
 
+/// The value of a variable that always holds a tree node (`item`, and
+/// `extension` where it is bound), when `op` is one.
+fn node_var<'a>(op: &Op, frame: &Frame<'a>) -> Option<&'a Node> {
+    match op {
+        Op::Var(Var::Item) => Some(frame.item),
+        Op::Var(Var::Extension) => frame.extension,
+        _ => None,
+    }
+}
+
 /// Reading fields by name: `a.b`, `has(a.b)`, `present(a.b.c)`.
 fn field<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
     match op {
         Op::Field(a, name) => {
-            let value = eval(a, frame)?;
+            // `item.name`, `extension.name`: the variable is a tree node,
+            // read without asking the value what it is.
+            if let Some(Node::Object(object)) = node_var(a, frame) {
+                return object
+                    .get(name.inner())
+                    .map(|v| CowVal::Borrowed(v as &dyn Val))
+                    .ok_or(GiveUp);
+            }
+            let value = operand(a, frame)?;
             // `Node::index` on an object, without the dynamic calls.
             if let CowVal::Borrowed(node) = value
                 && let Some(Node::Object(object)) = as_node(node)
@@ -170,7 +200,7 @@ fn field<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
             index_into(value, name)
         }
         Op::Has(a, name, function) => {
-            let value = eval(a, frame)?;
+            let value = operand(a, frame)?;
             // `has_field` on a tree node.
             match as_node(value.as_ref()) {
                 Some(Node::Object(object)) => Ok(boolean(object.get(name.inner()).is_some())),
@@ -179,7 +209,7 @@ fn field<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
             }
         }
         Op::Present(a, names, function) => {
-            let value = eval(a, frame)?;
+            let value = operand(a, frame)?;
             // `present_path` along tree nodes.
             if let Some(mut node) = as_node(value.as_ref()) {
                 for name in names {
@@ -210,7 +240,7 @@ fn arithmetic<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
     match op {
         Op::Compare(ab, how) => {
             let [a, b] = &**ab;
-            let (lhs, rhs) = (eval(a, frame)?, eval(b, frame)?);
+            let (lhs, rhs) = (operand(a, frame)?, operand(b, frame)?);
             let order = lhs
                 .as_comparer()
                 .ok_or(GiveUp)?
@@ -225,7 +255,7 @@ fn arithmetic<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
         }
         Op::Arith(ab, how) => {
             let [a, b] = &**ab;
-            let (lhs, rhs) = (eval(a, frame)?, eval(b, frame)?);
+            let (lhs, rhs) = (operand(a, frame)?, operand(b, frame)?);
             let rhs = rhs.as_ref();
             let result = match how {
                 Arith::Add => lhs.as_adder().ok_or(GiveUp)?.add(rhs),
