@@ -511,7 +511,7 @@ pub struct CheckOptions {
     #[arg(long, value_name = "DIR")]
     pub sarif_root: Option<PathBuf>,
 
-    /// Print how long each phase and each rule took, on stderr.
+    /// Print how long each phase, each rule and each fact took, on stderr.
     #[arg(long)]
     pub timings: bool,
 
