@@ -495,6 +495,14 @@ pub(super) fn boolean<'a, 's: 'a>(
     expr: &'a Expression,
     scope: &'a Scope<'s>,
 ) -> Result<bool, String> {
+    // A plan answers a bool without making one; where it cannot (not a
+    // bool, an error), `value` gives cel's result and message.
+    if let Some(plan) = &expr.plan
+        && !functions::Budget::exhausted()
+        && let Ok(b) = plan.test(&scope.frame)
+    {
+        return Ok(b);
+    }
     match value(expr, scope) {
         Ok(value) => value
             .downcast_ref::<CelBool>()

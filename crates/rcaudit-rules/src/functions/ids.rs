@@ -31,9 +31,7 @@ pub fn id_text(val: &dyn Val) -> Option<String> {
     None
 }
 
-pub(super) fn id_string<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
-    let [value] = take(args)?;
-    let value = value.as_ref();
+pub(super) fn id_string(value: &dyn Val) -> Out<'static, 'static> {
     if is_null(value) {
         return Ok(CowVal::owned(CelNull));
     }
@@ -57,9 +55,7 @@ pub fn account_of_uri(uri: &str) -> Option<&str> {
     segments.next().filter(|s| !s.is_empty())
 }
 
-pub(super) fn uri_account<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
-    let [value] = take(args)?;
-    let value = value.as_ref();
+pub(super) fn uri_account(value: &dyn Val) -> Out<'static, 'static> {
     if is_null(value) {
         return Ok(CowVal::owned(CelNull));
     }

@@ -46,6 +46,47 @@ use numbers::{
 use plans::plan_class;
 use present::{present, present_path};
 
+/// A function of one argument whose result never borrows it: a plan calls
+/// it on the argument in place (`plan::Op::Unary`), where cel's calling
+/// convention collects the arguments into a vector, allocated for each call.
+pub(crate) type Unary = fn(&dyn cel::common::value::Val) -> values::Out<'static, 'static>;
+
+/// The cel function of a [`Unary`] one.
+macro_rules! unary {
+    // A function that never fails.
+    (total $f:path) => {{
+        fn call<'b, 'v>(args: values::Args<'b, 'v>) -> values::Out<'b, 'v> {
+            let [value] = values::take(args)?;
+            Ok($f(value.as_ref()))
+        }
+        call
+    }};
+    ($f:path) => {{
+        fn call<'b, 'v>(args: values::Args<'b, 'v>) -> values::Out<'b, 'v> {
+            let [value] = values::take(args)?;
+            $f(value.as_ref())
+        }
+        call
+    }};
+}
+
+/// The functions a plan calls as [`Unary`], by name; each is also in
+/// [`FUNCTIONS`] with one argument, through [`unary!`].
+const UNARY: &[(&str, Unary)] = &[
+    ("isE164", |v| Ok(is_e164(v))),
+    ("isTollFree", |v| Ok(is_toll_free(v))),
+    ("isValidNumber", |v| Ok(is_valid_number(v))),
+    ("phoneRegion", |v| Ok(phone_region(v))),
+    ("phoneType", |v| Ok(phone_type(v))),
+    ("idString", id_string),
+    ("uriAccount", uri_account),
+];
+
+/// The [`Unary`] form of the function `name` of one argument, if it has one.
+pub(crate) fn unary_op(name: &str) -> Option<Unary> {
+    UNARY.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+}
+
 /// One domain function.
 #[derive(Debug)]
 pub struct Function {
@@ -301,7 +342,7 @@ pub static FUNCTIONS: &[Function] = &[
             ("isE164(null)", "false"),
         ],
         arity: 1,
-        op: is_e164,
+        op: unary!(total is_e164),
     },
     Function {
         name: "isTollFree",
@@ -315,7 +356,7 @@ pub static FUNCTIONS: &[Function] = &[
             ("isTollFree('8005550100')", "false"),
         ],
         arity: 1,
-        op: is_toll_free,
+        op: unary!(total is_toll_free),
     },
     Function {
         name: "e164",
@@ -356,7 +397,7 @@ pub static FUNCTIONS: &[Function] = &[
             ("isValidNumber(null)", "false"),
         ],
         arity: 1,
-        op: is_valid_number,
+        op: unary!(total is_valid_number),
     },
     Function {
         name: "phoneRegion",
@@ -375,7 +416,7 @@ pub static FUNCTIONS: &[Function] = &[
             ("phoneRegion('not a number')", "null"),
         ],
         arity: 1,
-        op: phone_region,
+        op: unary!(total phone_region),
     },
     Function {
         name: "phoneType",
@@ -396,7 +437,7 @@ pub static FUNCTIONS: &[Function] = &[
             ("phoneType('+')", "null"),
         ],
         arity: 1,
-        op: phone_type,
+        op: unary!(total phone_type),
     },
     Function {
         name: "idString",
@@ -410,7 +451,7 @@ pub static FUNCTIONS: &[Function] = &[
             ("idString(123.0)", "\"123\""),
         ],
         arity: 1,
-        op: id_string,
+        op: unary!(id_string),
     },
     Function {
         name: "sameId",
@@ -446,7 +487,7 @@ pub static FUNCTIONS: &[Function] = &[
             ),
         ],
         arity: 1,
-        op: uri_account,
+        op: unary!(uri_account),
     },
     Function {
         name: "duplicates",
@@ -711,6 +752,16 @@ mod tests {
         let value =
             Value::resolve_val(&compiled.ast, &ctx).unwrap_or_else(|e| panic!("{expr}: {e}"));
         to_json(value.as_ref())
+    }
+
+    #[test]
+    fn unary_functions_are_registered_with_one_argument() {
+        for (name, _) in UNARY {
+            assert!(
+                FUNCTIONS.iter().any(|f| f.name == *name && f.arity == 1),
+                "{name}"
+            );
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::hash::Hasher as _;
 use std::sync::LazyLock;
 
 use cel::common::types::{CelNull, CelString};
-use cel::common::value::CowVal;
+use cel::common::value::{CowVal, Val};
 use rcaudit_phone::{Class, NumberType};
 use rustc_hash::{FxHashMap, FxHasher};
 
@@ -49,14 +49,12 @@ pub(super) fn normalize<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
     Ok(string(normalize_number(number)))
 }
 
-pub(super) fn is_e164<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
-    let [value] = take(args)?;
-    Ok(boolean(text(value.as_ref()).is_some_and(e164_shape)))
+pub(super) fn is_e164(value: &dyn Val) -> CowVal<'static, 'static> {
+    boolean(text(value).is_some_and(e164_shape))
 }
 
-pub(super) fn is_toll_free<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
-    let [value] = take(args)?;
-    Ok(boolean(text(value.as_ref()).is_some_and(toll_free)))
+pub(super) fn is_toll_free(value: &dyn Val) -> CowVal<'static, 'static> {
+    boolean(text(value).is_some_and(toll_free))
 }
 
 /// The numbers this thread classified last, in a direct-mapped cache:
@@ -151,8 +149,8 @@ fn region_name<'b, 'v>(region: &str) -> CowVal<'b, 'v> {
 /// The number argument of a metadata-backed function: a string, or `None`
 /// for anything else (`null`, a number, a map): a value that is not a
 /// phone number is what a rule reports, never an error of the rule.
-fn number_arg<'a>(value: &'a CowVal<'_, '_>) -> Option<&'a str> {
-    text(value.as_ref())
+fn number_arg(value: &dyn Val) -> Option<&str> {
+    text(value)
 }
 
 /// The region of a number (`phoneRegion`), `None` when it has none.
@@ -166,30 +164,27 @@ fn null<'b, 'v>() -> CowVal<'b, 'v> {
 
 pub(super) fn to_e164<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
     let [value] = take(args)?;
-    Ok(number_arg(&value)
+    Ok(number_arg(value.as_ref())
         .and_then(rcaudit_phone::classify)
         .map_or_else(null, |n| string(n.e164())))
 }
 
-pub(super) fn is_valid_number<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
-    let [value] = take(args)?;
-    let number = number_arg(&value);
-    Ok(boolean(number.and_then(class).is_some_and(Class::is_valid)))
+pub(super) fn is_valid_number(value: &dyn Val) -> CowVal<'static, 'static> {
+    let number = number_arg(value);
+    boolean(number.and_then(class).is_some_and(Class::is_valid))
 }
 
-pub(super) fn phone_region<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
-    let [value] = take(args)?;
-    let number = number_arg(&value);
-    Ok(number
+pub(super) fn phone_region(value: &dyn Val) -> CowVal<'static, 'static> {
+    let number = number_arg(value);
+    number
         .and_then(class)
         .and_then(|c| c.region)
-        .map_or_else(null, region_name))
+        .map_or_else(null, region_name)
 }
 
-pub(super) fn phone_type<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
-    let [value] = take(args)?;
-    let number = number_arg(&value);
-    Ok(number
+pub(super) fn phone_type(value: &dyn Val) -> CowVal<'static, 'static> {
+    let number = number_arg(value);
+    number
         .and_then(class)
-        .map_or_else(null, |c| type_name(c.kind)))
+        .map_or_else(null, |c| type_name(c.kind))
 }

@@ -10,7 +10,9 @@ use cel::common::value::{BuiltinRef, CowVal, Val};
 use rcaudit_model::Node;
 use rcaudit_model::cel::as_node;
 
-use super::{Arith, Comparison, Op, Plan, Var};
+use cel::common::ast::LiteralValue;
+
+use super::{Arith, Comparison, Literals, Op, Plan, Var};
 
 /// The plan cannot give cel's result: the expression must be evaluated by
 /// cel, which gives it (most often an error, with cel's message).
@@ -50,6 +52,120 @@ impl Plan {
     pub fn eval<'a>(&'a self, frame: &Frame<'a>) -> Result<CowVal<'a, 'a>, GiveUp> {
         eval(&self.root, frame)
     }
+
+    /// The expression's value when it is a bool; [`GiveUp`] when it is not
+    /// one, or when cel must evaluate it. The operators that give a bool
+    /// (`&&`, `==`, `in`, `has`, ...) give it here without making a value.
+    pub fn test(&self, frame: &Frame<'_>) -> Result<bool, GiveUp> {
+        truth(&self.root, frame)
+    }
+}
+
+/// What [`Plan::test`] gives for `op`.
+fn truth<'a>(op: &'a Op, frame: &Frame<'a>) -> Result<bool, GiveUp> {
+    match op {
+        Op::Lit(LiteralValue::Boolean(b)) => Ok(*b.inner()),
+        Op::Not(a) => truth(a, frame).map(|b| !b),
+        // `false && x` is false without `x`; cel absorbs an error on the
+        // left when the right is false, which the fallback does.
+        Op::And(ab) => {
+            let [a, b] = &**ab;
+            Ok(truth(a, frame)? && truth(b, frame)?)
+        }
+        Op::Or(ab) => {
+            let [a, b] = &**ab;
+            Ok(truth(a, frame)? || truth(b, frame)?)
+        }
+        Op::Cond(cab) => {
+            let [c, a, b] = &**cab;
+            truth(if truth(c, frame)? { a } else { b }, frame)
+        }
+        Op::Eq(ab) => {
+            let [a, b] = &**ab;
+            equal(a, b, frame)
+        }
+        Op::Ne(ab) => {
+            let [a, b] = &**ab;
+            equal(a, b, frame).map(|e| !e)
+        }
+        Op::InLiterals(needle, literals) => in_literals(needle, literals, frame),
+        Op::Has(..) | Op::Present(..) => presence(op, frame),
+        Op::Compare(..) => {
+            let value = arithmetic(op, frame)?;
+            as_bool(&value).ok_or(GiveUp)
+        }
+        _ => as_bool(&eval(op, frame)?).ok_or(GiveUp),
+    }
+}
+
+/// `a == b`: as text where one side is a string literal and the other a
+/// string in the tree (cel's string equality, either way round), else by
+/// the values' own equality as in cel.
+fn equal<'a>(a: &'a Op, b: &'a Op, frame: &Frame<'a>) -> Result<bool, GiveUp> {
+    if let Some(equal) = text_equal(a, b, frame).or_else(|| text_equal(b, a, frame)) {
+        return equal;
+    }
+    Ok(operand(a, frame)? == operand(b, frame)?)
+}
+
+/// `node == "literal"` when `node` reads a string of the tree; `None` for
+/// anything else (the caller compares values).
+fn text_equal<'a>(
+    node: &'a Op,
+    literal: &'a Op,
+    frame: &Frame<'a>,
+) -> Option<Result<bool, GiveUp>> {
+    let Op::Lit(LiteralValue::String(text)) = literal else {
+        return None;
+    };
+    match node_of(node, frame)? {
+        Ok(Node::String(s)) => Some(Ok(s.inner() == text.inner())),
+        Ok(_) => None,
+        Err(give_up) => Some(Err(give_up)),
+    }
+}
+
+/// `needle in [literals]`, as the function the rewrite substitutes
+/// (`functions::internal::in_literals`) does it: a string against string
+/// literals as text, anything else by the values' equality either way.
+fn in_literals<'a>(
+    needle: &'a Op,
+    literals: &'a Literals,
+    frame: &Frame<'a>,
+) -> Result<bool, GiveUp> {
+    if let Some(texts) = &literals.texts
+        && let Some(node) = node_of(needle, frame)
+        && let Node::String(s) = node?
+    {
+        return Ok(texts.iter().any(|t| **t == *s.inner()));
+    }
+    let needle = operand(needle, frame)?;
+    let needle = needle.as_ref();
+    if let (Some(texts), Some(s)) = (&literals.texts, needle.downcast_ref::<CelString>()) {
+        return Ok(texts.iter().any(|t| **t == *s.inner()));
+    }
+    Ok(literals
+        .values
+        .iter()
+        .any(|literal| needle.equals(&**literal) || literal.equals(needle)))
+}
+
+/// The tree node `op` reads when it is `item`, `extension`, or a chain of
+/// fields by literal names from one of them (`item.extension.id`): read in
+/// place, without making values. `None` when `op` is something else, or a
+/// step is not an object's member (the caller evaluates it); `Some(Err)`
+/// when a member is absent (an error in cel).
+fn node_of<'a>(op: &'a Op, frame: &Frame<'a>) -> Option<Result<&'a Node, GiveUp>> {
+    match op {
+        Op::Var(Var::Item) => Some(Ok(frame.item)),
+        Op::Var(Var::Extension) => Some(frame.extension.ok_or(GiveUp)),
+        Op::Field(a, name) => match node_of(a, frame)? {
+            Ok(Node::Object(object)) => Some(object.get(name.inner()).ok_or(GiveUp)),
+            Ok(_) => None,
+            Err(give_up) => Some(Err(give_up)),
+        },
+        _ => None,
+    }
 }
 
 fn var<'a>(var: Var, frame: &Frame<'a>) -> Out<'a> {
@@ -79,10 +195,6 @@ fn eval<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
         Op::Lit(literal) => Ok(literal.to_val()),
         Op::List(list) => Ok(CowVal::Borrowed(&**list)),
         Op::Var(v) => var(*v, frame),
-        Op::Not(a) => {
-            let value = operand(a, frame)?;
-            as_bool(&value).map(|b| boolean(!b)).ok_or(GiveUp)
-        }
         Op::Negate(a) => {
             let value = operand(a, frame)?;
             value
@@ -92,26 +204,14 @@ fn eval<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
                 .map(CowVal::Owned)
                 .map_err(|_| GiveUp)
         }
-        Op::And(ab) => {
-            let [a, b] = &**ab;
-            // `false && x` is false without `x`; cel absorbs an error on
-            // the left when the right is false, which the fallback does.
-            let left = as_bool(&operand(a, frame)?).ok_or(GiveUp)?;
-            if !left {
-                return Ok(boolean(false));
-            }
-            let right = as_bool(&operand(b, frame)?).ok_or(GiveUp)?;
-            Ok(boolean(right))
-        }
-        Op::Or(ab) => {
-            let [a, b] = &**ab;
-            let left = as_bool(&operand(a, frame)?).ok_or(GiveUp)?;
-            if left {
-                return Ok(boolean(true));
-            }
-            let right = as_bool(&operand(b, frame)?).ok_or(GiveUp)?;
-            Ok(boolean(right))
-        }
+        Op::Not(_)
+        | Op::And(_)
+        | Op::Or(_)
+        | Op::Eq(_)
+        | Op::Ne(_)
+        | Op::InLiterals(..)
+        | Op::Has(..)
+        | Op::Present(..) => truth(op, frame).map(boolean),
         Op::Cond(cab) => {
             let [c, a, b] = &**cab;
             if as_bool(&operand(c, frame)?).ok_or(GiveUp)? {
@@ -119,14 +219,6 @@ fn eval<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
             } else {
                 operand(b, frame)
             }
-        }
-        Op::Eq(ab) => {
-            let [a, b] = &**ab;
-            Ok(boolean(operand(a, frame)? == operand(b, frame)?))
-        }
-        Op::Ne(ab) => {
-            let [a, b] = &**ab;
-            Ok(boolean(operand(a, frame)? != operand(b, frame)?))
         }
         Op::Compare(..) | Op::Arith(..) => arithmetic(op, frame),
         Op::In(ab) => {
@@ -146,7 +238,24 @@ fn eval<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
             let index = index.as_ref();
             index_into(value, index)
         }
-        Op::Field(..) | Op::Has(..) | Op::Present(..) => field(op, frame),
+        Op::Field(..) => field(op, frame),
+        Op::Size(a) => {
+            let value = operand(a, frame)?;
+            if let Some(Node::Array(items)) = as_node(value.as_ref()) {
+                return Ok(CowVal::owned(CelInt::from(
+                    i64::try_from(items.len()).map_err(|_| GiveUp)?,
+                )));
+            }
+            let function = frame
+                .env
+                .find_overload("size", std::slice::from_ref(&value))
+                .ok_or(GiveUp)?;
+            function(vec![value]).map_err(|_| GiveUp)
+        }
+        Op::Unary(function, a) => {
+            let value = operand(a, frame)?;
+            function(value.as_ref()).map_err(|_| GiveUp)
+        }
         Op::Static(function, args) => {
             let args = args
                 .iter()
@@ -165,74 +274,81 @@ fn eval<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
     }
 }
 
-/// The value of a variable that always holds a tree node (`item`, and
-/// `extension` where it is bound), when `op` is one.
-fn node_var<'a>(op: &Op, frame: &Frame<'a>) -> Option<&'a Node> {
-    match op {
-        Op::Var(Var::Item) => Some(frame.item),
-        Op::Var(Var::Extension) => frame.extension,
-        _ => None,
+/// Reading a field by name: `a.b`.
+fn field<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
+    let Op::Field(a, name) = op else {
+        return Err(GiveUp);
+    };
+    // `item.name`, `item.a.b`, `extension.name`: read in place.
+    if let Some(node) = node_of(op, frame) {
+        return node.map(|v| CowVal::Borrowed(v as &dyn Val));
     }
+    let value = operand(a, frame)?;
+    // `Node::index` on an object, without the dynamic calls.
+    if let CowVal::Borrowed(node) = value
+        && let Some(Node::Object(object)) = as_node(node)
+    {
+        return object
+            .get(name.inner())
+            .map(|v| CowVal::Borrowed(v as &dyn Val))
+            .ok_or(GiveUp);
+    }
+    index_into(value, name)
 }
 
-/// Reading fields by name: `a.b`, `has(a.b)`, `present(a.b.c)`.
-fn field<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
+/// `has(a.b)`, `present(a.b.c)`.
+fn presence<'a>(op: &'a Op, frame: &Frame<'a>) -> Result<bool, GiveUp> {
     match op {
-        Op::Field(a, name) => {
-            // `item.name`, `extension.name`: the variable is a tree node,
-            // read without asking the value what it is.
-            if let Some(Node::Object(object)) = node_var(a, frame) {
-                return object
-                    .get(name.inner())
-                    .map(|v| CowVal::Borrowed(v as &dyn Val))
-                    .ok_or(GiveUp);
-            }
-            let value = operand(a, frame)?;
-            // `Node::index` on an object, without the dynamic calls.
-            if let CowVal::Borrowed(node) = value
-                && let Some(Node::Object(object)) = as_node(node)
-            {
-                return object
-                    .get(name.inner())
-                    .map(|v| CowVal::Borrowed(v as &dyn Val))
-                    .ok_or(GiveUp);
-            }
-            index_into(value, name)
-        }
         Op::Has(a, name, function) => {
-            let value = operand(a, frame)?;
             // `has_field` on a tree node.
+            if let Some(node) = node_of(a, frame) {
+                return match node? {
+                    Node::Object(object) => Ok(object.get(name.inner()).is_some()),
+                    _ => Err(GiveUp),
+                };
+            }
+            let value = operand(a, frame)?;
             match as_node(value.as_ref()) {
-                Some(Node::Object(object)) => Ok(boolean(object.get(name.inner()).is_some())),
+                Some(Node::Object(object)) => Ok(object.get(name.inner()).is_some()),
                 Some(_) => Err(GiveUp),
-                None => function(vec![value, CowVal::Borrowed(name)]).map_err(|_| GiveUp),
+                None => {
+                    as_bool(&function(vec![value, CowVal::Borrowed(name)]).map_err(|_| GiveUp)?)
+                        .ok_or(GiveUp)
+                }
             }
         }
         Op::Present(a, names, function) => {
+            if let Some(node) = node_of(a, frame) {
+                return present_path(node?, names);
+            }
             let value = operand(a, frame)?;
-            // `present_path` along tree nodes.
-            if let Some(mut node) = as_node(value.as_ref()) {
-                for name in names {
-                    if node.is_null() {
-                        return Ok(boolean(false));
-                    }
-                    let Node::Object(object) = node else {
-                        return Err(GiveUp);
-                    };
-                    match object.get(name.inner()) {
-                        Some(next) => node = next,
-                        None => return Ok(boolean(false)),
-                    }
-                }
-                return Ok(boolean(!node.is_null()));
+            if let Some(node) = as_node(value.as_ref()) {
+                return present_path(node, names);
             }
             let mut args = Vec::with_capacity(names.len() + 1);
             args.push(value);
             args.extend(names.iter().map(|n| CowVal::Borrowed(n as &dyn Val)));
-            function(args).map_err(|_| GiveUp)
+            as_bool(&function(args).map_err(|_| GiveUp)?).ok_or(GiveUp)
         }
         _ => Err(GiveUp),
     }
+}
+
+/// `present_path` along tree nodes.
+fn present_path(mut node: &Node, names: &[CelString<'static>]) -> Result<bool, GiveUp> {
+    for name in names {
+        if node.is_null() {
+            return Ok(false);
+        }
+        let Node::Object(object) = node else {
+            return Err(GiveUp);
+        };
+        match object.get(name.inner()) {
+            Some(next) => node = next,
+            None => return Ok(false),
+        }
+    }
+    Ok(!node.is_null())
 }
 
 /// Comparisons and arithmetic, through the operands' own traits as in cel.

@@ -71,11 +71,29 @@ enum Op {
     Has(Box<Op>, CelString<'static>, Function),
     /// `present(a.b.c)` as rewritten: the fields' names and cel's function.
     Present(Box<Op>, Box<[CelString<'static>]>, Function),
+    /// `x in [literals]` as rewritten: the needle and the literals, built
+    /// once.
+    InLiterals(Box<Op>, Box<Literals>),
+    /// `size(x)`, read off an array without looking up cel's overload;
+    /// anything else goes through it (`Dynamic`).
+    Size(Box<Op>),
+    /// A function of one argument whose result never borrows it, called
+    /// without collecting its argument into a vector.
+    Unary(functions::Unary, Box<Op>),
     /// A function whose implementation is known at load time.
     Static(Function, Box<[Op]>),
     /// A function looked up among cel's overloads by argument types, as cel
     /// does.
     Dynamic(String, Box<[Op]>),
+}
+
+/// The literals of `x in [a, b, ...]`.
+#[derive(Debug)]
+struct Literals {
+    values: Box<[Box<dyn Val>]>,
+    /// Their texts when every one is a string (then a string needle is
+    /// compared as text).
+    texts: Option<Box<[Box<str>]>>,
 }
 
 /// The variables a rule expression reads.
@@ -245,6 +263,11 @@ fn call_op(call: &CallExpr) -> Option<Op> {
             // of comprehensions) and qualified names.
             return None;
         }
+        (functions::IN_LITERALS, _) => in_literals(args)?,
+        ("size", 1) => Op::Size(Box::new(op(args.first()?)?)),
+        (_, 1) if functions::unary_op(name).is_some() => {
+            Op::Unary(functions::unary_op(name)?, Box::new(op(args.first()?)?))
+        }
         _ => {
             let planned: Box<[Op]> = args.iter().map(op).collect::<Option<_>>()?;
             match functions::static_op(name, args.len()) {
@@ -254,6 +277,30 @@ fn call_op(call: &CallExpr) -> Option<Op> {
         }
     };
     Some(planned)
+}
+
+/// `@in_literals(needle, literal...)` (see `expr::rewrite`).
+fn in_literals(args: &[IdedExpr]) -> Option<Op> {
+    let (needle, literals) = args.split_first()?;
+    let mut values: Vec<Box<dyn Val>> = Vec::with_capacity(literals.len());
+    let mut texts = Vec::with_capacity(literals.len());
+    for literal in literals {
+        let Expr::Literal(literal) = &literal.expr else {
+            return None;
+        };
+        if let LiteralValue::String(s) = literal {
+            texts.push(Box::from(s.inner()));
+        }
+        values.push(literal.to_val().into_owned());
+    }
+    let texts = (texts.len() == values.len()).then(|| texts.into_boxed_slice());
+    Some(Op::InLiterals(
+        Box::new(op(needle)?),
+        Box::new(Literals {
+            values: values.into_boxed_slice(),
+            texts,
+        }),
+    ))
 }
 
 /// A literal string.

@@ -55,6 +55,7 @@ fn expression(depth: u32) -> BoxedStrategy<String> {
         Just("null".to_owned()),
         Just("[1, \"a\", true]".to_owned()),
         Just("[\"a\", \"b\"]".to_owned()),
+        Just("[\"a\", 1]".to_owned()),
     ];
     if depth == 0 {
         return leaf.boxed();
@@ -83,6 +84,11 @@ fn expression(depth: u32) -> BoxedStrategy<String> {
         Just("int"),
         Just("normalize"),
         Just("isE164"),
+        Just("isTollFree"),
+        Just("isValidNumber"),
+        Just("phoneRegion"),
+        Just("phoneType"),
+        Just("uriAccount"),
         Just("idString"),
         Just("extensionLabel"),
         Just("numberLabel"),
@@ -170,6 +176,8 @@ struct Counts {
     valued: usize,
     /// Samples of what cel evaluated and the plan gave up on.
     given_up: Vec<String>,
+    /// Samples of what cel evaluated to a bool and the plan's test gave up on.
+    test_given_up: Vec<String>,
 }
 
 fn check(
@@ -238,6 +246,28 @@ fn check(
                 )));
             }
         }
+    }
+    // `test` answers for bool-valued expressions: where it gives a bool,
+    // cel gives the same bool.
+    if let Ok(b) = plan.test(&frame) {
+        match &reference {
+            Ok(want) => prop_assert_eq!(
+                shown(&CowVal::owned(cel::common::types::CelBool::from(b))),
+                shown(want),
+                "test of {}",
+                source
+            ),
+            Err(error) => {
+                return Err(TestCaseError::fail(format!(
+                    "{source}: the plan's test gave {b}, cel the error {error}"
+                )));
+            }
+        }
+    } else if let Ok(want) = &reference
+        && want.downcast_ref::<cel::common::types::CelBool>().is_some()
+        && counts.test_given_up.len() < 20
+    {
+        counts.test_given_up.push(source.to_owned());
     }
     Ok(())
 }
@@ -397,6 +427,41 @@ const EDGES: &[&str] = &[
     "filterBy(extension.l, 'a', 1)[1]",
     "numberLabel(extension.l[duplicates(extension.l, 'a')[2]])",
     "[1, 'a'] == [1, 'a']",
+    "'a' == item.s",
+    "item.s == 'b'",
+    "item.o.a == '+16505550100'",
+    "extension.id == '7'",
+    "item.a == 'a'",
+    "item.n == 'a'",
+    "item.missing == 'a'",
+    "item.o.missing == 'a'",
+    "item.s != 'a'",
+    "item.s in ['a', 1]",
+    "item.a in ['a', 1]",
+    "item.a in [1.0]",
+    "item.n in ['a']",
+    "item.o.a in ['+16505550100']",
+    "item.missing in ['a']",
+    "size(item.l) == 3",
+    "size(extension.l)",
+    "size('abc')",
+    "size(item.missing)",
+    "size(item.a)",
+    "phoneType(item.o.a) in ['PremiumRate', 'SharedCost']",
+    "phoneType(item.o.a)",
+    "phoneRegion(item.o.a) == 'US'",
+    "phoneRegion(item.a)",
+    "isValidNumber(item.o.a)",
+    "isTollFree('+18005550100')",
+    "isTollFree(item.n)",
+    "uriAccount('https://platform.ringcentral.com/restapi/v1.0/account/7/extension/1')",
+    "uriAccount(item.s)",
+    "idString(item.a)",
+    "!has(item.o.n) || item.o.n == null",
+    "item.a == 1 ? item.s == 'a' : false",
+    "item.a == 1 ? item.s : false",
+    "has(item.s.x)",
+    "present(item.s.x)",
 ];
 
 /// Every kind of step of a plan, at the values where operators differ
@@ -428,5 +493,10 @@ fn every_step_agrees_with_cel_at_its_edges() {
         counts.valued, counts.cel_valued,
         "the plans gave up where cel gave a value: {:#?}",
         counts.given_up
+    );
+    assert!(
+        counts.test_given_up.is_empty(),
+        "the plans' tests gave up where cel gave a bool: {:#?}",
+        counts.test_given_up
     );
 }
