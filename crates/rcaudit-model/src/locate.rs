@@ -17,22 +17,111 @@ pub struct Span {
     pub len: usize,
 }
 
-/// Requested pointers, as a trie over their tokens.
+/// Requested pointers, as a trie over their tokens. Small: a finding's
+/// pointer makes a handful of nodes, and a report locates tens of thousands
+/// of them (a tree of `BTreeMap`s took a kilobyte per node).
 #[derive(Default)]
 struct Trie {
     /// Indexes (into the caller's list) of pointers that end here.
     here: Vec<usize>,
-    /// Children by member name.
-    children: BTreeMap<String, Trie>,
-    /// Children by array index (tokens that are indexes), so walking an
-    /// array needs no string per element, and stops after the last one.
-    elements: BTreeMap<usize, Trie>,
+    /// Children by member name (tokens that are not indexes), a few at each
+    /// level, searched in order.
+    children: Vec<(Box<str>, Trie)>,
+    /// Children by index token, in increasing order: an array's elements,
+    /// or an object's members named by the same digits. Walking an array
+    /// needs no string per element, and stops after the last one.
+    elements: Vec<(usize, Trie)>,
 }
 
 impl Trie {
     fn is_leaf(&self) -> bool {
         self.children.is_empty() && self.elements.is_empty()
     }
+
+    /// The child for an index token, made if new. Pointers come in order
+    /// ([`in_order`]), so a new index is nearly always the last.
+    fn element(&mut self, index: usize) -> Option<&mut Trie> {
+        let at = match self.elements.last() {
+            Some((last, _)) if *last == index => self.elements.len() - 1,
+            Some((last, _)) if *last > index => {
+                match self.elements.binary_search_by_key(&index, |(i, _)| *i) {
+                    Ok(at) => at,
+                    Err(at) => {
+                        self.elements.insert(at, (index, Trie::default()));
+                        at
+                    }
+                }
+            }
+            _ => {
+                self.elements.push((index, Trie::default()));
+                self.elements.len() - 1
+            }
+        };
+        self.elements.get_mut(at).map(|(_, child)| child)
+    }
+
+    /// The child for a member name, made if new.
+    fn child(&mut self, name: &str) -> Option<&mut Trie> {
+        let at = match self.children.iter().position(|(n, _)| **n == *name) {
+            Some(at) => at,
+            None => {
+                self.children.push((Box::from(name), Trie::default()));
+                self.children.len() - 1
+            }
+        };
+        self.children.get_mut(at).map(|(_, child)| child)
+    }
+
+    /// The child for the member `name` of an object.
+    fn member(&self, name: &str) -> Option<&Trie> {
+        match crate::pointer::parse_index(name) {
+            Some(index) => self
+                .elements
+                .binary_search_by_key(&index, |(i, _)| *i)
+                .ok()
+                .and_then(|at| self.elements.get(at))
+                .map(|(_, child)| child),
+            None => self
+                .children
+                .iter()
+                .find(|(n, _)| **n == *name)
+                .map(|(_, child)| child),
+        }
+    }
+}
+
+/// The order in which pointers are put in a trie: by their tokens, index
+/// tokens by number and before names, so each node's elements arrive in
+/// increasing order.
+fn in_order(
+    a: &[std::borrow::Cow<'_, str>],
+    b: &[std::borrow::Cow<'_, str>],
+) -> std::cmp::Ordering {
+    let key = |token: &str| {
+        (
+            crate::pointer::parse_index(token).is_none(),
+            crate::pointer::parse_index(token).unwrap_or(0),
+        )
+    };
+    for (x, y) in a.iter().zip(b) {
+        let order = key(x).cmp(&key(y)).then_with(|| x.cmp(y));
+        if order.is_ne() {
+            return order;
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+/// Each pointer's tokens with its index in the caller's list, in
+/// [`in_order`]; pointers that are not pointers are left out.
+fn tokenized<S: AsRef<str>>(pointers: &[S]) -> Vec<(Vec<std::borrow::Cow<'_, str>>, usize)> {
+    let mut all: Vec<_> = pointers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| crate::pointer::tokens(p.as_ref()).map(|t| (t, i)))
+        .collect();
+    all.sort_by(|(a, _), (b, _)| in_order(a, b));
+    all
 }
 
 /// Finds the spans of many pointers in one pass. The result has one entry
@@ -40,12 +129,7 @@ impl Trie {
 pub fn locate<S: AsRef<str>>(text: &str, pointers: &[S]) -> Vec<Option<Span>> {
     let mut out = vec![None; pointers.len()];
     let mut root = Trie::default();
-    for (i, pointer) in pointers.iter().enumerate() {
-        let Some(tokens) = crate::pointer::tokens(pointer.as_ref()) else {
-            continue;
-        };
-        // The pointers' path through arrays and objects is only known while
-        // scanning, so an index token is entered both ways.
+    for (tokens, i) in tokenized(pointers) {
         insert(&mut root, &tokens, i);
     }
     let mut scanner = Scanner {
@@ -57,19 +141,20 @@ pub fn locate<S: AsRef<str>>(text: &str, pointers: &[S]) -> Vec<Option<Span>> {
     out
 }
 
+/// Puts pointer `i` in the trie. Whether an index token names an array's
+/// element or an object's member is only known while scanning; it is kept
+/// once, by number, and found both ways ([`Trie::member`]).
 fn insert(node: &mut Trie, tokens: &[std::borrow::Cow<'_, str>], i: usize) {
-    match tokens.split_first() {
-        None => node.here.push(i),
-        Some((first, rest)) => {
-            if let Some(index) = crate::pointer::parse_index(first) {
-                insert(node.elements.entry(index).or_default(), rest, i);
-            }
-            insert(
-                node.children.entry(first.clone().into_owned()).or_default(),
-                rest,
-                i,
-            );
-        }
+    let Some((token, rest)) = tokens.split_first() else {
+        node.here.push(i);
+        return;
+    };
+    let child = match crate::pointer::parse_index(token) {
+        Some(index) => node.element(index),
+        None => node.child(token),
+    };
+    if let Some(child) = child {
+        insert(child, rest, i);
     }
 }
 
@@ -172,10 +257,7 @@ pub fn locate_indexed<S: AsRef<str>>(
     // Group the pointers by where their search starts.
     let mut groups: BTreeMap<usize, Trie> = BTreeMap::new();
     let mut rest: Vec<usize> = Vec::new();
-    for (i, pointer) in pointers.iter().enumerate() {
-        let Some(tokens) = crate::pointer::tokens(pointer.as_ref()) else {
-            continue;
-        };
+    for (tokens, i) in tokenized(pointers) {
         let Some((first, more)) = tokens.split_first() else {
             rest.push(i);
             continue;
@@ -301,11 +383,11 @@ impl Scanner<'_> {
                 self.bytes
                     .get(key_start..self.pos)
                     .and_then(|quoted| serde_json::from_slice::<String>(quoted).ok())
-                    .and_then(|key| trie.children.get(&key))
+                    .and_then(|key| trie.member(&key))
             } else {
                 std::str::from_utf8(raw)
                     .ok()
-                    .and_then(|key| trie.children.get(key))
+                    .and_then(|key| trie.member(key))
             };
             self.skip_ws();
             if self.peek() != Some(b':') {
@@ -321,12 +403,14 @@ impl Scanner<'_> {
     }
 
     fn array(&mut self, trie: &Trie, out: &mut [Option<Span>], depth: usize) {
-        let Some(&last) = trie.elements.keys().next_back() else {
+        let Some(&(last, _)) = trie.elements.last() else {
             self.skip_value();
             return;
         };
         self.pos += 1; // [
         let mut index = 0usize;
+        // The next wanted element (elements are in increasing order).
+        let mut wanted = trie.elements.iter().peekable();
         loop {
             if index > last {
                 // Nothing more is wanted here: skip the rest of the array.
@@ -347,8 +431,8 @@ impl Scanner<'_> {
                 None => return,
                 _ => {}
             }
-            match trie.elements.get(&index) {
-                Some(child) => self.value(child, out, depth + 1),
+            match wanted.next_if(|(i, _)| *i == index) {
+                Some((_, child)) => self.value(child, out, depth + 1),
                 None => self.skip_value(),
             }
         }
@@ -452,6 +536,65 @@ impl Scanner<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use proptest::prelude::*;
+
+    /// JSON without repeated names (serde_json keeps the last, as the
+    /// locator does, but its `Map` forgets the order): objects whose names
+    /// are digits too, so a pointer's index token may name an element or a
+    /// member.
+    fn json(depth: u32) -> BoxedStrategy<serde_json::Value> {
+        use serde_json::Value as J;
+        let leaf = prop_oneof![
+            Just(J::Null),
+            any::<i8>().prop_map(|n| J::from(n)),
+            "[a-z]{0,3}".prop_map(J::from)
+        ];
+        if depth == 0 {
+            return leaf.boxed();
+        }
+        let name = prop_oneof!["[0-3]", "0[0-9]", "[a-c]", Just("~/".to_owned())];
+        prop_oneof![
+            1 => leaf,
+            2 => prop::collection::vec(json(depth - 1), 0..5).prop_map(J::Array),
+            2 => prop::collection::btree_map(name, json(depth - 1), 0..5)
+                .prop_map(|m| J::Object(m.into_iter().collect())),
+        ]
+        .boxed()
+    }
+
+    fn pointer() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof!["[0-4]", "0[0-9]", "[a-c]", Just("~0~1".to_owned())],
+            0..4,
+        )
+        .prop_map(|tokens| tokens.iter().map(|t| format!("/{t}")).collect())
+    }
+
+    proptest! {
+        /// Whatever the pointers and their order, each resolves to the
+        /// value serde_json's `pointer` finds (as JSON text), or to nothing
+        /// where it finds none; with and without the element index.
+        #[test]
+        fn spans_hold_what_the_pointers_name(
+            doc in prop::collection::btree_map("[a-c0-2]", json(3), 0..4),
+            pointers in prop::collection::vec(pointer(), 0..24),
+        ) {
+            let doc = serde_json::Value::Object(doc.into_iter().collect());
+            let text = serde_json::to_string_pretty(&doc).expect("serializes");
+            let index = Index::build(&text);
+            for spans in [locate(&text, &pointers), locate_indexed(&text, &index, &pointers)] {
+                for (pointer, span) in pointers.iter().zip(spans) {
+                    let want = doc.pointer(pointer);
+                    let got = span.map(|span| {
+                        serde_json::from_str::<serde_json::Value>(&text[span.offset..span.offset + span.len])
+                            .expect("a span is a value")
+                    });
+                    prop_assert_eq!(got.as_ref(), want, "{}", pointer);
+                }
+            }
+        }
+    }
 
     fn text_at(text: &str, span: Option<Span>) -> &str {
         let span = span.expect("resolves");
