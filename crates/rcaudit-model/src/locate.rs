@@ -539,7 +539,7 @@ mod tests {
 
     use proptest::prelude::*;
 
-    /// JSON without repeated names (serde_json keeps the last, as the
+    /// JSON without repeated names (`serde_json` keeps the last, as the
     /// locator does, but its `Map` forgets the order): objects whose names
     /// are digits too, so a pointer's index token may name an element or a
     /// member.
@@ -547,7 +547,7 @@ mod tests {
         use serde_json::Value as J;
         let leaf = prop_oneof![
             Just(J::Null),
-            any::<i8>().prop_map(|n| J::from(n)),
+            any::<i8>().prop_map(J::from),
             "[a-z]{0,3}".prop_map(J::from)
         ];
         if depth == 0 {
@@ -568,12 +568,12 @@ mod tests {
             prop_oneof!["[0-4]", "0[0-9]", "[a-c]", Just("~0~1".to_owned())],
             0..4,
         )
-        .prop_map(|tokens| tokens.iter().map(|t| format!("/{t}")).collect())
+        .prop_map(|tokens| tokens.iter().map(|t| ["/", t].concat()).collect())
     }
 
     proptest! {
         /// Whatever the pointers and their order, each resolves to the
-        /// value serde_json's `pointer` finds (as JSON text), or to nothing
+        /// value `serde_json`'s `pointer` finds (as JSON text), or to nothing
         /// where it finds none; with and without the element index.
         #[test]
         fn spans_hold_what_the_pointers_name(
