@@ -9,6 +9,7 @@ use cel::ExecutionError;
 use cel::common::traits;
 use cel::common::types::{self, CelBool, CelInt, CelMap, CelMapKey};
 use cel::common::value::{CowVal, Val};
+use rcaudit_model::Node;
 use rcaudit_model::cel::as_node;
 use rustc_hash::FxHashMap;
 
@@ -276,6 +277,19 @@ fn duplicate_at<'b, 'v>(list: &dyn Val, index: &dyn Val, field: &str, how: As) -
         .downcast_ref::<CelInt>()
         .and_then(|i| usize::try_from(*i.inner()).ok())
         .ok_or_else(|| type_error("isDuplicate", index, "an index (a non-negative int)"))?;
+    // A list of the snapshot: its records in place, without an iterator
+    // object or a vector of the ones before (three forwarding rules call
+    // this for each of 200,000 records).
+    if let Some(Node::Array(items)) = as_node(list) {
+        let (earlier, rest) = items.split_at(index.min(items.len()));
+        let Some(value) = rest.first().and_then(|record| field_of(record, field)) else {
+            return Ok(boolean(false));
+        };
+        let repeated = earlier.iter().any(|e| {
+            field_of(e, field).is_some_and(|other| same(value.as_ref(), other.as_ref(), how))
+        });
+        return Ok(boolean(repeated));
+    }
     let mut items = records("isDuplicate", list)?;
     let mut earlier: Vec<&dyn Val> = Vec::new();
     let mut position = 0;

@@ -754,6 +754,36 @@ mod tests {
         to_json(value.as_ref())
     }
 
+    /// `isDuplicate` reads a snapshot list in place and a cel list through
+    /// its iterator: the same answers, every index, field and mode.
+    #[test]
+    fn is_duplicate_on_the_tree_is_is_duplicate_on_a_list() {
+        let json = r#"[{"f": "1", "p": "+16505550100", "i": 7}, {"f": 1, "p": "16505550100", "i": "7"},
+            {"f": "1", "i": 7.0}, {"f": null, "p": ""}, {"f": "", "p": "+16505550100"}, 3, {"f": [1]}, {"f": [1]}]"#;
+        let tree = rcaudit_model::parse(json).expect("json");
+        let env = Arc::new(crate::load::environment().expect("environment"));
+        for index in 0..10 {
+            for call in [
+                "'f'",
+                "'p'",
+                "'i'",
+                "'missing'",
+                "'p', 'number'",
+                "'i', 'id'",
+                "'f', 'id'",
+                "'p', 'region'",
+            ] {
+                let on_tree = format!("isDuplicate(list, {index}, {call})");
+                let compiled = crate::expr::compile(&env, &on_tree).expect("compiles");
+                let mut ctx = Context::with_env(Arc::clone(&env));
+                ctx.add_variable_as_val("list", Box::new(tree.clone()));
+                let got = Value::resolve_val(&compiled.ast, &ctx).map(|v| to_json(v.as_ref()));
+                let want = eval(&format!("isDuplicate({json}, {index}, {call})"));
+                assert_eq!(got.ok(), Some(want), "{on_tree}");
+            }
+        }
+    }
+
     #[test]
     fn unary_functions_are_registered_with_one_argument() {
         for (name, _) in UNARY {
