@@ -97,11 +97,10 @@ fn in_order(
     a: &[std::borrow::Cow<'_, str>],
     b: &[std::borrow::Cow<'_, str>],
 ) -> std::cmp::Ordering {
-    let key = |token: &str| {
-        (
-            crate::pointer::parse_index(token).is_none(),
-            crate::pointer::parse_index(token).unwrap_or(0),
-        )
+    // Indexes first, by number; then names.
+    let key = |token: &str| match crate::pointer::parse_index(token) {
+        Some(index) => (false, index),
+        None => (true, 0),
     };
     for (x, y) in a.iter().zip(b) {
         let order = key(x).cmp(&key(y)).then_with(|| x.cmp(y));
