@@ -89,6 +89,15 @@ fn truth<'a>(op: &'a Op, frame: &Frame<'a>) -> Result<bool, GiveUp> {
             equal(a, b, frame).map(|e| !e)
         }
         Op::InLiterals(needle, literals) => in_literals(needle, literals, frame),
+        Op::SymEq(ab) => {
+            let [a, b] = &**ab;
+            let (a, b) = (operand(a, frame)?, operand(b, frame)?);
+            Ok(a.equals(b.as_ref()) || b.equals(a.as_ref()))
+        }
+        Op::SymIn(ab) => {
+            let [a, b] = &**ab;
+            symmetric_in(operand(a, frame)?.as_ref(), operand(b, frame)?.as_ref())
+        }
         Op::Has(..) | Op::Present(..) => presence(op, frame),
         Op::Compare(..) => {
             let value = arithmetic(op, frame)?;
@@ -148,6 +157,32 @@ fn in_literals<'a>(
         .values
         .iter()
         .any(|literal| needle.equals(&**literal) || literal.equals(needle)))
+}
+
+/// `needle in haystack` as `functions::internal::symmetric_in` does it:
+/// a list's elements compared either way round (a list of the tree read in
+/// place), anything else by its `contains`; [`GiveUp`] where cel fails.
+fn symmetric_in(needle: &dyn Val, haystack: &dyn Val) -> Result<bool, GiveUp> {
+    let same = |item: &dyn Val| item.equals(needle) || needle.equals(item);
+    if let Some(Node::Array(items)) = as_node(haystack) {
+        return Ok(items.iter().any(|item| same(item)));
+    }
+    if haystack.get_type().kind() == cel::common::types::Kind::List
+        && let Some(iterable) = haystack.as_iterable()
+    {
+        let mut items = iterable.iter();
+        while let Some(item) = items.next() {
+            if same(item) {
+                return Ok(true);
+            }
+        }
+        return Ok(false);
+    }
+    haystack
+        .as_container()
+        .ok_or(GiveUp)?
+        .contains(needle)
+        .map_err(|_| GiveUp)
 }
 
 /// The tree node `op` reads when it is `item`, `extension`, or a chain of
@@ -210,6 +245,8 @@ fn eval<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
         | Op::Eq(_)
         | Op::Ne(_)
         | Op::InLiterals(..)
+        | Op::SymEq(_)
+        | Op::SymIn(_)
         | Op::Has(..)
         | Op::Present(..) => truth(op, frame).map(boolean),
         Op::Cond(cab) => {

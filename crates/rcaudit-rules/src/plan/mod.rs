@@ -64,6 +64,12 @@ enum Op {
     Compare(Box<[Op; 2]>, Comparison),
     Arith(Box<[Op; 2]>, Arith),
     In(Box<[Op; 2]>),
+    /// `a == b` between two non-literals as rewritten (`functions::EQUALS`):
+    /// equal either way round.
+    SymEq(Box<[Op; 2]>),
+    /// `a in b` with `b` not a literal list, as rewritten (`functions::IN`):
+    /// a list's elements compared either way round, else `b`'s `contains`.
+    SymIn(Box<[Op; 2]>),
     Index(Box<[Op; 2]>),
     /// `a["name"]`, `a.name` as rewritten.
     Field(Box<Op>, CelString<'static>),
@@ -264,6 +270,8 @@ fn call_op(call: &CallExpr) -> Option<Op> {
             return None;
         }
         (functions::IN_LITERALS, _) => in_literals(args)?,
+        (functions::EQUALS, 2) => Op::SymEq(two(args)?),
+        (functions::IN, 2) => Op::SymIn(two(args)?),
         ("size", 1) => Op::Size(Box::new(op(args.first()?)?)),
         (_, 1) if functions::unary_op(name).is_some() => {
             Op::Unary(functions::unary_op(name)?, Box::new(op(args.first()?)?))

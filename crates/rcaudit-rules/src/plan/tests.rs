@@ -462,6 +462,16 @@ const EDGES: &[&str] = &[
     "item.a == 1 ? item.s : false",
     "has(item.s.x)",
     "present(item.s.x)",
+    "item.l == extension.l",
+    "item.o == extension.o",
+    "item.a == extension.l[0].a",
+    "item.a != facts.count",
+    "item.s in item.l",
+    "item.a in extension.l",
+    "item.a in item.o",
+    "item.s in item.s",
+    "phoneRegion(item.o.a) in params.names",
+    "item.missing in item.l",
 ];
 
 /// Every kind of step of a plan, at the values where operators differ
