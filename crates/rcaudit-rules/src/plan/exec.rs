@@ -5,12 +5,13 @@
 use std::cmp::Ordering;
 
 use cel::Env;
+use cel::common::ast::LiteralValue;
 use cel::common::types::{CelBool, CelInt, CelString};
 use cel::common::value::{BuiltinRef, CowVal, Val};
 use rcaudit_model::Node;
 use rcaudit_model::cel::as_node;
 
-use cel::common::ast::LiteralValue;
+use crate::functions;
 
 use super::{Arith, Comparison, Literals, Op, Plan, Var};
 
@@ -92,17 +93,14 @@ fn truth<'a>(op: &'a Op, frame: &Frame<'a>) -> Result<bool, GiveUp> {
         Op::SymEq(ab) => {
             let [a, b] = &**ab;
             let (a, b) = (operand(a, frame)?, operand(b, frame)?);
-            Ok(a.equals(b.as_ref()) || b.equals(a.as_ref()))
+            Ok(functions::equal_either_way(a.as_ref(), b.as_ref()))
         }
         Op::SymIn(ab) => {
             let [a, b] = &**ab;
-            symmetric_in(operand(a, frame)?.as_ref(), operand(b, frame)?.as_ref())
+            let (needle, haystack) = (operand(a, frame)?, operand(b, frame)?);
+            functions::contains_either_way(needle.as_ref(), haystack.as_ref()).map_err(|_| GiveUp)
         }
         Op::Has(..) | Op::Present(..) => presence(op, frame),
-        Op::Compare(..) => {
-            let value = arithmetic(op, frame)?;
-            as_bool(&value).ok_or(GiveUp)
-        }
         _ => as_bool(&eval(op, frame)?).ok_or(GiveUp),
     }
 }
@@ -156,33 +154,7 @@ fn in_literals<'a>(
     Ok(literals
         .values
         .iter()
-        .any(|literal| needle.equals(&**literal) || literal.equals(needle)))
-}
-
-/// `needle in haystack` as `functions::internal::symmetric_in` does it:
-/// a list's elements compared either way round (a list of the tree read in
-/// place), anything else by its `contains`; [`GiveUp`] where cel fails.
-fn symmetric_in(needle: &dyn Val, haystack: &dyn Val) -> Result<bool, GiveUp> {
-    let same = |item: &dyn Val| item.equals(needle) || needle.equals(item);
-    if let Some(Node::Array(items)) = as_node(haystack) {
-        return Ok(items.iter().any(|item| same(item)));
-    }
-    if haystack.get_type().kind() == cel::common::types::Kind::List
-        && let Some(iterable) = haystack.as_iterable()
-    {
-        let mut items = iterable.iter();
-        while let Some(item) = items.next() {
-            if same(item) {
-                return Ok(true);
-            }
-        }
-        return Ok(false);
-    }
-    haystack
-        .as_container()
-        .ok_or(GiveUp)?
-        .contains(needle)
-        .map_err(|_| GiveUp)
+        .any(|literal| functions::equal_either_way(needle, &**literal)))
 }
 
 /// The tree node `op` reads when it is `item`, `extension`, or a chain of

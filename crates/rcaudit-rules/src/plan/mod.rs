@@ -242,6 +242,9 @@ fn call_op(call: &CallExpr) -> Option<Op> {
     if let Some(planned) = field_op(name, args) {
         return Some(planned);
     }
+    if let (Some(function), [arg]) = (functions::unary_op(name), args) {
+        return Some(Op::Unary(function, Box::new(op(arg)?)));
+    }
     let planned = match (name, args.len()) {
         (operators::LOGICAL_AND, 2) => Op::And(two(args)?),
         (operators::LOGICAL_OR, 2) => Op::Or(two(args)?),
@@ -273,9 +276,6 @@ fn call_op(call: &CallExpr) -> Option<Op> {
         (functions::EQUALS, 2) => Op::SymEq(two(args)?),
         (functions::IN, 2) => Op::SymIn(two(args)?),
         ("size", 1) => Op::Size(Box::new(op(args.first()?)?)),
-        (_, 1) if functions::unary_op(name).is_some() => {
-            Op::Unary(functions::unary_op(name)?, Box::new(op(args.first()?)?))
-        }
         _ => {
             let planned: Box<[Op]> = args.iter().map(op).collect::<Option<_>>()?;
             match functions::static_op(name, args.len()) {
