@@ -11,8 +11,6 @@ use cel::common::value::{CowVal, Val};
 use cel::{Context, ExecutionError, Value};
 use rcaudit_model::{Node, pointer};
 
-use super::requirements::unmet;
-use super::schedule::panic_message;
 use crate::expr::Expression;
 use crate::functions;
 use crate::plan::{self, Frame, Global};
@@ -106,6 +104,19 @@ impl Data {
             ctx.add_variable_as_val(global.name(), value);
         }
         ctx
+    }
+
+    /// The records of the snapshot list a variable names (`extensions`,
+    /// `phoneNumbers`), when it holds a list.
+    pub(super) fn list(&self, variable: &str) -> Option<&[Node]> {
+        let list = if variable == Global::Extensions.name() {
+            self.extensions.as_ref()
+        } else if variable == Global::PhoneNumbers.name() {
+            self.phone_numbers.as_ref()
+        } else {
+            None
+        };
+        list.and_then(Node::as_array)
     }
 
     pub(super) fn viewer_admin(&self) -> Option<bool> {
@@ -360,135 +371,6 @@ impl Place {
         }
         out
     }
-}
-
-/// Computes the facts the enabled rules read, on up to `threads` threads:
-/// facts are ordered by dependency, so those of one *level* (one more than
-/// the deepest fact they read) are independent of each other and computed
-/// side by side, each level seeing every fact of the levels before it.
-pub(super) fn compute_facts(rules: &RuleSet, data: &Data, threads: usize) -> Facts {
-    let mut needed = vec![false; rules.facts.len()];
-    for rule in rules.rules.iter().filter(|r| r.enabled) {
-        for &i in &rule.facts {
-            if let Some(slot) = needed.get_mut(i) {
-                *slot = true;
-            }
-        }
-    }
-    let mut levels: Vec<usize> = Vec::with_capacity(rules.facts.len());
-    for fact in &rules.facts {
-        let level = fact
-            .depends
-            .iter()
-            .filter_map(|&d| levels.get(d).map(|l| l + 1))
-            .max()
-            .unwrap_or(0);
-        levels.push(level);
-    }
-    let mut facts = Facts {
-        names: rules.facts.iter().map(|f| f.name.clone()).collect(),
-        values: vec![None; rules.facts.len()],
-        errors: vec![None; rules.facts.len()],
-        times: Vec::new(),
-    };
-    for level in 0..=levels.iter().copied().max().unwrap_or(0) {
-        let todo: Vec<usize> = (0..rules.facts.len())
-            .filter(|&i| levels.get(i) == Some(&level) && needed.get(i) == Some(&true))
-            .filter(|&i| {
-                rules.facts.get(i).is_some_and(|fact| {
-                    fact.requires
-                        .iter()
-                        .all(|r| unmet(r, data, rules).is_none())
-                        && fact
-                            .depends
-                            .iter()
-                            .all(|&d| facts.values.get(d).is_some_and(Option::is_some))
-                })
-            })
-            .collect();
-        let computed = side_by_side(&todo, threads, |i| {
-            let started = std::time::Instant::now();
-            (compute_fact(rules, data, &facts, i), started.elapsed())
-        });
-        for (i, (result, time)) in computed {
-            if let Some(name) = facts.names.get(i) {
-                facts.times.push((format!("facts.{name}"), time));
-            }
-            match result {
-                Ok(value) => {
-                    if let Some(slot) = facts.values.get_mut(i) {
-                        *slot = Some(value);
-                    }
-                }
-                // Reported against each rule that reads the fact, when the
-                // rule would run (see `evaluate_rule`).
-                Err(error) => {
-                    if let Some(slot) = facts.errors.get_mut(i) {
-                        *slot = Some(error);
-                    }
-                }
-            }
-        }
-    }
-    facts
-}
-
-/// `f` of each of `items`, on up to `threads` threads with the evaluation
-/// stack ([`super::EVAL_STACK_BYTES`]); on this thread alone when a thread
-/// cannot start.
-fn side_by_side<T: Send>(
-    items: &[usize],
-    threads: usize,
-    f: impl Fn(usize) -> T + Sync,
-) -> Vec<(usize, T)> {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        while let Some(&i) = items.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
-            done.push((i, f(i)));
-        }
-        done
-    };
-    let helpers = threads.min(items.len()).saturating_sub(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..helpers)
-            .filter_map(|_| {
-                super::schedule::eval_thread("rcaudit-facts")
-                    .spawn_scoped(scope, work)
-                    .ok()
-            })
-            .collect();
-        let mut done = work();
-        for handle in handles {
-            // `f` catches panics; a helper that died anyway leaves its
-            // fact without a value, which the rules reading it report.
-            done.extend(handle.join().unwrap_or_default());
-        }
-        done
-    })
-}
-
-/// One fact's value, or why it has none.
-fn compute_fact(
-    rules: &RuleSet,
-    data: &Data,
-    facts: &Facts,
-    i: usize,
-) -> Result<Arc<dyn Val>, String> {
-    let Some(fact) = rules.facts.get(i) else {
-        return Err("no such fact; this is a bug in rcaudit".to_owned());
-    };
-    let ctx = data.context(rules, facts);
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        functions::Budget::start(rules.limits.steps);
-        resolve(&fact.expr, &ctx).map(|value| Arc::<dyn Val>::from(value.into_owned()))
-    }))
-    .unwrap_or_else(|payload| {
-        Err(format!(
-            "evaluating the fact failed unexpectedly ({}); this is a bug in rcaudit",
-            panic_message(&*payload)
-        ))
-    })
 }
 
 pub(super) fn boolean<'a, 's: 'a>(

@@ -6,12 +6,13 @@
 //! [`RuleError`]. None of these stop the other rules.
 //!
 //! One module per job: [`outcome`] holds the results and the limits,
-//! [`schedule`] runs the rules on threads, [`bindings`] gives expressions
-//! their variables, [`requirements`] decides whether a rule's data is
+//! [`schedule`] runs the rules on threads, [`facts`] computes the facts
+//! they read, [`bindings`] gives expressions their variables, [`requirements`] decides whether a rule's data is
 //! there, [`run`] checks one rule's items, and [`gaps`] counts what it could
 //! not see.
 
 mod bindings;
+mod facts;
 mod gaps;
 mod outcome;
 mod requirements;

@@ -6,7 +6,8 @@
 
 use rcaudit_model::Node;
 
-use super::bindings::{Data, Facts, compute_facts};
+use super::bindings::{Data, Facts};
+use super::facts::compute_facts;
 use super::outcome::{Outcome, RuleError, disambiguate};
 use super::run::{Run, Start, shared, start, target_len};
 use crate::rule::{Rule, RuleSet, Target};

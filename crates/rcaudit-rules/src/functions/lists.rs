@@ -19,7 +19,7 @@ use super::values::{Args, Out, boolean, field_name, field_of, is_null, take, tex
 
 /// A hashable form of a value, tagged by kind; strings are borrowed from
 /// the value, so keying a list of records allocates for numbers only.
-type Key<'a> = (u8, Cow<'a, str>);
+pub(super) type Key<'a> = (u8, Cow<'a, str>);
 
 /// A hashable form of a scalar, tagged by kind.
 fn scalar_key(val: &dyn Val) -> Option<Key<'_>> {
@@ -75,8 +75,8 @@ pub(super) fn duplicates<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
 }
 
 /// How record values are compared.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum As {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum As {
     Exact,
     Number,
     Id,
@@ -85,15 +85,18 @@ enum As {
 }
 
 fn as_mode(function: &str, val: &dyn Val) -> Result<As, ExecutionError> {
-    match text(val) {
-        Some("number") => Ok(As::Number),
-        Some("id") => Ok(As::Id),
-        Some("region") => Ok(As::Region),
-        _ => Err(type_error(
-            function,
-            val,
-            "\"number\", \"id\" or \"region\"",
-        )),
+    text(val)
+        .and_then(mode)
+        .ok_or_else(|| type_error(function, val, "\"number\", \"id\" or \"region\""))
+}
+
+/// The mode a function's `as` argument names.
+pub(super) fn mode(name: &str) -> Option<As> {
+    match name {
+        "number" => Some(As::Number),
+        "id" => Some(As::Id),
+        "region" => Some(As::Region),
+        _ => None,
     }
 }
 
@@ -131,7 +134,7 @@ fn key_of<'a>(value: &CowVal<'a, 'a>, how: As) -> Option<Key<'a>> {
     }
 }
 
-fn key_in(value: &dyn Val, how: As) -> Option<Key<'_>> {
+pub(super) fn key_in(value: &dyn Val, how: As) -> Option<Key<'_>> {
     match how {
         As::Exact => scalar_key(value).filter(|(_, text)| !text.is_empty()),
         As::Number => text(value)

@@ -22,6 +22,7 @@ mod lists;
 mod numbers;
 mod plans;
 mod present;
+mod tally;
 mod values;
 
 pub use budget::{Budget, STEP, budget_message};
@@ -29,6 +30,7 @@ pub use internal::{EQUALS, HAS, IN, IN_LITERALS, MAX_IN_LITERALS, MAX_PRESENT_FI
 pub(crate) use internal::{contains_either_way, equal_either_way};
 pub use numbers::normalize_number;
 pub use plans::{PlanClass, plan_class_val, plan_name};
+pub(crate) use tally::{ListCall, fold};
 
 use budget::step;
 use ids::{id_string, same_id, uri_account};
