@@ -291,13 +291,7 @@ pub fn locate_indexed<S: AsRef<str>>(
             (None, Some(_)) => insert(groups.entry(*begin).or_default(), more, i),
         }
     }
-    for (at, trie) in &groups {
-        let mut scanner = Scanner {
-            bytes: text.as_bytes(),
-            pos: *at,
-        };
-        scanner.value(trie, &mut out, 1);
-    }
+    scan_groups(text, groups, &mut out);
     if !rest.is_empty() {
         let unindexed: Vec<&str> = rest
             .iter()
@@ -310,6 +304,56 @@ pub fn locate_indexed<S: AsRef<str>>(
         }
     }
     out
+}
+
+/// Groups at least this many are scanned on two threads.
+const TWO_THREADS: usize = 1024;
+
+/// Scans the values at the start of each group for its pointers: on two
+/// threads when there are many (thousands of findings in a large snapshot:
+/// each group is a record scanned from its start), each half of the groups
+/// into its own spans, which are then merged: a pointer is in one group.
+fn scan_groups(text: &str, mut groups: BTreeMap<usize, Trie>, out: &mut [Option<Span>]) {
+    let scan = |groups: &BTreeMap<usize, Trie>, out: &mut [Option<Span>]| {
+        for (at, trie) in groups {
+            let mut scanner = Scanner {
+                bytes: text.as_bytes(),
+                pos: *at,
+            };
+            scanner.value(trie, out, 1);
+        }
+    };
+    let middle = (groups.len() >= TWO_THREADS)
+        .then(|| groups.keys().nth(groups.len() / 2).copied())
+        .flatten();
+    let Some(middle) = middle else {
+        scan(&groups, out);
+        return;
+    };
+    let second = groups.split_off(&middle);
+    let len = out.len();
+    let theirs = std::thread::scope(|scope| {
+        let other = std::thread::Builder::new()
+            .name("rcaudit-locate".to_owned())
+            .spawn_scoped(scope, || {
+                let mut theirs = vec![None; len];
+                scan(&second, &mut theirs);
+                theirs
+            });
+        scan(&groups, out);
+        other.ok().and_then(|handle| handle.join().ok())
+    });
+    match theirs {
+        Some(theirs) => {
+            for (slot, span) in out.iter_mut().zip(theirs) {
+                if span.is_some() {
+                    *slot = span;
+                }
+            }
+        }
+        // No second thread (or it failed): this one scans its half too.
+        None => scan(&second, out),
+    }
 }
 
 /// Deep enough for any snapshot (`serde_json` refuses more than 128 levels);
@@ -592,6 +636,42 @@ mod tests {
                     prop_assert_eq!(got.as_ref(), want, "{}", pointer);
                 }
             }
+        }
+    }
+
+    /// Enough findings to scan on two threads: each half of the records
+    /// located, each pointer to what it names, as the scan without the
+    /// index finds it.
+    #[test]
+    fn many_groups_are_scanned_on_two_threads_alike() {
+        let records: Vec<serde_json::Value> = (0..3 * TWO_THREADS)
+            .map(|i| serde_json::json!({"id": i, "name": format!("n{i}"), "list": [i, {"x": i}]}))
+            .collect();
+        let doc = serde_json::json!({"a": 1, "extensions": records, "z": [1]});
+        let text = serde_json::to_string_pretty(&doc).expect("serializes");
+        let index = Index::build(&text);
+        let pointers: Vec<String> = (0..3 * TWO_THREADS + 2)
+            .rev()
+            .flat_map(|i| {
+                [
+                    format!("/extensions/{i}/name"),
+                    format!("/extensions/{i}/list/1/x"),
+                    format!("/extensions/{i}/missing"),
+                ]
+            })
+            .chain(["/z/0".to_owned(), "/a".to_owned()])
+            .collect();
+        let indexed = locate_indexed(&text, &index, &pointers);
+        assert_eq!(indexed, locate(&text, &pointers));
+        for (pointer, span) in pointers.iter().zip(&indexed) {
+            let want = doc.pointer(pointer);
+            let got = span.map(|span| {
+                serde_json::from_str::<serde_json::Value>(
+                    &text[span.offset..span.offset + span.len],
+                )
+                .expect("a span is a value")
+            });
+            assert_eq!(got.as_ref(), want, "{pointer}");
         }
     }
 
