@@ -235,6 +235,12 @@ pub fn validate_snapshot(root: &Node) -> Result<Vec<Violation>, String> {
 
 /// Validates a tree against any compiled schema.
 pub fn validate_with(validator: &Validator<Tree>, root: &Node) -> Vec<Violation> {
+    // Most snapshots are valid: the check that stops at the first error
+    // and tracks no paths answers that alone. Only an invalid one is walked
+    // again for every violation.
+    if validator.is_valid(root) {
+        return Vec::new();
+    }
     validator
         .iter_errors(root)
         .map(|error| Violation {
@@ -251,4 +257,78 @@ pub fn compile(schema: &serde_json::Value) -> Result<Validator<Tree>, String> {
         .with_draft(jsonschema::Draft::Draft202012)
         .build(schema)
         .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every violation, found without the validity check first.
+    fn every_violation(validator: &Validator<Tree>, root: &Node) -> Vec<Violation> {
+        validator
+            .iter_errors(root)
+            .map(|error| Violation {
+                pointer: error.instance_path().to_string(),
+                message: error.masked().to_string(),
+                schema_path: error.schema_path().to_string(),
+            })
+            .collect()
+    }
+
+    /// Each leaf of `value`, by pointer.
+    fn leaves(value: &serde_json::Value, at: &str, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(o) => {
+                for (name, v) in o {
+                    leaves(v, &format!("{at}/{}", crate::pointer::escape(name)), out);
+                }
+            }
+            serde_json::Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    leaves(v, &format!("{at}/{i}"), out);
+                }
+            }
+            _ => out.push(at.to_owned()),
+        }
+    }
+
+    /// The quick validity check says "valid" exactly when there is no
+    /// violation: the demo snapshot, and copies of it with one leaf
+    /// replaced by a value of each other kind (most of them invalid), give
+    /// the violations the full walk gives.
+    #[test]
+    fn a_snapshot_is_valid_exactly_when_it_has_no_violation() {
+        let validator = SNAPSHOT_VALIDATOR.as_ref().expect("the schema compiles");
+        let demo: serde_json::Value =
+            serde_json::from_str(include_str!("../../../examples/demo.snapshot.json"))
+                .expect("the demo is JSON");
+        let mut pointers = Vec::new();
+        leaves(&demo, "", &mut pointers);
+        let (mut valid, mut invalid) = (0, 0);
+        for pointer in pointers.iter().step_by(3) {
+            for replacement in [
+                serde_json::json!(null),
+                serde_json::json!(-1),
+                serde_json::json!("x"),
+                serde_json::json!([]),
+            ] {
+                let mut doc = demo.clone();
+                if let Some(leaf) = doc.pointer_mut(pointer) {
+                    *leaf = replacement;
+                }
+                let tree = crate::value::from_json(&doc);
+                let got = validate_with(validator, &tree);
+                assert_eq!(got, every_violation(validator, &tree), "{pointer}");
+                if got.is_empty() {
+                    valid += 1;
+                } else {
+                    invalid += 1;
+                }
+            }
+        }
+        assert!(
+            valid > 50 && invalid > 50,
+            "{valid} valid, {invalid} invalid"
+        );
+    }
 }
