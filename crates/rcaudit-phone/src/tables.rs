@@ -12,9 +12,11 @@
 //! search tells which of them match, where libphonenumber tries them one
 //! after the other.
 
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, OnceLock};
 
-use regex_automata::meta::Regex;
+use regex_automata::meta::{Cache, Regex};
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, MatchKind, PatternSet};
 
@@ -57,6 +59,20 @@ struct Set {
     regex: Regex,
     /// For each pattern given, its index in `regex`, if it compiled.
     ids: Vec<Option<usize>>,
+    /// Which set this is, among all the process makes ([`SEARCHES`]).
+    serial: u64,
+}
+
+static SERIALS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// This thread's search state for each set it searched, by the set's
+    /// serial. A regex keeps one for the first thread that searches with
+    /// it, and the other threads take theirs from a shared stack under a
+    /// lock, once per search: rules classify numbers on every evaluation
+    /// thread. Sets are few (those of the codes and regions met) and live
+    /// as long as the process.
+    static SEARCHES: RefCell<Vec<(u64, Box<Cache>, PatternSet)>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Set {
@@ -69,10 +85,12 @@ impl Set {
                 .ok()
         };
         let all: Vec<&String> = patterns.iter().collect();
+        let serial = SERIALS.fetch_add(1, Ordering::Relaxed);
         if let Some(regex) = build(&all) {
             return Some(Set {
                 regex,
                 ids: (0..patterns.len()).map(Some).collect(),
+                serial,
             });
         }
         let mut ids = Vec::with_capacity(patterns.len());
@@ -89,16 +107,42 @@ impl Set {
             return None;
         }
         let regex = build(&good)?;
-        Some(Set { regex, ids })
+        Some(Set { regex, ids, serial })
     }
 
     /// Which patterns match `text` from its start (to its end, for patterns
-    /// anchored there).
+    /// anchored there), with this thread's search state for the set, taken
+    /// for the search and given back when the result is dropped (a search
+    /// made meanwhile, with another set, takes its own).
     fn matches(&self, text: &str) -> Matched<'_> {
-        let mut found = PatternSet::new(self.regex.pattern_len());
-        self.regex
-            .which_overlapping_matches(&Input::new(text).anchored(Anchored::Yes), &mut found);
-        Matched { set: self, found }
+        let taken = SEARCHES
+            .try_with(|searches| {
+                let mut searches = searches.try_borrow_mut().ok()?;
+                let at = searches
+                    .iter()
+                    .position(|(serial, _, _)| *serial == self.serial)?;
+                Some(searches.swap_remove(at))
+            })
+            .ok()
+            .flatten();
+        let (mut cache, mut found) = match taken {
+            Some((_, cache, found)) => (cache, found),
+            None => (
+                Box::new(self.regex.create_cache()),
+                PatternSet::new(self.regex.pattern_len()),
+            ),
+        };
+        found.clear();
+        self.regex.which_overlapping_matches_with(
+            &mut cache,
+            &Input::new(text).anchored(Anchored::Yes),
+            &mut found,
+        );
+        Matched {
+            set: self,
+            found,
+            cache: Some(cache),
+        }
     }
 }
 
@@ -106,6 +150,25 @@ impl Set {
 struct Matched<'s> {
     set: &'s Set,
     found: PatternSet,
+    /// The search state, given back to this thread's [`SEARCHES`] (boxed:
+    /// it is large, and moves at each search).
+    cache: Option<Box<Cache>>,
+}
+
+impl Drop for Matched<'_> {
+    fn drop(&mut self) {
+        let Some(cache) = self.cache.take() else {
+            return;
+        };
+        let found = std::mem::replace(&mut self.found, PatternSet::new(0));
+        let serial = self.set.serial;
+        // Nothing to give back to when the thread's state is going away.
+        let _ = SEARCHES.try_with(|searches| {
+            if let Ok(mut searches) = searches.try_borrow_mut() {
+                searches.push((serial, cache, found));
+            }
+        });
+    }
 }
 
 impl Matched<'_> {

@@ -79,6 +79,36 @@ fn every_example_number_is_valid_and_of_its_type() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// Each thread searches with its own state: the metadata's examples
+/// classified on four threads at once, each in its own order, give what
+/// they give on this thread.
+#[test]
+fn every_thread_classifies_alike() {
+    let examples = examples();
+    let here: Vec<_> = examples.iter().map(|(_, _, n)| classify(n)).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|t| {
+                let examples = &examples;
+                scope.spawn(move || {
+                    let mut order: Vec<usize> = (0..examples.len()).collect();
+                    if t % 2 == 1 {
+                        order.reverse();
+                    }
+                    let mut found = vec![None; examples.len()];
+                    for i in order {
+                        found[i] = classify(&examples[i].2);
+                    }
+                    found
+                })
+            })
+            .collect();
+        for handle in handles {
+            assert!(handle.join().expect("no panic") == here);
+        }
+    });
+}
+
 /// Numbers whose region and type the numbering plans publish.
 #[test]
 fn numbering_plan_ranges() {

@@ -7,7 +7,9 @@
 //!   `is_valid` and `number_type`;
 //! - `rcaudit-phone`: `classify` (region, type, validity) per number;
 //! - `rcaudit-phone, distinct`: `classify` once per distinct number, as the
-//!   rule functions do (they remember each number's class per thread).
+//!   rule functions do (they remember each number's class per thread);
+//! - `rcaudit-phone, other thread`: `classify` per number on a thread
+//!   other than the first to classify, as on the second evaluation thread.
 //!
 //! Prints the median time per run and per number, and how many numbers
 //! the two ways call valid (they must agree on these numbers).
@@ -67,7 +69,8 @@ fn main() -> ExitCode {
     let _ = rcaudit_phone::classify("+16505550100");
     let _ = phonenumber::parse(None, "+16505550100").map(|n| n.is_valid());
 
-    let (mut theirs, mut ours, mut once) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut theirs, mut ours, mut once, mut other) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut valid_theirs, mut valid_ours) = (0, 0);
     for _ in 0..runs {
         let start = Instant::now();
@@ -98,6 +101,19 @@ fn main() -> ExitCode {
             let _ = std::hint::black_box(rcaudit_phone::classify(n));
         }
         once.push(start.elapsed());
+
+        other.push(std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let start = Instant::now();
+                    for n in &all {
+                        let _ = std::hint::black_box(rcaudit_phone::classify(n));
+                    }
+                    start.elapsed()
+                })
+                .join()
+                .unwrap_or_default()
+        }));
     }
     let count = all.len().max(1);
     let per = |d: Duration, n: usize| {
@@ -116,6 +132,7 @@ fn main() -> ExitCode {
             once,
             distinct.len(),
         ),
+        ("rcaudit-phone: classify, other thread", other, count),
     ] {
         let m = median(times);
         println!(
