@@ -241,6 +241,11 @@ pub fn validate_with(validator: &Validator<Tree>, root: &Node) -> Vec<Violation>
     if validator.is_valid(root) {
         return Vec::new();
     }
+    every_violation(validator, root)
+}
+
+/// Every violation, from a walk of the whole tree.
+fn every_violation(validator: &Validator<Tree>, root: &Node) -> Vec<Violation> {
     validator
         .iter_errors(root)
         .map(|error| Violation {
@@ -262,18 +267,6 @@ pub fn compile(schema: &serde_json::Value) -> Result<Validator<Tree>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Every violation, found without the validity check first.
-    fn every_violation(validator: &Validator<Tree>, root: &Node) -> Vec<Violation> {
-        validator
-            .iter_errors(root)
-            .map(|error| Violation {
-                pointer: error.instance_path().to_string(),
-                message: error.masked().to_string(),
-                schema_path: error.schema_path().to_string(),
-            })
-            .collect()
-    }
 
     /// Each leaf of `value`, by pointer.
     fn leaves(value: &serde_json::Value, at: &str, out: &mut Vec<String>) {
