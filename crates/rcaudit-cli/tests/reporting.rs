@@ -1700,9 +1700,16 @@ fn timings_name_the_phases_and_mark_rules_cel_interprets() {
         "{err}"
     );
     assert!(line("RC-EX-001").ends_with("RC-EX-001"), "{err}");
-    // Each fact the rules read has its own line.
+    // Each fact the rules read has its own line; list facts over the same
+    // list share one pass, and its line names them all.
     assert!(
         line("facts.mainNumbers").ends_with("facts.mainNumbers"),
+        "{err}"
+    );
+    assert!(
+        err.lines().any(|l| l.ends_with(
+            "facts.extensionNumberCopies, extensionIdCopies, extensionIds, typeCounts (one pass)"
+        )),
         "{err}"
     );
 }
