@@ -163,19 +163,18 @@ fn pass(facts: &Facts, records: &[Node], calls: &[(usize, ListCall)]) -> Vec<Don
         },
         started.elapsed(),
     );
+    let not_computed = || "the fact was not computed; this is a bug in rcaudit".to_owned();
     let mut values: Vec<Result<Arc<dyn Val>, String>> = match folded {
-        Ok(values) => values.into_iter().map(|v| Ok(Arc::from(v))).collect(),
+        Ok(values) => values
+            .into_iter()
+            .map(|v| v.map(Arc::from).ok_or_else(not_computed))
+            .collect(),
         Err(payload) => {
-            let message = format!(
-                "evaluating the fact failed unexpectedly ({}); this is a bug in rcaudit",
-                panic_message(&*payload)
-            );
+            let message = panicked(&*payload);
             calls.iter().map(|_| Err(message.clone())).collect()
         }
     };
-    values.resize_with(calls.len(), || {
-        Err("the fact was not computed; this is a bug in rcaudit".to_owned())
-    });
+    values.resize_with(calls.len(), || Err(not_computed()));
     let mut time = Some(time);
     calls
         .iter()
@@ -234,12 +233,15 @@ fn compute_fact(
         functions::Budget::start(rules.limits.steps);
         resolve(&fact.expr, &ctx).map(|value| Arc::<dyn Val>::from(value.into_owned()))
     }))
-    .unwrap_or_else(|payload| {
-        Err(format!(
-            "evaluating the fact failed unexpectedly ({}); this is a bug in rcaudit",
-            panic_message(&*payload)
-        ))
-    })
+    .unwrap_or_else(|payload| Err(panicked(&*payload)))
+}
+
+/// Why a fact whose computation panicked has no value.
+fn panicked(payload: &(dyn std::any::Any + Send)) -> String {
+    format!(
+        "evaluating the fact failed unexpectedly ({}); this is a bug in rcaudit",
+        panic_message(payload)
+    )
 }
 
 #[cfg(test)]

@@ -154,19 +154,51 @@ pub(super) fn key_in(value: &dyn Val, how: As) -> Option<Key<'_>> {
 fn copies<'b, 'v>(list: &dyn Val, field: &str, how: As) -> Out<'b, 'v> {
     let mut items = records("duplicates", list)?;
     let mut first: FxHashMap<Key<'_>, i64> = sized(list);
-    let mut copies: HashMap<CelMapKey<'v>, Box<dyn Val + 'v>> = HashMap::new();
+    let mut copies = Vec::new();
     let mut index: i64 = 0;
     while let Some(record) = items.next() {
         if let Some(key) = field_of(record, field).and_then(|v| key_of(&v, how)) {
             // One probe of the map per record, not a lookup then an insert.
             let at = *first.entry(key).or_insert(index);
             if at != index {
-                copies.insert(CelMapKey::from(index), Box::new(CelInt::from(at)));
+                copies.push((index, at));
             }
         }
         index += 1;
     }
-    Ok(CowVal::owned(CelMap::from(copies)))
+    Ok(CowVal::owned(copies_map(copies)))
+}
+
+/// The value of `duplicates`: each copy's index -> its first's.
+pub(super) fn copies_map<'v>(copies: impl IntoIterator<Item = (i64, i64)>) -> CelMap<'v> {
+    CelMap::from(
+        copies
+            .into_iter()
+            .map(|(index, first)| {
+                (
+                    CelMapKey::from(index),
+                    Box::new(CelInt::from(first)) as Box<dyn Val + 'v>,
+                )
+            })
+            .collect::<HashMap<_, _>>(),
+    )
+}
+
+/// The value of `counts`: each key's text -> how many records have it.
+pub(super) fn counts_map<'v, 'k>(
+    counts: impl IntoIterator<Item = (Cow<'k, str>, i64)>,
+) -> CelMap<'v> {
+    CelMap::from(
+        counts
+            .into_iter()
+            .map(|(text, count)| {
+                (
+                    CelMapKey::from(text.into_owned()),
+                    Box::new(CelInt::from(count)) as Box<dyn Val + 'v>,
+                )
+            })
+            .collect::<HashMap<_, _>>(),
+    )
 }
 
 pub(super) fn duplicates_by<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
@@ -196,16 +228,7 @@ fn count<'b, 'v>(list: &dyn Val, field: &str, how: As) -> Out<'b, 'v> {
             *counts.entry(key).or_insert(0) += 1;
         }
     }
-    let map: HashMap<CelMapKey<'v>, Box<dyn Val + 'v>> = counts
-        .into_iter()
-        .map(|(k, n)| {
-            (
-                CelMapKey::from(k.into_owned()),
-                Box::new(CelInt::from(n)) as Box<dyn Val + 'v>,
-            )
-        })
-        .collect();
-    Ok(CowVal::owned(CelMap::from(map)))
+    Ok(CowVal::owned(counts_map(counts)))
 }
 
 pub(super) fn counts<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {

@@ -11,15 +11,14 @@
 //! themselves ([`super::lists`]): the same keys ([`key_in`]), the same
 //! results, which a test compares on random lists.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 
 use cel::common::ast::{Expr, IdedExpr, LiteralValue};
-use cel::common::types::{CelInt, CelMap, CelMapKey};
 use cel::common::value::Val;
 use rcaudit_model::Node;
 use rustc_hash::FxHashMap;
 
-use super::lists::{As, Key, key_in, mode};
+use super::lists::{As, Key, copies_map, counts_map, key_in, mode};
 
 /// A fact that is one of the list functions over a variable, with literal
 /// arguments: what [`fold`] computes.
@@ -95,8 +94,10 @@ struct Keying<'a> {
 const BLOCK: usize = 64;
 
 /// The value of each of `calls` over `records`, in the order of `calls`,
-/// as the functions would give them, in one pass over the records.
-pub(crate) fn fold(records: &[Node], calls: &[&ListCall]) -> Vec<Box<dyn Val + 'static>> {
+/// as the functions would give them, in one pass over the records (`None`
+/// only if a call lost its keying: a bug, which the caller reports rather
+/// than a value that would pass every rule reading it).
+pub(crate) fn fold(records: &[Node], calls: &[&ListCall]) -> Vec<Option<Box<dyn Val + 'static>>> {
     let mut keyings: Vec<Keying<'_>> = Vec::new();
     let ways: Vec<usize> = calls
         .iter()
@@ -129,10 +130,7 @@ pub(crate) fn fold(records: &[Node], calls: &[&ListCall]) -> Vec<Box<dyn Val + '
             }
         }
         let mut keys = keys.drain(..);
-        for index in start.. {
-            if index - start == i64::try_from(block.len()).unwrap_or(i64::MAX) {
-                break;
-            }
+        for index in (start..).take(block.len()) {
             for keying in &mut keyings {
                 let Some(Some(key)) = keys.next() else {
                     continue;
@@ -143,27 +141,16 @@ pub(crate) fn fold(records: &[Node], calls: &[&ListCall]) -> Vec<Box<dyn Val + '
                     keying.copies.push((index, *first));
                 }
             }
+            start = index + 1;
         }
-        start += i64::try_from(block.len()).unwrap_or(i64::MAX);
     }
     calls
         .iter()
         .zip(ways)
         .map(|(call, way)| {
-            let Some(keying) = keyings.get(way) else {
-                return Box::new(CelMap::from(HashMap::new())) as Box<dyn Val>;
-            };
-            let map: HashMap<CelMapKey<'static>, Box<dyn Val>> = match call.fold {
-                Fold::Duplicates => keying
-                    .copies
-                    .iter()
-                    .map(|&(index, first)| {
-                        (
-                            CelMapKey::from(index),
-                            Box::new(CelInt::from(first)) as Box<dyn Val>,
-                        )
-                    })
-                    .collect(),
+            let keying = keyings.get(way)?;
+            let value = match call.fold {
+                Fold::Duplicates => copies_map(keying.copies.iter().copied()),
                 Fold::Counts => {
                     // `counts` keys by the text alone: `7` and `"7"` are
                     // one key.
@@ -171,18 +158,10 @@ pub(crate) fn fold(records: &[Node], calls: &[&ListCall]) -> Vec<Box<dyn Val + '
                     for ((_, text), &(_, count)) in &keying.seen {
                         *counts.entry(text.as_ref()).or_insert(0) += count;
                     }
-                    counts
-                        .into_iter()
-                        .map(|(text, count)| {
-                            (
-                                CelMapKey::from(text.to_owned()),
-                                Box::new(CelInt::from(count)) as Box<dyn Val>,
-                            )
-                        })
-                        .collect()
+                    counts_map(counts.into_iter().map(|(t, n)| (Cow::Borrowed(t), n)))
                 }
             };
-            Box::new(CelMap::from(map)) as Box<dyn Val>
+            Some(Box::new(value) as Box<dyn Val>)
         })
         .collect()
 }
@@ -309,6 +288,7 @@ mod tests {
                 &calls.iter().collect::<Vec<_>>(),
             );
             for (source, got) in chosen.iter().zip(&folded) {
+                let got = got.as_ref().expect("a value for every call");
                 let compiled = crate::expr::compile(&env, source).expect("compiles");
                 let mut ctx = Context::with_env(Arc::clone(&env));
                 ctx.add_variable_as_val("list", Box::new(list.clone()));
