@@ -10,22 +10,20 @@
 //! only the indentation of the root's members twice and `{`, after a `,`,
 //! starts an element of an array that is a member of the root.
 //!
-//! **The serial parse stays the reference.** Both threads parse each value
-//! with the same `serde_json` deserializer and the same visitor as
-//! [`crate::value::serial`], one element or member at a time, and the
-//! grammar between them (`{`, `"name"`, `:`, `,`, `[`, `]`, `}`,
-//! whitespace) is checked here. Anything unexpected (a syntax error, a
-//! repeated name, nesting deeper than [`DEEPEST`], a compact file) gives
-//! `None`, and the caller parses the document again on one thread, which
-//! then gives the result or the error, message and all. A test compares
+//! **The serial parse stays the reference.** Both threads read each value
+//! with [`crate::scan`], which builds the tree with the same calls as the
+//! serial parse's serde visitor ([`crate::value::serial`]) and leaves
+//! escapes and unusual numbers to `serde_json`, and the grammar between
+//! values (`{`, `"name"`, `:`, `,`, `[`, `]`, `}`, whitespace) is checked
+//! here. Anything unexpected (a syntax error, a repeated name, nesting
+//! deeper than [`DEEPEST`], a compact file) gives `None`, and the caller
+//! parses the document again on one thread, which then gives the result
+//! or the error, message and all. A test compares
 //! the trees of both parses, member order and all.
 
-use std::cell::RefCell;
-
-use serde::de::{self, Deserialize, DeserializeSeed as _, Deserializer};
-
 use crate::locate::{Index, Member};
-use crate::value::{Key, Node, NodeSeed, Object, Parsing};
+use crate::scan::skip_space;
+use crate::value::{Key, Node, Object, Parsing};
 
 /// Documents smaller than this are parsed on one thread: starting a thread
 /// costs more than it saves.
@@ -37,72 +35,9 @@ pub(crate) const LARGE: usize = 8 << 20;
 /// parse refuses; anything deeper than this goes to the serial parse.
 const DEEPEST: usize = 100;
 
-thread_local! {
-    /// This thread's parse, for the values `serde_json` parses one by one
-    /// ([`One`], [`Name`]): a stream deserializer takes no seed.
-    static PARSING: RefCell<Option<Parsing>> = const { RefCell::new(None) };
-}
-
-/// Sets up this thread's [`PARSING`], and clears it when dropped.
-struct Session;
-
-impl Session {
-    fn start(lend: Option<&'static str>) -> Session {
-        PARSING.set(Some(Parsing::nested_at_most(DEEPEST).lending(lend)));
-        Session
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        PARSING.set(None);
-    }
-}
-
-fn with_parsing<'de, D: Deserializer<'de>, T>(
-    deserializer: D,
-    f: impl FnOnce(&mut Parsing, D) -> Result<T, D::Error>,
-) -> Result<T, D::Error> {
-    PARSING.with_borrow_mut(|parsing| match parsing {
-        Some(parsing) => f(parsing, deserializer),
-        None => Err(de::Error::custom("no parse is under way on this thread")),
-    })
-}
-
-/// A value, parsed with this thread's [`Parsing`].
-struct One(Node);
-
-impl<'de> Deserialize<'de> for One {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<One, D::Error> {
-        with_parsing(deserializer, |cx, d| {
-            NodeSeed { cx }.deserialize(d).map(One)
-        })
-    }
-}
-
-/// An object member's name, interned by this thread's [`Parsing`].
-struct Name(Key);
-
-impl<'de> Deserialize<'de> for Name {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Name, D::Error> {
-        with_parsing(deserializer, |cx, d| cx.key(d).map(Name))
-    }
-}
-
-/// The value of type `T` that starts at `at` (after any whitespace), and
-/// where it ends.
-fn one<'t, T: Deserialize<'t>>(text: &'t str, at: usize) -> Option<(T, usize)> {
-    let mut stream = serde_json::Deserializer::from_str(text.get(at..)?).into_iter::<T>();
-    let value = stream.next()?.ok()?;
-    Some((value, at + stream.byte_offset()))
-}
-
-/// The first byte at or after `at` that is not JSON whitespace.
-fn skip_space(bytes: &[u8], mut at: usize) -> usize {
-    while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(at) {
-        at += 1;
-    }
-    at
+/// A parse for one thread of the two.
+fn parsing(lend: Option<&'static str>) -> Parsing {
+    Parsing::nested_at_most(DEEPEST).lending(lend)
 }
 
 /// Parses `text` on two threads, if it is at least `large` bytes and
@@ -125,16 +60,13 @@ fn halves(text: &str, large: usize, lend: Option<&'static str>) -> Option<(Node,
     std::thread::scope(|scope| {
         let tail = std::thread::Builder::new()
             .name("rcaudit-parse".to_owned())
-            .spawn_scoped(scope, move || {
-                let _session = Session::start(lend);
-                elements(text, split)
-            })
+            .spawn_scoped(scope, move || elements(text, split, &mut parsing(lend)))
             .ok()?;
-        let _session = Session::start(lend);
         let mut root = Root {
             text,
             split,
             tail: Some(tail),
+            cx: parsing(lend),
         };
         let (node, index) = root.parse()?;
         Some((node, index, root.tail.is_none()))
@@ -174,13 +106,13 @@ fn boundary(text: &str) -> Option<usize> {
 
 /// The elements of an array from `at` (an element's start) to its `]`,
 /// where each starts, and where the array ends.
-fn elements(text: &str, mut at: usize) -> Option<(Vec<Node>, Vec<usize>, usize)> {
+fn elements(text: &str, mut at: usize, cx: &mut Parsing) -> Option<(Vec<Node>, Vec<usize>, usize)> {
     let bytes = text.as_bytes();
     let mut items = Vec::new();
     let mut starts = Vec::new();
     loop {
         starts.push(at);
-        let (One(node), end) = one(text, at)?;
+        let (node, end) = crate::scan::value(text, at, cx)?;
         items.push(node);
         at = skip_space(bytes, end);
         match bytes.get(at)? {
@@ -200,6 +132,7 @@ struct Root<'t, 's> {
     text: &'t str,
     split: usize,
     tail: Option<Tail<'s>>,
+    cx: Parsing,
 }
 
 impl Root<'_, '_> {
@@ -219,7 +152,7 @@ impl Root<'_, '_> {
                 if bytes.get(at) != Some(&b'"') {
                     return None;
                 }
-                let (Name(key), end) = one(self.text, at)?;
+                let (key, end) = crate::scan::key(self.text, at, &mut self.cx)?;
                 at = skip_space(bytes, end);
                 if bytes.get(at) != Some(&b':') {
                     return None;
@@ -229,7 +162,7 @@ impl Root<'_, '_> {
                     let (value, starts, end) = self.array(at)?;
                     (value, Some(starts), end)
                 } else {
-                    let (One(value), end) = one(self.text, at)?;
+                    let (value, end) = crate::scan::value(self.text, at, &mut self.cx)?;
                     (value, None, end)
                 };
                 if members.iter().any(|(k, _)| k.inner() == key.inner()) {
@@ -278,7 +211,7 @@ impl Root<'_, '_> {
                 return Some((Node::Array(items.into()), starts, end));
             }
             starts.push(at);
-            let (One(node), end) = one(self.text, at)?;
+            let (node, end) = crate::scan::value(self.text, at, &mut self.cx)?;
             items.push(node);
             at = skip_space(bytes, end);
             match bytes.get(at)? {
@@ -293,29 +226,7 @@ impl Root<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The same tree: same variants, same numbers, members in the same
-    /// order (`Node`'s `==` is JSON equality, which ignores member order).
-    fn same(a: &Node, b: &Node) -> bool {
-        match (a, b) {
-            (Node::Array(x), Node::Array(y)) => {
-                x.len() == y.len() && x.iter().zip(y.iter()).all(|(x, y)| same(x, y))
-            }
-            (Node::Object(x), Node::Object(y)) => {
-                x.len() == y.len()
-                    && x.iter()
-                        .zip(y.iter())
-                        .all(|((k, v), (l, w))| k == l && same(v, w))
-            }
-            (Node::Int(x), Node::Int(y)) => x.inner() == y.inner(),
-            (Node::UInt(x), Node::UInt(y)) => x.inner() == y.inner(),
-            (Node::Double(x), Node::Double(y)) => x.inner().to_bits() == y.inner().to_bits(),
-            (Node::Null, Node::Null) => true,
-            (Node::Bool(x), Node::Bool(y)) => x.inner() == y.inner(),
-            (Node::String(x), Node::String(y)) => x.inner() == y.inner(),
-            _ => false,
-        }
-    }
+    use crate::value::same;
 
     fn records(count: usize) -> serde_json::Value {
         let records: Vec<serde_json::Value> = (0..count)

@@ -42,6 +42,7 @@ mod halves;
 pub mod locate;
 pub mod ordered;
 pub mod pointer;
+mod scan;
 pub mod schema;
 mod snapshot;
 mod source;

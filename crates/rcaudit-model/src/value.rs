@@ -95,6 +95,14 @@ impl Node {
         }
     }
 
+    /// An unsigned integer as the parse keeps it: `Int` when it fits `i64`.
+    pub(crate) fn unsigned(v: u64) -> Node {
+        match i64::try_from(v) {
+            Ok(i) => Node::Int(CelInt::from(i)),
+            Err(_) => Node::UInt(CelUInt::from(v)),
+        }
+    }
+
     /// A string node.
     pub fn string(value: impl Into<String>) -> Node {
         Node::String(CelString::from(value.into()))
@@ -457,6 +465,83 @@ impl Parsing {
         }
         Ok(())
     }
+
+    /// Starts an array: where its elements begin on the stack; an error if
+    /// it nests too deeply.
+    pub(crate) fn open_array<E: de::Error>(&mut self) -> Result<usize, E> {
+        self.enter()?;
+        Ok(self.nodes.len())
+    }
+
+    /// Starts an object: where its members begin on the stack.
+    pub(crate) fn open_object<E: de::Error>(&mut self) -> Result<usize, E> {
+        self.enter()?;
+        Ok(self.members.len())
+    }
+
+    pub(crate) fn push_element(&mut self, node: Node) {
+        self.nodes.push(node);
+    }
+
+    /// Checks that `key` is not yet a name of the object whose members
+    /// begin at `start`. Names are interned, so a repeated name is the same
+    /// pointer, and `seen` (a 64-bit filter of the object's name pointers,
+    /// zero at its start) makes the check nearly free.
+    pub(crate) fn new_name<E: de::Error>(
+        &self,
+        start: usize,
+        seen: &mut u64,
+        key: &Key,
+    ) -> Result<(), E> {
+        let bit = 1u64 << ((Arc::as_ptr(key).addr() >> 4) & 63);
+        if *seen & bit != 0
+            && self
+                .members
+                .get(start..)
+                .unwrap_or_default()
+                .iter()
+                .any(|(k, _)| Arc::ptr_eq(k, key))
+        {
+            return Err(E::custom(format_args!("{DUPLICATE_KEY}{}", key.inner())));
+        }
+        *seen |= bit;
+        Ok(())
+    }
+
+    pub(crate) fn push_member(&mut self, key: Key, value: Node) {
+        self.members.push((key, value));
+    }
+
+    /// The array whose elements begin at `start`, allocated once at its size.
+    pub(crate) fn close_array(&mut self, start: usize) -> Node {
+        self.depth -= 1;
+        Node::Array(self.nodes.drain(start..).collect())
+    }
+
+    /// The object whose members begin at `start`.
+    pub(crate) fn close_object(&mut self, start: usize) -> Node {
+        self.depth -= 1;
+        Node::Object(Object(self.members.drain(start..).collect()))
+    }
+
+    /// A string read without escapes from the text being parsed: borrowed
+    /// from it when it lives as long as the process, else shared or copied.
+    pub(crate) fn text(&mut self, part: &str) -> Node {
+        match self.lend(part) {
+            Some(lent) => Node::String(CelString::from(lent)),
+            None => self.strings.node(part),
+        }
+    }
+
+    /// A string that is not a slice of the text (it had escapes).
+    pub(crate) fn unescaped(&mut self, text: &str) -> Node {
+        self.strings.node(text)
+    }
+
+    /// An object key, interned.
+    pub(crate) fn intern(&mut self, name: &str) -> Key {
+        self.keys.intern(name)
+    }
 }
 
 /// The short strings a snapshot repeats (`"Enabled"`, `"User"`,
@@ -617,10 +702,7 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
     }
 
     fn visit_u64<E>(self, v: u64) -> Result<Node, E> {
-        Ok(match i64::try_from(v) {
-            Ok(i) => Node::Int(CelInt::from(i)),
-            Err(_) => Node::UInt(CelUInt::from(v)),
-        })
+        Ok(Node::unsigned(v))
     }
 
     fn visit_f64<E>(self, v: f64) -> Result<Node, E> {
@@ -628,80 +710,41 @@ impl<'de> Visitor<'de> for NodeSeed<'_> {
     }
 
     fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Node, E> {
-        Ok(match self.cx.lend(v) {
-            Some(lent) => Node::String(CelString::from(lent)),
-            None => self.cx.strings.node(v),
-        })
+        Ok(self.cx.text(v))
     }
 
     fn visit_str<E>(self, v: &str) -> Result<Node, E> {
-        Ok(self.cx.strings.node(v))
+        Ok(self.cx.unescaped(v))
     }
 
     fn visit_string<E>(self, v: String) -> Result<Node, E> {
-        Ok(self.cx.strings.node(&v))
+        Ok(self.cx.unescaped(&v))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
-        self.cx.enter()?;
-        let start = self.cx.nodes.len();
+        let start = self.cx.open_array()?;
         while let Some(item) = seq.next_element_seed(NodeSeed { cx: &mut *self.cx })? {
-            self.cx.nodes.push(item);
+            self.cx.push_element(item);
         }
-        self.cx.depth -= 1;
-        Ok(Node::Array(self.cx.nodes.drain(start..).collect()))
+        Ok(self.cx.close_array(start))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
-        self.cx.enter()?;
-        let start = self.cx.members.len();
-        // Keys are interned, so a repeated name is the same pointer; a
-        // 64-bit filter of those pointers makes the check nearly free.
+        let start = self.cx.open_object()?;
         let mut seen = 0u64;
         while let Some(key) = map.next_key_seed(KeySeed {
             keys: &mut self.cx.keys,
         })? {
-            let bit = 1u64 << ((Arc::as_ptr(&key).addr() >> 4) & 63);
-            if seen & bit != 0
-                && self
-                    .cx
-                    .members
-                    .get(start..)
-                    .unwrap_or_default()
-                    .iter()
-                    .any(|(k, _)| Arc::ptr_eq(k, &key))
-            {
-                return Err(de::Error::custom(format_args!(
-                    "{DUPLICATE_KEY}{}",
-                    key.inner()
-                )));
-            }
-            seen |= bit;
+            self.cx.new_name(start, &mut seen, &key)?;
             let value = map.next_value_seed(NodeSeed { cx: &mut *self.cx })?;
-            self.cx.members.push((key, value));
+            self.cx.push_member(key, value);
         }
-        self.cx.depth -= 1;
-        Ok(Node::Object(Object(
-            self.cx.members.drain(start..).collect(),
-        )))
+        Ok(self.cx.close_object(start))
     }
 }
 
 struct KeySeed<'a> {
     keys: &'a mut Keys,
-}
-
-impl Parsing {
-    /// An object key, interned.
-    pub(crate) fn key<'de, D: de::Deserializer<'de>>(
-        &mut self,
-        deserializer: D,
-    ) -> Result<Key, D::Error> {
-        KeySeed {
-            keys: &mut self.keys,
-        }
-        .deserialize(deserializer)
-    }
 }
 
 impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
@@ -721,5 +764,29 @@ impl Visitor<'_> for KeySeed<'_> {
 
     fn visit_str<E>(self, v: &str) -> Result<Key, E> {
         Ok(self.keys.intern(v))
+    }
+}
+
+/// The same tree: same variants, same numbers (bit for bit), members in the
+/// same order (`Node`'s `==` is JSON equality, which ignores member order).
+#[cfg(test)]
+pub(crate) fn same(a: &Node, b: &Node) -> bool {
+    match (a, b) {
+        (Node::Array(x), Node::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(x, y)| same(x, y))
+        }
+        (Node::Object(x), Node::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y.iter())
+                    .all(|((k, v), (l, w))| k == l && same(v, w))
+        }
+        (Node::Int(x), Node::Int(y)) => x.inner() == y.inner(),
+        (Node::UInt(x), Node::UInt(y)) => x.inner() == y.inner(),
+        (Node::Double(x), Node::Double(y)) => x.inner().to_bits() == y.inner().to_bits(),
+        (Node::Null, Node::Null) => true,
+        (Node::Bool(x), Node::Bool(y)) => x.inner() == y.inner(),
+        (Node::String(x), Node::String(y)) => x.inner() == y.inner(),
+        _ => false,
     }
 }
