@@ -1,4 +1,5 @@
-//! Snapshot bytes -> `parse_bytes` -> `validate`; for a document that parses,
+//! Snapshot bytes -> `parse_bytes` -> `validate`; the two-thread parse's
+//! record reader agrees with the serial parse; for a document that parses,
 //! every pointer into the tree must be located at a span whose text parses
 //! to the same value (plain and indexed `locate` alike).
 #![no_main]
@@ -26,6 +27,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
+    // The two-thread parse's record reader reads only what the serial
+    // parse reads, to the same tree.
+    assert_ne!(value::record_reader_agrees(text), Some(false), "{text:?}");
     let Ok(root) = value::parse(text) else {
         return;
     };

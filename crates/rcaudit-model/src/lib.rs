@@ -30,7 +30,8 @@
 //! re-exported at the crate root, and as modules the helpers other crates
 //! call by a qualified name, each used outside this crate: [`mod@cel`] (`as_node`, for the rule functions),
 //! [`mod@pointer`] (building and reading JSON pointers), [`schema`] (the bundled
-//! snapshot schema), [`value`] (conversions to and from `serde_json`),
+//! snapshot schema), [`value`] (conversions to and from `serde_json`, and
+//! the record reader's check against the serial parse, for the fuzz target),
 //! [`mod@locate`] (the indexed form, for the fuzz target) and [`text`]
 //! (neutralising untrusted text, for the formats). The loader itself and
 //! the line index stay private behind the re-exports below.

@@ -767,9 +767,23 @@ impl Visitor<'_> for KeySeed<'_> {
     }
 }
 
+/// Whether the two-thread parse's record reader gives the serial parse's
+/// tree for `text`, one JSON value: `None` when it leaves the text to the
+/// serial parse (as it must for anything invalid), `Some(false)` when it
+/// reads a different tree, which would be a bug. For the fuzz target.
+#[doc(hidden)]
+pub fn record_reader_agrees(text: &str) -> Option<bool> {
+    let bytes = text.as_bytes();
+    let mut cx = Parsing::nested_at_most(100);
+    let (node, end) = crate::scan::value(text, crate::scan::skip_space(bytes, 0), &mut cx)?;
+    if crate::scan::skip_space(bytes, end) != text.len() {
+        return None;
+    }
+    Some(serial(text, None).is_ok_and(|tree| same(&node, &tree)))
+}
+
 /// The same tree: same variants, same numbers (bit for bit), members in the
 /// same order (`Node`'s `==` is JSON equality, which ignores member order).
-#[cfg(test)]
 pub(crate) fn same(a: &Node, b: &Node) -> bool {
     match (a, b) {
         (Node::Array(x), Node::Array(y)) => {

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use cel::ExecutionError;
+use cel::common::ast::{Expr, IdedExpr, LiteralValue};
 use cel::common::traits;
 use cel::common::types::{self, CelBool, CelInt, CelMap, CelMapKey};
 use cel::common::value::{CowVal, Val};
@@ -299,6 +300,17 @@ fn same(a: &dyn Val, b: &dyn Val, how: As) -> bool {
 }
 
 fn duplicate_at<'b, 'v>(list: &dyn Val, index: &dyn Val, field: &str, how: As) -> Out<'b, 'v> {
+    repeated_at(list, index, field, how).map(boolean)
+}
+
+/// Whether the record at `index` of `list` has a value at `field` that an
+/// earlier record has (`isDuplicate`).
+fn repeated_at(
+    list: &dyn Val,
+    index: &dyn Val,
+    field: &str,
+    how: As,
+) -> Result<bool, ExecutionError> {
     let index = index
         .downcast_ref::<CelInt>()
         .and_then(|i| usize::try_from(*i.inner()).ok())
@@ -309,12 +321,11 @@ fn duplicate_at<'b, 'v>(list: &dyn Val, index: &dyn Val, field: &str, how: As) -
     if let Some(Node::Array(items)) = as_node(list) {
         let (earlier, rest) = items.split_at(index.min(items.len()));
         let Some(value) = rest.first().and_then(|record| field_of(record, field)) else {
-            return Ok(boolean(false));
+            return Ok(false);
         };
-        let repeated = earlier.iter().any(|e| {
+        return Ok(earlier.iter().any(|e| {
             field_of(e, field).is_some_and(|other| same(value.as_ref(), other.as_ref(), how))
-        });
-        return Ok(boolean(repeated));
+        }));
     }
     let mut items = records("isDuplicate", list)?;
     let mut earlier: Vec<&dyn Val> = Vec::new();
@@ -322,17 +333,60 @@ fn duplicate_at<'b, 'v>(list: &dyn Val, index: &dyn Val, field: &str, how: As) -
     while let Some(record) = items.next() {
         if position == index {
             let Some(value) = field_of(record, field) else {
-                return Ok(boolean(false));
+                return Ok(false);
             };
-            let repeated = earlier.iter().any(|e| {
+            return Ok(earlier.iter().any(|e| {
                 field_of(*e, field).is_some_and(|other| same(value.as_ref(), other.as_ref(), how))
-            });
-            return Ok(boolean(repeated));
+            }));
         }
         earlier.push(record);
         position += 1;
     }
-    Ok(boolean(false))
+    Ok(false)
+}
+
+/// `isDuplicate(list, index, "field"[, "how"])` with its field and mode
+/// written as literals, as a plan calls it: they are read once, when the
+/// rule is loaded, and the call makes no argument vector.
+#[derive(Debug)]
+pub(crate) struct IsDuplicate {
+    field: Box<str>,
+    how: As,
+}
+
+impl IsDuplicate {
+    /// The call's literal arguments, and its list and index expressions;
+    /// `None` for any other call.
+    pub(crate) fn of<'e>(
+        name: &str,
+        args: &'e [IdedExpr],
+    ) -> Option<(IsDuplicate, &'e IdedExpr, &'e IdedExpr)> {
+        if name != "isDuplicate" {
+            return None;
+        }
+        let literal = |arg: &IdedExpr| match &arg.expr {
+            Expr::Literal(LiteralValue::String(s)) => Some(s.inner().to_owned()),
+            _ => None,
+        };
+        let (list, index, field, how) = match args {
+            [list, index, field] => (list, index, literal(field)?, As::Exact),
+            [list, index, field, how] => (list, index, literal(field)?, mode(&literal(how)?)?),
+            _ => return None,
+        };
+        Some((
+            IsDuplicate {
+                field: field.into_boxed_str(),
+                how,
+            },
+            list,
+            index,
+        ))
+    }
+
+    /// What `isDuplicate` gives for these arguments.
+    pub(crate) fn test(&self, list: &dyn Val, index: &dyn Val) -> Result<bool, ExecutionError> {
+        repeated_at(list, index, &self.field, self.how)
+    }
 }
 
 pub(super) fn is_duplicate<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
@@ -366,11 +420,66 @@ pub(super) fn subset_of<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
         options.push(choice);
     }
     while let Some(value) = items.next() {
-        if !options.iter().any(|o| o.equals(value) || value.equals(*o)) {
+        if !options.iter().any(|o| among(*o, value)) {
             return Ok(boolean(false));
         }
     }
     Ok(boolean(true))
+}
+
+/// Whether `value` is the allowed `option`, compared as `subsetOf` does:
+/// either way round.
+fn among(option: &dyn Val, value: &dyn Val) -> bool {
+    option.equals(value) || value.equals(option)
+}
+
+/// `subsetOf(values, [literal, ...])`, as a plan calls it: the allowed
+/// values are made once, when the rule is loaded.
+#[derive(Debug)]
+pub(crate) struct SubsetOf {
+    options: Box<[Box<dyn Val>]>,
+}
+
+impl SubsetOf {
+    /// The call's allowed values, and its `values` expression; `None` for
+    /// any other call, or allowed values that are not a list of literals.
+    pub(crate) fn of<'e>(name: &str, args: &'e [IdedExpr]) -> Option<(SubsetOf, &'e IdedExpr)> {
+        let ("subsetOf", [values, allowed]) = (name, args) else {
+            return None;
+        };
+        let Expr::List(list) = &allowed.expr else {
+            return None;
+        };
+        if !list.optional_indices.is_empty() {
+            return None;
+        }
+        let options = list
+            .elements
+            .iter()
+            .map(|element| match &element.expr {
+                Expr::Literal(literal) => Some(literal.to_val().into_owned()),
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        Some((SubsetOf { options }, values))
+    }
+
+    /// What `subsetOf` gives for `values`.
+    pub(crate) fn test(&self, values: &dyn Val) -> Result<bool, ExecutionError> {
+        let allowed = |value: &dyn Val| self.options.iter().any(|o| among(&**o, value));
+        // A list of the snapshot: its elements in place, without an
+        // iterator object.
+        if let Some(Node::Array(items)) = as_node(values) {
+            return Ok(items.iter().all(|item| allowed(item)));
+        }
+        let mut items = records("subsetOf", values)?;
+        while let Some(value) = items.next() {
+            if !allowed(value) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
 }
 
 #[cfg(test)]

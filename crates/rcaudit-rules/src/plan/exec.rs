@@ -101,6 +101,12 @@ fn truth<'a>(op: &'a Op, frame: &Frame<'a>) -> Result<bool, GiveUp> {
             functions::contains_either_way(needle.as_ref(), haystack.as_ref()).map_err(|_| GiveUp)
         }
         Op::Has(..) | Op::Present(..) => presence(op, frame),
+        Op::IsDuplicate(ab, call) => {
+            let [a, b] = &**ab;
+            let (list, index) = (operand(a, frame)?, operand(b, frame)?);
+            call.test(list.as_ref(), index.as_ref()).map_err(|_| GiveUp)
+        }
+        Op::SubsetOf(a, call) => call.test(operand(a, frame)?.as_ref()).map_err(|_| GiveUp),
         _ => as_bool(&eval(op, frame)?).ok_or(GiveUp),
     }
 }
@@ -220,7 +226,9 @@ fn eval<'a>(op: &'a Op, frame: &Frame<'a>) -> Out<'a> {
         | Op::SymEq(_)
         | Op::SymIn(_)
         | Op::Has(..)
-        | Op::Present(..) => truth(op, frame).map(boolean),
+        | Op::Present(..)
+        | Op::IsDuplicate(..)
+        | Op::SubsetOf(..) => truth(op, frame).map(boolean),
         Op::Cond(cab) => {
             let [c, a, b] = &**cab;
             if as_bool(&operand(c, frame)?).ok_or(GiveUp)? {

@@ -86,6 +86,11 @@ enum Op {
     /// A function of one argument whose result never borrows it, called
     /// without collecting its argument into a vector.
     Unary(functions::Unary, Box<Op>),
+    /// `isDuplicate` with a literal field (and mode): the list and the
+    /// index.
+    IsDuplicate(Box<[Op; 2]>, functions::IsDuplicate),
+    /// `subsetOf` with a list of literals: the values.
+    SubsetOf(Box<Op>, functions::SubsetOf),
     /// A function whose implementation is known at load time.
     Static(Function, Box<[Op]>),
     /// A function looked up among cel's overloads by argument types, as cel
@@ -244,6 +249,12 @@ fn call_op(call: &CallExpr) -> Option<Op> {
     }
     if let (Some(function), [arg]) = (functions::unary_op(name), args) {
         return Some(Op::Unary(function, Box::new(op(arg)?)));
+    }
+    if let Some((call, list, index)) = functions::IsDuplicate::of(name, args) {
+        return Some(Op::IsDuplicate(Box::new([op(list)?, op(index)?]), call));
+    }
+    if let Some((call, values)) = functions::SubsetOf::of(name, args) {
+        return Some(Op::SubsetOf(Box::new(op(values)?), call));
     }
     let planned = match (name, args.len()) {
         (operators::LOGICAL_AND, 2) => Op::And(two(args)?),

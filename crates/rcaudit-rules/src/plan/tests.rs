@@ -104,6 +104,15 @@ fn expression(depth: u32) -> BoxedStrategy<String> {
         2 => (function, sub.clone()).prop_map(|(f, e)| format!("{f}({e})")),
         1 => (sub.clone(), sub.clone()).prop_map(|(a, b)| format!("subsetOf({a}, {b})")),
         1 => sub.clone().prop_map(|e| format!("isDuplicate(extension.l, index, {e})")),
+        // With literal arguments, as the built-in rules write them (a plan
+        // step of its own).
+        1 => (
+            sub.clone(),
+            prop::sample::select(vec!["a", "b", "s", "n", "missing"]),
+            prop::sample::select(vec!["", ", 'number'", ", 'id'", ", 'region'", ", 'x'"]),
+        )
+            .prop_map(|(e, f, how)| format!("isDuplicate(extension.l, {e}, '{f}'{how})")),
+        1 => sub.clone().prop_map(|e| format!("subsetOf({e}, [1, 'a', 2u, true, null])")),
         1 => sub.clone().prop_map(|e| format!("[1, 2].exists(x, x == ({e}))")),
         1 => sub.prop_map(|e| format!("string({e}).startsWith(\"1\")")),
     ]
@@ -420,6 +429,12 @@ const EDGES: &[&str] = &[
     "subsetOf(item.l, [1])",
     "isDuplicate(extension.l, 2, 'a')",
     "isDuplicate(extension.l, 1, 'a')",
+    "isDuplicate(extension.l, 2, 'a', 'number')",
+    "isDuplicate(extension.l, 2, 'a', 'id')",
+    "isDuplicate(extension.l, 2, 'a', 'nothing')",
+    "isDuplicate(item.l, 0, 'a')",
+    "subsetOf(item.l, [1, 'a'])",
+    "subsetOf(item.s, ['a'])",
     "item.type in ['User', 'Department']",
     "duplicates(extension.l, 'a')[2]",
     "duplicates(extension.l, 'a')[0]",
