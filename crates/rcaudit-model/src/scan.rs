@@ -65,6 +65,14 @@ enum Str {
     Escaped,
 }
 
+/// Where a container's reading goes on.
+enum Then {
+    /// At the next element or member, here.
+    Next(usize),
+    /// Past the closing bracket, here.
+    Closed(usize),
+}
+
 impl Scan<'_, '_> {
     fn value(&mut self, at: usize) -> Option<(Node, usize)> {
         match *self.bytes.get(at)? {
@@ -137,47 +145,61 @@ impl Scan<'_, '_> {
 
     fn array(&mut self, at: usize) -> Option<(Node, usize)> {
         let start = self.cx.open_array::<serde_json::Error>().ok()?;
-        let mut i = skip_space(self.bytes, at + 1);
-        if self.bytes.get(i) == Some(&b']') {
-            return Some((self.cx.close_array(start), i + 1));
-        }
-        loop {
+        let mut next = self.first(at, b']');
+        while let Then::Next(i) = next {
             let (node, end) = self.value(i)?;
             self.cx.push_element(node);
-            i = skip_space(self.bytes, end);
-            match self.bytes.get(i)? {
-                b',' => i = skip_space(self.bytes, i + 1),
-                b']' => return Some((self.cx.close_array(start), i + 1)),
-                _ => return None,
-            }
+            next = self.then(end, b']')?;
+        }
+        let Then::Closed(end) = next else {
+            return None;
+        };
+        Some((self.cx.close_array(start), end))
+    }
+
+    /// What follows the `[` or `{` at `at`: its first element or member,
+    /// or at once its `close`.
+    fn first(&self, at: usize, close: u8) -> Then {
+        let i = skip_space(self.bytes, at + 1);
+        if self.bytes.get(i) == Some(&close) {
+            Then::Closed(i + 1)
+        } else {
+            Then::Next(i)
+        }
+    }
+
+    /// What follows an element or member that ends at `end`: `,` and the
+    /// next one, or the container's `close`; `None` for anything else.
+    fn then(&self, end: usize, close: u8) -> Option<Then> {
+        let i = skip_space(self.bytes, end);
+        match *self.bytes.get(i)? {
+            b',' => Some(Then::Next(skip_space(self.bytes, i + 1))),
+            b if b == close => Some(Then::Closed(i + 1)),
+            _ => None,
         }
     }
 
     fn object(&mut self, at: usize) -> Option<(Node, usize)> {
         let start = self.cx.open_object::<serde_json::Error>().ok()?;
         let mut seen = 0u64;
-        let mut i = skip_space(self.bytes, at + 1);
-        if self.bytes.get(i) == Some(&b'}') {
-            return Some((self.cx.close_object(start), i + 1));
-        }
-        loop {
+        let mut next = self.first(at, b'}');
+        while let Then::Next(i) = next {
             let (key, end) = self.key(i)?;
             self.cx
                 .new_name::<serde_json::Error>(start, &mut seen, &key)
                 .ok()?;
-            i = skip_space(self.bytes, end);
-            if self.bytes.get(i) != Some(&b':') {
+            let colon = skip_space(self.bytes, end);
+            if self.bytes.get(colon) != Some(&b':') {
                 return None;
             }
-            let (node, end) = self.value(skip_space(self.bytes, i + 1))?;
+            let (node, end) = self.value(skip_space(self.bytes, colon + 1))?;
             self.cx.push_member(key, node);
-            i = skip_space(self.bytes, end);
-            match self.bytes.get(i)? {
-                b',' => i = skip_space(self.bytes, i + 1),
-                b'}' => return Some((self.cx.close_object(start), i + 1)),
-                _ => return None,
-            }
+            next = self.then(end, b'}')?;
         }
+        let Then::Closed(end) = next else {
+            return None;
+        };
+        Some((self.cx.close_object(start), end))
     }
 
     fn key(&mut self, at: usize) -> Option<(Key, usize)> {
