@@ -118,7 +118,8 @@ impl Scan<'_, '_> {
         let mut end = first;
         let mut significand: u64 = 0;
         while let Some(&digit @ b'0'..=b'9') = self.bytes.get(end) {
-            // At most 18 digits here: no overflow.
+            // Wrapping: a number of more than 18 digits is read by
+            // `serde_json` below, and this value is not used.
             significand = significand
                 .wrapping_mul(10)
                 .wrapping_add(u64::from(digit - b'0'));
