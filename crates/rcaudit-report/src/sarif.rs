@@ -34,6 +34,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use serde::ser::{Serialize, SerializeMap as _, SerializeSeq as _, Serializer};
 use serde_json::{Value, json};
 
 use rcaudit_rules::Severity;
@@ -290,11 +291,6 @@ fn suppression(options: &SarifOptions, waiver: &Waiver) -> Value {
 pub fn render(report: &Report, options: &SarifOptions) -> String {
     let artifact = location(options, &report.snapshot.path);
     let rules: Vec<Value> = report.rules.iter().map(rule_descriptor).collect();
-    let results: Vec<Value> = report
-        .findings
-        .iter()
-        .map(|located| result(report, options, located, &artifact))
-        .collect();
     let mut notifications: Vec<Value> = report
         .not_evaluated
         .iter()
@@ -340,7 +336,8 @@ pub fn render(report: &Report, options: &SarifOptions) -> String {
             }],
             "artifacts": [{"location": artifact, "mimeType": "application/json"}],
             "columnKind": "unicodeCodePoints",
-            "results": results,
+            // Written from the findings as the log is written (`Spliced`).
+            "results": [],
         }],
     });
     if let (Some(root), Some(run)) = (
@@ -357,9 +354,108 @@ pub fn render(report: &Report, options: &SarifOptions) -> String {
             }}),
         );
     }
-    let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
+    let results = Results {
+        report,
+        options,
+        artifact: &artifact,
+    };
+    let mut text = serde_json::to_string_pretty(&Spliced {
+        log: &log,
+        results: &results,
+    })
+    .unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// The results, each made as it is written and dropped after: as
+/// `serde_json::Value`s, all of a large report's results at once took
+/// about 16 KB a finding (a map node per object).
+struct Results<'a> {
+    report: &'a Report,
+    options: &'a SarifOptions,
+    artifact: &'a Value,
+}
+
+impl Serialize for Results<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.report.findings.len()))?;
+        for located in &self.report.findings {
+            seq.serialize_element(&result(self.report, self.options, located, self.artifact))?;
+        }
+        seq.end()
+    }
+}
+
+/// The log as built, with [`Results`] in place of each run's (empty)
+/// `results`: the same members in the same order, so the same text.
+struct Spliced<'a> {
+    log: &'a Value,
+    results: &'a Results<'a>,
+}
+
+impl Serialize for Spliced<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let Value::Object(log) = self.log else {
+            return self.log.serialize(serializer);
+        };
+        let mut map = serializer.serialize_map(Some(log.len()))?;
+        for (name, value) in log {
+            match (name.as_str(), value) {
+                ("runs", Value::Array(runs)) => map.serialize_entry(
+                    name,
+                    &Runs {
+                        runs,
+                        results: self.results,
+                    },
+                )?,
+                _ => map.serialize_entry(name, value)?,
+            }
+        }
+        map.end()
+    }
+}
+
+/// `runs`, each with [`Results`] as its `results`.
+struct Runs<'a> {
+    runs: &'a [Value],
+    results: &'a Results<'a>,
+}
+
+impl Serialize for Runs<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.runs.len()))?;
+        for run in self.runs {
+            match run {
+                Value::Object(members) => seq.serialize_element(&Members {
+                    members,
+                    results: self.results,
+                })?,
+                other => seq.serialize_element(other)?,
+            }
+        }
+        seq.end()
+    }
+}
+
+/// A run's members, [`Results`] as `results`.
+struct Members<'a> {
+    members: &'a serde_json::Map<String, Value>,
+    results: &'a Results<'a>,
+}
+
+impl Serialize for Members<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.members.len()))?;
+        for (name, value) in self.members {
+            if name == "results" {
+                map.serialize_entry(name, self.results)?;
+            } else {
+                map.serialize_entry(name, value)?;
+            }
+        }
+        map.end()
+    }
 }
 
 #[cfg(test)]
