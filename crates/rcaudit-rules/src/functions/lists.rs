@@ -345,6 +345,32 @@ fn repeated_at(
     Ok(false)
 }
 
+/// The text of a string literal argument.
+pub(super) fn literal_text(arg: &IdedExpr) -> Option<String> {
+    match &arg.expr {
+        Expr::Literal(LiteralValue::String(s)) => Some(s.inner().to_owned()),
+        _ => None,
+    }
+}
+
+/// The values of a list literal whose elements are all literals, made
+/// once (as `cel` makes them).
+pub(crate) fn literal_list(expr: &Expr) -> Option<Box<[Box<dyn Val>]>> {
+    let Expr::List(list) = expr else {
+        return None;
+    };
+    if !list.optional_indices.is_empty() {
+        return None;
+    }
+    list.elements
+        .iter()
+        .map(|element| match &element.expr {
+            Expr::Literal(literal) => Some(literal.to_val().into_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// `isDuplicate(list, index, "field"[, "how"])` with its field and mode
 /// written as literals, as a plan calls it: they are read once, when the
 /// rule is loaded, and the call makes no argument vector.
@@ -364,13 +390,14 @@ impl IsDuplicate {
         if name != "isDuplicate" {
             return None;
         }
-        let literal = |arg: &IdedExpr| match &arg.expr {
-            Expr::Literal(LiteralValue::String(s)) => Some(s.inner().to_owned()),
-            _ => None,
-        };
         let (list, index, field, how) = match args {
-            [list, index, field] => (list, index, literal(field)?, As::Exact),
-            [list, index, field, how] => (list, index, literal(field)?, mode(&literal(how)?)?),
+            [list, index, field] => (list, index, literal_text(field)?, As::Exact),
+            [list, index, field, how] => (
+                list,
+                index,
+                literal_text(field)?,
+                mode(&literal_text(how)?)?,
+            ),
             _ => return None,
         };
         Some((
@@ -412,19 +439,33 @@ pub(super) fn is_duplicate_as<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
 
 pub(super) fn subset_of<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
     let [values, allowed] = take(args)?;
-    let mut items = records("subsetOf", values.as_ref())?;
-    let allowed = allowed.as_ref();
+    // The values are checked to be a list before the allowed ones.
+    records("subsetOf", values.as_ref())?;
     let mut options: Vec<&dyn Val> = Vec::new();
-    let mut choices = records("subsetOf", allowed)?;
+    let mut choices = records("subsetOf", allowed.as_ref())?;
     while let Some(choice) = choices.next() {
         options.push(choice);
     }
+    every(values.as_ref(), |value| {
+        options.iter().any(|o| among(*o, value))
+    })
+    .map(boolean)
+}
+
+/// Whether every element of the list `values` is `allowed`.
+fn every(values: &dyn Val, allowed: impl Fn(&dyn Val) -> bool) -> Result<bool, ExecutionError> {
+    // A list of the snapshot: its elements in place, without an iterator
+    // object.
+    if let Some(Node::Array(items)) = as_node(values) {
+        return Ok(items.iter().all(|item| allowed(item)));
+    }
+    let mut items = records("subsetOf", values)?;
     while let Some(value) = items.next() {
-        if !options.iter().any(|o| among(*o, value)) {
-            return Ok(boolean(false));
+        if !allowed(value) {
+            return Ok(false);
         }
     }
-    Ok(boolean(true))
+    Ok(true)
 }
 
 /// Whether `value` is the allowed `option`, compared as `subsetOf` does:
@@ -447,38 +488,15 @@ impl SubsetOf {
         let ("subsetOf", [values, allowed]) = (name, args) else {
             return None;
         };
-        let Expr::List(list) = &allowed.expr else {
-            return None;
-        };
-        if !list.optional_indices.is_empty() {
-            return None;
-        }
-        let options = list
-            .elements
-            .iter()
-            .map(|element| match &element.expr {
-                Expr::Literal(literal) => Some(literal.to_val().into_owned()),
-                _ => None,
-            })
-            .collect::<Option<_>>()?;
+        let options = literal_list(&allowed.expr)?;
         Some((SubsetOf { options }, values))
     }
 
     /// What `subsetOf` gives for `values`.
     pub(crate) fn test(&self, values: &dyn Val) -> Result<bool, ExecutionError> {
-        let allowed = |value: &dyn Val| self.options.iter().any(|o| among(&**o, value));
-        // A list of the snapshot: its elements in place, without an
-        // iterator object.
-        if let Some(Node::Array(items)) = as_node(values) {
-            return Ok(items.iter().all(|item| allowed(item)));
-        }
-        let mut items = records("subsetOf", values)?;
-        while let Some(value) = items.next() {
-            if !allowed(value) {
-                return Ok(false);
-            }
-        }
-        Ok(true)
+        every(values, |value| {
+            self.options.iter().any(|o| among(&**o, value))
+        })
     }
 }
 

@@ -28,7 +28,7 @@ mod values;
 pub use budget::{Budget, STEP, budget_message};
 pub use internal::{EQUALS, HAS, IN, IN_LITERALS, MAX_IN_LITERALS, MAX_PRESENT_FIELDS, PRESENT};
 pub(crate) use internal::{contains_either_way, equal_either_way};
-pub(crate) use lists::{IsDuplicate, SubsetOf};
+pub(crate) use lists::{IsDuplicate, SubsetOf, literal_list};
 pub use numbers::normalize_number;
 pub use plans::{PlanClass, plan_class_val, plan_name};
 pub(crate) use tally::{ListCall, fold};

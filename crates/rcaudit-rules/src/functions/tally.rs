@@ -13,12 +13,12 @@
 
 use std::borrow::Cow;
 
-use cel::common::ast::{Expr, IdedExpr, LiteralValue};
+use cel::common::ast::{Expr, IdedExpr};
 use cel::common::value::Val;
 use rcaudit_model::Node;
 use rustc_hash::FxHashMap;
 
-use super::lists::{As, Key, copies_map, counts_map, key_in, mode};
+use super::lists::{As, Key, copies_map, counts_map, key_in, literal_text, mode};
 
 /// A fact that is one of the list functions over a variable, with literal
 /// arguments: what [`fold`] computes.
@@ -57,13 +57,9 @@ impl ListCall {
             "counts" => Fold::Counts,
             _ => return None,
         };
-        let literal = |arg: &IdedExpr| match &arg.expr {
-            Expr::Literal(LiteralValue::String(s)) => Some(s.inner().to_owned()),
-            _ => None,
-        };
         let (list, field, how) = match call.args.as_slice() {
-            [list, field] => (list, literal(field)?, As::Exact),
-            [list, field, how] => (list, literal(field)?, mode(&literal(how)?)?),
+            [list, field] => (list, literal_text(field)?, As::Exact),
+            [list, field, how] => (list, literal_text(field)?, mode(&literal_text(how)?)?),
             _ => return None,
         };
         let Expr::Ident(list) = &list.expr else {

@@ -212,15 +212,9 @@ fn op(expr: &IdedExpr) -> Option<Op> {
         Expr::Literal(literal) => Some(Op::Lit(literal.clone())),
         Expr::Ident(name) => Var::of(name).map(Op::Var),
         Expr::Call(call) => call_op(call),
-        Expr::List(list) if list.optional_indices.is_empty() => {
-            let mut values: Vec<Box<dyn Val>> = Vec::with_capacity(list.elements.len());
-            for element in &list.elements {
-                let Expr::Literal(literal) = &element.expr else {
-                    return None;
-                };
-                values.push(literal.to_val().into_owned());
-            }
-            Some(Op::List(Box::new(CelList::from(values))))
+        Expr::List(_) => {
+            let values = functions::literal_list(&expr.expr)?;
+            Some(Op::List(Box::new(CelList::from(values.into_vec()))))
         }
         // Comprehensions, map and message literals, and selections (which
         // the rewrite has turned into `_[_]`, but for `has` on a name and
