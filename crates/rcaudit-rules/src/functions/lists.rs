@@ -152,6 +152,36 @@ pub(super) fn key_in(value: &dyn Val, how: As) -> Option<Key<'_>> {
     }
 }
 
+/// [`key_in`] of a record's field, its text lasting as long as the
+/// snapshot: text read from the snapshot's input is lent from it, not
+/// copied (a copy only for text the parse had to unescape, and for the
+/// text of numbers), so a fact keyed by it can keep the keys.
+pub(super) fn lasting_key(value: &Node, how: As) -> Option<Key<'static>> {
+    if how == As::Region {
+        return text(value)
+            .and_then(super::numbers::region)
+            .map(|region| (0, Cow::Borrowed(region)));
+    }
+    let (kind, key) = key_in(value, how)?;
+    let whole = match value {
+        Node::String(whole) => whole.as_borrowed(),
+        _ => None,
+    };
+    let key = match key {
+        Cow::Borrowed(part) => whole
+            .and_then(|whole| within(part, whole))
+            .map_or_else(|| Cow::Owned(part.to_owned()), Cow::Borrowed),
+        Cow::Owned(key) => Cow::Owned(key),
+    };
+    Some((kind, key))
+}
+
+/// `part` as the slice of `whole` it is, if it is one.
+fn within(part: &str, whole: &'static str) -> Option<&'static str> {
+    let start = part.as_ptr().addr().checked_sub(whole.as_ptr().addr())?;
+    whole.get(start..start.checked_add(part.len())?)
+}
+
 fn copies<'b, 'v>(list: &dyn Val, field: &str, how: As) -> Out<'b, 'v> {
     let mut items = records("duplicates", list)?;
     let mut first: FxHashMap<Key<'_>, i64> = sized(list);
@@ -502,7 +532,33 @@ impl SubsetOf {
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
+    use cel::common::types::{CelInt, CelString};
+    use rcaudit_model::Node;
+
+    use super::{As, key_in, lasting_key};
     use crate::functions::tests::eval;
+
+    /// A lasting key is the key, its text lent from the snapshot's input
+    /// where the field's string is (a copy only for text made from the
+    /// value, as numbers' is).
+    #[test]
+    fn lasting_keys_lend_the_snapshots_text() {
+        static INPUT: &str = "+16505550100";
+        let lent = Node::String(CelString::from(INPUT));
+        let owned = Node::String(CelString::from(INPUT.to_owned()));
+        let number = Node::Int(CelInt::from(16_505_550_100));
+        for how in [As::Exact, As::Number, As::Id, As::Region] {
+            for (value, from_input) in [(&lent, true), (&owned, false), (&number, false)] {
+                let lasting = lasting_key(value, how);
+                assert_eq!(lasting, key_in(value, how), "{how:?}");
+                let lends = matches!(lasting, Some((_, Cow::Borrowed(text)))
+                    if INPUT.as_bytes().as_ptr_range().contains(&text.as_ptr()));
+                assert_eq!(lends, from_input && how != As::Region, "{how:?}");
+            }
+        }
+    }
 
     #[test]
     fn index_in_duplicates_is_a_lookup() {

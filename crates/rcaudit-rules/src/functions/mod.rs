@@ -15,6 +15,7 @@
 use cel::common::types;
 
 mod budget;
+mod counted;
 mod ids;
 mod internal;
 mod labels;

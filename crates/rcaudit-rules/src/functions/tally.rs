@@ -11,14 +11,13 @@
 //! themselves ([`super::lists`]): the same keys ([`key_in`]), the same
 //! results, which a test compares on random lists.
 
-use std::borrow::Cow;
-
 use cel::common::ast::{Expr, IdedExpr};
 use cel::common::value::Val;
 use rcaudit_model::Node;
-use rustc_hash::FxHashMap;
+use rustc_hash::FxBuildHasher;
 
-use super::lists::{As, Key, copies_map, counts_map, key_in, literal_text, mode};
+use super::counted::{Counted, Table};
+use super::lists::{As, Key, copies_map, lasting_key, literal_text, mode};
 
 /// A fact that is one of the list functions over a variable, with literal
 /// arguments: what [`fold`] computes.
@@ -78,8 +77,12 @@ impl ListCall {
 struct Keying<'a> {
     field: &'a str,
     how: As,
-    /// Each key's first record and how many records have it.
-    seen: FxHashMap<Key<'a>, (i64, i64)>,
+    /// Each key's first record and how many records have it; a `counts`
+    /// fact keeps it ([`Counted`]).
+    seen: Table,
+    /// How many of the calls are `counts` of this keying: the last takes
+    /// `seen`, any other a copy.
+    counts: usize,
     /// Records whose key an earlier record has: (record, first).
     copies: Vec<(i64, i64)>,
 }
@@ -105,24 +108,27 @@ pub(crate) fn fold(records: &[Node], calls: &[&ListCall]) -> Vec<Option<Box<dyn 
                 keyings.push(Keying {
                     field: &call.field,
                     how: call.how,
-                    seen: FxHashMap::with_capacity_and_hasher(
-                        records.len(),
-                        rustc_hash::FxBuildHasher,
-                    ),
+                    seen: Table::with_capacity_and_hasher(records.len(), FxBuildHasher),
+                    counts: 0,
                     copies: Vec::new(),
                 });
                 keyings.len() - 1
             })
         })
         .collect();
-    let mut keys: Vec<Option<Key<'_>>> = Vec::with_capacity(BLOCK * keyings.len());
+    for (call, &way) in calls.iter().zip(&ways) {
+        if let (Fold::Counts, Some(keying)) = (call.fold, keyings.get_mut(way)) {
+            keying.counts += 1;
+        }
+    }
+    let mut keys: Vec<Option<Key<'static>>> = Vec::with_capacity(BLOCK * keyings.len());
     let mut start: i64 = 0;
     for block in records.chunks(BLOCK) {
         keys.clear();
         for record in block {
             for keying in &keyings {
                 let value = record.get(keying.field).filter(|v| !v.is_null());
-                keys.push(value.and_then(|v| key_in(v, keying.how)));
+                keys.push(value.and_then(|v| lasting_key(v, keying.how)));
             }
         }
         let mut keys = keys.drain(..);
@@ -144,20 +150,20 @@ pub(crate) fn fold(records: &[Node], calls: &[&ListCall]) -> Vec<Option<Box<dyn 
         .iter()
         .zip(ways)
         .map(|(call, way)| {
-            let keying = keyings.get(way)?;
-            let value = match call.fold {
-                Fold::Duplicates => copies_map(keying.copies.iter().copied()),
+            let keying = keyings.get_mut(way)?;
+            let value: Box<dyn Val> = match call.fold {
+                Fold::Duplicates => Box::new(copies_map(keying.copies.iter().copied())),
                 Fold::Counts => {
-                    // `counts` keys by the text alone: `7` and `"7"` are
-                    // one key.
-                    let mut counts: FxHashMap<&str, i64> = FxHashMap::default();
-                    for ((_, text), &(_, count)) in &keying.seen {
-                        *counts.entry(text.as_ref()).or_insert(0) += count;
-                    }
-                    counts_map(counts.into_iter().map(|(t, n)| (Cow::Borrowed(t), n)))
+                    keying.counts = keying.counts.saturating_sub(1);
+                    let seen = if keying.counts == 0 {
+                        std::mem::take(&mut keying.seen)
+                    } else {
+                        keying.seen.clone()
+                    };
+                    Box::new(Counted::new(seen))
                 }
             };
-            Some(Box::new(value) as Box<dyn Val>)
+            Some(value)
         })
         .collect()
 }
