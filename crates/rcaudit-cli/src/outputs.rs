@@ -4,6 +4,7 @@
 //! written), and each is written even when another fails.
 
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use clap::ValueEnum as _;
 use rcaudit_report::Report;
@@ -241,16 +242,18 @@ impl Plan {
     pub fn write(&self, report: &Report, rendering: &Rendering, color: ColorChoice) -> Vec<String> {
         // Files get no colour, whatever the terminal does.
         let plain = Style::new(ColorChoice::Never, false);
-        let mut rendered: Vec<(Format, bool, String)> = Vec::new();
-        let mut text = |format: Format, terminal: bool, style: &Style| -> String {
+        // Each format rendered once and shared by the outputs that write it
+        // (a report of many findings is megabytes: never copied).
+        let mut rendered: Vec<(Format, bool, Rc<String>)> = Vec::new();
+        let mut text = |format: Format, terminal: bool, style: &Style| -> Rc<String> {
             if let Some((_, _, text)) = rendered
                 .iter()
                 .find(|(f, t, _)| *f == format && *t == terminal)
             {
-                return text.clone();
+                return Rc::clone(text);
             }
-            let text = rendering.render(format, report, style);
-            rendered.push((format, terminal, text.clone()));
+            let text = Rc::new(rendering.render(format, report, style));
+            rendered.push((format, terminal, Rc::clone(&text)));
             text
         };
         let mut failed = Vec::new();

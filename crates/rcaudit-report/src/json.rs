@@ -210,8 +210,41 @@ pub fn render(report: &Report) -> String {
             rules_run: report.rules_run,
         },
     };
-    let mut text = serde_json::to_string_pretty(&document)
-        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    pretty(&document, texts_size(report, 512))
+}
+
+/// `value` pretty-printed, ending with a newline, in a buffer of `room`
+/// bytes made at once: grown by doubling, the text of many findings would
+/// be copied at each step, the old copy alive beside the new (pages
+/// reserved beyond the end are never touched, so room to spare costs no
+/// memory).
+pub(crate) fn pretty(value: &impl Serialize, room: usize) -> String {
+    let mut text = Vec::with_capacity(room);
+    let written = serde_json::to_writer_pretty(&mut text, value);
+    let mut text = match written.map(|()| String::from_utf8(text)) {
+        Ok(Ok(text)) => text,
+        Ok(Err(e)) => format!("{{\"error\": \"{e}\"}}"),
+        Err(e) => format!("{{\"error\": \"{e}\"}}"),
+    };
     text.push('\n');
     text
+}
+
+/// Room for a pretty-printed report: each finding's texts twice over
+/// (escapes), and `each` bytes a finding for names and indentation.
+pub(crate) fn texts_size(report: &Report, each: usize) -> usize {
+    report
+        .findings
+        .iter()
+        .map(|l| {
+            let f = &l.finding;
+            let texts = f.rule_id.len()
+                + l.title.len()
+                + f.message.len()
+                + f.pointer.len()
+                + f.item_pointer.len()
+                + f.fingerprint.len();
+            texts.saturating_mul(2).saturating_add(each)
+        })
+        .fold(64 << 10, usize::saturating_add)
 }

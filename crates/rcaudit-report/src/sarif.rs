@@ -359,13 +359,13 @@ pub fn render(report: &Report, options: &SarifOptions) -> String {
         options,
         artifact: &artifact,
     };
-    let mut text = serde_json::to_string_pretty(&Spliced {
-        log: &log,
-        results: &results,
-    })
-    .unwrap_or_default();
-    text.push('\n');
-    text
+    crate::json::pretty(
+        &Spliced {
+            log: &log,
+            results: &results,
+        },
+        crate::json::texts_size(report, 1536),
+    )
 }
 
 /// The results, each made as it is written and dropped after: as
