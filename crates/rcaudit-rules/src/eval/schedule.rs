@@ -57,12 +57,25 @@ pub(super) fn eval_thread(name: &str) -> std::thread::Builder {
         .stack_size(EVAL_STACK_BYTES)
 }
 
+thread_local! {
+    /// Whether this thread is one [`on_eval_stack`] started.
+    static ON_EVAL_STACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Runs `f` on a scoped thread with [`EVAL_STACK_BYTES`] of stack (on this
-/// thread when no thread can be started); `None` if it panicked.
+/// thread when no thread can be started, or when this thread is one it
+/// started: loading the rules parses each rule file's YAML, which asks for
+/// the large stack too); `None` if it panicked.
 pub(crate) fn on_eval_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
+    if ON_EVAL_STACK.get() {
+        return std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok();
+    }
     let mut f = Some(f);
     let outcome = std::thread::scope(|scope| {
-        let handle = eval_thread("rcaudit-eval").spawn_scoped(scope, || f.take().map(|f| f()));
+        let handle = eval_thread("rcaudit-eval").spawn_scoped(scope, || {
+            ON_EVAL_STACK.set(true);
+            f.take().map(|f| f())
+        });
         handle.ok().map(|h| h.join().ok().flatten())
     });
     match outcome {
