@@ -396,7 +396,11 @@ fn the_evaluation_stack_is_not_started_twice() {
         (here, inner, panicked)
     });
     let (here, inner, panicked) = outer.expect("the outer work ran");
-    assert_ne!(here, std::thread::current().id(), "the outer work has its own thread");
+    assert_ne!(
+        here,
+        std::thread::current().id(),
+        "the outer work has its own thread"
+    );
     assert_eq!(inner, Some(here));
     assert_eq!(panicked, None);
 }
