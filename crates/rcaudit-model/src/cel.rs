@@ -453,7 +453,7 @@ impl Iterable for Node {
     {
         match self {
             Node::Array(items) => Box::new(NodeIter { items, at: 0 }),
-            Node::Object(object) => Box::new(KeyIter(object.entries().iter())),
+            Node::Object(object) => Box::new(KeyIter(object.names().iter())),
             _ => Box::new(NodeIter { items: &[], at: 0 }),
         }
     }
@@ -493,11 +493,11 @@ impl<'b, 'v> traits::Iterator<'b, 'v> for NodeIter<'b> {
 }
 
 /// Iterating a map yields its keys, as CEL's comprehensions over maps do.
-struct KeyIter<'b>(std::slice::Iter<'b, (Key, Node)>);
+struct KeyIter<'b>(std::slice::Iter<'b, Key>);
 
 impl<'b, 'v> traits::Iterator<'b, 'v> for KeyIter<'b> {
     fn next(&mut self) -> Option<&'b (dyn Val + 'v)> {
-        self.0.next().map(|(key, _)| &**key as &dyn Val)
+        self.0.next().map(|key| &**key as &dyn Val)
     }
 }
 

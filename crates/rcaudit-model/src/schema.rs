@@ -174,13 +174,13 @@ impl<'a> Object<'a, Tree> for &'a crate::value::Object {
     }
 
     fn members(&self) -> Members<'a> {
-        Members(self.entries().iter())
+        Members(self.names().iter().zip(self.values()))
     }
 }
 
 /// Members of an object, for `jsonschema`.
 #[derive(Debug)]
-pub struct Members<'a>(std::slice::Iter<'a, (Key, Node)>);
+pub struct Members<'a>(std::iter::Zip<std::slice::Iter<'a, Key>, std::slice::Iter<'a, Node>>);
 
 impl<'a> Iterator for Members<'a> {
     type Item = (&'a str, &'a Node);

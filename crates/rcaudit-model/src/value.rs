@@ -43,13 +43,38 @@ pub enum Node {
     Object(Object),
 }
 
+// A node is three words, and a member of an object costs only its node: the
+// tree of a 160 MB snapshot is most of the memory a check uses.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Node>() == 24 && std::mem::size_of::<Object>() == 16);
+
 /// A JSON array: a shared, immutable slice of nodes.
 pub type Array = Arc<[Node]>;
 
 /// A JSON object: members in document order. Lookups scan from the end, so
 /// a duplicated name resolves to its last value, as in `serde_json`.
+///
+/// The names are kept once per [`Shape`], which the values share an
+/// allocation with: a snapshot's records repeat a few dozen shapes, so a
+/// member costs its value alone (24 bytes, not 32 with its name).
 #[derive(Clone)]
-pub struct Object(Arc<[(Key, Node)]>);
+pub struct Object(triomphe::Arc<triomphe::HeaderSlice<Shape, [Node]>>);
+
+/// The names of an object's members, in document order: one allocation
+/// shared by every object of a parse that has the same names in the same
+/// order (the parse keeps a table of them, [`Shapes`]).
+#[derive(Clone)]
+pub(crate) struct Shape(triomphe::ThinArc<(), Key>);
+
+impl Shape {
+    fn new(names: impl ExactSizeIterator<Item = Key>) -> Shape {
+        Shape(triomphe::ThinArc::from_header_and_iter((), names))
+    }
+
+    pub(crate) fn names(&self) -> &[Key] {
+        &self.0.slice
+    }
+}
 
 /// The JSON type of a node, for messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -196,17 +221,23 @@ impl Object {
     /// An object of these members, in document order. Names may repeat; lookups
     /// find the last.
     pub fn new(members: Vec<(Key, Node)>) -> Object {
-        Object(Arc::from(members))
+        let shape = Shape::new(members.iter().map(|(name, _)| Arc::clone(name)));
+        Object::shaped(shape, members.into_iter().map(|(_, value)| value))
+    }
+
+    fn shaped(shape: Shape, values: impl ExactSizeIterator<Item = Node>) -> Object {
+        debug_assert_eq!(shape.names().len(), values.len());
+        Object(triomphe::Arc::from_header_and_iter(shape, values))
     }
 
     /// The number of members, repeated names counted.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.0.slice.len()
     }
 
     /// Whether the object has no members.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.slice.is_empty()
     }
 
     /// The value of member `name`; the last one when the name repeats.
@@ -214,27 +245,33 @@ impl Object {
         // Most keys differ in length or first byte: test those before
         // comparing the bytes.
         let first = name.as_bytes().first();
-        self.0
-            .iter()
-            .rev()
-            .find(|(key, _)| {
-                let key = key.inner();
-                key.len() == name.len() && key.as_bytes().first() == first && key == name
-            })
-            .map(|(_, value)| value)
+        let at = self.names().iter().rposition(|key| {
+            let key = key.inner();
+            key.len() == name.len() && key.as_bytes().first() == first && key == name
+        })?;
+        self.values().get(at)
     }
 
     /// Members in document order (duplicates included).
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &Node)> + DoubleEndedIterator {
-        self.0.iter().map(|(key, value)| (key.inner(), value))
+        self.names()
+            .iter()
+            .map(|key| key.inner())
+            .zip(self.values())
     }
 
-    pub(crate) fn entries(&self) -> &[(Key, Node)] {
-        &self.0
+    /// The member names, in document order.
+    pub(crate) fn names(&self) -> &[Key] {
+        self.0.header.names()
+    }
+
+    /// The member values, in document order.
+    pub(crate) fn values(&self) -> &[Node] {
+        &self.0.slice
     }
 
     pub(crate) fn ptr_eq(&self, other: &Object) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
+        triomphe::Arc::ptr_eq(&self.0, &other.0)
     }
 }
 
@@ -410,6 +447,7 @@ pub(crate) fn serial(text: &str, lend: Option<&'static str>) -> Result<Node, ser
 /// at its exact size (a vector per container would grow, copy and be freed).
 pub(crate) struct Parsing {
     keys: Keys,
+    shapes: Shapes,
     nodes: Vec<Node>,
     members: Vec<(Key, Node)>,
     strings: Strings,
@@ -434,6 +472,7 @@ impl Parsing {
     pub(crate) fn nested_at_most(deepest: usize) -> Parsing {
         Parsing {
             keys: Keys::default(),
+            shapes: Shapes::default(),
             nodes: Vec::new(),
             members: Vec::new(),
             strings: Strings::default(),
@@ -521,7 +560,12 @@ impl Parsing {
     /// The object whose members begin at `start`.
     pub(crate) fn close_object(&mut self, start: usize) -> Node {
         self.depth -= 1;
-        Node::Object(Object(self.members.drain(start..).collect()))
+        let members = self.members.get(start..).unwrap_or_default();
+        let shape = self.shapes.of(members);
+        Node::Object(Object::shaped(
+            shape,
+            self.members.drain(start..).map(|(_, value)| value),
+        ))
     }
 
     /// A string read without escapes from the text being parsed: borrowed
@@ -668,6 +712,47 @@ impl Keys {
         }
         key
     }
+}
+
+/// The shapes of one parse's objects. Names are interned, so a shape is
+/// found by its names' addresses; a snapshot has a few dozen, and input
+/// with a new name order in every object makes one per object, which costs
+/// what the names would have cost inside the objects.
+#[derive(Default)]
+struct Shapes {
+    table: hashbrown::HashTable<Shape>,
+}
+
+impl Shapes {
+    /// The shared shape of an object with these members.
+    fn of(&mut self, members: &[(Key, Node)]) -> Shape {
+        let hash = names_hash(members.iter().map(|(name, _)| name));
+        let same = |shape: &Shape| {
+            shape.names().len() == members.len()
+                && shape
+                    .names()
+                    .iter()
+                    .zip(members)
+                    .all(|(a, (b, _))| Arc::ptr_eq(a, b))
+        };
+        if let Some(shape) = self.table.find(hash, same) {
+            return shape.clone();
+        }
+        let shape = Shape::new(members.iter().map(|(name, _)| Arc::clone(name)));
+        self.table.insert_unique(hash, shape.clone(), |shape| {
+            names_hash(shape.names().iter())
+        });
+        shape
+    }
+}
+
+fn names_hash<'a>(names: impl Iterator<Item = &'a Key>) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = rustc_hash::FxBuildHasher.build_hasher();
+    for name in names {
+        hasher.write_usize(Arc::as_ptr(name).addr());
+    }
+    hasher.finish()
 }
 
 pub(crate) struct NodeSeed<'a> {
