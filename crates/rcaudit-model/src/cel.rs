@@ -240,9 +240,9 @@ fn unwrap_scalar(val: &dyn Val) -> &dyn Val {
     }
 }
 
-fn list_equals(items: &Arc<[Node]>, other: &dyn Val) -> bool {
+fn list_equals(items: &crate::value::Array, other: &dyn Val) -> bool {
     if let Some(Node::Array(theirs)) = as_node(other) {
-        return Arc::ptr_eq(items, theirs)
+        return triomphe::Arc::ptr_eq(items, theirs)
             || (items.len() == theirs.len()
                 && items.iter().zip(theirs.iter()).all(|(a, b)| a.equals(b)));
     }

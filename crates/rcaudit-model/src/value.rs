@@ -49,7 +49,7 @@ pub enum Node {
 const _: () = assert!(std::mem::size_of::<Node>() == 24 && std::mem::size_of::<Object>() == 16);
 
 /// A JSON array: a shared, immutable slice of nodes.
-pub type Array = Arc<[Node]>;
+pub type Array = triomphe::Arc<[Node]>;
 
 /// A JSON object: members in document order. Lookups scan from the end, so
 /// a duplicated name resolves to its last value, as in `serde_json`.
@@ -303,7 +303,7 @@ impl PartialEq for Node {
             (Node::Null, Node::Null) => true,
             (Node::Bool(a), Node::Bool(b)) => a.inner() == b.inner(),
             (Node::String(a), Node::String(b)) => a.inner() == b.inner(),
-            (Node::Array(a), Node::Array(b)) => Arc::ptr_eq(a, b) || a[..] == b[..],
+            (Node::Array(a), Node::Array(b)) => triomphe::Arc::ptr_eq(a, b) || a[..] == b[..],
             (Node::Object(a), Node::Object(b)) => {
                 a.ptr_eq(b)
                     || (a.len() == b.len()
@@ -449,7 +449,11 @@ pub(crate) struct Parsing {
     keys: Keys,
     shapes: Shapes,
     nodes: Vec<Node>,
-    members: Vec<(Key, Node)>,
+    /// The names and the values of the members read so far, on two
+    /// stacks: an object's names are one slice when its shape is looked
+    /// up, and its values one run to move into the object.
+    names: Vec<Key>,
+    values: Vec<Node>,
     strings: Strings,
     /// The text being parsed, when it lives as long as the process: strings
     /// in it are borrowed, not copied.
@@ -474,7 +478,8 @@ impl Parsing {
             keys: Keys::default(),
             shapes: Shapes::default(),
             nodes: Vec::new(),
-            members: Vec::new(),
+            names: Vec::new(),
+            values: Vec::new(),
             strings: Strings::default(),
             lend: None,
             depth: 0,
@@ -515,7 +520,7 @@ impl Parsing {
     /// Starts an object: where its members begin on the stack.
     pub(crate) fn open_object<E: de::Error>(&mut self) -> Result<usize, E> {
         self.enter()?;
-        Ok(self.members.len())
+        Ok(self.names.len())
     }
 
     pub(crate) fn push_element(&mut self, node: Node) {
@@ -535,11 +540,11 @@ impl Parsing {
         let bit = 1u64 << ((Arc::as_ptr(key).addr() >> 4) & 63);
         if *seen & bit != 0
             && self
-                .members
+                .names
                 .get(start..)
                 .unwrap_or_default()
                 .iter()
-                .any(|(k, _)| Arc::ptr_eq(k, key))
+                .any(|k| Arc::ptr_eq(k, key))
         {
             return Err(E::custom(format_args!("{DUPLICATE_KEY}{}", key.inner())));
         }
@@ -548,7 +553,8 @@ impl Parsing {
     }
 
     pub(crate) fn push_member(&mut self, key: Key, value: Node) {
-        self.members.push((key, value));
+        self.names.push(key);
+        self.values.push(value);
     }
 
     /// The array whose elements begin at `start`, allocated once at its size.
@@ -560,12 +566,9 @@ impl Parsing {
     /// The object whose members begin at `start`.
     pub(crate) fn close_object(&mut self, start: usize) -> Node {
         self.depth -= 1;
-        let members = self.members.get(start..).unwrap_or_default();
-        let shape = self.shapes.of(members);
-        Node::Object(Object::shaped(
-            shape,
-            self.members.drain(start..).map(|(_, value)| value),
-        ))
+        let shape = self.shapes.of(self.names.get(start..).unwrap_or_default());
+        self.names.truncate(start);
+        Node::Object(Object::shaped(shape, self.values.drain(start..)))
     }
 
     /// A string read without escapes from the text being parsed: borrowed
@@ -724,21 +727,21 @@ struct Shapes {
 }
 
 impl Shapes {
-    /// The shared shape of an object with these members.
-    fn of(&mut self, members: &[(Key, Node)]) -> Shape {
-        let hash = names_hash(members.iter().map(|(name, _)| name));
+    /// The shared shape of an object with these names.
+    fn of(&mut self, names: &[Key]) -> Shape {
+        let hash = names_hash(names.iter());
         let same = |shape: &Shape| {
-            shape.names().len() == members.len()
+            shape.names().len() == names.len()
                 && shape
                     .names()
                     .iter()
-                    .zip(members)
-                    .all(|(a, (b, _))| Arc::ptr_eq(a, b))
+                    .zip(names)
+                    .all(|(a, b)| Arc::ptr_eq(a, b))
         };
         if let Some(shape) = self.table.find(hash, same) {
             return shape.clone();
         }
-        let shape = Shape::new(members.iter().map(|(name, _)| Arc::clone(name)));
+        let shape = Shape::new(names.iter().cloned());
         self.table.insert_unique(hash, shape.clone(), |shape| {
             names_hash(shape.names().iter())
         });

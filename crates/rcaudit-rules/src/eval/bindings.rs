@@ -89,7 +89,7 @@ impl Data {
                     .get("errors")
                     .filter(|e| !e.is_null())
                     .cloned()
-                    .unwrap_or_else(|| Node::Array(Arc::from(Vec::new()))),
+                    .unwrap_or_else(|| Node::Array(rcaudit_model::value::Array::from(Vec::new()))),
             )),
             Global::Params => node(Some(rules.params.clone())),
             Global::Facts => Box::new(facts.clone()),
