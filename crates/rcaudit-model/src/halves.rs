@@ -112,7 +112,7 @@ fn elements(text: &str, mut at: usize, cx: &mut Parsing) -> Option<(Vec<Node>, V
     let mut starts = Vec::new();
     loop {
         starts.push(at);
-        let (node, end) = crate::scan::value(text, at, cx)?;
+        let (node, end) = crate::scan::value(text, at, cx, items.last())?;
         items.push(node);
         at = skip_space(bytes, end);
         match bytes.get(at)? {
@@ -162,7 +162,7 @@ impl Root<'_, '_> {
                     let (value, starts, end) = self.array(at)?;
                     (value, Some(starts), end)
                 } else {
-                    let (value, end) = crate::scan::value(self.text, at, &mut self.cx)?;
+                    let (value, end) = crate::scan::value(self.text, at, &mut self.cx, None)?;
                     (value, None, end)
                 };
                 if members.iter().any(|(k, _)| k.inner() == key.inner()) {
@@ -211,7 +211,7 @@ impl Root<'_, '_> {
                 return Some((Node::Array(items.into()), starts, end));
             }
             starts.push(at);
-            let (node, end) = crate::scan::value(self.text, at, &mut self.cx)?;
+            let (node, end) = crate::scan::value(self.text, at, &mut self.cx, items.last())?;
             items.push(node);
             at = skip_space(bytes, end);
             match bytes.get(at)? {
@@ -280,6 +280,78 @@ mod tests {
                 assert!(same(&serial, &borrowed), "{count}, lending");
             }
         }
+    }
+
+    /// Records are read as like the one before (their names compared with
+    /// the text, not read): records that differ from the one before in
+    /// any way (order, an escaped or missing or extra name, a name that
+    /// begins another, a quote in a name) give the serial parse's tree,
+    /// records alike share one shape, and a name repeated after the
+    /// expected ones is still an error.
+    #[test]
+    fn records_read_as_like_the_one_before_give_the_serial_tree() {
+        let records = [
+            r#"{"id": 1, "name": "a", "more": {"x": 1, "y": [{"p": 1}, {"p": 2}]}}"#,
+            r#"{"id": 2, "name": "b", "more": {"x": 2, "y": [{"p": 3}, {"q": 4}, {"p": 5}]}}"#,
+            r#"{"id": 3, "name": "c", "more": {"x": 3, "y": [{"p": 1}, {"p": 2}]}}"#,
+            r#"{"name": "d", "id": 4, "more": {"y": [], "x": 4}}"#,
+            r#"{"\u0069d": 5, "name": "e", "more": {"x": 5, "y": [{"p": 6}]}}"#,
+            r#"{"id": 6, "name": "f", "more": {"x": 6, "y": [{"p": 7}]}, "extra": true}"#,
+            r#"{"id": 7, "name": "g"}"#,
+            r#"{"i": 8, "nam": "h", "more": {"x": 8, "y": [{"p": 9}]}}"#,
+            r#"{"id": 9, "name": "i", "more": 1}"#,
+            r#"{"a\"b": 10, "id": 10}"#,
+            r#"{"a\"b": 11, "id": 11}"#,
+            r#"{"id": 12, "name": "j", "more": {"x": 12, "y": [{"p": 13}, {"p": 14}]}}"#,
+            r#"{"id": 13, "name": "k", "more": {"x": 13, "y": [{"p": 15}, {"p": 16}]}}"#,
+        ];
+        let body = |records: &[&str]| records.join(",\n    ");
+        let text = format!(
+            "{{\n  \"extensions\": [\n    {},\n    {}\n  ],\n  \"errors\": []\n}}",
+            body(&records),
+            body(&records)
+        );
+        let serial = crate::value::serial(&text, None).expect("valid");
+        let (two, _, used) = halves(&text, 0, None).expect("parsed on two threads");
+        assert!(used);
+        assert!(same(&serial, &two));
+        let Some(Node::Array(records)) = two.get("extensions") else {
+            panic!("extensions");
+        };
+        let names = |at: usize| {
+            records
+                .get(at)
+                .and_then(Node::as_object)
+                .map(|o| o.names().as_ptr())
+        };
+        assert_eq!(names(0), names(2), "records alike share a shape");
+        assert_eq!(names(11), names(12), "records alike share a shape");
+        assert_ne!(names(0), names(3), "another order is another shape");
+
+        let repeated = text.replacen(
+            r#""id": 3, "name": "c", "more": {"x": 3, "y": [{"p": 1}, {"p": 2}]}"#,
+            r#""id": 3, "name": "c", "more": {"x": 3, "y": []}, "id": 3"#,
+            1,
+        );
+        assert!(halves(&repeated, 0, None).is_none());
+        let error = crate::value::parse(&repeated).expect_err("a repeated name");
+        assert!(
+            error.to_string().starts_with(crate::value::DUPLICATE_KEY),
+            "{error}"
+        );
+
+        // A longer name that begins with the expected one is not it.
+        let longer = text.replacen(r#"{"id": 3, "name": "c""#, r#"{"idx": 3, "names": "c""#, 1);
+        let serial = crate::value::serial(&longer, None).expect("valid");
+        let (two, _, _) = halves(&longer, 0, None).expect("parsed on two threads");
+        assert!(same(&serial, &two));
+        // A name with a quote in it is never expected: its bytes would
+        // read as a name and more in a record that is not valid JSON.
+        let quoted = text
+            .replacen(r#"{"a\"b": 10, "id": 10}"#, r#"{"a\", \"b": 10}"#, 1)
+            .replacen(r#"{"a\"b": 11, "id": 11}"#, r#"{"a", "b": 11}"#, 1);
+        assert!(crate::value::serial(&quoted, None).is_err());
+        assert!(halves(&quoted, 0, None).is_none());
     }
 
     /// Whatever is not a pretty-printed, valid, shallow document is left to

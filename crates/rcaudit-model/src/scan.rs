@@ -19,17 +19,26 @@ use std::fmt;
 use cel::common::types::{CelBool, CelDouble, CelInt};
 use serde::de::{Deserialize, Deserializer, Visitor};
 
-use crate::value::{Key, Node, Parsing};
+use crate::value::{Key, Node, Object, Parsing};
 
 /// The value that starts at `at` in `text` (not at whitespace), and where
 /// it ends; `None` for anything the serial parse must decide.
-pub(crate) fn value(text: &str, at: usize, cx: &mut Parsing) -> Option<(Node, usize)> {
+///
+/// `like` is a value this parse read before that this one is likely to
+/// resemble (the array element before it): objects in it, at the same
+/// places, give the names to expect (see [`Scan::expected`]).
+pub(crate) fn value(
+    text: &str,
+    at: usize,
+    cx: &mut Parsing,
+    like: Option<&Node>,
+) -> Option<(Node, usize)> {
     Scan {
         text,
         bytes: text.as_bytes(),
         cx,
     }
-    .value(at)
+    .value(at, like)
 }
 
 /// The object key that starts at `at` (its `"`), interned, and where it
@@ -74,7 +83,7 @@ enum Then {
 }
 
 impl Scan<'_, '_> {
-    fn value(&mut self, at: usize) -> Option<(Node, usize)> {
+    fn value(&mut self, at: usize, like: Option<&Node>) -> Option<(Node, usize)> {
         match *self.bytes.get(at)? {
             b'"' => match self.string(at)? {
                 Str::Plain(end) => Some((self.cx.text(self.text.get(at + 1..end)?), end + 1)),
@@ -83,8 +92,8 @@ impl Scan<'_, '_> {
                     Some((self.cx.unescaped(&text), end))
                 }
             },
-            b'[' => self.array(at),
-            b'{' => self.object(at),
+            b'[' => self.array(at, like.and_then(Node::as_array)),
+            b'{' => self.object(at, like.and_then(Node::as_object)),
             b't' => self.literal(at, b"true", Node::Bool(CelBool::from(true))),
             b'f' => self.literal(at, b"false", Node::Bool(CelBool::from(false))),
             b'n' => self.literal(at, b"null", Node::Null),
@@ -144,11 +153,22 @@ impl Scan<'_, '_> {
         Some((node, end))
     }
 
-    fn array(&mut self, at: usize) -> Option<(Node, usize)> {
+    /// The array at `at`; its `n`th element is expected to be like the
+    /// `n`th of `like` (or its last), else like the element before it.
+    fn array(&mut self, at: usize, like: Option<&[Node]>) -> Option<(Node, usize)> {
         let start = self.cx.open_array::<serde_json::Error>().ok()?;
         let mut next = self.first(at, b']');
+        let mut n = 0;
         while let Then::Next(i) = next {
-            let (node, end) = self.value(i)?;
+            let before = match like {
+                Some(_) => None,
+                None => self.cx.last_object(start).map(Node::Object),
+            };
+            let model = like
+                .and_then(|items| items.get(n).or_else(|| items.last()))
+                .or(before.as_ref());
+            n += 1;
+            let (node, end) = self.value(i, model)?;
             self.cx.push_element(node);
             next = self.then(end, b']')?;
         }
@@ -180,12 +200,30 @@ impl Scan<'_, '_> {
         }
     }
 
-    fn object(&mut self, at: usize) -> Option<(Node, usize)> {
+    /// The object at `at`. While its names are those of `like`, in order,
+    /// each is compared with the text rather than read and interned, and
+    /// each value is read as like `like`'s; an object with all of them
+    /// and no more takes `like`'s shape.
+    fn object(&mut self, at: usize, like: Option<&Object>) -> Option<(Node, usize)> {
         let start = self.cx.open_object::<serde_json::Error>().ok()?;
+        let mut like = like.filter(|model| model.shape().plain());
         let mut seen = 0u64;
+        let mut n = 0;
         let mut next = self.first(at, b'}');
         while let Then::Next(i) = next {
-            let (key, end) = self.key(i)?;
+            let expected = like.and_then(|model| Some((model.names().get(n)?, model)));
+            let (key, end, model) = match expected.and_then(|(name, model)| {
+                let (key, end) = self.expected(i, name)?;
+                Some((key, end, model.values().get(n)))
+            }) {
+                Some(found) => found,
+                None => {
+                    like = None;
+                    let (key, end) = self.key(i)?;
+                    (key, end, None)
+                }
+            };
+            n += 1;
             self.cx
                 .new_name::<serde_json::Error>(start, &mut seen, &key)
                 .ok()?;
@@ -193,14 +231,28 @@ impl Scan<'_, '_> {
             if self.bytes.get(colon) != Some(&b':') {
                 return None;
             }
-            let (node, end) = self.value(skip_space(self.bytes, colon + 1))?;
+            let (node, end) = self.value(skip_space(self.bytes, colon + 1), model)?;
             self.cx.push_member(key, node);
             next = self.then(end, b'}')?;
         }
         let Then::Closed(end) = next else {
             return None;
         };
-        Some((self.cx.close_object(start), end))
+        let shape = like.filter(|model| model.len() == n).map(Object::shape);
+        Some((self.cx.close_object_shaped(start, shape), end))
+    }
+
+    /// The key at `at` if it is `name` written plainly (`"` `name` `"`):
+    /// `name` itself, the interned key, and where it ends. Only names of a
+    /// plain shape are expected ([`crate::value::Shape::plain`]), so equal
+    /// bytes are the same name, and the quote after them ends the key.
+    fn expected(&self, at: usize, name: &Key) -> Option<(Key, usize)> {
+        let text = name.inner().as_bytes();
+        let end = at + 1 + text.len();
+        (self.bytes.get(at) == Some(&b'"')
+            && self.bytes.get(at + 1..end) == Some(text)
+            && self.bytes.get(end) == Some(&b'"'))
+        .then(|| (Key::clone(name), end + 1))
     }
 
     fn key(&mut self, at: usize) -> Option<(Key, usize)> {
@@ -417,7 +469,7 @@ mod tests {
     /// tree, and the value ends where the text's value does.
     fn agrees(text: &str) -> Result<bool, TestCaseError> {
         let doc = format!("[{text} , {text}]");
-        let scanned = value(&doc, 0, &mut Parsing::nested_at_most(100));
+        let scanned = value(&doc, 0, &mut Parsing::nested_at_most(100), None);
         let reference = serial(&doc, None);
         match (scanned, reference) {
             (Some((node, end)), Ok(tree)) => {
@@ -484,7 +536,7 @@ mod tests {
             "{1: 2}",
         ] {
             let mut cx = Parsing::nested_at_most(100);
-            let read = value(text, 0, &mut cx).filter(|(_, end)| *end == text.len());
+            let read = value(text, 0, &mut cx, None).filter(|(_, end)| *end == text.len());
             assert!(read.is_none(), "{text}");
             assert!(serial(text, None).is_err(), "{text}");
         }
@@ -495,8 +547,8 @@ mod tests {
     fn nesting_is_bounded() {
         let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
         let mut cx = Parsing::nested_at_most(100);
-        assert!(value(&nested(100), 0, &mut cx).is_some());
+        assert!(value(&nested(100), 0, &mut cx, None).is_some());
         let mut cx = Parsing::nested_at_most(100);
-        assert!(value(&nested(101), 0, &mut cx).is_none());
+        assert!(value(&nested(101), 0, &mut cx, None).is_none());
     }
 }

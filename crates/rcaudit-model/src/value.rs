@@ -63,16 +63,35 @@ pub struct Object(triomphe::Arc<triomphe::HeaderSlice<Shape, [Node]>>);
 /// The names of an object's members, in document order: one allocation
 /// shared by every object of a parse that has the same names in the same
 /// order (the parse keeps a table of them, [`Shapes`]).
+///
+/// Its header says whether every name is written the same in JSON text
+/// (no `"`, backslash or control character): the reader then expects an
+/// object like the one before to have the same names, and compares each
+/// with the text instead of reading and interning it.
 #[derive(Clone)]
-pub(crate) struct Shape(triomphe::ThinArc<(), Key>);
+pub(crate) struct Shape(triomphe::ThinArc<bool, Key>);
 
 impl Shape {
-    fn new(names: impl ExactSizeIterator<Item = Key>) -> Shape {
-        Shape(triomphe::ThinArc::from_header_and_iter((), names))
+    fn new(names: &[Key]) -> Shape {
+        let plain = names.iter().all(|name| {
+            !name
+                .inner()
+                .bytes()
+                .any(|b| b == b'"' || b == b'\\' || b < 0x20)
+        });
+        Shape(triomphe::ThinArc::from_header_and_iter(
+            plain,
+            names.iter().cloned(),
+        ))
     }
 
     pub(crate) fn names(&self) -> &[Key] {
         &self.0.slice
+    }
+
+    /// Whether each name is its own JSON text between quotes.
+    pub(crate) fn plain(&self) -> bool {
+        self.0.header.header
     }
 }
 
@@ -221,8 +240,11 @@ impl Object {
     /// An object of these members, in document order. Names may repeat; lookups
     /// find the last.
     pub fn new(members: Vec<(Key, Node)>) -> Object {
-        let shape = Shape::new(members.iter().map(|(name, _)| Arc::clone(name)));
-        Object::shaped(shape, members.into_iter().map(|(_, value)| value))
+        let names: Vec<Key> = members.iter().map(|(name, _)| Arc::clone(name)).collect();
+        Object::shaped(
+            Shape::new(&names),
+            members.into_iter().map(|(_, value)| value),
+        )
     }
 
     fn shaped(shape: Shape, values: impl ExactSizeIterator<Item = Node>) -> Object {
@@ -263,6 +285,10 @@ impl Object {
     /// The member names, in document order.
     pub(crate) fn names(&self) -> &[Key] {
         self.0.header.names()
+    }
+
+    pub(crate) fn shape(&self) -> &Shape {
+        &self.0.header
     }
 
     /// The member values, in document order.
@@ -527,6 +553,12 @@ impl Parsing {
         self.nodes.push(node);
     }
 
+    /// The last element read of the array whose elements begin at
+    /// `start`, if it is an object.
+    pub(crate) fn last_object(&self, start: usize) -> Option<Object> {
+        self.nodes.get(start..)?.last()?.as_object().cloned()
+    }
+
     /// Checks that `key` is not yet a name of the object whose members
     /// begin at `start`. Names are interned, so a repeated name is the same
     /// pointer, and `seen` (a 64-bit filter of the object's name pointers,
@@ -565,8 +597,17 @@ impl Parsing {
 
     /// The object whose members begin at `start`.
     pub(crate) fn close_object(&mut self, start: usize) -> Node {
+        self.close_object_shaped(start, None)
+    }
+
+    /// The object whose members begin at `start`, of `shape` if given (the
+    /// reader found the names of an object of that shape, in its order).
+    pub(crate) fn close_object_shaped(&mut self, start: usize, shape: Option<&Shape>) -> Node {
         self.depth -= 1;
-        let shape = self.shapes.of(self.names.get(start..).unwrap_or_default());
+        let shape = match shape {
+            Some(shape) => shape.clone(),
+            None => self.shapes.of(self.names.get(start..).unwrap_or_default()),
+        };
         self.names.truncate(start);
         Node::Object(Object::shaped(shape, self.values.drain(start..)))
     }
@@ -741,7 +782,7 @@ impl Shapes {
         if let Some(shape) = self.table.find(hash, same) {
             return shape.clone();
         }
-        let shape = Shape::new(names.iter().cloned());
+        let shape = Shape::new(names);
         self.table.insert_unique(hash, shape.clone(), |shape| {
             names_hash(shape.names().iter())
         });
@@ -863,7 +904,7 @@ impl Visitor<'_> for KeySeed<'_> {
 pub fn record_reader_agrees(text: &str) -> Option<bool> {
     let bytes = text.as_bytes();
     let mut cx = Parsing::nested_at_most(100);
-    let (node, end) = crate::scan::value(text, crate::scan::skip_space(bytes, 0), &mut cx)?;
+    let (node, end) = crate::scan::value(text, crate::scan::skip_space(bytes, 0), &mut cx, None)?;
     if crate::scan::skip_space(bytes, end) != text.len() {
         return None;
     }
