@@ -104,7 +104,7 @@ impl Scan<'_, '_> {
 
     fn literal(&self, at: usize, word: &[u8], node: Node) -> Option<(Node, usize)> {
         let end = at + word.len();
-        (self.bytes.get(at..end)? == word).then_some((node, end))
+        crate::value::same_text(self.bytes.get(at..end)?, word).then_some((node, end))
     }
 
     /// The string that starts at `at` (its `"`); `None` for an
@@ -250,7 +250,10 @@ impl Scan<'_, '_> {
         let text = name.inner().as_bytes();
         let end = at + 1 + text.len();
         (self.bytes.get(at) == Some(&b'"')
-            && self.bytes.get(at + 1..end) == Some(text)
+            && self
+                .bytes
+                .get(at + 1..end)
+                .is_some_and(|read| crate::value::same_text(read, text))
             && self.bytes.get(end) == Some(&b'"'))
         .then(|| (Key::clone(name), end + 1))
     }

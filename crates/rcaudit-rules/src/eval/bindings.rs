@@ -214,7 +214,7 @@ impl Indexer for Facts {
             .unwrap_or_default();
         self.names
             .iter()
-            .position(|n| n == name)
+            .position(|n| rcaudit_model::value::same_text(n.as_bytes(), name.as_bytes()))
             .and_then(|i| self.values.get(i))
             .and_then(Option::as_ref)
             .map(|v| CowVal::Borrowed(&**v as &dyn Val))

@@ -41,7 +41,7 @@ impl Hash for Text<'_> {
 
 impl hashbrown::Equivalent<Key<'static>> for Text<'_> {
     fn equivalent(&self, key: &Key<'static>) -> bool {
-        key.0 == 0 && key.1 == self.0
+        key.0 == 0 && rcaudit_model::value::same_text(key.1.as_bytes(), self.0.as_bytes())
     }
 }
 

@@ -8,8 +8,9 @@ use cel::common::types::{self, CelString};
 use cel::common::value::Val;
 use rcaudit_model::Node;
 use rcaudit_model::cel::as_node;
+use rcaudit_model::value::same_text;
 
-use super::values::{Args, Out, boolean, field_name, take};
+use super::values::{Args, Out, boolean, field_name, take, text};
 
 /// Name of the symmetric equality the compiler substitutes for `==` between
 /// two computed values (see `expr/rewrite.rs`). Not callable by name from rules: `@`
@@ -64,6 +65,11 @@ pub(super) fn has_field<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
 /// Whether `a` and `b` are equal either way round (cel's `equals` is not
 /// symmetric between types): what `==` between computed values means.
 pub(crate) fn equal_either_way(a: &dyn Val, b: &dyn Val) -> bool {
+    // Two strings, the common case (`x in facts.numberRegions`): their
+    // texts, compared in place.
+    if let (Some(a), Some(b)) = (text(a), text(b)) {
+        return same_text(a.as_bytes(), b.as_bytes());
+    }
     a.equals(b) || b.equals(a)
 }
 

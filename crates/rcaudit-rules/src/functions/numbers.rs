@@ -100,14 +100,16 @@ fn class(number: &str) -> Option<Class> {
         let Some(slot) = memo.get_mut(at) else {
             return rcaudit_phone::class(number);
         };
-        if slot.len == len && slot.key.get(..bytes.len()) == Some(bytes) {
-            return slot.class;
-        }
-        let found = rcaudit_phone::class(number);
+        // Keys are kept zero-padded: comparing two whole arrays is done in
+        // registers, where a slice compare calls `memcmp`.
         let mut key = [0; KEY];
         if let Some(dst) = key.get_mut(..bytes.len()) {
             dst.copy_from_slice(bytes);
         }
+        if slot.len == len && slot.key == key {
+            return slot.class;
+        }
+        let found = rcaudit_phone::class(number);
         *slot = Slot {
             len,
             key,

@@ -10,6 +10,7 @@ use cel::common::types::{CelBool, CelInt, CelString};
 use cel::common::value::{BuiltinRef, CowVal, Val};
 use rcaudit_model::Node;
 use rcaudit_model::cel::as_node;
+use rcaudit_model::value::same_text;
 
 use crate::functions;
 
@@ -132,7 +133,7 @@ fn text_equal<'a>(
         return None;
     };
     match node_of(node, frame)? {
-        Ok(Node::String(s)) => Some(Ok(s.inner() == text.inner())),
+        Ok(Node::String(s)) => Some(Ok(same_text(s.inner().as_bytes(), text.inner().as_bytes()))),
         Ok(_) => None,
         Err(give_up) => Some(Err(give_up)),
     }
@@ -150,12 +151,16 @@ fn in_literals<'a>(
         && let Some(node) = node_of(needle, frame)
         && let Node::String(s) = node?
     {
-        return Ok(texts.iter().any(|t| **t == *s.inner()));
+        return Ok(texts
+            .iter()
+            .any(|t| same_text(t.as_bytes(), s.inner().as_bytes())));
     }
     let needle = operand(needle, frame)?;
     let needle = needle.as_ref();
     if let (Some(texts), Some(s)) = (&literals.texts, needle.downcast_ref::<CelString>()) {
-        return Ok(texts.iter().any(|t| **t == *s.inner()));
+        return Ok(texts
+            .iter()
+            .any(|t| same_text(t.as_bytes(), s.inner().as_bytes())));
     }
     Ok(literals
         .values
