@@ -15,6 +15,7 @@ use rcaudit_model::cel::as_node;
 use rustc_hash::FxHashMap;
 
 use super::ids::id_text;
+use super::internal::equal_either_way;
 use super::numbers::normalize_number;
 use super::values::{Args, Out, boolean, field_name, field_of, is_null, take, text, type_error};
 
@@ -283,9 +284,7 @@ pub(super) fn filter_by<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
     let mut items = records("filterBy", list.as_ref())?;
     let mut out: Vec<Box<dyn Val + 'v>> = Vec::new();
     while let Some(record) = items.next() {
-        if field_of(record, field)
-            .is_some_and(|v| v.equals(value.as_ref()) || value.equals(v.as_ref()))
-        {
+        if field_of(record, field).is_some_and(|v| equal_either_way(v.as_ref(), value.as_ref())) {
             out.push(record.clone_as_boxed());
         }
     }
@@ -299,9 +298,7 @@ pub(super) fn indexes<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
     let mut out: Vec<Box<dyn Val + 'v>> = Vec::new();
     let mut index: i64 = 0;
     while let Some(record) = items.next() {
-        if field_of(record, field)
-            .is_some_and(|v| v.equals(value.as_ref()) || value.equals(v.as_ref()))
-        {
+        if field_of(record, field).is_some_and(|v| equal_either_way(v.as_ref(), value.as_ref())) {
             out.push(Box::new(CelInt::from(index)));
         }
         index += 1;
@@ -315,7 +312,7 @@ fn same(a: &dyn Val, b: &dyn Val, how: As) -> bool {
     match how {
         As::Exact => {
             let empty = |v: &dyn Val| text(v).is_some_and(str::is_empty);
-            !empty(a) && (a.equals(b) || b.equals(a))
+            !empty(a) && equal_either_way(a, b)
         }
         As::Number => match (text(a), text(b)) {
             (Some(x), Some(y)) => !x.is_empty() && normalize_number(x) == normalize_number(y),
@@ -477,7 +474,7 @@ pub(super) fn subset_of<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
         options.push(choice);
     }
     every(values.as_ref(), |value| {
-        options.iter().any(|o| among(*o, value))
+        options.iter().any(|o| equal_either_way(*o, value))
     })
     .map(boolean)
 }
@@ -500,10 +497,6 @@ fn every(values: &dyn Val, allowed: impl Fn(&dyn Val) -> bool) -> Result<bool, E
 
 /// Whether `value` is the allowed `option`, compared as `subsetOf` does:
 /// either way round.
-fn among(option: &dyn Val, value: &dyn Val) -> bool {
-    option.equals(value) || value.equals(option)
-}
-
 /// `subsetOf(values, [literal, ...])`, as a plan calls it: the allowed
 /// values are made once, when the rule is loaded.
 #[derive(Debug)]
@@ -525,7 +518,7 @@ impl SubsetOf {
     /// What `subsetOf` gives for `values`.
     pub(crate) fn test(&self, values: &dyn Val) -> Result<bool, ExecutionError> {
         every(values, |value| {
-            self.options.iter().any(|o| among(&**o, value))
+            self.options.iter().any(|o| equal_either_way(&**o, value))
         })
     }
 }
