@@ -19,7 +19,7 @@ use std::fmt;
 use cel::common::types::{CelBool, CelDouble, CelInt};
 use serde::de::{Deserialize, Deserializer, Visitor};
 
-use crate::value::{Key, Node, Object, Parsing};
+use crate::value::{Key, Node, Object, Open, Parsing};
 
 /// The value that starts at `at` in `text` (not at whitespace), and where
 /// it ends; `None` for anything the serial parse must decide.
@@ -204,6 +204,12 @@ impl Scan<'_, '_> {
     /// each is compared with the text rather than read and interned, and
     /// each value is read as like `like`'s; an object with all of them
     /// and no more takes `like`'s shape.
+    ///
+    /// Names that match are not pushed (no reference count to raise and
+    /// lower for each member): `like`'s names are distinct, its parse
+    /// checked them, so a prefix of them needs no check for repeats. At the
+    /// first name that differs, or an end before all of them, the prefix is
+    /// pushed and checked as if it had been read.
     fn object(&mut self, at: usize, like: Option<&Object>) -> Option<(Node, usize)> {
         let start = self.cx.open_object::<serde_json::Error>().ok()?;
         let mut like = like.filter(|model| model.shape().plain());
@@ -211,42 +217,66 @@ impl Scan<'_, '_> {
         let mut n = 0;
         let mut next = self.first(at, b'}');
         while let Then::Next(i) = next {
-            let expected = like.and_then(|model| Some((model.names().get(n)?, model)));
-            let (key, end, model) = match expected.and_then(|(name, model)| {
-                let (key, end) = self.expected(i, name)?;
-                Some((key, end, model.values().get(n)))
-            }) {
+            let matched = like.and_then(|model| {
+                let end = self.expected(i, model.names().get(n)?)?;
+                Some((end, model.values().get(n)))
+            });
+            let (end, model) = match matched {
                 Some(found) => found,
                 None => {
-                    like = None;
+                    self.give_up_shape(start, &mut seen, &mut like, n)?;
                     let (key, end) = self.key(i)?;
-                    (key, end, None)
+                    self.cx
+                        .new_name::<serde_json::Error>(start, &mut seen, &key)
+                        .ok()?;
+                    self.cx.push_name(key);
+                    (end, None)
                 }
             };
             n += 1;
-            self.cx
-                .new_name::<serde_json::Error>(start, &mut seen, &key)
-                .ok()?;
             let colon = skip_space(self.bytes, end);
             if self.bytes.get(colon) != Some(&b':') {
                 return None;
             }
             let (node, end) = self.value(skip_space(self.bytes, colon + 1), model)?;
-            self.cx.push_member(key, node);
+            self.cx.push_value(node);
             next = self.then(end, b'}')?;
         }
         let Then::Closed(end) = next else {
             return None;
         };
-        let shape = like.filter(|model| model.len() == n).map(Object::shape);
+        if like.is_some_and(|model| model.len() != n) {
+            self.give_up_shape(start, &mut seen, &mut like, n)?;
+        }
+        let shape = like.map(Object::shape);
         Some((self.cx.close_object_shaped(start, shape), end))
     }
 
-    /// The key at `at` if it is `name` written plainly (`"` `name` `"`):
-    /// `name` itself, the interned key, and where it ends. Only names of a
-    /// plain shape are expected ([`crate::value::Shape::plain`]), so equal
-    /// bytes are the same name, and the quote after them ends the key.
-    fn expected(&self, at: usize, name: &Key) -> Option<(Key, usize)> {
+    /// The object being read stops following `like`: the names of its
+    /// first `n` members, `like`'s, are pushed, each checked as new.
+    fn give_up_shape(
+        &mut self,
+        start: Open,
+        seen: &mut u64,
+        like: &mut Option<&Object>,
+        n: usize,
+    ) -> Option<()> {
+        if let Some(model) = like.take() {
+            for name in model.names().get(..n)? {
+                self.cx
+                    .new_name::<serde_json::Error>(start, seen, name)
+                    .ok()?;
+                self.cx.push_name(Key::clone(name));
+            }
+        }
+        Some(())
+    }
+
+    /// Where the key at `at` ends if it is `name` written plainly (`"`
+    /// `name` `"`). Only names of a plain shape are expected
+    /// ([`crate::value::Shape::plain`]), so equal bytes are the same name,
+    /// and the quote after them ends the key.
+    fn expected(&self, at: usize, name: &Key) -> Option<usize> {
         let text = name.inner().as_bytes();
         let end = at + 1 + text.len();
         (self.bytes.get(at) == Some(&b'"')
@@ -255,7 +285,7 @@ impl Scan<'_, '_> {
                 .get(at + 1..end)
                 .is_some_and(|read| crate::value::same_text(read, text))
             && self.bytes.get(end) == Some(&b'"'))
-        .then(|| (Key::clone(name), end + 1))
+        .then_some(end + 1)
     }
 
     fn key(&mut self, at: usize) -> Option<(Key, usize)> {
@@ -513,6 +543,9 @@ mod tests {
             r#"{"s": "plain", "e": "\"quoted\" \u00e9 \ud83d\ude00", "\u0041": null}"#,
             "[true, false, null, {}, [], [[]], {\"k\": {\"k\": {}}}]",
             "\"é😀\"",
+            // Records like the one before, but for fewer names, more, others,
+            // or the same in another order.
+            r#"[{"a": 1, "b": 2}, {"a": 1}, {"a": 1, "b": 2, "c": 3}, {"b": 1, "a": 2}, {"a": 1, "c": 2}, {}]"#,
         ] {
             assert!(matches!(agrees(text), Ok(true)), "{text}");
         }
@@ -537,6 +570,10 @@ mod tests {
             "nulll",
             "[\"\\x\"]",
             "{1: 2}",
+            // A name repeated after names like those of the record before.
+            r#"[{"a": 1, "b": 2}, {"a": 1, "a": 2}]"#,
+            r#"[{"a": 1, "b": 2, "c": 3}, {"a": 1, "b": 2, "b": 3}]"#,
+            r#"[{"a": 1, "b": 2}, {"a": 1, "b": 2, "a": 3}]"#,
         ] {
             let mut cx = Parsing::nested_at_most(100);
             let read = value(text, 0, &mut cx, None).filter(|(_, end)| *end == text.len());

@@ -505,6 +505,14 @@ pub(crate) fn serial(text: &str, lend: Option<&'static str>) -> Result<Node, ser
 /// What one parse shares: the key interner, and the stacks that elements
 /// and members are collected on before each container is allocated once,
 /// at its exact size (a vector per container would grow, copy and be freed).
+/// Where an object's members begin on the parse's two stacks (names and
+/// values), as [`Parsing::open_object`] found them.
+#[derive(Clone, Copy)]
+pub(crate) struct Open {
+    names: usize,
+    values: usize,
+}
+
 pub(crate) struct Parsing {
     keys: Keys,
     shapes: Shapes,
@@ -577,10 +585,13 @@ impl Parsing {
         Ok(self.nodes.len())
     }
 
-    /// Starts an object: where its members begin on the stack.
-    pub(crate) fn open_object<E: de::Error>(&mut self) -> Result<usize, E> {
+    /// Starts an object: where its members begin on the two stacks.
+    pub(crate) fn open_object<E: de::Error>(&mut self) -> Result<Open, E> {
         self.enter()?;
-        Ok(self.names.len())
+        Ok(Open {
+            names: self.names.len(),
+            values: self.values.len(),
+        })
     }
 
     pub(crate) fn push_element(&mut self, node: Node) {
@@ -599,7 +610,7 @@ impl Parsing {
     /// zero at its start) makes the check nearly free.
     pub(crate) fn new_name<E: de::Error>(
         &self,
-        start: usize,
+        start: Open,
         seen: &mut u64,
         key: &Key,
     ) -> Result<(), E> {
@@ -607,7 +618,7 @@ impl Parsing {
         if *seen & bit != 0
             && self
                 .names
-                .get(start..)
+                .get(start.names..)
                 .unwrap_or_default()
                 .iter()
                 .any(|k| Arc::ptr_eq(k, key))
@@ -623,6 +634,18 @@ impl Parsing {
         self.values.push(value);
     }
 
+    /// A member's name alone, checked first with [`Parsing::new_name`].
+    pub(crate) fn push_name(&mut self, key: Key) {
+        self.names.push(key);
+    }
+
+    /// A member's value alone: the reader pushes no names while an
+    /// object's names are those of the shape it expects (see
+    /// [`Parsing::close_object_shaped`]).
+    pub(crate) fn push_value(&mut self, value: Node) {
+        self.values.push(value);
+    }
+
     /// The array whose elements begin at `start`, allocated once at its size.
     pub(crate) fn close_array(&mut self, start: usize) -> Node {
         self.depth -= 1;
@@ -630,20 +653,23 @@ impl Parsing {
     }
 
     /// The object whose members begin at `start`.
-    pub(crate) fn close_object(&mut self, start: usize) -> Node {
+    pub(crate) fn close_object(&mut self, start: Open) -> Node {
         self.close_object_shaped(start, None)
     }
 
-    /// The object whose members begin at `start`, of `shape` if given (the
-    /// reader found the names of an object of that shape, in its order).
-    pub(crate) fn close_object_shaped(&mut self, start: usize, shape: Option<&Shape>) -> Node {
+    /// The object whose members begin at `start`: of `shape` if given (the
+    /// reader found the names of an object of that shape, in its order,
+    /// and pushed its values alone), else of the names pushed with them.
+    pub(crate) fn close_object_shaped(&mut self, start: Open, shape: Option<&Shape>) -> Node {
         self.depth -= 1;
         let shape = match shape {
             Some(shape) => shape.clone(),
-            None => self.shapes.of(self.names.get(start..).unwrap_or_default()),
+            None => self
+                .shapes
+                .of(self.names.get(start.names..).unwrap_or_default()),
         };
-        self.names.truncate(start);
-        Node::Object(Object::shaped(shape, self.values.drain(start..)))
+        self.names.truncate(start.names);
+        Node::Object(Object::shaped(shape, self.values.drain(start.values..)))
     }
 
     /// A string read without escapes from the text being parsed: borrowed
