@@ -1,8 +1,9 @@
 //! Ids: `idString`, `sameId` (an id is the same as a number or a string)
 //! and `uriAccount`.
 
-use cel::common::types::{CelInt, CelNull};
+use cel::common::types::{CelInt, CelNull, CelString};
 use cel::common::value::{CowVal, Val};
+use rcaudit_model::Node;
 use rcaudit_model::cel::as_node;
 
 use super::values::{Args, Out, boolean, is_null, string, take, text, type_error};
@@ -47,10 +48,16 @@ pub(super) fn same_id<'b, 'v>(args: Args<'b, 'v>) -> Out<'b, 'v> {
     ))
 }
 
-/// The account segment of an API uri.
+/// The account segment of an API uri: the segment after the first one
+/// that is `account`, if that is not empty, in the path (before any `?` or
+/// `#`).
 pub fn account_of_uri(uri: &str) -> Option<&str> {
-    let path = uri.split(['?', '#']).next().unwrap_or_default();
-    let mut segments = path.split('/');
+    // Bytes, not `split(['?', '#'])`, which decodes the text char by char.
+    let end = uri
+        .bytes()
+        .position(|b| b == b'?' || b == b'#')
+        .unwrap_or(uri.len());
+    let mut segments = uri.get(..end)?.split('/');
     segments.find(|s| *s == "account")?;
     segments.next().filter(|s| !s.is_empty())
 }
@@ -59,9 +66,76 @@ pub(super) fn uri_account(value: &dyn Val) -> Out<'static, 'static> {
     if is_null(value) {
         return Ok(CowVal::owned(CelNull));
     }
+    // A uri borrowed from the snapshot's text: its account is a slice of
+    // that text too, given without copying (one call per record).
+    if let Some(Node::String(string)) = as_node(value)
+        && let Some(uri) = string.as_borrowed()
+    {
+        return Ok(match account_of_uri(uri) {
+            Some(account) => CowVal::owned(CelString::from(account)),
+            None => CowVal::owned(CelNull),
+        });
+    }
     let uri = text(value).ok_or_else(|| type_error("uriAccount", value, "a string"))?;
     Ok(match account_of_uri(uri) {
         Some(account) => string(account),
         None => CowVal::owned(CelNull),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::account_of_uri;
+
+    /// What `account_of_uri` was: a split on `/` after cutting at `?` or
+    /// `#`, the segment after the first `account`.
+    fn reference(uri: &str) -> Option<&str> {
+        let path = uri.split(['?', '#']).next().unwrap_or_default();
+        let mut segments = path.split('/');
+        segments.find(|s| *s == "account")?;
+        segments.next().filter(|s| !s.is_empty())
+    }
+
+    #[test]
+    fn accounts_of_uris() {
+        for (uri, account) in [
+            (
+                "https://platform.ringcentral.com/restapi/v1.0/account/400786579303/extension/62007076008",
+                Some("400786579303"),
+            ),
+            ("/restapi/v1.0/account/~/extension/1", Some("~")),
+            ("account/12", Some("12")),
+            ("/account/12?x=/account/13", Some("12")),
+            ("/account?id=/account/13", None),
+            ("/account#/account/13", None),
+            ("/account//13", None),
+            ("/account/", None),
+            ("/account", None),
+            ("/accounts/12/account/13", Some("13")),
+            ("/myaccount/12/account/13/account/14", Some("13")),
+            ("/restapi/v1.0/extension/12", None),
+            ("", None),
+            ("/account/é/x", Some("é")),
+        ] {
+            assert_eq!(account_of_uri(uri), account, "{uri}");
+            assert_eq!(reference(uri), account, "{uri}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn as_the_split_finds_it(
+            pieces in prop::collection::vec(
+                prop::sample::select(vec![
+                    "account", "accounts", "xaccount", "/", "//", "?", "#", "12", "~", "é", "a",
+                ]),
+                0..12,
+            )
+        ) {
+            let uri = pieces.concat();
+            prop_assert_eq!(account_of_uri(&uri), reference(&uri), "{}", uri);
+        }
+    }
 }
