@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
 /// Bytes per checkpoint of the line index.
-const BLOCK: usize = 1 << 12;
+const BLOCK: usize = 1 << 10;
 
 /// Lines longer than this are shown as a window around the span.
 const LONG_LINE: usize = 240;
