@@ -183,6 +183,30 @@ fn unreadable_snapshots_are_named_for_what_they_are() {
     }
 }
 
+/// A file of 8 MiB or more is read by two threads, each looking for NUL
+/// bytes in its half: the first one is reported wherever it lies.
+#[test]
+fn a_nul_byte_in_a_large_file_is_found_in_either_half() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let len = 9 << 20;
+    for (at, also) in [
+        (100, None),
+        (len - 100, None),
+        (len / 2, None),
+        (len - 5, Some(len / 2 - 1)),
+    ] {
+        let mut bytes = vec![b' '; len];
+        bytes[at] = 0;
+        if let Some(also) = also {
+            bytes[also] = 0;
+        }
+        let path = write(dir.path(), "large.json", &bytes);
+        let first = also.map_or(at, |also| also.min(at));
+        let output = rcaudit(&["check", arg(&path)]);
+        fails_with(&output, &format!("NUL byte at offset {first}"));
+    }
+}
+
 #[test]
 fn a_utf8_byte_order_mark_is_read_as_whitespace() {
     let dir = tempfile::tempdir().expect("temp dir");
