@@ -502,9 +502,6 @@ pub(crate) fn serial(text: &str, lend: Option<&'static str>) -> Result<Node, ser
     Ok(node)
 }
 
-/// What one parse shares: the key interner, and the stacks that elements
-/// and members are collected on before each container is allocated once,
-/// at its exact size (a vector per container would grow, copy and be freed).
 /// Where an object's members begin on the parse's two stacks (names and
 /// values), as [`Parsing::open_object`] found them.
 #[derive(Clone, Copy)]
@@ -513,6 +510,9 @@ pub(crate) struct Open {
     values: usize,
 }
 
+/// What one parse shares: the key interner, and the stacks that elements
+/// and members are collected on before each container is allocated once,
+/// at its exact size (a vector per container would grow, copy and be freed).
 pub(crate) struct Parsing {
     keys: Keys,
     shapes: Shapes,

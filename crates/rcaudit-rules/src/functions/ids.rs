@@ -68,26 +68,50 @@ pub(super) fn uri_account(value: &dyn Val) -> Out<'static, 'static> {
     }
     // A uri borrowed from the snapshot's text: its account is a slice of
     // that text too, given without copying (one call per record).
-    if let Some(Node::String(string)) = as_node(value)
-        && let Some(uri) = string.as_borrowed()
-    {
-        return Ok(match account_of_uri(uri) {
-            Some(account) => CowVal::owned(CelString::from(account)),
-            None => CowVal::owned(CelNull),
-        });
-    }
-    let uri = text(value).ok_or_else(|| type_error("uriAccount", value, "a string"))?;
-    Ok(match account_of_uri(uri) {
-        Some(account) => string(account),
-        None => CowVal::owned(CelNull),
-    })
+    let account = match as_node(value) {
+        Some(Node::String(uri)) if let Some(uri) = uri.as_borrowed() => {
+            account_of_uri(uri).map(|account| CowVal::owned(CelString::from(account)))
+        }
+        _ => {
+            let uri = text(value).ok_or_else(|| type_error("uriAccount", value, "a string"))?;
+            account_of_uri(uri).map(string)
+        }
+    };
+    Ok(account.unwrap_or_else(|| CowVal::owned(CelNull)))
 }
 
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
 
-    use super::account_of_uri;
+    use cel::common::types::CelString;
+    use rcaudit_model::Node;
+
+    use super::{account_of_uri, uri_account};
+
+    /// A uri borrowed from the text (as `check` parses) and one owned by the
+    /// tree give the same account, and neither gives one for a uri without.
+    #[test]
+    fn borrowed_and_owned_uris_alike() {
+        for (uri, account) in [
+            (
+                "/restapi/v1.0/account/400786579303/extension/1",
+                Some("400786579303"),
+            ),
+            ("/restapi/v1.0/extension/1", None),
+        ] {
+            let borrowed = Node::String(CelString::from(uri));
+            let owned = Node::String(CelString::from(uri.to_owned()));
+            for node in [&borrowed, &owned] {
+                let value = uri_account(node).expect("a string");
+                let got = value
+                    .as_ref()
+                    .downcast_ref::<CelString>()
+                    .map(|s| s.inner().to_owned());
+                assert_eq!(got.as_deref(), account, "{uri}");
+            }
+        }
+    }
 
     /// What `account_of_uri` was: a split on `/` after cutting at `?` or
     /// `#`, the segment after the first `account`.
