@@ -391,20 +391,26 @@ pub(crate) fn classify(code: u16, national: &str) -> (Option<&'static str>, Numb
     let found = match table.regions.as_slice() {
         [only] => Some((only, only.number_type(national))),
         regions => {
-            let leading = table.leading_set.as_ref().map(|set| set.matches(national));
+            // The leading digits are matched when a region that has them is
+            // reached: a number the first region (without them) types, as
+            // most +1 numbers are the United States', needs one search,
+            // not two.
+            let mut leading: Option<Option<Matched<'_>>> = None;
             regions
                 .iter()
                 .zip(&table.leading)
                 .find_map(|(region, pattern)| match pattern {
                     // A region without leading digits is found by typing
                     // the number, and that type is the answer: it is not
-                    // worked out twice (most +1 numbers are the United
-                    // States', which has none).
+                    // worked out twice.
                     None => {
                         let kind = region.number_type(national);
                         (kind != NumberType::Unknown).then_some((region, kind))
                     }
                     Some(i) => leading
+                        .get_or_insert_with(|| {
+                            table.leading_set.as_ref().map(|set| set.matches(national))
+                        })
                         .as_ref()
                         .is_some_and(|m| m.has(*i))
                         .then(|| (region, region.number_type(national))),

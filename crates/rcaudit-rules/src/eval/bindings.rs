@@ -10,6 +10,7 @@ use cel::common::types::{self, CelBool, CelInt, CelNull, CelString};
 use cel::common::value::{CowVal, Val};
 use cel::{Context, ExecutionError, Value};
 use rcaudit_model::{Node, pointer};
+use rustc_hash::FxHashSet;
 
 use crate::expr::Expression;
 use crate::functions;
@@ -40,12 +41,29 @@ pub(super) struct Data {
     pub(super) phone_numbers: Option<Node>,
     /// `errors` entries by their `pointer`.
     pub(super) errors: HashMap<String, Node>,
+    /// The records `errors` entries point into: each top-level list's name
+    /// and the indexes under it (`/extensions/781/...`). A rule that skips
+    /// 100,000 extensions asks whether each has an entry: only those listed
+    /// here have their pointer built and looked up.
+    records: Vec<(String, FxHashSet<usize>)>,
+}
+
+/// The list and index of the record a pointer starts with
+/// (`/extensions/781/forwardingNumbers`: `extensions`, 781).
+fn record_of(pointer: &str) -> Option<(&str, usize)> {
+    let mut tokens = pointer.strip_prefix('/')?.split('/');
+    let list = tokens.next()?;
+    let index = tokens.next()?;
+    if index.is_empty() || !index.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((list, index.parse().ok()?))
 }
 
 impl Data {
     pub(super) fn new(root: &Node) -> Data {
         let present = |key: &str| root.get(key).filter(|n| !n.is_null()).cloned();
-        let errors = root
+        let errors: HashMap<String, Node> = root
             .get("errors")
             .and_then(Node::as_array)
             .map(|entries| {
@@ -55,12 +73,22 @@ impl Data {
                     .collect()
             })
             .unwrap_or_default();
+        let mut records: Vec<(String, FxHashSet<usize>)> = Vec::new();
+        for (list, index) in errors.keys().filter_map(|p| record_of(p)) {
+            match records.iter_mut().find(|(name, _)| name == list) {
+                Some((_, indexes)) => {
+                    indexes.insert(index);
+                }
+                None => records.push((list.to_owned(), std::iter::once(index).collect())),
+            }
+        }
         Data {
             account: present("account"),
             extensions: present("extensions"),
             phone_numbers: present("phoneNumbers"),
             root: root.clone(),
             errors,
+            records,
         }
     }
 
@@ -132,6 +160,20 @@ impl Data {
     pub(super) fn failure_at(&self, place: Place, path: &[impl AsRef<str>]) -> Option<&Node> {
         if self.errors.is_empty() {
             return None;
+        }
+        let record = match place {
+            Place::Root | Place::Account => None,
+            Place::Top(list, i) => Some((list, i)),
+            Place::Nested(e, _, _) => Some(("extensions", e)),
+        };
+        if let Some((list, i)) = record {
+            let listed = self
+                .records
+                .iter()
+                .any(|(name, indexes)| name == list && indexes.contains(&i));
+            if !listed {
+                return None;
+            }
         }
         let mut at = place.pointer();
         for name in path {
@@ -344,7 +386,7 @@ impl cel::context::VariableResolver for ItemVars<'_> {
 }
 
 /// Where an item is, cheap to copy; its pointer is built only when needed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(super) enum Place {
     Root,
     Account,
@@ -397,5 +439,62 @@ pub(super) fn boolean<'a, 's: 'a>(
                 )
             }),
         Err(error) => Err(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Data, Place};
+
+    /// The records filter never hides an entry: for every place, the
+    /// answer is the plain lookup of the place's pointer and path.
+    #[test]
+    fn failures_are_found_as_by_their_pointer() {
+        let root = rcaudit_model::value::parse(
+            r#"{"errors": [
+                {"pointer": "/extensions/2/forwardingNumbers", "status": 403},
+                {"pointer": "/extensions/10/phoneNumbers", "status": 500},
+                {"pointer": "/extensions/3/forwardingNumbers/1/label", "status": 404},
+                {"pointer": "/phoneNumbers/0/extension", "status": 429},
+                {"pointer": "/extensions/07/forwardingNumbers", "status": 403},
+                {"pointer": "/account/mainNumber", "status": 403},
+                {"pointer": "/phoneNumbers", "status": 503},
+                {"pointer": "", "status": 500}
+            ]}"#,
+        )
+        .expect("json");
+        let data = Data::new(&root);
+        let mut places = vec![Place::Root, Place::Account];
+        for i in 0..12 {
+            places.push(Place::Top("extensions", i));
+            places.push(Place::Top("phoneNumbers", i));
+            for j in 0..3 {
+                places.push(Place::Nested(i, "forwardingNumbers", j));
+            }
+        }
+        let paths: [&[&str]; 5] = [
+            &["forwardingNumbers"],
+            &["phoneNumbers"],
+            &["label"],
+            &["extension"],
+            &["mainNumber"],
+        ];
+        let mut found = 0;
+        for place in places {
+            for path in paths {
+                let mut at = place.pointer();
+                for name in path {
+                    rcaudit_model::pointer::push(&mut at, name);
+                }
+                let expected = data.errors.get(&at);
+                let got = data.failure_at(place, path);
+                assert_eq!(got.is_some(), expected.is_some(), "{at}");
+                found += usize::from(got.is_some());
+            }
+        }
+        // /extensions/2/..., /extensions/10/..., /extensions/3/.../1/label,
+        // /phoneNumbers/0/extension, /account/mainNumber, and /phoneNumbers
+        // (the root's field); never the index written with a leading zero.
+        assert_eq!(found, 6);
     }
 }

@@ -5,7 +5,6 @@
 use std::fmt::Write as _;
 
 use rcaudit_model::Node;
-use rustc_hash::FxHashSet;
 
 use super::bindings::Place;
 
@@ -24,7 +23,7 @@ pub(super) struct Gaps {
     /// have relied on: why, and which list.
     pub(super) incomplete: Vec<(String, Target)>,
     /// Items skipped, by noun, each item once.
-    pub(super) skipped: Vec<(&'static str, FxHashSet<Place>)>,
+    pub(super) skipped: Vec<(&'static str, Places)>,
     /// The missing fields, as requirements (`extension.forwardingNumbers`).
     pub(super) fields: Vec<String>,
     /// Fetch failures recorded for the skipped places: the first, and how many.
@@ -57,10 +56,12 @@ impl Gaps {
         failure: Option<&Node>,
     ) {
         match self.skipped.iter_mut().find(|(n, _)| *n == noun) {
-            Some((_, places)) => {
+            Some((_, places)) => places.insert(place),
+            None => {
+                let mut places = Places::default();
                 places.insert(place);
+                self.skipped.push((noun, places));
             }
-            None => self.skipped.push((noun, std::iter::once(place).collect())),
         }
         if !self.fields.iter().any(|f| names(f, what, path)) {
             let mut field = what.to_owned();
@@ -78,8 +79,12 @@ impl Gaps {
         }
     }
 
-    pub(super) fn not_evaluated(self, rule: &Rule) -> Option<NotEvaluated> {
-        let count: usize = self.skipped.iter().map(|(_, places)| places.len()).sum();
+    pub(super) fn not_evaluated(mut self, rule: &Rule) -> Option<NotEvaluated> {
+        let count: usize = self
+            .skipped
+            .iter_mut()
+            .map(|(_, places)| places.count())
+            .sum();
         if count == 0 && self.lists.is_empty() && self.incomplete.is_empty() {
             return None;
         }
@@ -96,9 +101,9 @@ impl Gaps {
         if count > 0 {
             let what = self
                 .skipped
-                .iter()
+                .iter_mut()
                 .map(|(noun, places)| {
-                    let n = places.len();
+                    let n = places.count();
                     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
                 })
                 .collect::<Vec<_>>()
@@ -168,6 +173,38 @@ impl Gaps {
     }
 }
 
+/// The places a rule skipped, each counted once. A rule walks a target's
+/// items in order, so places mostly come in ascending order, each new:
+/// they are pushed, and sorted and deduplicated only when one came out of
+/// order (a rule over several targets may skip an extension for each).
+/// A hash set cost a rule that skips 100,000 extensions about 25 ms of
+/// hashing and rehashing (BENCHMARKS.md).
+#[derive(Debug, Default)]
+pub(super) struct Places {
+    places: Vec<Place>,
+    /// Whether `places` is strictly ascending: no place twice.
+    unsorted: bool,
+}
+
+impl Places {
+    fn insert(&mut self, place: Place) {
+        if self.places.last().is_some_and(|last| *last >= place) {
+            self.unsorted = true;
+        }
+        self.places.push(place);
+    }
+
+    /// How many places, each once.
+    fn count(&mut self) -> usize {
+        if self.unsorted {
+            self.places.sort_unstable();
+            self.places.dedup();
+            self.unsorted = false;
+        }
+        self.places.len()
+    }
+}
+
 /// Whether `field` is `what` and the names of `path`, joined by dots.
 fn names(field: &str, what: &str, path: &[impl AsRef<str>]) -> bool {
     let Some(mut rest) = field.strip_prefix(what) else {
@@ -227,8 +264,53 @@ mod tests {
                 None,
             );
         }
-        let counts: Vec<(&str, usize)> = gaps.skipped.iter().map(|(n, p)| (*n, p.len())).collect();
+        let counts: Vec<(&str, usize)> = gaps
+            .skipped
+            .iter_mut()
+            .map(|(n, p)| (*n, p.count()))
+            .collect();
         assert_eq!(counts, [("extension", 2), ("forwarding number", 1)]);
         assert_eq!(gaps.fields, ["extension.forwardingNumbers", "item.label"]);
+    }
+
+    fn place() -> impl proptest::strategy::Strategy<Value = Place> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(Place::Root),
+            Just(Place::Account),
+            (
+                prop::sample::select(vec!["extensions", "phoneNumbers"]),
+                0..6usize
+            )
+                .prop_map(|(list, i)| Place::Top(list, i)),
+            (
+                0..4usize,
+                prop::sample::select(vec!["phoneNumbers", "forwardingNumbers"]),
+                0..3usize
+            )
+                .prop_map(|(e, list, i)| Place::Nested(e, list, i)),
+        ]
+    }
+
+    proptest::proptest! {
+        /// In whatever order places come, in order or not, repeated or
+        /// not, each is counted once: as a hash set counts them.
+        #[test]
+        fn places_count_as_a_set_does(
+            runs in proptest::collection::vec(proptest::collection::vec(place(), 0..40), 1..4),
+        ) {
+            let mut places = Places::default();
+            let mut set = std::collections::HashSet::new();
+            for mut run in runs {
+                // Mostly ascending, as a rule walks a target.
+                run.sort();
+                for place in run {
+                    places.insert(place);
+                    set.insert(place);
+                }
+            }
+            proptest::prop_assert_eq!(places.count(), set.len());
+            proptest::prop_assert_eq!(places.count(), set.len());
+        }
     }
 }
