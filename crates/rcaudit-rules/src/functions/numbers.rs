@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use cel::common::types::{CelNull, CelString};
 use cel::common::value::{CowVal, Val};
 use rcaudit_phone::{Class, NumberType};
-use rustc_hash::{FxHashMap, FxHasher};
+use rustc_hash::FxHasher;
 
 use super::values::{Args, Out, boolean, is_null, string, take, text, type_error};
 
@@ -62,43 +62,108 @@ pub(super) fn is_toll_free(value: &dyn Val) -> CowVal<'static, 'static> {
 /// (the engine's fused units), so a forwarding number's type and its
 /// region, or a phone number's type and validity, are worked out once. No
 /// allocation: a slot holds the number's bytes; a longer number is not
-/// kept.
-const SLOTS: usize = 1 << 12;
+/// kept. A slot is one 32-byte line and the cache 32 KiB: a block's
+/// numbers fit many times over, and the cache stays in the processor's
+/// nearest caches while the rules walk the tree (a 4,096-slot cache of
+/// 56-byte slots missed there on most lookups: `perf annotate`,
+/// BENCHMARKS.md).
+const SLOTS: usize = 1 << 10;
 const KEY: usize = 24;
 
 #[derive(Clone, Copy)]
+#[repr(align(32))]
 struct Slot {
-    len: u8,
     key: [u8; KEY],
-    class: Option<Class>,
+    len: u8,
+    class: Packed,
+}
+
+/// A class in four bytes: the region by its place in [`REGIONS`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Packed {
+    /// Whether the number parses (`None` from [`class`] when not).
+    parses: bool,
+    kind: NumberType,
+    /// The region's place in [`REGIONS`], [`NO_REGION`] for none.
+    region: u16,
+    /// The number has a region [`REGIONS`] does not list (none today: both
+    /// come from the same metadata): callers classify it again, unpacked.
+    unlisted: bool,
+}
+
+const NO_REGION: u16 = u16::MAX;
+
+impl Packed {
+    fn of(class: Option<Class>) -> Packed {
+        match class {
+            Some(class) => {
+                let listed = class.region.map(|r| {
+                    region_place(r).filter(|&at| {
+                        REGIONS
+                            .get(usize::from(at))
+                            .is_some_and(|entry| entry.as_ref().is_some_and(|(n, _)| *n == r))
+                    })
+                });
+                Packed {
+                    parses: true,
+                    kind: class.kind,
+                    region: listed.flatten().unwrap_or(NO_REGION),
+                    unlisted: listed.is_some_and(|at| at.is_none()),
+                }
+            }
+            None => Packed {
+                parses: false,
+                kind: NumberType::Unknown,
+                region: NO_REGION,
+                unlisted: false,
+            },
+        }
+    }
+
+    /// The number's region, with its name as a cel string.
+    fn region(self) -> Option<&'static (&'static str, CelString<'static>)> {
+        REGIONS.get(usize::from(self.region))?.as_ref()
+    }
+
+    fn class(self) -> Option<Class> {
+        self.parses.then(|| Class {
+            region: self.region().map(|(name, _)| *name),
+            kind: self.kind,
+        })
+    }
 }
 
 const EMPTY: Slot = Slot {
-    len: u8::MAX,
     key: [0; KEY],
-    class: None,
+    len: u8::MAX,
+    class: Packed {
+        parses: false,
+        kind: NumberType::Unknown,
+        region: NO_REGION,
+        unlisted: false,
+    },
 };
 
 thread_local! {
     static MEMO: RefCell<Vec<Slot>> = RefCell::new(vec![EMPTY; SLOTS]);
 }
 
-/// The class of a number, `None` when it does not parse.
-fn class(number: &str) -> Option<Class> {
+/// The class of a number, packed; not parsing is `parses: false`.
+fn packed(number: &str) -> Packed {
     let bytes = number.as_bytes();
     let Ok(len) = u8::try_from(bytes.len()) else {
-        return rcaudit_phone::class(number);
+        return Packed::of(rcaudit_phone::class(number));
     };
     if bytes.len() > KEY {
-        return rcaudit_phone::class(number);
+        return Packed::of(rcaudit_phone::class(number));
     }
     let mut hasher = FxHasher::default();
     hasher.write(bytes);
     // The high bits of Fx's product are the well-mixed ones.
-    let at = usize::try_from(hasher.finish() >> 52).unwrap_or(0) % SLOTS;
+    let at = usize::try_from(hasher.finish() >> 54).unwrap_or(0) % SLOTS;
     MEMO.with_borrow_mut(|memo| {
         let Some(slot) = memo.get_mut(at) else {
-            return rcaudit_phone::class(number);
+            return Packed::of(rcaudit_phone::class(number));
         };
         // Keys are kept zero-padded: comparing two whole arrays is done in
         // registers, where a slice compare calls `memcmp`.
@@ -109,14 +174,23 @@ fn class(number: &str) -> Option<Class> {
         if slot.len == len && slot.key == key {
             return slot.class;
         }
-        let found = rcaudit_phone::class(number);
+        let found = Packed::of(rcaudit_phone::class(number));
         *slot = Slot {
-            len,
             key,
+            len,
             class: found,
         };
         found
     })
+}
+
+/// The class of a number, `None` when it does not parse.
+fn class(number: &str) -> Option<Class> {
+    let packed = packed(number);
+    if packed.unlisted {
+        return rcaudit_phone::class(number);
+    }
+    packed.class()
 }
 
 /// Results that are always one of a few strings are borrowed from statics:
@@ -128,24 +202,35 @@ static TYPE_NAMES: LazyLock<Vec<(NumberType, CelString)>> = LazyLock::new(|| {
         .collect()
 });
 
-static REGION_NAMES: LazyLock<FxHashMap<&'static str, CelString>> = LazyLock::new(|| {
-    rcaudit_phone::regions()
-        .into_iter()
-        .map(|region| (region, CelString::from(region.to_owned())))
-        .collect()
+/// Every region of the metadata with its name as a cel string, at its
+/// [`region_place`].
+static REGIONS: LazyLock<Vec<Option<(&'static str, CelString)>>> = LazyLock::new(|| {
+    let mut regions: Vec<Option<(&'static str, CelString)>> = vec![None; PLACES];
+    for region in rcaudit_phone::regions() {
+        if let Some(slot) = region_place(region).and_then(|at| regions.get_mut(usize::from(at))) {
+            *slot = Some((region, CelString::from(region.to_owned())));
+        }
+    }
+    regions
 });
+
+/// A region's place in [`REGIONS`], worked out from its name: the CLDR
+/// code's two capital letters, or `001` (non-geographic) last.
+fn region_place(region: &str) -> Option<u16> {
+    match *region.as_bytes() {
+        [a @ b'A'..=b'Z', b @ b'A'..=b'Z'] => Some(u16::from(a - b'A') * 26 + u16::from(b - b'A')),
+        [b'0', b'0', b'1'] => Some(26 * 26),
+        _ => None,
+    }
+}
+
+const PLACES: usize = 26 * 26 + 1;
 
 fn type_name<'b, 'v>(kind: NumberType) -> CowVal<'b, 'v> {
     TYPE_NAMES
         .iter()
         .find(|(k, _)| *k == kind)
         .map_or_else(|| string(kind.as_str()), |(_, name)| CowVal::Borrowed(name))
-}
-
-fn region_name<'b, 'v>(region: &str) -> CowVal<'b, 'v> {
-    REGION_NAMES
-        .get(region)
-        .map_or_else(|| string(region), |name| CowVal::Borrowed(name))
 }
 
 /// The number argument of a metadata-backed function: a string, or `None`
@@ -177,11 +262,19 @@ pub(super) fn is_valid_number(value: &dyn Val) -> CowVal<'static, 'static> {
 }
 
 pub(super) fn phone_region(value: &dyn Val) -> CowVal<'static, 'static> {
-    let number = number_arg(value);
-    number
-        .and_then(class)
-        .and_then(|c| c.region)
-        .map_or_else(null, region_name)
+    let Some(number) = number_arg(value) else {
+        return null();
+    };
+    let packed = packed(number);
+    if packed.unlisted {
+        return class(number)
+            .and_then(|c| c.region)
+            .map_or_else(null, string);
+    }
+    packed
+        .region()
+        .filter(|_| packed.parses)
+        .map_or_else(null, |(_, name)| CowVal::Borrowed(name))
 }
 
 pub(super) fn phone_type(value: &dyn Val) -> CowVal<'static, 'static> {
@@ -189,4 +282,51 @@ pub(super) fn phone_type(value: &dyn Val) -> CowVal<'static, 'static> {
     number
         .and_then(class)
         .map_or_else(null, |c| type_name(c.kind))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{Packed, class, packed};
+
+    /// Every region of the metadata packs into the table and back.
+    #[test]
+    fn every_region_packs_and_unpacks() {
+        for region in rcaudit_phone::regions() {
+            let class = rcaudit_phone::Class {
+                region: Some(region),
+                kind: rcaudit_phone::NumberType::Mobile,
+            };
+            let packed = Packed::of(Some(class));
+            assert!(!packed.unlisted, "{region}");
+            assert_eq!(packed.class(), Some(class));
+        }
+        assert_eq!(Packed::of(None).class(), None);
+    }
+
+    proptest! {
+        /// The memo gives what the metadata gives, the first time and
+        /// again (from the slot), for numbers of any shape: valid ones,
+        /// invalid ones, non-numbers, numbers too long to keep.
+        #[test]
+        fn the_memo_gives_what_the_metadata_gives(
+            numbers in prop::collection::vec(
+                prop_oneof![
+                    "\\+?1[2-9][0-9]{9}",
+                    "\\+?(44|33|61|49|81|800|979)[0-9]{6,11}",
+                    "\\+?[0-9]{1,30}",
+                    ".{0,12}",
+                ],
+                1..60,
+            ),
+        ) {
+            for _ in 0..2 {
+                for number in &numbers {
+                    prop_assert_eq!(class(number), rcaudit_phone::class(number), "{}", number);
+                    prop_assert_eq!(packed(number).class(), rcaudit_phone::class(number));
+                }
+            }
+        }
+    }
 }
