@@ -179,6 +179,20 @@ pub fn print_document(text: &str) {
     }
 }
 
+/// [`print_document`] for a document written as it is rendered (`write`
+/// gets stdout, locked): the same handling of a closed pipe and of other
+/// failures.
+pub fn stream_document(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
+    let mut stdout = std::io::stdout().lock();
+    let result = write(&mut stdout).and_then(|()| stdout.flush());
+    if let Err(error) = result
+        && error.kind() != std::io::ErrorKind::BrokenPipe
+        && let Ok(mut slot) = STDOUT_ERROR.lock()
+    {
+        slot.get_or_insert_with(|| error.to_string());
+    }
+}
+
 /// Why writing to stdout failed, if it did.
 pub fn stdout_error() -> Option<String> {
     STDOUT_ERROR.lock().ok().and_then(|slot| slot.clone())

@@ -1,5 +1,7 @@
 //! `--format json`: one document, described by `schemas/report.schema.json`.
 
+use std::io::Write as _;
+
 use rcaudit_rules::Severity;
 use serde::Serialize;
 
@@ -135,7 +137,28 @@ struct Summary {
 
 /// The report as pretty-printed JSON, ending with a newline.
 pub fn render(report: &Report) -> String {
-    let document = Document {
+    pretty(&document(report), texts_size(report, 512))
+}
+
+/// [`render`], written to `out` as it is made, through a small buffer:
+/// the same bytes, without a buffer the size of the report. A report of
+/// tens of thousands of findings is megabytes, and memory the process has
+/// not touched before costs more to fault in than to render into (54-66
+/// ms for 8 MB in three of four runs on the benchmark VM, 5 ms in the
+/// fourth; BENCHMARKS.md).
+///
+/// # Errors
+///
+/// What writing to `out` gives.
+pub fn write(report: &Report, out: impl std::io::Write) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, out);
+    serde_json::to_writer_pretty(&mut out, &document(report))?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+fn document(report: &Report) -> Document<'_> {
+    Document {
         tool: Tool {
             name: "rcaudit",
             version: &report.version,
@@ -209,8 +232,7 @@ pub fn render(report: &Report) -> String {
             rules_enabled: report.rules.len(),
             rules_run: report.rules_run,
         },
-    };
-    pretty(&document, texts_size(report, 512))
+    }
 }
 
 /// `value` pretty-printed, ending with a newline, in a buffer of `room`
