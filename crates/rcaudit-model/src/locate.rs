@@ -253,8 +253,8 @@ pub fn locate_indexed<S: AsRef<str>>(
     pointers: &[S],
 ) -> Vec<Option<Span>> {
     let mut out = vec![None; pointers.len()];
-    // Group the pointers by where their search starts.
-    let mut groups: BTreeMap<usize, Trie> = BTreeMap::new();
+    // Each pointer with where its search starts and the tokens left there.
+    let mut starts: Vec<Start<'_>> = Vec::new();
     let mut rest: Vec<usize> = Vec::new();
     for (tokens, i) in tokenized(pointers) {
         let Some((first, more)) = tokens.split_first() else {
@@ -281,17 +281,28 @@ pub fn locate_indexed<S: AsRef<str>>(
                     });
                 }
             }
-            (Some(starts), Some((element, deeper))) => {
+            (Some(starts_of), Some((element, _))) => {
                 // No such element: the pointer does not resolve.
-                if let Some(&at) = crate::pointer::parse_index(element).and_then(|e| starts.get(e))
+                if let Some(&at) =
+                    crate::pointer::parse_index(element).and_then(|e| starts_of.get(e))
                 {
-                    insert(groups.entry(at).or_default(), deeper, i);
+                    starts.push(Start {
+                        at,
+                        tokens,
+                        skip: 2,
+                        i,
+                    });
                 }
             }
-            (None, Some(_)) => insert(groups.entry(*begin).or_default(), more, i),
+            (None, Some(_)) => starts.push(Start {
+                at: *begin,
+                tokens,
+                skip: 1,
+                i,
+            }),
         }
     }
-    scan_groups(text, groups, &mut out);
+    scan_starts(text, starts, &mut out);
     if !rest.is_empty() {
         let unindexed: Vec<&str> = rest
             .iter()
@@ -306,16 +317,35 @@ pub fn locate_indexed<S: AsRef<str>>(
     out
 }
 
-/// Groups at least this many are scanned on two threads.
+/// A pointer whose search starts at `at`, with the tokens it has left
+/// there (after the first `skip`), and its index in the caller's list.
+struct Start<'p> {
+    at: usize,
+    tokens: Vec<std::borrow::Cow<'p, str>>,
+    skip: usize,
+    i: usize,
+}
+
+/// Pointers at least this many are located on two threads.
 const TWO_THREADS: usize = 1024;
 
-/// Scans the values at the start of each group for its pointers: on two
-/// threads when there are many (thousands of findings in a large snapshot:
-/// each group is a record scanned from its start), each half of the groups
-/// into its own spans, which are then merged: a pointer is in one group.
-fn scan_groups(text: &str, mut groups: BTreeMap<usize, Trie>, out: &mut [Option<Span>]) {
-    let scan = |groups: &BTreeMap<usize, Trie>, out: &mut [Option<Span>]| {
-        for (at, trie) in groups {
+/// Groups the pointers by where their search starts, as tries, and scans
+/// the value at the start of each group for its pointers. With many
+/// pointers (thousands of findings in a large snapshot: each group is a
+/// record scanned from its start), two threads each take the pointers on
+/// one side of the middle start and build, scan and drop their own
+/// groups, into their own spans, which are then merged: a pointer is in
+/// one group.
+fn scan_starts(text: &str, starts: Vec<Start<'_>>, out: &mut [Option<Span>]) {
+    // Groups are built from pointers in `tokenized`'s order, which a split
+    // keeps on each side: each node's elements arrive in increasing order.
+    let scan = |starts: &[Start<'_>], out: &mut [Option<Span>]| {
+        let mut groups: BTreeMap<usize, Trie> = BTreeMap::new();
+        for start in starts {
+            let deeper = start.tokens.get(start.skip..).unwrap_or_default();
+            insert(groups.entry(start.at).or_default(), deeper, start.i);
+        }
+        for (at, trie) in &groups {
             let mut scanner = Scanner {
                 bytes: text.as_bytes(),
                 pos: *at,
@@ -323,36 +353,37 @@ fn scan_groups(text: &str, mut groups: BTreeMap<usize, Trie>, out: &mut [Option<
             scanner.value(trie, out, 1);
         }
     };
-    let middle = (groups.len() >= TWO_THREADS)
-        .then(|| groups.keys().nth(groups.len() / 2).copied())
-        .flatten();
-    let Some(middle) = middle else {
-        scan(&groups, out);
+    if starts.len() < TWO_THREADS {
+        scan(&starts, out);
         return;
-    };
-    let second = groups.split_off(&middle);
+    }
+    let mut ats: Vec<usize> = starts.iter().map(|s| s.at).collect();
+    let half = ats.len() / 2;
+    let middle = *ats.select_nth_unstable(half).1;
+    let (mine, theirs): (Vec<Start<'_>>, Vec<Start<'_>>) =
+        starts.into_iter().partition(|s| s.at < middle);
     let len = out.len();
-    let theirs = std::thread::scope(|scope| {
+    let spans = std::thread::scope(|scope| {
         let other = std::thread::Builder::new()
             .name("rcaudit-locate".to_owned())
             .spawn_scoped(scope, || {
-                let mut theirs = vec![None; len];
-                scan(&second, &mut theirs);
-                theirs
+                let mut spans = vec![None; len];
+                scan(&theirs, &mut spans);
+                spans
             });
-        scan(&groups, out);
+        scan(&mine, out);
         other.ok().and_then(|handle| handle.join().ok())
     });
-    match theirs {
-        Some(theirs) => {
-            for (slot, span) in out.iter_mut().zip(theirs) {
+    match spans {
+        Some(spans) => {
+            for (slot, span) in out.iter_mut().zip(spans) {
                 if span.is_some() {
                     *slot = span;
                 }
             }
         }
-        // No second thread (or it failed): this one scans its half too.
-        None => scan(&second, out),
+        // No second thread (or it failed): this one scans their half too.
+        None => scan(&theirs, out),
     }
 }
 
