@@ -78,7 +78,7 @@ struct Slot {
     class: Packed,
 }
 
-/// A class in four bytes: the region by its place in [`REGIONS`].
+/// A class in six bytes: the region by its place in [`REGIONS`].
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Packed {
     /// Whether the number parses (`None` from [`class`] when not).
@@ -92,6 +92,8 @@ struct Packed {
 }
 
 const NO_REGION: u16 = u16::MAX;
+
+const _: () = assert!(std::mem::size_of::<Packed>() == 6 && std::mem::size_of::<Slot>() == 32);
 
 impl Packed {
     fn of(class: Option<Class>) -> Packed {
