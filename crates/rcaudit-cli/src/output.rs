@@ -167,21 +167,11 @@ pub fn print_plain(text: &str) {
 /// closed pipe (`rcaudit ... | head`) is the reader's
 /// choice, not an error; any other failure is recorded for [`stdout_error`].
 pub fn print_document(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let result = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush());
-    if let Err(error) = result
-        && error.kind() != std::io::ErrorKind::BrokenPipe
-        && let Ok(mut slot) = STDOUT_ERROR.lock()
-    {
-        slot.get_or_insert_with(|| error.to_string());
-    }
+    stream_document(|out| out.write_all(text.as_bytes()));
 }
 
 /// [`print_document`] for a document written as it is rendered (`write`
-/// gets stdout, locked): the same handling of a closed pipe and of other
-/// failures.
+/// gets stdout, locked).
 pub fn stream_document(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) {
     let mut stdout = std::io::stdout().lock();
     let result = write(&mut stdout).and_then(|()| stdout.flush());

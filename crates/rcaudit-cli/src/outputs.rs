@@ -276,11 +276,11 @@ impl Plan {
         if let Some(planned) = self.outputs.iter().find(|p| p.target == Target::Stdout) {
             // JSON that no file needed is written to stdout as it is
             // rendered: no buffer the size of the report.
-            let json_rendered = self
+            let json_in_a_file = self
                 .outputs
                 .iter()
                 .any(|p| p.target != Target::Stdout && p.format == Format::Json);
-            if planned.format == Format::Json && !json_rendered {
+            if planned.format == Format::Json && !json_in_a_file {
                 output::stream_document(|out| rcaudit_report::json::write(report, out));
                 return failed;
             }

@@ -183,8 +183,8 @@ fn unreadable_snapshots_are_named_for_what_they_are() {
     }
 }
 
-/// A file of 8 MiB or more is read by two threads, each looking for NUL
-/// bytes in its half: the first one is reported wherever it lies.
+/// A file of 8 MiB or more is read in halves by two threads: a NUL byte
+/// is reported wherever it lies, the first one when there are several.
 #[test]
 fn a_nul_byte_in_a_large_file_is_found_in_either_half() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -381,26 +381,35 @@ fn a_link_keeps_being_a_link_and_a_pipe_a_pipe() {
     assert!(kind.is_fifo(), "the FIFO was replaced by a file");
 }
 
+/// In every format, the text for people, JSON (written to stdout as it
+/// is rendered) and SARIF (rendered first).
 #[cfg(target_os = "linux")]
 #[test]
 fn a_failed_write_to_stdout_fails_the_run() {
-    let full = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/full")
-        .expect("/dev/full");
-    let output = Command::new(env!("CARGO_BIN_EXE_rcaudit"))
-        .args(["check", "examples/demo.snapshot.json"])
-        .current_dir(repo(""))
-        .env("NO_COLOR", "1")
-        .stdout(full)
-        .output()
-        .expect("runs");
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("could not be written to stdout"),
-        "{}",
-        stderr(&output)
-    );
+    for format in ["human", "json", "sarif"] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let output = Command::new(env!("CARGO_BIN_EXE_rcaudit"))
+            .args(["check", "examples/demo.snapshot.json", "--format", format])
+            .current_dir(repo(""))
+            .env("NO_COLOR", "1")
+            .stdout(full)
+            .output()
+            .expect("runs");
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{format}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains("could not be written to stdout"),
+            "{format}: {}",
+            stderr(&output)
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------
