@@ -14,6 +14,10 @@ use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanConten
 /// Bytes per checkpoint of the line index.
 const BLOCK: usize = 1 << 10;
 
+/// Offsets at least this many are turned into lines and columns on two
+/// threads ([`SourceText::line_cols`]).
+const TWO_THREADS: usize = 1024;
+
 /// Lines longer than this are shown as a window around the span.
 const LONG_LINE: usize = 240;
 
@@ -141,6 +145,26 @@ impl SourceText {
         }
     }
 
+    /// The span of the JSON string whose characters are `value`, found by
+    /// address when `value` is a slice of this text: a string the tree
+    /// borrowed from it ([`crate::Node::lent_str`]). It is the span
+    /// [`SourceText::locate`] finds for the pointer to that string (the
+    /// string and its quotes), without a search; `None` for a string held
+    /// anywhere else.
+    pub fn span_of_lent(&self, value: &str) -> Option<crate::locate::Span> {
+        let text = self.inner.text.as_bytes();
+        let from = value.as_ptr().addr().checked_sub(text.as_ptr().addr())?;
+        let open = from.checked_sub(1)?;
+        let close = from.checked_add(value.len())?;
+        // `close < text.len()`, so all of `value` lies in the text.
+        (text.get(open) == Some(&b'"') && text.get(close) == Some(&b'"')).then_some(
+            crate::locate::Span {
+                offset: open,
+                len: value.len() + 2,
+            },
+        )
+    }
+
     fn checkpoints(&self) -> &[u32] {
         self.inner.checkpoints.get_or_init(|| {
             let bytes = self.inner.text.as_bytes();
@@ -199,6 +223,51 @@ impl SourceText {
             line: self.line_of(offset) + 1,
             column: column + 1,
         }
+    }
+
+    /// [`SourceText::line_col`] of each of `offsets`, in their order. Many
+    /// offsets (a large account's findings) are worked out in the text's
+    /// order, each half of them on its own thread: each lookup reads the
+    /// text around its offset, a cache miss in a large text, and in order
+    /// the processor fetches the next lines ahead.
+    pub fn line_cols(&self, offsets: &[usize]) -> Vec<LineCol> {
+        let start = LineCol { line: 1, column: 1 };
+        let mut out = vec![start; offsets.len()];
+        let mut order: Vec<(usize, usize)> = offsets.iter().copied().zip(0..).collect();
+        order.sort_unstable();
+        let fill = |part: &[(usize, usize)]| -> Vec<LineCol> {
+            part.iter()
+                .map(|&(offset, _)| self.line_col(offset))
+                .collect()
+        };
+        let (first, second) = order.split_at(if order.len() < TWO_THREADS {
+            order.len()
+        } else {
+            order.len() / 2
+        });
+        // The line index is built once, before the threads share it.
+        self.checkpoints();
+        let (mine, theirs) = std::thread::scope(|scope| {
+            let other = (!second.is_empty())
+                .then(|| {
+                    std::thread::Builder::new()
+                        .name("rcaudit-lines".to_owned())
+                        .spawn_scoped(scope, || fill(second))
+                        .ok()
+                })
+                .flatten();
+            let mine = fill(first);
+            let theirs = other
+                .and_then(|handle| handle.join().ok())
+                .unwrap_or_else(|| fill(second));
+            (mine, theirs)
+        });
+        for ((_, i), at) in order.iter().zip(mine.into_iter().chain(theirs)) {
+            if let Some(slot) = out.get_mut(*i) {
+                *slot = at;
+            }
+        }
+        out
     }
 
     /// The byte offset of a 1-based line and a 1-based column counted in
@@ -390,5 +459,107 @@ mod tests {
         assert_eq!(contents.data(), b"2\n3\n4");
         assert_eq!(contents.line(), 1);
         assert!(src.read_span(&SourceSpan::new(9.into(), 5), 0, 0).is_err());
+    }
+
+    /// Every string a parse for the process lends from its text is found
+    /// by address where the locator's scan finds its pointer: on one
+    /// thread and on two (a pretty-printed document of records), with
+    /// escapes (owned strings, which have no address in the text), empty
+    /// strings and names that need escaping in a pointer.
+    #[test]
+    fn lent_strings_are_where_their_pointers_lead() {
+        use proptest::prelude::*;
+        let string = prop_oneof![
+            "[a-c]{0,3}",
+            Just("a\\\"b\n".to_owned()),
+            Just(String::new())
+        ];
+        let record = prop::collection::btree_map("[a-c~/]{1,2}", string, 0..4);
+        let doc = prop::collection::vec(record, 0..40);
+        let mut runner = proptest::test_runner::TestRunner::default();
+        runner
+            .run(&(doc, any::<bool>()), |(records, pretty)| {
+                let doc = serde_json::json!({"name": "x", "records": records, "tail": [""]});
+                let text = if pretty {
+                    serde_json::to_string_pretty(&doc)
+                } else {
+                    serde_json::to_string(&doc)
+                }
+                .expect("serializes");
+                let source = SourceText::for_the_process("t", text);
+                let lend = source.static_text();
+                let mut parses = vec![crate::value::serial(source.text(), lend).expect("parses")];
+                if let Some((root, _)) = crate::halves::parse(source.text(), 0, lend) {
+                    parses.push(root);
+                }
+                for root in &parses {
+                    let mut strings = Vec::new();
+                    strings_of(root, &mut String::new(), &mut strings);
+                    let pointers: Vec<&str> = strings.iter().map(|(p, _)| p.as_str()).collect();
+                    let spans = source.locate(&pointers);
+                    for ((pointer, node), span) in strings.iter().zip(spans) {
+                        let written = node.as_str().is_some_and(|s| {
+                            !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20)
+                        });
+                        match node.lent_str().and_then(|v| source.span_of_lent(v)) {
+                            Some(found) => prop_assert_eq!(Some(found), span, "{}", pointer),
+                            // Only a string with escapes is not in the text as it is.
+                            None => prop_assert!(!written, "{} is not found by address", pointer),
+                        }
+                    }
+                }
+                Ok(())
+            })
+            .expect("every lent string is where its pointer leads");
+        // A string held elsewhere is not in the text.
+        let source = SourceText::for_the_process("t", r#"{"a": "b"}"#.to_owned());
+        assert_eq!(source.span_of_lent("b"), None);
+        assert_eq!(source.span_of_lent(&String::from("b")), None);
+    }
+
+    /// Each string node of `node` with its pointer.
+    fn strings_of<'n>(
+        node: &'n crate::Node,
+        pointer: &mut String,
+        out: &mut Vec<(String, &'n crate::Node)>,
+    ) {
+        let len = pointer.len();
+        match node {
+            crate::Node::String(_) => out.push((pointer.clone(), node)),
+            crate::Node::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    crate::pointer::push_index(pointer, i);
+                    strings_of(item, pointer, out);
+                    pointer.truncate(len);
+                }
+            }
+            crate::Node::Object(object) => {
+                for (name, value) in object.iter() {
+                    crate::pointer::push(pointer, name);
+                    strings_of(value, pointer, out);
+                    pointer.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Lines and columns of many offsets, in any order, on two threads,
+    /// are each offset's own.
+    #[test]
+    fn many_line_cols_are_each_offsets_own() {
+        let mut text = String::new();
+        for i in 0..5_000 {
+            writeln!(text, "é{i}").expect("writes");
+        }
+        let src = SourceText::new("t", text.clone());
+        let mut offsets: Vec<usize> = (0..text.len()).step_by(7).rev().collect();
+        offsets.extend([0, text.len(), 3, 3]);
+        assert!(offsets.len() > 2 * TWO_THREADS);
+        let all = src.line_cols(&offsets);
+        assert_eq!(all.len(), offsets.len());
+        for (offset, at) in offsets.iter().zip(all) {
+            assert_eq!(at, src.line_col(*offset), "{offset}");
+        }
     }
 }

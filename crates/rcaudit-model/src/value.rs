@@ -222,6 +222,18 @@ impl Node {
         Some(node)
     }
 
+    /// A string value that is borrowed, not owned by the tree: a slice of
+    /// the text it was parsed from (a parse for the process,
+    /// [`crate::parse_bytes_for_the_process`]), or of the parse's table of
+    /// shared strings. A slice of the text says where the string was
+    /// written ([`crate::SourceText::span_of_lent`]).
+    pub fn lent_str(&self) -> Option<&'static str> {
+        match self {
+            Node::String(s) => s.as_borrowed(),
+            _ => None,
+        }
+    }
+
     /// An id as a string, whether the API sent it as a number or a string.
     pub fn id_string(&self) -> Option<String> {
         match self {

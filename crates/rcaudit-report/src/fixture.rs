@@ -68,6 +68,7 @@ pub fn report_with(
                     message: format!("extension {} breaks {rule}", 100 + i),
                     pointer: format!("/extensions/{i}"),
                     item_pointer: format!("/extensions/{i}"),
+                    lent_value: None,
                     fingerprint: format!("{rule}:ext:{}", 1000 + i),
                 }
             })

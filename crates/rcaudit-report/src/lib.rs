@@ -81,7 +81,7 @@ pub(crate) mod fixture;
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
-use rcaudit_model::{Snapshot, SourceText};
+use rcaudit_model::{Snapshot, SourceText, Span};
 use rcaudit_rules::waivers::{Date, Waiver};
 use rcaudit_rules::{Docs, Finding, NotEvaluated, Outcome, RuleError, RuleSet, Severity};
 
@@ -237,12 +237,26 @@ impl Report {
     /// rules were loaded), then by place in the document.
     pub fn new(version: &str, snapshot: &Snapshot, rules: &RuleSet, outcome: Outcome) -> Report {
         let source = snapshot.source().clone();
-        let pointers: Vec<&str> = outcome
+        // A string the tree borrowed from the text is found by its address;
+        // the other findings by their pointers, in one scan of the text.
+        let mut spans: Vec<Option<Span>> = outcome
             .findings
             .iter()
-            .map(|f| f.pointer.as_str())
+            .map(|f| f.lent_value.and_then(|value| source.span_of_lent(value)))
             .collect();
-        let spans = source.locate(&pointers);
+        let (unlent, pointers): (Vec<usize>, Vec<&str>) = outcome
+            .findings
+            .iter()
+            .zip(&spans)
+            .enumerate()
+            .filter(|(_, (_, span))| span.is_none())
+            .map(|(i, (f, _))| (i, f.pointer.as_str()))
+            .unzip();
+        for (i, span) in unlent.into_iter().zip(source.locate(&pointers)) {
+            if let Some(slot) = spans.get_mut(i) {
+                *slot = span;
+            }
+        }
         let order: HashMap<&str, usize> = rules
             .rules
             .iter()
@@ -254,15 +268,16 @@ impl Report {
             .iter()
             .map(|r| (r.id.as_str(), r.title.as_str()))
             .collect();
+        let offsets: Vec<usize> = spans.iter().flatten().map(|s| s.offset).collect();
+        let mut places = source.line_cols(&offsets).into_iter();
         let mut findings: Vec<Located> = outcome
             .findings
             .into_iter()
             .zip(spans)
             .map(|(finding, span)| {
-                let (line, column) = span.map_or((0, 0), |s| {
-                    let at = source.line_col(s.offset);
-                    (at.line, at.column)
-                });
+                let (line, column) = span
+                    .and_then(|_| places.next())
+                    .map_or((0, 0), |at| (at.line, at.column));
                 let title = titles
                     .get(finding.rule_id.as_str())
                     .map(|t| (*t).to_owned())

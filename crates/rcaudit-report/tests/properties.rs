@@ -144,6 +144,19 @@ fn report(text: String) -> Report {
     Report::new("test", &snapshot, &RULES, outcome)
 }
 
+/// A finding's pointer, span, line and column.
+type Place = (String, Option<(usize, usize)>, usize, usize);
+
+/// [`report`] as `check` parses: the tree borrows its strings from the
+/// text, and findings that name one are located by its address.
+fn report_lending(text: String) -> Report {
+    let snapshot = rcaudit_model::parse_bytes_for_the_process("generated.json", text.into_bytes())
+        .expect("generated snapshots parse");
+    snapshot.validate().expect("generated snapshots are valid");
+    let outcome = evaluate(&RULES, snapshot.root());
+    Report::new("test", &snapshot, &RULES, outcome)
+}
+
 /// Rules whose finding is "every copy after the first": which record is
 /// the copy depends on the order.
 const POSITIONAL: &[&str] = &[
@@ -208,10 +221,27 @@ proptest! {
         prop_assert!(before.rule_errors.is_empty(), "{:?}", before.rule_errors);
     }
 
+    /// Findings located by the address of a string the tree borrowed from
+    /// the text are where the scan of the text finds their pointers.
+    #[test]
+    fn lent_strings_are_located_as_pointers_are((snapshot, compact) in snapshot()) {
+        let text = text(&snapshot, compact);
+        let scanned = report(text.clone());
+        let lending = report_lending(text);
+        let places = |report: &Report| -> Vec<Place> {
+            report
+                .findings
+                .iter()
+                .map(|l| (l.finding.pointer.clone(), l.span, l.line, l.column))
+                .collect()
+        };
+        prop_assert_eq!(places(&scanned), places(&lending));
+    }
+
     #[test]
     fn every_finding_points_at_its_value((snapshot, compact) in snapshot()) {
         let text = text(&snapshot, compact);
-        let report = report(text.clone());
+        let report = report_lending(text.clone());
         for located in &report.findings {
             let pointer = &located.finding.pointer;
             let value = snapshot.pointer(pointer);

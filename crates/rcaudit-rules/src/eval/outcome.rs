@@ -18,6 +18,10 @@ pub struct Finding {
     pub pointer: String,
     /// The item the rule checked.
     pub item_pointer: String,
+    /// The string `pointer` names, when the tree borrowed it from the
+    /// snapshot's text: a report finds it there by its address instead of
+    /// by a scan of the text (`SourceText::span_of_lent`).
+    pub lent_value: Option<&'static str>,
     /// Rule id and a stable key of the item: survives re-fetching and
     /// re-ordering.
     pub fingerprint: String,

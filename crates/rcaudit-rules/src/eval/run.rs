@@ -453,11 +453,13 @@ impl Run<'_> {
             Some(At::Template(template)) => Some(self.render(template, scope, place, "at")),
             None => None,
         };
+        let mut lent_value = None;
         let pointer = match at.as_deref() {
             Some(at) if at.starts_with('/') => at.to_owned(),
             Some(at) if crate::load::names::is_location(at) => {
                 let relative = pointer::join("", at);
-                if item.pointer(&relative).is_some() {
+                if let Some(node) = item.pointer(&relative) {
+                    lent_value = node.lent_str();
                     format!("{item_pointer}{relative}")
                 } else {
                     item_pointer.clone()
@@ -486,6 +488,7 @@ impl Run<'_> {
             message: collapse_whitespace(&message),
             pointer,
             item_pointer,
+            lent_value,
             fingerprint,
         });
     }
