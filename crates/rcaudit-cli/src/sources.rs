@@ -171,8 +171,8 @@ pub fn read_bounded(path: &Path, what: &str, kind: Kind) -> Result<Vec<u8>, Read
         } else {
             0
         };
-        let bytes = halves(&file, size).map_err(|e| describe(path, what, &e))?;
-        if let Some(at) = memchr::memchr(0, &bytes) {
+        let (bytes, nul) = halves(&file, size).map_err(|e| describe(path, what, &e))?;
+        if let Some(at) = nul {
             return Err(fail(nul_reason(&bytes, at)));
         }
         (Box::new(file), bytes)
@@ -213,42 +213,77 @@ const READ_IN_HALVES: u64 = 8 << 20;
 /// them: on a fresh buffer most of a read's time is the kernel mapping
 /// pages one by one, and two cores do that in half the time (a 164 MB
 /// snapshot: 87-91 ms on one thread, 52-62 ms on two; BENCHMARKS.md).
+/// Each thread checks each chunk it reads for a NUL byte while the chunk is
+/// in the cache; the offset of the first NUL comes with the bytes (read
+/// up to there at least).
 /// Anything else (a small file, a platform without positioned reads, a
 /// file that shrank meanwhile) gives an empty buffer with room for `size`
 /// bytes and the position unchanged, for the caller's loop, which also
 /// reads whatever the file grew by.
-fn halves(file: &std::fs::File, size: u64) -> std::io::Result<Vec<u8>> {
+fn halves(file: &std::fs::File, size: u64) -> std::io::Result<(Vec<u8>, Option<usize>)> {
     #[cfg(unix)]
     if size >= READ_IN_HALVES
         && let Ok(len) = usize::try_from(size)
     {
         use std::io::Seek as _;
-        use std::os::unix::fs::FileExt as _;
         let mut bytes = vec![0u8; len];
         let (first, second) = bytes.split_at_mut(len / 2);
         let offset = size_of(first);
-        let read = std::thread::scope(|scope| {
-            let other = scope.spawn(|| file.read_exact_at(second, offset));
-            let here = file.read_exact_at(first, 0);
-            here.and(
-                other
-                    .join()
-                    .unwrap_or_else(|_| Err(std::io::ErrorKind::Other.into())),
-            )
+        let half = first.len();
+        let read: std::io::Result<Option<usize>> = std::thread::scope(|scope| {
+            let other = scope.spawn(|| read_checked(file, second, offset));
+            let here = read_checked(file, first, 0);
+            let there = other
+                .join()
+                .unwrap_or_else(|_| Err(std::io::ErrorKind::Other.into()));
+            // The first half's NUL comes first; the second's only if the
+            // first half has none.
+            match here? {
+                Some(at) => Ok(Some(at)),
+                None => Ok(there?.map(|at| half + at)),
+            }
         });
         match read {
-            Ok(()) => {
+            Ok(nul) => {
                 (&mut &*file).seek(std::io::SeekFrom::Start(size))?;
-                return Ok(bytes);
+                return Ok((bytes, nul));
             }
             // It shrank since its size was read: read it as a stream.
             Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => {}
             Err(error) => return Err(error),
         }
     }
-    Ok(Vec::with_capacity(
-        usize::try_from(size.saturating_add(1)).unwrap_or(0),
+    Ok((
+        Vec::with_capacity(usize::try_from(size.saturating_add(1)).unwrap_or(0)),
+        None,
     ))
+}
+
+/// How much of a file [`read_checked`] reads at a time: small enough to be
+/// in the cache when it is checked.
+#[cfg(unix)]
+const CHUNK: usize = 1 << 20;
+
+/// Fills `buf` from the file's `offset`, a chunk at a time, stopping at
+/// the first chunk that holds a NUL byte: that byte's offset in `buf`.
+#[cfg(unix)]
+fn read_checked(
+    file: &std::fs::File,
+    buf: &mut [u8],
+    offset: u64,
+) -> std::io::Result<Option<usize>> {
+    use std::os::unix::fs::FileExt as _;
+    let mut done = 0;
+    let mut at = offset;
+    for chunk in buf.chunks_mut(CHUNK) {
+        file.read_exact_at(chunk, at)?;
+        if let Some(nul) = memchr::memchr(0, chunk) {
+            return Ok(Some(done + nul));
+        }
+        done += chunk.len();
+        at = at.saturating_add(size_of(chunk));
+    }
+    Ok(None)
 }
 
 /// Why a NUL byte at `offset` means the file is not text rcaudit reads.

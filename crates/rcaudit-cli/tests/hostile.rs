@@ -183,8 +183,10 @@ fn unreadable_snapshots_are_named_for_what_they_are() {
     }
 }
 
-/// A file of 8 MiB or more is read in halves by two threads: a NUL byte
-/// is reported wherever it lies, the first one when there are several.
+/// A file of 8 MiB or more is read in halves by two threads, each a
+/// chunk (1 MiB) at a time: a NUL byte is reported wherever it lies, at a
+/// chunk's edges too, the first one when there are several (in one half
+/// or in both).
 #[test]
 fn a_nul_byte_in_a_large_file_is_found_in_either_half() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -193,7 +195,13 @@ fn a_nul_byte_in_a_large_file_is_found_in_either_half() {
         (100, None),
         (len - 100, None),
         (len / 2, None),
+        (1 << 20, None),
+        ((1 << 20) - 1, None),
+        (len / 2 + (1 << 20), None),
+        (len - 1, None),
         (len - 5, Some(len / 2 - 1)),
+        (3 << 20, Some((1 << 20) + 5)),
+        (len - 5, Some(len / 2 + (1 << 20) + 3)),
     ] {
         let mut bytes = vec![b' '; len];
         bytes[at] = 0;
