@@ -198,6 +198,51 @@ impl Rule {
         }
         parts
     }
+
+    /// Every expression of the rule: `when`, `assert`, the message's, `key`,
+    /// `fingerprint`, and `at`'s.
+    pub fn expressions(&self) -> impl Iterator<Item = &Expression> {
+        let at = match &self.at {
+            Some(At::Template(t)) => Some(t),
+            _ => None,
+        };
+        self.when
+            .iter()
+            .chain([&self.assert])
+            .chain(self.message.expressions().map(|(e, _)| e))
+            .chain(self.key.iter())
+            .chain(self.fingerprint.iter())
+            .chain(at.into_iter().flat_map(|t| t.expressions().map(|(e, _)| e)))
+    }
+
+    /// The fields of `item` the rule's expressions read (`item.uri` reads
+    /// `uri`), when they read `item` only through its fields; `None` when
+    /// one reads it whole (`numberKey(item)`, `item["uri"]`). What the
+    /// evaluation warms of each item before the rule checks it: a hint for
+    /// speed, which changes no result. (Warming only what `when` and
+    /// `assert` read, the parts run on every item, measured slower:
+    /// BENCHMARKS.md.)
+    pub fn item_fields(&self) -> Option<Vec<&str>> {
+        let mut fields: Vec<&str> = Vec::new();
+        for expr in self.expressions() {
+            let uses = expr.variables.iter().filter(|(v, _)| v == "item").count();
+            let mut paths = 0;
+            for (path, _) in &expr.paths {
+                if let [root, field, ..] = path.as_slice()
+                    && root == "item"
+                {
+                    paths += 1;
+                    if !fields.contains(&field.as_str()) {
+                        fields.push(field);
+                    }
+                }
+            }
+            if uses != paths {
+                return None;
+            }
+        }
+        Some(fields)
+    }
 }
 
 /// A rule's documentation, shown by `rcaudit explain`.

@@ -404,3 +404,37 @@ fn the_evaluation_stack_is_not_started_twice() {
     assert_eq!(inner, Some(here));
     assert_eq!(panicked, None);
 }
+
+/// What a rule reads of each item, for warming it: the fields of its field
+/// paths on `item`, in any part; nothing narrower when a part reads `item`
+/// whole.
+#[test]
+fn item_fields_are_the_fields_read_of_item() {
+    let rule = |when: &str, assert: &str, message: &str| {
+        let text = format!(
+            "rules:\n  - id: T-1\n    severity: error\n    title: t\n    target: extensions\n    when: '{when}'\n    assert: '{assert}'\n    message: '{message}'\n"
+        );
+        rule_set(&text)
+    };
+    for (when, assert, message, want) in [
+        (
+            "has(item.uri)",
+            "item.type == \"User\" && item.contact.email != \"\"",
+            "{{ item.uri }}",
+            Some(vec!["uri", "type", "contact"]),
+        ),
+        (
+            "true",
+            "account.id == 1 && size(extensions) > 0",
+            "m",
+            Some(vec![]),
+        ),
+        ("has(item.uri)", "item.type == \"User\"", "{{ item }}", None),
+        ("true", "item[\"type\"] == \"User\"", "m", None),
+        ("true", "size(item) > 1", "m", None),
+    ] {
+        let rules = rule(when, assert, message);
+        let got = rules.rules.first().and_then(crate::rule::Rule::item_fields);
+        assert_eq!(got, want, "{when} / {assert} / {message}");
+    }
+}
