@@ -193,6 +193,45 @@ fn summary(report: &Report) -> Summary {
     (counts, fingerprints, not_evaluated)
 }
 
+/// The demo snapshot, parsed as `check` parses it: findings that name a
+/// string carry it and are located by its address (so the comparison
+/// below is not of the scan with itself), at the span, line and column the
+/// scan of the text gives.
+#[test]
+fn the_demo_locates_strings_by_address_as_the_scan_does() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/demo.snapshot.json"
+    );
+    let text = std::fs::read_to_string(path).expect("the demo snapshot");
+    let snapshot =
+        rcaudit_model::parse_bytes_for_the_process("demo.json", text.clone().into_bytes())
+            .expect("the demo parses");
+    let outcome = evaluate(&RULES, snapshot.root());
+    let by_address = outcome
+        .findings
+        .iter()
+        .filter(|f| {
+            f.lent_value
+                .is_some_and(|v| snapshot.source().span_of_lent(v).is_some())
+        })
+        .count();
+    assert!(
+        by_address > 0,
+        "no finding of the demo is located by address"
+    );
+    let lending = Report::new("test", &snapshot, &RULES, outcome);
+    let scanned = report(text);
+    let places = |report: &Report| -> Vec<Place> {
+        report
+            .findings
+            .iter()
+            .map(|l| (l.finding.pointer.clone(), l.span, l.line, l.column))
+            .collect()
+    };
+    assert_eq!(places(&lending), places(&scanned));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 

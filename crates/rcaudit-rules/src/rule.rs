@@ -226,18 +226,29 @@ impl Rule {
         let mut fields: Vec<&str> = Vec::new();
         for expr in self.expressions() {
             let uses = expr.variables.iter().filter(|(v, _)| v == "item").count();
-            let mut paths = 0;
+            // Paths written on `item` itself; those through a comprehension
+            // variable (`item.list.exists(p, p.x)`, listed as
+            // `item.list.[].x`) are not uses of `item` of their own.
+            let mut direct = 0;
             for (path, _) in &expr.paths {
-                if let [root, field, ..] = path.as_slice()
-                    && root == "item"
-                {
-                    paths += 1;
-                    if !fields.contains(&field.as_str()) {
-                        fields.push(field);
-                    }
+                let [root, field, ..] = path.as_slice() else {
+                    continue;
+                };
+                if root != "item" {
+                    continue;
+                }
+                // `item` iterated itself: every member is read.
+                if field == "[]" {
+                    return None;
+                }
+                if !path.iter().any(|p| p == "[]") {
+                    direct += 1;
+                }
+                if !fields.contains(&field.as_str()) {
+                    fields.push(field);
                 }
             }
-            if uses != paths {
+            if uses != direct {
                 return None;
             }
         }

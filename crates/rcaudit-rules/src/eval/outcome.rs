@@ -18,9 +18,11 @@ pub struct Finding {
     pub pointer: String,
     /// The item the rule checked.
     pub item_pointer: String,
-    /// The string `pointer` names, when the tree borrowed it from the
-    /// snapshot's text: a report finds it there by its address instead of
-    /// by a scan of the text (`SourceText::span_of_lent`).
+    /// The string `pointer` names, when the rule's `at` is a field path of
+    /// the item and the tree borrows that string instead of owning it (from
+    /// the snapshot's text, or from the parse's table of shared strings): a
+    /// report finds a slice of the text by its address instead of by a scan
+    /// (`SourceText::span_of_lent`), and scans for any other.
     pub lent_value: Option<&'static str>,
     /// Rule id and a stable key of the item: survives re-fetching and
     /// re-ordering.

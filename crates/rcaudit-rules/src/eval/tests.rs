@@ -430,6 +430,13 @@ fn item_fields_are_the_fields_read_of_item() {
             Some(vec![]),
         ),
         ("has(item.uri)", "item.type == \"User\"", "{{ item }}", None),
+        (
+            "true",
+            "item.phoneNumbers.exists(p, p.usageType == \"DirectNumber\")",
+            "m",
+            Some(vec!["phoneNumbers"]),
+        ),
+        ("true", "item.exists(k, k == \"uri\")", "m", None),
         ("true", "item[\"type\"] == \"User\"", "m", None),
         ("true", "size(item) > 1", "m", None),
     ] {
