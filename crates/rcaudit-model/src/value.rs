@@ -471,11 +471,7 @@ pub fn warm_fields(nodes: &[Node], fields: &[&str]) {
             fields
                 .iter()
                 .filter_map(|field| object.get(field))
-                .map(|value| match value {
-                    Node::String(s) => usize::from(s.as_bytes().first().copied().unwrap_or(0)),
-                    Node::Object(o) => o.len(),
-                    _ => 1,
-                })
+                .map(touch_value)
                 .fold(object.len(), usize::wrapping_add)
         })
         .fold(0, usize::wrapping_add);
@@ -489,15 +485,18 @@ fn touch(node: &Node) -> usize {
     };
     object
         .iter()
-        .map(|(name, value)| {
-            let first = match value {
-                Node::String(s) => usize::from(s.as_bytes().first().copied().unwrap_or(0)),
-                Node::Object(o) => o.len(),
-                _ => 0,
-            };
-            name.len() ^ first
-        })
+        .map(|(name, value)| name.len() ^ touch_value(value))
         .fold(0, usize::wrapping_add)
+}
+
+/// What warming reads of a member's value: a string's first byte (in the
+/// text or its own allocation), an object's length.
+fn touch_value(value: &Node) -> usize {
+    match value {
+        Node::String(s) => usize::from(s.as_bytes().first().copied().unwrap_or(0)),
+        Node::Object(o) => o.len(),
+        _ => 0,
+    }
 }
 
 /// The start of the error message for a name that repeats in one object;

@@ -147,6 +147,15 @@ fn report(text: String) -> Report {
 /// A finding's pointer, span, line and column.
 type Place = (String, Option<(usize, usize)>, usize, usize);
 
+/// Where each of a report's findings is.
+fn places(report: &Report) -> Vec<Place> {
+    report
+        .findings
+        .iter()
+        .map(|l| (l.finding.pointer.clone(), l.span, l.line, l.column))
+        .collect()
+}
+
 /// [`report`] as `check` parses: the tree borrows its strings from the
 /// text, and findings that name one are located by its address.
 fn report_lending(text: String) -> Report {
@@ -222,13 +231,6 @@ fn the_demo_locates_strings_by_address_as_the_scan_does() {
     );
     let lending = Report::new("test", &snapshot, &RULES, outcome);
     let scanned = report(text);
-    let places = |report: &Report| -> Vec<Place> {
-        report
-            .findings
-            .iter()
-            .map(|l| (l.finding.pointer.clone(), l.span, l.line, l.column))
-            .collect()
-    };
     assert_eq!(places(&lending), places(&scanned));
 }
 
@@ -267,13 +269,6 @@ proptest! {
         let text = text(&snapshot, compact);
         let scanned = report(text.clone());
         let lending = report_lending(text);
-        let places = |report: &Report| -> Vec<Place> {
-            report
-                .findings
-                .iter()
-                .map(|l| (l.finding.pointer.clone(), l.span, l.line, l.column))
-                .collect()
-        };
         prop_assert_eq!(places(&scanned), places(&lending));
     }
 
